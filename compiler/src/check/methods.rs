@@ -1,0 +1,402 @@
+//! Methods: kinds, verbs, paths and their parameters, scopes, documentation and pagination use.
+
+use std::collections::BTreeMap;
+
+use super::{Cx, Decorate, fields};
+use crate::codes;
+use crate::diagnostic::{did_you_mean, list_names};
+use crate::model::{Integration, Method, MethodKind, NO_PAGINATION, PaginationRule};
+use crate::naming::is_snake_case;
+use crate::span::{Sp, SpMap};
+
+/// HTTP verbs a method may use.
+pub const HTTP_VERBS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/// Argument names the runtime injects into list tools.
+pub const INJECTED_LIST_PARAMS: [&str; 2] = ["limit", "next_cursor"];
+
+pub(super) fn check(cx: &mut Cx, def: &Integration) {
+    for (_, resource) in def.resources.iter() {
+        for (key, method) in resource.methods.iter() {
+            check_method(cx, def, key, method);
+        }
+    }
+}
+
+fn check_method(cx: &mut Cx, def: &Integration, key: &Sp<String>, method: &Method) {
+    let kind = check_kind(cx, key, method);
+    check_verb(cx, &method.http);
+    let placeholders = check_path(cx, &method.path);
+    check_scopes(cx, &method.scopes);
+    if let Some(p) = &method.pagination
+        && kind.is_some_and(|k| k != MethodKind::List)
+        && p.value != NO_PAGINATION
+    {
+        cx.error(
+            codes::PAGINATION_NOT_LIST,
+            p.span,
+            format!(
+                "`{}` is not a list method, so it cannot paginate",
+                key.value
+            ),
+        )
+        .help("remove `pagination:`; only `list` methods page");
+    }
+    let Some(doc) = &method.documentation else {
+        cx.warning(
+            codes::UNDOCUMENTED_METHOD,
+            key.span,
+            format!(
+                "method `{}` has no documentation, so no tool is generated for it",
+                key.value
+            ),
+        )
+        .help("add `documentation:` with a `description` and its parameters");
+        return;
+    };
+    if let Some(placeholders) = placeholders {
+        for (name, _) in &placeholders {
+            if doc.path.get(name).is_none() {
+                cx.error(
+                    codes::UNDECLARED_PATH_PARAM,
+                    method.path.span,
+                    format!("path parameter `{{{name}}}` is not documented"),
+                )
+                .label(format!("`{{{name}}}` is used here"))
+                .help(format!(
+                    "add `{name}:` with a type and description under `documentation.path`"
+                ));
+            }
+        }
+        for (name, _) in doc.path.iter() {
+            if !placeholders.iter().any(|(p, _)| p == &name.value) {
+                let used: Vec<&str> = placeholders.iter().map(|(p, _)| p.as_str()).collect();
+                cx.error(
+                    codes::UNUSED_PATH_PARAM,
+                    name.span,
+                    format!(
+                        "path parameter `{}` does not appear in the path `{}`",
+                        name.value, method.path.value
+                    ),
+                )
+                .help_opt(
+                    did_you_mean(&name.value, used.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?")),
+                )
+                .help_opt(if used.is_empty() {
+                    Some("move it to `query`, or add `{...}` to the path".to_owned())
+                } else {
+                    None
+                });
+            }
+        }
+    }
+    check_param_sets(
+        cx,
+        &[
+            ("path", &doc.path),
+            ("query", &doc.query),
+            ("body", &doc.body),
+        ],
+    );
+    for (_, set) in [
+        ("path", &doc.path),
+        ("query", &doc.query),
+        ("body", &doc.body),
+    ] {
+        for (name, field) in set.iter() {
+            fields::check_input(cx, name, field);
+        }
+    }
+    match &doc.response {
+        Some(r) => fields::check_shape(cx, r),
+        None => {
+            cx.warning(
+                codes::NO_RESPONSE_SCHEMA,
+                key.span,
+                format!("method `{}` documents no response", key.value),
+            )
+            .help("add `documentation.response` so agents get an output schema");
+        }
+    }
+    if kind == Some(MethodKind::List) {
+        check_list_pagination(cx, def, key, method, &doc.query);
+    }
+}
+
+fn check_kind(cx: &mut Cx, key: &Sp<String>, method: &Method) -> Option<MethodKind> {
+    if !is_snake_case(key) {
+        cx.error(
+            codes::BAD_NAME,
+            key.span,
+            format!("method name `{}` is not snake_case", key.value),
+        );
+    }
+    let from_key = MethodKind::from_key(key);
+    match (&method.kind, from_key) {
+        (Some(k), Some(fk)) if k.value != fk => {
+            cx.error(
+                codes::BAD_METHOD_KIND,
+                k.span,
+                format!(
+                    "method `{}` says `kind: {}`, but its key names the kind `{}`",
+                    key.value,
+                    k.value.as_str(),
+                    fk.as_str()
+                ),
+            )
+            .help(format!(
+                "remove `kind:`, or rename the method to something other than `{}`",
+                key.value
+            ));
+            None
+        }
+        (None, None) => {
+            let kinds = ["list", "get", "create", "update", "delete", "search"];
+            let d = cx.error(
+                codes::BAD_METHOD_KIND,
+                key.span,
+                format!("`{}` is not a method kind", key.value),
+            );
+            match did_you_mean(key, kinds) {
+                Some(s) => d.help(format!(
+                    "did you mean `{s}`? for another operation, add `kind: custom`"
+                )),
+                None => d.help(format!(
+                    "use one of {} as the key, or add `kind: custom`",
+                    list_names(kinds)
+                )),
+            };
+            None
+        }
+        _ => method.resolved_kind(key),
+    }
+}
+
+fn check_verb(cx: &mut Cx, verb: &Sp<String>) {
+    if HTTP_VERBS.contains(&verb.value.as_str()) {
+        return;
+    }
+    let upper = verb.value.to_ascii_uppercase();
+    let help = if HTTP_VERBS.contains(&upper.as_str()) {
+        format!("write it in capitals: `{upper}`")
+    } else {
+        match did_you_mean(&upper, HTTP_VERBS) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("use one of {}", list_names(HTTP_VERBS)),
+        }
+    };
+    cx.error(
+        codes::UNKNOWN_HTTP_VERB,
+        verb.span,
+        format!("unknown HTTP verb `{}`", verb.value),
+    )
+    .label("not an HTTP verb Switchboard sends")
+    .help(help);
+}
+
+/// Checks the path's shape and returns its `{placeholders}` (None when malformed).
+fn check_path(cx: &mut Cx, path: &Sp<String>) -> Option<Vec<(String, usize)>> {
+    let p = path.value.as_str();
+    let problem = if !p.starts_with('/') {
+        Some("a path must start with `/`")
+    } else if p.contains("://") {
+        Some("a path must not hold a scheme or host; those come from the base URL")
+    } else if p.contains(['?', '#']) {
+        Some(
+            "a path must not hold a query string; declare query parameters under `documentation.query` or `fixed_query`",
+        )
+    } else if p.chars().any(char::is_whitespace) {
+        Some("a path must not hold whitespace")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        cx.error(
+            codes::BAD_PATH,
+            path.span,
+            format!("`{p}` is not a valid method path"),
+        )
+        .help(problem);
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut rest = p;
+    let mut offset = 0;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest[open..].starts_with('}') {
+            cx.error(
+                codes::BAD_PATH,
+                path.span,
+                format!("unmatched `}}` in path `{p}`"),
+            );
+            return None;
+        }
+        let Some(close) = rest[open + 1..].find(['{', '}']).map(|c| c + open + 1) else {
+            cx.error(
+                codes::BAD_PATH,
+                path.span,
+                format!("unclosed `{{` in path `{p}`"),
+            );
+            return None;
+        };
+        if rest[close..].starts_with('{') {
+            cx.error(
+                codes::BAD_PATH,
+                path.span,
+                format!("nested `{{` in path `{p}`"),
+            );
+            return None;
+        }
+        let name = &rest[open + 1..close];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            cx.error(
+                codes::BAD_PATH,
+                path.span,
+                format!("`{{{name}}}` is not a parameter name"),
+            )
+            .help("parameter names are letters, digits and `_`");
+            return None;
+        }
+        out.push((name.to_owned(), offset + open));
+        offset += close + 1;
+        rest = &rest[close + 1..];
+    }
+    Some(out)
+}
+
+/// Scopes must be strings: a YAML `123` or `true` would silently become a different scope.
+pub(super) fn check_scopes(cx: &mut Cx, scopes: &[Sp<serde_json::Value>]) {
+    for scope in scopes {
+        match &scope.value {
+            serde_json::Value::String(s)
+                if !s.is_empty() && !s.chars().any(char::is_whitespace) => {}
+            serde_json::Value::String(s) => {
+                cx.error(
+                    codes::SCOPE_NOT_STRING,
+                    scope.span,
+                    format!("scope `{s}` is empty or holds whitespace"),
+                )
+                .help("write each scope as its own list item");
+            }
+            other => {
+                let kind = match other {
+                    serde_json::Value::Null => "null",
+                    serde_json::Value::Bool(_) => "a boolean",
+                    serde_json::Value::Number(_) => "a number",
+                    serde_json::Value::Array(_) => "a list",
+                    serde_json::Value::Object(_) => "a mapping",
+                    serde_json::Value::String(_) => "a string",
+                };
+                cx.error(
+                    codes::SCOPE_NOT_STRING,
+                    scope.span,
+                    format!("scope is {kind}, not a string"),
+                )
+                .label("scopes are strings")
+                .help(format!(
+                    "quote it: `\"{}\"`",
+                    other.to_string().trim_matches('"')
+                ));
+            }
+        }
+    }
+}
+
+fn check_param_sets(cx: &mut Cx, sets: &[(&str, &SpMap<crate::model::Field>)]) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for (place, set) in sets {
+        for (name, _) in set.iter() {
+            if let Some(first) = seen.get(name.value.as_str()) {
+                cx.error(
+                    codes::PARAM_DECLARED_TWICE,
+                    name.span,
+                    format!(
+                        "parameter `{}` is declared in both `{first}` and `{place}`",
+                        name.value
+                    ),
+                )
+                .help("tool inputs are flat, so each name may appear once; rename one of them");
+            } else {
+                seen.insert(&name.value, place);
+            }
+        }
+    }
+}
+
+fn check_list_pagination(
+    cx: &mut Cx,
+    def: &Integration,
+    key: &Sp<String>,
+    method: &Method,
+    query: &SpMap<crate::model::Field>,
+) {
+    let rule_name = def.pagination_for(MethodKind::List, method);
+    let rule: Option<&PaginationRule> = match rule_name {
+        Some(name) => {
+            // An undeclared default is reported once, where it is declared.
+            let is_default = method.pagination.is_none();
+            if is_default {
+                def.pagination.get(&name.value)
+            } else {
+                super::pagination::reference(cx, def, name)
+            }
+        }
+        None => {
+            if method.pagination.is_none() {
+                cx.error(codes::LIST_WITHOUT_PAGINATION, key.span, format!("list method `{}` has no pagination rule", key.value))
+                    .help("set `default_pagination:` for the integration, `pagination: <rule>` here, or `pagination: none` for an unpaged list");
+            }
+            None
+        }
+    };
+    let mut claimed: Vec<&str> = Vec::new();
+    if let Some(rule) = rule {
+        for param in [
+            &rule.cursor_param,
+            &rule.offset_param,
+            &rule.page_param,
+            &rule.limit_param,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            claimed.push(&param.value);
+            if query.get(&param.value).is_none() {
+                let name = rule_name.map_or("", |n| n.value.as_str());
+                cx.error(
+                    codes::PAGINATION_PARAM_UNDECLARED,
+                    param.span,
+                    format!("pagination rule `{name}` uses query parameter `{}`, which `{}` does not document", param.value, key.value),
+                )
+                .label("names nothing in this method")
+                .note(format!("method `{}` at line {} uses this rule", key.value, key.span.line))
+                .help_opt(
+                    did_you_mean(&param.value, query.keys()).map(|s| format!("did you mean `{s}`?")),
+                )
+                .help_opt(if query.is_empty() {
+                    Some(format!("document `{}` under the method's `documentation.query`", param.value))
+                } else {
+                    None
+                });
+            }
+        }
+    }
+    for (name, _) in query.iter() {
+        if INJECTED_LIST_PARAMS.contains(&name.value.as_str())
+            && !claimed.contains(&name.value.as_str())
+        {
+            cx.error(
+                codes::RESERVED_PARAM,
+                name.span,
+                format!(
+                    "`{}` is reserved in list tools: Switchboard injects it for pagination",
+                    name.value
+                ),
+            )
+            .help(
+                "claim it with the pagination rule's `limit_param`, or rename the vendor parameter",
+            );
+        }
+    }
+}

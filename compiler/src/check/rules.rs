@@ -1,0 +1,132 @@
+//! Integration-wide rules: authentication, error extraction and rate-limit figures.
+
+use super::{Cx, Decorate, is_json_pointer};
+use crate::codes;
+use crate::diagnostic::{did_you_mean, list_names};
+use crate::model::{Integration, RateLimitFigure};
+use crate::span::Sp;
+
+pub(super) fn check(cx: &mut Cx, def: &Integration) {
+    let auth = &def.auth.value;
+    if auth.oauth2.is_none()
+        && auth.bearer.is_none()
+        && auth.api_key.is_none()
+        && auth.basic.is_none()
+    {
+        cx.error(
+            codes::NO_AUTH,
+            def.auth.span,
+            "no authentication scheme is declared",
+        )
+        .help("declare at least one of `oauth2`, `bearer`, `api_key`, `basic`");
+    }
+    if let Some(oauth) = &auth.oauth2 {
+        super::methods::check_scopes(cx, &oauth.default_scopes);
+    }
+    pointer(cx, &def.errors.message);
+    if let Some(code) = &def.errors.code {
+        pointer(cx, code);
+    }
+    let Some(rate_limit) = &def.rate_limit else {
+        return;
+    };
+    for header in &rate_limit.headers {
+        match (&header.figure, &header.pattern) {
+            (Some(_), Some(p)) => {
+                cx.error(codes::BAD_RATE_LIMIT, p.span, "a rate-limit header has both `figure` and `pattern`")
+                    .help("use `figure` when the whole value is one number, `pattern` when it holds several");
+            }
+            (None, None) => {
+                cx.error(
+                    codes::BAD_RATE_LIMIT,
+                    header.name.span,
+                    format!(
+                        "rate-limit header `{}` says neither `figure` nor `pattern`",
+                        header.name.value
+                    ),
+                )
+                .help(
+                    "add `figure: limit` (or remaining, used, reset, retry_after) or a `pattern`",
+                );
+            }
+            (None, Some(p)) => check_pattern(cx, p),
+            (Some(_), None) => {}
+        }
+    }
+    for when in &rate_limit.limited_when {
+        if let Some(code) = &when.code
+            && def.errors.code.is_none()
+        {
+            cx.error(
+                codes::RATE_LIMIT_CODE_UNREADABLE,
+                code.span,
+                format!(
+                    "`limited_when` matches error code `{}`, but `errors.code` is not set",
+                    code.value
+                ),
+            )
+            .help("add `code:` under `errors:` with a JSON Pointer to the vendor's error code");
+        }
+        if !(100..=599).contains(&when.status.value) {
+            cx.error(
+                codes::BAD_RATE_LIMIT,
+                when.status.span,
+                format!("`{}` is not an HTTP status", when.status.value),
+            );
+        }
+    }
+}
+
+/// Checks that a pattern's placeholders name figures and that it names at least one.
+fn check_pattern(cx: &mut Cx, pattern: &Sp<String>) {
+    let names: Vec<&str> = RateLimitFigure::ALL.iter().map(|f| f.as_str()).collect();
+    let mut found = 0;
+    let mut rest = pattern.value.as_str();
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            cx.error(
+                codes::BAD_RATE_LIMIT,
+                pattern.span,
+                "unclosed `{` in rate-limit pattern",
+            );
+            return;
+        };
+        let name = &rest[open + 1..open + close];
+        if names.contains(&name) {
+            found += 1;
+        } else {
+            let help = match did_you_mean(name, names.iter().copied()) {
+                Some(s) => format!("did you mean `{{{s}}}`?"),
+                None => format!("placeholders are {}", list_names(names.iter().copied())),
+            };
+            cx.error(
+                codes::BAD_RATE_LIMIT,
+                pattern.span,
+                format!("unknown placeholder `{{{name}}}` in rate-limit pattern"),
+            )
+            .help(help);
+        }
+        rest = &rest[open + close + 1..];
+    }
+    if found == 0 {
+        cx.error(codes::BAD_RATE_LIMIT, pattern.span, "rate-limit pattern has no placeholder")
+            .help("mark the numbers with `{limit}`, `{remaining}`, `{used}`, `{reset}` or `{retry_after}`");
+    }
+}
+
+pub(super) fn pointer(cx: &mut Cx, p: &Sp<String>) {
+    if !is_json_pointer(p) {
+        let fix = if p.value.starts_with('/') {
+            p.value.replace('~', "~0")
+        } else {
+            format!("/{}", p.value.replace('.', "/"))
+        };
+        cx.error(
+            codes::BAD_POINTER,
+            p.span,
+            format!("`{}` is not a JSON Pointer", p.value),
+        )
+        .label("JSON Pointers start with `/`")
+        .help(format!("try `{fix}`"));
+    }
+}

@@ -1,0 +1,56 @@
+//! `generated/catalog.json`: every tool with what servers filter and reviewers scan for.
+
+use serde_json::{Value, json};
+
+use super::GeneratedFile;
+use super::json::document;
+use crate::ir::{Catalog, ToolIr};
+
+/// The catalog of every tool, sorted by integration then tool name.
+pub fn catalog(catalog: &Catalog) -> GeneratedFile {
+    let tools: Vec<Value> = catalog
+        .integrations
+        .iter()
+        .flat_map(|i| i.tools.iter())
+        .map(tool_entry)
+        .collect();
+    let integrations: Vec<Value> = catalog
+        .integrations
+        .iter()
+        .map(|i| {
+            json!({
+                "name": i.name,
+                "display_name": i.display_name,
+                "categories": i.categories,
+                "tool_count": i.tools.len(),
+                "skipped_methods": i.skipped,
+            })
+        })
+        .collect();
+    GeneratedFile {
+        path: "generated/catalog.json".into(),
+        contents: document(
+            json!({"integrations": integrations, "tools": tools}),
+            "integrations/*.yaml",
+        ),
+    }
+}
+
+fn tool_entry(t: &ToolIr) -> Value {
+    json!({
+        "name": t.name,
+        "integration": t.integration,
+        "resource": t.resource,
+        "method": t.method,
+        "kind": t.kind.as_str(),
+        "group": if t.annotations.read_only { "read" } else { "write" },
+        "tags": t.tags,
+        "scopes": t.scopes,
+        "annotations": {
+            "readOnlyHint": t.annotations.read_only,
+            "destructiveHint": t.annotations.destructive,
+            "idempotentHint": t.annotations.idempotent,
+            "openWorldHint": t.annotations.open_world,
+        },
+    })
+}

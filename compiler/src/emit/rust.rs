@@ -1,0 +1,238 @@
+//! `generated/src/`: static tool tables, built with quote, checked by syn, printed by prettyplease.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use super::json::GENERATED_MARKER;
+use super::{EmitError, GeneratedFile};
+use crate::ir::{
+    Catalog, IntegrationIr, MethodKind, PaginationIr, PaginationStyle, ParamLocation, ToolIr,
+};
+
+/// `generated/src/lib.rs`: the list of every integration.
+pub fn lib_module(catalog: &Catalog) -> Result<GeneratedFile, EmitError> {
+    let mods: Vec<Ident> = catalog
+        .integrations
+        .iter()
+        .map(|i| ident(&i.name))
+        .collect();
+    let tokens = quote! {
+        //! Tool tables compiled from `integrations/*.yaml` by `cargo xtask gen`.
+        #![allow(clippy::all)]
+        #(pub mod #mods;)*
+
+        /// Every integration, sorted by name.
+        pub static INTEGRATIONS: &[&switchboard_runtime::table::Integration] = &[#(&#mods::INTEGRATION),*];
+    };
+    render("generated/src/lib.rs", "integrations/*.yaml", tokens)
+}
+
+/// `generated/src/<integration>.rs`: one integration's table.
+pub fn integration_module(i: &IntegrationIr) -> Result<GeneratedFile, EmitError> {
+    let name = &i.name;
+    let display_name = &i.display_name;
+    let description = &i.description;
+    let categories = &i.categories;
+    let docs_url = &i.docs_url;
+    let base_url = &i.base_url;
+    let auth = auth(i);
+    let headers = i.rate_limit_headers.iter().map(|h| {
+        let hname = &h.name;
+        let read = match (&h.figure, &h.pattern) {
+            (Some(f), _) => {
+                let f = ident(&camel(f));
+                quote!(HeaderRead::Figure(Figure::#f))
+            }
+            (None, Some(p)) => quote!(HeaderRead::Pattern(#p)),
+            (None, None) => quote!(HeaderRead::Pattern("")),
+        };
+        let unit = ident(&camel(h.unit));
+        quote!(RateLimitHeader { name: #hname, read: #read, unit: TimeUnit::#unit })
+    });
+    let limited = i.limited_when.iter().map(|(status, code)| {
+        let code = opt_str(code.as_deref());
+        quote!((#status, #code))
+    });
+    let error_message = &i.error_message;
+    let error_code = opt_str(i.error_code.as_deref());
+    let tools = i.tools.iter().map(|t| tool(i, t));
+    let tokens = quote! {
+        //! Tool table for one integration.
+        use switchboard_runtime::table::*;
+
+        /// The integration's table.
+        pub static INTEGRATION: Integration = Integration {
+            name: #name,
+            display_name: #display_name,
+            description: #description,
+            categories: &[#(#categories),*],
+            docs_url: #docs_url,
+            base_url: #base_url,
+            auth: #auth,
+            rate_limit: RateLimit {
+                headers: &[#(#headers),*],
+                limited_when: &[#(#limited),*],
+            },
+            errors: ErrorRules { message: #error_message, code: #error_code },
+            tools: &[#(#tools),*],
+        };
+    };
+    render(
+        &format!("generated/src/{}.rs", i.name),
+        &format!("integrations/{}.yaml", i.name),
+        tokens,
+    )
+}
+
+fn auth(i: &IntegrationIr) -> TokenStream {
+    let oauth2 = match &i.auth.oauth2 {
+        Some(o) => {
+            let (a, t, sep) = (&o.authorization_url, &o.token_url, &o.scope_separator);
+            let (pkce, rotates) = (o.pkce, o.refresh_token_rotates);
+            let scopes = &o.default_scopes;
+            let params = o.authorize_params.iter().map(|(k, v)| quote!((#k, #v)));
+            let from_token = opt_str(o.base_url_from_token.as_deref());
+            quote!(Some(OAuth2 {
+                authorization_url: #a,
+                token_url: #t,
+                scope_separator: #sep,
+                pkce: #pkce,
+                refresh_token_rotates: #rotates,
+                default_scopes: &[#(#scopes),*],
+                authorize_params: &[#(#params),*],
+                base_url_from_token: #from_token,
+            }))
+        }
+        None => quote!(None),
+    };
+    let bearer = i.auth.bearer;
+    let basic = i.auth.basic;
+    let api_key = match &i.auth.api_key {
+        Some((in_header, name, prefix)) => {
+            quote!(Some(ApiKey { in_header: #in_header, name: #name, prefix: #prefix }))
+        }
+        None => quote!(None),
+    };
+    quote!(Auth { oauth2: #oauth2, bearer: #bearer, api_key: #api_key, basic: #basic })
+}
+
+fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
+    let (name, title, description) = (&t.name, &t.title, &t.description);
+    let integration = &i.name;
+    let (resource, method, path) = (&t.resource, &t.method, &t.path);
+    let kind = ident(&camel(t.kind.as_str()));
+    let http = ident(&camel(&t.http.to_ascii_lowercase()));
+    let params = t.params.iter().map(|p| {
+        let pname = &p.name;
+        let loc = ident(match p.location {
+            ParamLocation::Path => "Path",
+            ParamLocation::Query => "Query",
+            ParamLocation::Body => "Body",
+        });
+        let comma = p.comma_joined;
+        quote!(Param { name: #pname, location: ParamLocation::#loc, comma_joined: #comma })
+    });
+    let fixed = t.fixed_query.iter().map(|(k, v)| quote!((#k, #v)));
+    let pagination = match &t.pagination {
+        Some(p) => {
+            let p = pagination(p);
+            quote!(Some(#p))
+        }
+        None => quote!(None),
+    };
+    let scopes = &t.scopes;
+    let tags = &t.tags;
+    let a = t.annotations;
+    let (ro, de, id, ow) = (a.read_only, a.destructive, a.idempotent, a.open_world);
+    let schema_path = format!("../schemas/{}/{}.json", i.name, t.name);
+    let _ = MethodKind::List;
+    quote! {
+        Tool {
+            name: #name,
+            title: #title,
+            description: #description,
+            integration: #integration,
+            resource: #resource,
+            method: #method,
+            kind: MethodKind::#kind,
+            http: HttpVerb::#http,
+            path: #path,
+            params: &[#(#params),*],
+            fixed_query: &[#(#fixed),*],
+            pagination: #pagination,
+            scopes: &[#(#scopes),*],
+            tags: &[#(#tags),*],
+            annotations: Annotations { read_only: #ro, destructive: #de, idempotent: #id, open_world: #ow },
+            schema: include_str!(#schema_path),
+        }
+    }
+}
+
+fn pagination(p: &PaginationIr) -> TokenStream {
+    let style = ident(match p.style {
+        PaginationStyle::Cursor => "Cursor",
+        PaginationStyle::NextUrl => "NextUrl",
+        PaginationStyle::Offset => "Offset",
+        PaginationStyle::Page => "Page",
+    });
+    let results = &p.results;
+    let param = opt_str(p.param.as_deref());
+    let next = opt_str(p.next.as_deref());
+    let has_more = opt_str(p.has_more.as_deref());
+    let limit_param = opt_str(p.limit_param.as_deref());
+    let limit_header = match &p.limit_header {
+        Some((n, v, min)) => quote!(Some((#n, #v, #min))),
+        None => quote!(None),
+    };
+    let max_limit = match p.max_limit {
+        Some(m) => quote!(Some(#m)),
+        None => quote!(None),
+    };
+    quote! {
+        Pagination {
+            style: PaginationStyle::#style,
+            results: #results,
+            param: #param,
+            next: #next,
+            has_more: #has_more,
+            limit_param: #limit_param,
+            limit_header: #limit_header,
+            max_limit: #max_limit,
+        }
+    }
+}
+
+fn opt_str(s: Option<&str>) -> TokenStream {
+    match s {
+        Some(s) => quote!(Some(#s)),
+        None => quote!(None),
+    }
+}
+
+fn ident(s: &str) -> Ident {
+    Ident::new(s, Span::call_site())
+}
+
+/// `next_url` → `NextUrl`.
+fn camel(s: &str) -> String {
+    s.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn render(path: &str, source: &str, tokens: TokenStream) -> Result<GeneratedFile, EmitError> {
+    let file = syn::parse2::<syn::File>(tokens).map_err(|e| EmitError::Rust {
+        file: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    let body = prettyplease::unparse(&file);
+    Ok(GeneratedFile {
+        path: path.to_owned(),
+        contents: format!("// {GENERATED_MARKER} (from {source})\n{body}"),
+    })
+}

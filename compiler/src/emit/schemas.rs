@@ -1,0 +1,47 @@
+//! `generated/schemas/`: the definition format's own schema and one file per tool.
+
+use schemars::generate::SchemaSettings;
+use serde_json::json;
+
+use super::GeneratedFile;
+use super::json::document;
+use crate::ir::IntegrationIr;
+use crate::model::Integration;
+
+/// `generated/schemas/integration.schema.json`: JSON Schema 2020-12 of the YAML format, from the model types.
+pub fn definition_schema() -> GeneratedFile {
+    let generator = SchemaSettings::draft2020_12().into_generator();
+    let schema = generator.into_root_schema_for::<Integration>();
+    let mut value = schema.to_value();
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert(
+            "$id".into(),
+            json!("https://switchboard.dev/schemas/integration.schema.json"),
+        );
+    }
+    GeneratedFile {
+        path: "generated/schemas/integration.schema.json".into(),
+        contents: document(value, "compiler/src/model"),
+    }
+}
+
+/// `generated/schemas/<integration>/<tool>.json` for every tool.
+pub fn tool_schemas(integration: &IntegrationIr) -> Vec<GeneratedFile> {
+    let source = format!("integrations/{}.yaml", integration.name);
+    integration
+        .tools
+        .iter()
+        .map(|tool| GeneratedFile {
+            path: format!("generated/schemas/{}/{}.json", integration.name, tool.name),
+            contents: document(
+                json!({
+                    "name": tool.name,
+                    "description": tool.description,
+                    "inputSchema": tool.input_schema,
+                    "outputSchema": tool.output_schema,
+                }),
+                &source,
+            ),
+        })
+        .collect()
+}

@@ -1,0 +1,186 @@
+//! The intermediate representation: checked definitions lowered to exactly what the emitters need.
+//! No spans, no options left to resolve; every list sorted.
+
+use serde_json::Value;
+
+pub use crate::model::{MethodKind, PaginationStyle};
+
+/// Every integration, sorted by name.
+#[derive(Debug)]
+pub struct Catalog {
+    /// The integrations.
+    pub integrations: Vec<IntegrationIr>,
+}
+
+/// One integration.
+#[derive(Debug)]
+pub struct IntegrationIr {
+    /// snake_case id.
+    pub name: String,
+    /// Vendor name.
+    pub display_name: String,
+    /// What the API is.
+    pub description: String,
+    /// Categories, sorted.
+    pub categories: Vec<String>,
+    /// API reference URL.
+    pub docs_url: String,
+    /// Default origin.
+    pub base_url: String,
+    /// Authentication.
+    pub auth: AuthIr,
+    /// Rate-limit headers.
+    pub rate_limit_headers: Vec<RateLimitHeaderIr>,
+    /// `(status, code)` pairs meaning "rate limited".
+    pub limited_when: Vec<(u16, Option<String>)>,
+    /// JSON Pointer to error messages.
+    pub error_message: String,
+    /// JSON Pointer to error codes.
+    pub error_code: Option<String>,
+    /// Tools, sorted by name.
+    pub tools: Vec<ToolIr>,
+    /// Methods skipped for lack of documentation (`resource.method`), sorted.
+    pub skipped: Vec<String>,
+}
+
+/// Authentication.
+#[derive(Debug, Default)]
+pub struct AuthIr {
+    /// OAuth 2.0.
+    pub oauth2: Option<OAuth2Ir>,
+    /// Bearer token accepted.
+    pub bearer: bool,
+    /// API key: `(in_header, name, prefix)`.
+    pub api_key: Option<(bool, String, String)>,
+    /// Basic accepted.
+    pub basic: bool,
+}
+
+/// OAuth 2.0.
+#[derive(Debug)]
+pub struct OAuth2Ir {
+    /// Authorization URL.
+    pub authorization_url: String,
+    /// Token URL.
+    pub token_url: String,
+    /// Scope separator.
+    pub scope_separator: String,
+    /// PKCE required.
+    pub pkce: bool,
+    /// Refresh tokens rotate.
+    pub refresh_token_rotates: bool,
+    /// Scopes always requested.
+    pub default_scopes: Vec<String>,
+    /// Extra authorization parameters, in source order.
+    pub authorize_params: Vec<(String, String)>,
+    /// Token-response field with the base URL.
+    pub base_url_from_token: Option<String>,
+}
+
+/// A rate-limit header.
+#[derive(Debug)]
+pub struct RateLimitHeaderIr {
+    /// Lower-case name.
+    pub name: String,
+    /// `figure` name, or `None` for a pattern.
+    pub figure: Option<&'static str>,
+    /// Pattern, when not a single figure.
+    pub pattern: Option<String>,
+    /// Time unit name.
+    pub unit: &'static str,
+}
+
+/// One tool.
+#[derive(Debug)]
+pub struct ToolIr {
+    /// Tool name.
+    pub name: String,
+    /// Title for people.
+    pub title: String,
+    /// Description for agents.
+    pub description: String,
+    /// Integration name.
+    pub integration: String,
+    /// Resource key.
+    pub resource: String,
+    /// Method key.
+    pub method: String,
+    /// Kind.
+    pub kind: MethodKind,
+    /// HTTP verb, upper-case.
+    pub http: String,
+    /// Path template.
+    pub path: String,
+    /// Arguments in the order path, query, body (each in source order).
+    pub params: Vec<ParamIr>,
+    /// Fixed query parameters.
+    pub fixed_query: Vec<(String, String)>,
+    /// Paging.
+    pub pagination: Option<PaginationIr>,
+    /// Scopes, sorted and deduplicated.
+    pub scopes: Vec<String>,
+    /// Tags, sorted and deduplicated.
+    pub tags: Vec<String>,
+    /// MCP annotations.
+    pub annotations: AnnotationsIr,
+    /// JSON Schema of the arguments.
+    pub input_schema: Value,
+    /// JSON Schema of the result envelope.
+    pub output_schema: Value,
+}
+
+/// One argument.
+#[derive(Debug)]
+pub struct ParamIr {
+    /// Name.
+    pub name: String,
+    /// `path`, `query` or `body`.
+    pub location: ParamLocation,
+    /// Array query parameters joined with commas.
+    pub comma_joined: bool,
+}
+
+/// Where an argument goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamLocation {
+    /// Path.
+    Path,
+    /// Query.
+    Query,
+    /// Body.
+    Body,
+}
+
+/// Paging of a list tool.
+#[derive(Debug)]
+pub struct PaginationIr {
+    /// Style.
+    pub style: PaginationStyle,
+    /// Pointer to records.
+    pub results: String,
+    /// Cursor/offset/page parameter.
+    pub param: Option<String>,
+    /// Pointer to next cursor or URL.
+    pub next: Option<String>,
+    /// Pointer to "more pages".
+    pub has_more: Option<String>,
+    /// Page-size parameter.
+    pub limit_param: Option<String>,
+    /// Page-size header `(name, value, min)`.
+    pub limit_header: Option<(String, String, u32)>,
+    /// Largest page size.
+    pub max_limit: Option<u32>,
+}
+
+/// MCP annotations.
+#[derive(Clone, Copy, Debug)]
+pub struct AnnotationsIr {
+    /// readOnlyHint.
+    pub read_only: bool,
+    /// destructiveHint.
+    pub destructive: bool,
+    /// idempotentHint.
+    pub idempotent: bool,
+    /// openWorldHint.
+    pub open_world: bool,
+}

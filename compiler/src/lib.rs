@@ -1,0 +1,169 @@
+//! The Switchboard compiler: integration YAML → checked model → IR → generated Rust, JSON Schemas and docs.
+//!
+//! Passes, each a module with one entry point: [`load`] → [`check`] → [`lower`] → [`emit`];
+//! [`freshness`] compares emitted files with the tree on disk and writes them. [`compile`] runs them all.
+
+pub mod check;
+pub mod codes;
+pub mod diagnostic;
+pub mod emit;
+pub mod freshness;
+pub mod ir;
+pub mod load;
+pub mod lower;
+pub mod model;
+pub mod naming;
+pub mod span;
+
+use std::path::{Path, PathBuf};
+
+use check::Unit;
+use diagnostic::Diagnostic;
+use emit::{EmitError, GeneratedFile, Templates};
+use load::SourceFile;
+
+/// Where definitions live, relative to the workspace root.
+pub const INTEGRATIONS_DIR: &str = "integrations";
+/// The docs template, relative to the workspace root.
+pub const INTEGRATION_DOC_TEMPLATE: &str = "templates/integration.md.j2";
+
+/// The result of compiling a set of definitions.
+#[derive(Debug)]
+pub struct Compiled {
+    /// Every finding, sorted by file, line and column.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files read, for rendering diagnostics.
+    pub sources: Vec<SourceFile>,
+    /// The generated files, when there was no error.
+    pub files: Option<Vec<GeneratedFile>>,
+}
+
+impl Compiled {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The text of a source file, for rendering its diagnostics.
+    pub fn source_text(&self, file: &str) -> Option<&str> {
+        self.sources
+            .iter()
+            .find(|s| s.name == file)
+            .and_then(|s| s.text.as_deref())
+    }
+}
+
+/// Loads and checks definitions given as `(name, bytes)`; emits files only if there is no error.
+pub fn compile(
+    inputs: Vec<(String, Vec<u8>)>,
+    templates: &Templates,
+    emit_files: bool,
+) -> Result<Compiled, EmitError> {
+    let mut diagnostics = Vec::new();
+    let mut sources = Vec::new();
+    let mut units = Vec::new();
+    for (name, bytes) in inputs {
+        let (source, result) = load::load_bytes(&name, bytes);
+        match result {
+            Ok(def) => units.push(Unit {
+                source: source.clone(),
+                def,
+            }),
+            Err(d) => diagnostics.push(*d),
+        }
+        sources.push(source);
+    }
+    diagnostics.extend(check::check(&units));
+    diagnostics.sort_by(|a, b| {
+        (&a.file, a.span.line, a.span.column).cmp(&(&b.file, b.span.line, b.span.column))
+    });
+    let failed = diagnostics.iter().any(Diagnostic::is_error);
+    let files = if failed || !emit_files {
+        None
+    } else {
+        Some(emit::emit(&lower::lower(&units), templates)?)
+    };
+    Ok(Compiled {
+        diagnostics,
+        sources,
+        files,
+    })
+}
+
+/// Errors reading the workspace.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    /// A file or folder could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// What was being read.
+        path: PathBuf,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// Emitting failed.
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+}
+
+/// Lists `*.yaml` / `*.yml` files directly in `dir`, sorted.
+pub fn definition_files(dir: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
+    let io = |source| WorkspaceError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Reads the docs template from the workspace.
+pub fn templates(root: &Path) -> Result<Templates, WorkspaceError> {
+    let path = root.join(INTEGRATION_DOC_TEMPLATE);
+    let integration_doc =
+        std::fs::read_to_string(&path).map_err(|source| WorkspaceError::Io { path, source })?;
+    Ok(Templates { integration_doc })
+}
+
+/// Compiles the given definition files; names in diagnostics are the paths relative to `root` when possible.
+pub fn compile_paths(
+    root: &Path,
+    paths: &[PathBuf],
+    emit_files: bool,
+) -> Result<Compiled, WorkspaceError> {
+    let mut inputs = Vec::new();
+    let mut unreadable = Vec::new();
+    for path in paths {
+        let name = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        match read_capped(path) {
+            Ok(bytes) => inputs.push((name, bytes)),
+            Err(d) => unreadable.push(Diagnostic { file: name, ..*d }),
+        }
+    }
+    let templates = templates(root)?;
+    let mut compiled = compile(inputs, &templates, emit_files && unreadable.is_empty())?;
+    compiled.diagnostics.extend(unreadable);
+    Ok(compiled)
+}
+
+fn read_capped(path: &Path) -> Result<Vec<u8>, Box<Diagnostic>> {
+    let (_, result) = load::load_file_bytes(path);
+    result
+}
+
+/// Compiles every definition in `<root>/integrations/`.
+pub fn compile_workspace(root: &Path) -> Result<Compiled, WorkspaceError> {
+    let paths = definition_files(&root.join(INTEGRATIONS_DIR))?;
+    compile_paths(root, &paths, true)
+}

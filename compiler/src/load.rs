@@ -1,0 +1,369 @@
+//! Pass 1: read a definition file and deserialize it into the model, keeping source positions.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
+
+use crate::codes;
+use crate::diagnostic::{Diagnostic, did_you_mean, list_names};
+use crate::model::Integration;
+use crate::span::Span;
+
+/// Largest definition file accepted. Real definitions are a few hundred kilobytes; the cap keeps a
+/// mistaken or hostile input from costing unbounded memory.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Deepest nesting accepted. Response schemas nest, but not this far.
+const MAX_DEPTH: usize = 64;
+
+/// A definition file's text, kept for rendering diagnostics.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Path as given (used in diagnostics).
+    pub name: String,
+    /// The text, if it could be read as UTF-8.
+    pub text: Option<String>,
+}
+
+/// Reads and deserializes one file. On failure the diagnostic says where and why.
+pub fn load_file(path: &Path) -> (SourceFile, Result<Integration, Box<Diagnostic>>) {
+    let name = path.display().to_string();
+    match load_file_bytes(path) {
+        (_, Ok(bytes)) => load_bytes(&name, bytes),
+        (_, Err(d)) => (source(&name, None), Err(d)),
+    }
+}
+
+/// Reads a file's bytes, refusing files over [`MAX_FILE_BYTES`] without reading them whole.
+pub fn load_file_bytes(path: &Path) -> (String, Result<Vec<u8>, Box<Diagnostic>>) {
+    let name = path.display().to_string();
+    let result = read_capped(path).map_err(|d| d.with_file(&name));
+    (name, result)
+}
+
+/// Deserializes one definition from bytes; `name` is used in diagnostics.
+pub fn load_bytes(
+    name: &str,
+    bytes: Vec<u8>,
+) -> (SourceFile, Result<Integration, Box<Diagnostic>>) {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        let d = too_large(name, bytes.len() as u64);
+        return (source(name, None), Err(Box::new(d)));
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+            let span = point_at(&prefix, valid);
+            let d = Diagnostic::error(
+                codes::NOT_UTF8,
+                name,
+                span,
+                format!("the file is not valid UTF-8 (invalid byte at offset {valid})"),
+            )
+            .with_help("save the file as UTF-8");
+            return (source(name, Some(prefix)), Err(Box::new(d)));
+        }
+    };
+    let result = parse(name, &text);
+    (source(name, Some(text)), result)
+}
+
+fn source(name: &str, text: Option<String>) -> SourceFile {
+    SourceFile {
+        name: name.to_owned(),
+        text,
+    }
+}
+
+fn parse(name: &str, text: &str) -> Result<Integration, Box<Diagnostic>> {
+    if is_blank(text) {
+        return Err(Box::new(
+            Diagnostic::error(
+                codes::EMPTY_FILE,
+                name,
+                Span {
+                    line: 1,
+                    column: 1,
+                    ..Span::default()
+                },
+                "the file holds no definition",
+            )
+            .with_help("run `cargo xtask new <name>` to scaffold a documented definition"),
+        ));
+    }
+    let mut budget = Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_documents = 1;
+    budget.max_total_scalar_bytes = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
+    let mut options = Options::default();
+    options.budget = Some(budget);
+    options.duplicate_keys = DuplicateKeyPolicy::Error;
+    options.with_snippet = false;
+    serde_saphyr::from_str_with_options::<Integration>(text, options)
+        .map_err(|e| Box::new(classify(name, text, &e)))
+}
+
+/// Whether the text has nothing but whitespace and comments.
+fn is_blank(text: &str) -> bool {
+    text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+    })
+}
+
+fn read_capped(path: &Path) -> Result<Vec<u8>, Box<Diagnostic>> {
+    let io_error = |e: std::io::Error| {
+        Box::new(Diagnostic::error(
+            codes::YAML_SYNTAX,
+            "",
+            Span::default(),
+            format!("cannot read the file: {e}"),
+        ))
+    };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let mut bytes = Vec::new();
+    // Read one byte past the cap so an oversized file is detected without reading all of it.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        let len = std::fs::metadata(path)
+            .map(|m| m.len())
+            .unwrap_or(bytes.len() as u64);
+        return Err(Box::new(too_large("", len)));
+    }
+    Ok(bytes)
+}
+
+trait WithFile {
+    fn with_file(self, file: &str) -> Self;
+}
+
+impl WithFile for Box<Diagnostic> {
+    fn with_file(mut self, file: &str) -> Self {
+        file.clone_into(&mut self.file);
+        self
+    }
+}
+
+fn too_large(name: &str, len: u64) -> Diagnostic {
+    Diagnostic::error(
+        codes::INPUT_LIMIT,
+        name,
+        Span {
+            line: 1,
+            column: 1,
+            ..Span::default()
+        },
+        format!("the file is {len} bytes; definitions are limited to {MAX_FILE_BYTES} bytes"),
+    )
+    .with_help(
+        "split the vendor into several integrations, or trim response schemas to what agents need",
+    )
+}
+
+/// The span of the character at byte `offset` (a point at the end of the text if past it).
+fn point_at(text: &str, offset: usize) -> Span {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..offset].chars().count() + 1;
+    let len = text[offset..].chars().next().map_or(0, char::len_utf8);
+    Span {
+        start: offset,
+        len,
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+    }
+}
+
+/// Turns a deserialization error into a coded diagnostic, with did-you-mean where serde lists options.
+fn classify(name: &str, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
+    use serde_saphyr::Error as E;
+    let at = err.location().map(Span::from_location).unwrap_or_default();
+    // Point at the token where the problem starts; multi-line spans make poor carets.
+    let span = widen_to_token(text, Span { len: 0, ..at });
+    match err {
+        E::Budget { .. } => Diagnostic::error(
+            codes::INPUT_LIMIT,
+            name,
+            span,
+            format!(
+                "the input exceeds a parser limit: {}",
+                strip_location_suffix(&err.without_snippet().to_string())
+            ),
+        )
+        .with_help(format!(
+            "definitions may nest at most {MAX_DEPTH} levels and use at most 1000 aliases"
+        )),
+        E::DuplicateMappingKey { key, .. } => {
+            let key = key.as_deref().unwrap_or("?");
+            Diagnostic::error(
+                codes::DUPLICATE_KEY,
+                name,
+                span,
+                format!("duplicate key `{key}`"),
+            )
+            .with_label("this key was already set above")
+            .with_help("remove one of the two entries")
+        }
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => {
+            let d = Diagnostic::error(
+                codes::UNKNOWN_KEY,
+                name,
+                span,
+                format!("unknown key `{field}`"),
+            )
+            .with_label("not part of the definition format here");
+            match did_you_mean(field, expected.iter().copied()) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None if expected.is_empty() => d.with_help("this mapping takes no keys"),
+                None => d.with_help(format!(
+                    "expected one of {}",
+                    list_names(expected.iter().copied())
+                )),
+            }
+        }
+        E::SerdeUnknownVariant {
+            variant, expected, ..
+        } => {
+            let d = Diagnostic::error(
+                codes::UNKNOWN_VALUE,
+                name,
+                span,
+                format!("unknown value `{variant}`"),
+            );
+            let all = list_names(expected.iter().copied());
+            match did_you_mean(variant, expected.iter().copied()) {
+                Some(s) => d.with_help(format!("did you mean `{s}`? expected one of {all}")),
+                None => d.with_help(format!("expected one of {all}")),
+            }
+        }
+        E::SerdeMissingField { field, .. } => {
+            let span = enclosing_mapping(text, at);
+            Diagnostic::error(
+                codes::MISSING_KEY,
+                name,
+                span,
+                format!("missing required key `{field}`"),
+            )
+            .with_label(format!("this mapping needs `{field}`"))
+            .with_help(format!("add `{field}:` to this mapping"))
+        }
+        E::SerdeInvalidType {
+            unexpected,
+            expected,
+            ..
+        }
+        | E::SerdeInvalidValue {
+            unexpected,
+            expected,
+            ..
+        } => Diagnostic::error(
+            codes::WRONG_TYPE,
+            name,
+            span,
+            format!("expected {expected}, found {unexpected}"),
+        ),
+        E::SerdeInvalidLength { len, expected, .. } => Diagnostic::error(
+            codes::WRONG_TYPE,
+            name,
+            span,
+            format!("expected {expected}, found {len} element(s)"),
+        ),
+        E::Unexpected { expected, .. } => {
+            let expected = expected.trim_end_matches(" start");
+            Diagnostic::error(
+                codes::WRONG_TYPE,
+                name,
+                span,
+                format!("expected a {expected} here"),
+            )
+            .with_label(format!("this should be a {expected}"))
+        }
+        _ => Diagnostic::error(
+            codes::YAML_SYNTAX,
+            name,
+            span,
+            strip_location_suffix(&err.without_snippet().to_string()).to_owned(),
+        ),
+    }
+}
+
+/// The key that opens the mapping a location sits in: the nearest line above with less indentation.
+/// serde reports a missing key where the mapping ended; the mistake is the mapping that lacks it.
+fn enclosing_mapping(text: &str, at: Span) -> Span {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let indent = |l: &str| l.len() - l.trim_start_matches([' ', '-']).len();
+    let meaningful = |l: &str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    let line_idx = (at.line as usize)
+        .saturating_sub(1)
+        .min(lines.len().saturating_sub(1));
+    // Start from the reported line, or the nearest meaningful one above it.
+    let Some(from) = (0..=line_idx)
+        .rev()
+        .find(|&i| lines.get(i).is_some_and(|l| meaningful(l)))
+    else {
+        return Span {
+            line: 1,
+            column: 1,
+            ..Span::default()
+        };
+    };
+    let own = indent(lines[from]);
+    let parent = (0..from)
+        .rev()
+        .find(|&i| meaningful(lines[i]) && indent(lines[i]) < own);
+    let idx = match parent {
+        Some(i) => i,
+        // A top-level key is missing: point at the document's first key.
+        None => (0..lines.len())
+            .find(|&i| meaningful(lines[i]))
+            .unwrap_or(0),
+    };
+    let start: usize = lines[..idx].iter().map(|l| l.len() + 1).sum();
+    let line = lines[idx];
+    let col = line.len() - line.trim_start_matches([' ', '-']).len();
+    widen_to_token(
+        text,
+        Span {
+            start: start + col,
+            len: 0,
+            line: u32::try_from(idx + 1).unwrap_or(u32::MAX),
+            column: u32::try_from(col + 1).unwrap_or(u32::MAX),
+        },
+    )
+}
+
+/// serde-saphyr appends " at line L column C" to some messages; the snippet says it better.
+fn strip_location_suffix(msg: &str) -> &str {
+    match msg.rfind(" at line ") {
+        Some(i) => &msg[..i],
+        None => msg,
+    }
+}
+
+/// A point location widened to the token it starts (a key or scalar), so the caret underlines the word.
+fn widen_to_token(text: &str, span: Span) -> Span {
+    if span.len > 0 || span.start >= text.len() || !text.is_char_boundary(span.start) {
+        return span;
+    }
+    let rest = &text[span.start..];
+    let len = rest
+        .find([':', '\n', ',', '}', ']', '#'])
+        .unwrap_or(rest.len());
+    let len = rest[..len].trim_end().len();
+    Span { len, ..span }
+}

@@ -1,0 +1,299 @@
+//! Pass 3: lower checked definitions to the IR. Runs only on definitions that passed `check`.
+
+mod schema;
+
+use serde_json::{Map, Value, json};
+
+use crate::check::Unit;
+use crate::ir::{
+    AnnotationsIr, AuthIr, Catalog, IntegrationIr, OAuth2Ir, PaginationIr, ParamIr, ParamLocation,
+    RateLimitHeaderIr, ToolIr,
+};
+use crate::model::{
+    Documentation, Integration, Method, MethodKind, PaginationRule, PaginationStyle, QueryStyle,
+    ResetUnit,
+};
+use crate::naming::tool_name;
+
+/// Lowers every unit into one catalog, integrations and tools sorted by name.
+pub fn lower(units: &[Unit]) -> Catalog {
+    let mut integrations: Vec<IntegrationIr> =
+        units.iter().map(|u| lower_integration(&u.def)).collect();
+    integrations.sort_by(|a, b| a.name.cmp(&b.name));
+    Catalog { integrations }
+}
+
+fn lower_integration(def: &Integration) -> IntegrationIr {
+    let prefix = def.tool_prefix();
+    let mut tools = Vec::new();
+    let mut skipped = Vec::new();
+    for (rkey, resource) in def.resources.iter() {
+        for (mkey, method) in resource.methods.iter() {
+            let Some(kind) = method.resolved_kind(mkey) else {
+                continue;
+            };
+            let Some(doc) = &method.documentation else {
+                skipped.push(format!("{}.{}", rkey.value, mkey.value));
+                continue;
+            };
+            let name = tool_name(kind, mkey, &prefix, &resource.singular, rkey);
+            let pagination = def
+                .pagination_for(kind, method)
+                .and_then(|n| def.pagination.get(&n.value))
+                .filter(|_| kind == MethodKind::List)
+                .map(lower_pagination);
+            let mut tags: Vec<String> = resource.tags.iter().map(|t| t.value.clone()).collect();
+            tags.sort();
+            tags.dedup();
+            let mut scopes: Vec<String> = method
+                .scopes
+                .iter()
+                .filter_map(|s| s.value.as_str().map(str::to_owned))
+                .collect();
+            scopes.sort();
+            scopes.dedup();
+            tools.push(ToolIr {
+                title: title(kind, mkey, &def.display_name, &resource.singular, rkey),
+                description: doc.description.value.trim().to_owned(),
+                integration: def.name.value.clone(),
+                resource: rkey.value.clone(),
+                method: mkey.value.clone(),
+                kind,
+                http: method.http.value.clone(),
+                path: method.path.value.clone(),
+                params: params(doc, pagination.as_ref()),
+                fixed_query: method
+                    .fixed_query
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), v.clone()))
+                    .collect(),
+                scopes,
+                tags,
+                annotations: annotations(kind, method),
+                input_schema: input_schema(doc, pagination.as_ref()),
+                output_schema: output_schema(kind, doc, pagination.as_ref()),
+                pagination,
+                name,
+            });
+        }
+    }
+    tools.sort_by(|a, b| a.name.cmp(&b.name));
+    skipped.sort();
+    let mut categories: Vec<String> = def
+        .categories
+        .iter()
+        .map(|c| c.value.as_str().to_owned())
+        .collect();
+    categories.sort();
+    categories.dedup();
+    IntegrationIr {
+        name: def.name.value.clone(),
+        display_name: def.display_name.value.clone(),
+        description: def.description.value.trim().to_owned(),
+        categories,
+        docs_url: def.docs_url.value.clone(),
+        base_url: def.base_url.value.trim_end_matches('/').to_owned(),
+        auth: lower_auth(def),
+        rate_limit_headers: def
+            .rate_limit
+            .iter()
+            .flat_map(|r| &r.headers)
+            .map(|h| RateLimitHeaderIr {
+                name: h.name.value.to_ascii_lowercase(),
+                figure: h.figure.as_ref().map(|f| f.value.as_str()),
+                pattern: h.pattern.as_ref().map(|p| p.value.clone()),
+                unit: unit_name(h.unit.unwrap_or(ResetUnit::Seconds)),
+            })
+            .collect(),
+        limited_when: def
+            .rate_limit
+            .iter()
+            .flat_map(|r| &r.limited_when)
+            .map(|w| (w.status.value, w.code.as_ref().map(|c| c.value.clone())))
+            .collect(),
+        error_message: def.errors.message.value.clone(),
+        error_code: def.errors.code.as_ref().map(|c| c.value.clone()),
+        tools,
+        skipped,
+    }
+}
+
+fn unit_name(unit: ResetUnit) -> &'static str {
+    match unit {
+        ResetUnit::Seconds => "seconds",
+        ResetUnit::Milliseconds => "milliseconds",
+        ResetUnit::EpochSeconds => "epoch_seconds",
+        ResetUnit::EpochMilliseconds => "epoch_milliseconds",
+    }
+}
+
+fn lower_auth(def: &Integration) -> AuthIr {
+    let auth = &def.auth.value;
+    AuthIr {
+        oauth2: auth.oauth2.as_ref().map(|o| OAuth2Ir {
+            authorization_url: o.authorization_url.value.clone(),
+            token_url: o.token_url.value.clone(),
+            scope_separator: o.scope_separator.clone(),
+            pkce: o.pkce,
+            refresh_token_rotates: o.refresh_token_rotates,
+            default_scopes: o
+                .default_scopes
+                .iter()
+                .filter_map(|s| s.value.as_str().map(str::to_owned))
+                .collect(),
+            authorize_params: o
+                .authorize_params
+                .iter()
+                .map(|(k, v)| (k.value.clone(), v.clone()))
+                .collect(),
+            base_url_from_token: o.base_url_from_token.as_ref().map(|b| b.value.clone()),
+        }),
+        bearer: auth.bearer.is_some(),
+        api_key: auth.api_key.as_ref().map(|k| {
+            (
+                k.location == crate::model::ApiKeyLocation::Header,
+                k.name.value.clone(),
+                k.prefix.clone().unwrap_or_default(),
+            )
+        }),
+        basic: auth.basic.is_some(),
+    }
+}
+
+fn lower_pagination(rule: &PaginationRule) -> PaginationIr {
+    let value = |s: &Option<crate::span::Sp<String>>| s.as_ref().map(|v| v.value.clone());
+    let (param, next) = match rule.style.value {
+        PaginationStyle::Cursor => (value(&rule.cursor_param), value(&rule.next_cursor)),
+        PaginationStyle::NextUrl => (None, value(&rule.next_url)),
+        PaginationStyle::Offset => (value(&rule.offset_param), None),
+        PaginationStyle::Page => (value(&rule.page_param), None),
+    };
+    PaginationIr {
+        style: rule.style.value,
+        results: rule.results.value.clone(),
+        param,
+        next,
+        has_more: value(&rule.has_more),
+        limit_param: value(&rule.limit_param),
+        limit_header: rule.limit_header.as_ref().map(|h| {
+            (
+                h.name.value.clone(),
+                h.value.value.clone(),
+                h.min.unwrap_or(1),
+            )
+        }),
+        max_limit: rule.max_limit,
+    }
+}
+
+/// Query parameters the pagination rule owns are hidden behind `limit` and `next_cursor`.
+fn claimed(p: Option<&PaginationIr>) -> Vec<&str> {
+    p.map(|p| {
+        [p.param.as_deref(), p.limit_param.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn params(doc: &Documentation, p: Option<&PaginationIr>) -> Vec<ParamIr> {
+    let claimed = claimed(p);
+    let mut out = Vec::new();
+    for (loc, set) in [
+        (ParamLocation::Path, &doc.path),
+        (ParamLocation::Query, &doc.query),
+        (ParamLocation::Body, &doc.body),
+    ] {
+        for (name, field) in set.iter() {
+            if loc == ParamLocation::Query && claimed.contains(&name.value.as_str()) {
+                continue;
+            }
+            out.push(ParamIr {
+                name: name.value.clone(),
+                location: loc,
+                comma_joined: field.style != Some(QueryStyle::Repeat),
+            });
+        }
+    }
+    out
+}
+
+fn input_schema(doc: &Documentation, p: Option<&PaginationIr>) -> Value {
+    let claimed = claimed(p);
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for (set, is_query) in [(&doc.path, false), (&doc.query, true), (&doc.body, false)] {
+        let (props, req) = schema::properties_schema(set);
+        let hidden = |name: &str| is_query && claimed.contains(&name);
+        properties.extend(props.into_iter().filter(|(k, _)| !hidden(k)));
+        required.extend(req.into_iter().filter(|r| !hidden(r)));
+    }
+    if let Some(p) = p {
+        properties.insert("limit".into(), schema::limit_schema(p));
+        properties.insert("next_cursor".into(), schema::next_cursor_schema());
+    }
+    required.sort();
+    let mut s = json!({
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    if let (false, Some(obj)) = (required.is_empty(), s.as_object_mut()) {
+        obj.insert("required".into(), json!(required));
+    }
+    s
+}
+
+fn output_schema(kind: MethodKind, doc: &Documentation, p: Option<&PaginationIr>) -> Value {
+    match p {
+        Some(p) if kind == MethodKind::List => {
+            let item = schema::items_at(doc.response.as_ref(), &p.results)
+                .unwrap_or_else(|| json!({"type": "object"}));
+            schema::list_output(item)
+        }
+        _ => {
+            let response = doc.response.as_ref().map_or_else(
+                || json!({"description": "The vendor's response body, or null when it sends none."}),
+                schema::field_schema,
+            );
+            schema::single_output(response)
+        }
+    }
+}
+
+fn annotations(kind: MethodKind, method: &Method) -> AnnotationsIr {
+    let read_only = match kind {
+        MethodKind::List | MethodKind::Get | MethodKind::Search => true,
+        MethodKind::Custom => method.read_only,
+        MethodKind::Create | MethodKind::Update | MethodKind::Delete => false,
+    };
+    AnnotationsIr {
+        read_only,
+        destructive: kind == MethodKind::Delete,
+        idempotent: read_only || matches!(kind, MethodKind::Update | MethodKind::Delete),
+        open_world: true,
+    }
+}
+
+fn title(kind: MethodKind, key: &str, display: &str, singular: &str, plural: &str) -> String {
+    let singular = singular.replace('_', " ");
+    let plural = plural.replace('_', " ");
+    match kind {
+        MethodKind::List => format!("List {display} {plural}"),
+        MethodKind::Get => format!("Get a {display} {singular}"),
+        MethodKind::Create => format!("Create a {display} {singular}"),
+        MethodKind::Update => format!("Update a {display} {singular}"),
+        MethodKind::Delete => format!("Delete a {display} {singular}"),
+        MethodKind::Search => format!("Search {display} {plural}"),
+        MethodKind::Custom => {
+            let verb = key.replace('_', " ");
+            let mut chars = verb.chars();
+            let verb = chars
+                .next()
+                .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+                .unwrap_or_default();
+            format!("{verb} {display} {plural}")
+        }
+    }
+}

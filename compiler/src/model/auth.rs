@@ -1,0 +1,99 @@
+//! Authentication schemes an integration accepts.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::span::{Sp, SpMap};
+
+/// The ways a connected account may authenticate; declare every scheme the vendor accepts.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// OAuth 2.0 authorization-code flow.
+    #[serde(default)]
+    pub oauth2: Option<OAuth2>,
+    /// A static bearer token sent as `Authorization: Bearer <token>` (e.g. a HubSpot private-app token).
+    #[serde(default)]
+    pub bearer: Option<Bearer>,
+    /// An API key sent in a header or query parameter.
+    #[serde(default)]
+    pub api_key: Option<ApiKey>,
+    /// HTTP Basic authentication.
+    #[serde(default)]
+    pub basic: Option<Basic>,
+}
+
+/// OAuth 2.0 authorization-code flow settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2 {
+    /// Where the user is sent to grant access.
+    pub authorization_url: Sp<String>,
+    /// Where codes and refresh tokens are exchanged for access tokens.
+    pub token_url: Sp<String>,
+    /// How scopes are joined in the authorization URL.
+    #[serde(default = "default_scope_separator")]
+    pub scope_separator: String,
+    /// Whether the vendor requires PKCE (RFC 7636).
+    #[serde(default)]
+    pub pkce: bool,
+    /// Whether each refresh returns a new refresh token that replaces the old one.
+    #[serde(default)]
+    pub refresh_token_rotates: bool,
+    /// Scopes always requested, whatever tools a server exposes (e.g. Salesforce `refresh_token`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub default_scopes: Vec<Sp<serde_json::Value>>,
+    /// Extra query parameters for the authorization URL.
+    #[serde(default)]
+    pub authorize_params: SpMap<String>,
+    /// Field of the token response that holds the account's base URL (Salesforce `instance_url`).
+    #[serde(default)]
+    pub base_url_from_token: Option<Sp<String>>,
+}
+
+fn default_scope_separator() -> String {
+    " ".to_owned()
+}
+
+/// A static bearer token.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bearer {
+    /// What the token is called in the vendor's UI and where to create one.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// An API key.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKey {
+    /// Where the key is sent.
+    #[serde(rename = "in")]
+    pub location: ApiKeyLocation,
+    /// Header or query parameter name.
+    pub name: Sp<String>,
+    /// Text placed before the key in a header value (e.g. `Token `).
+    #[serde(default)]
+    pub prefix: Option<String>,
+}
+
+/// Where an API key is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyLocation {
+    /// In a request header.
+    Header,
+    /// In a query parameter.
+    Query,
+}
+
+/// HTTP Basic authentication.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Basic {
+    /// What the username and password are in the vendor's terms.
+    #[serde(default)]
+    pub description: Option<String>,
+}

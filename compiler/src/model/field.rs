@@ -1,0 +1,97 @@
+//! A documented value: a parameter, a body property or part of a response.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::span::{Sp, SpMap};
+
+/// A documented value. A small, explicit subset of JSON Schema: enough to describe vendor APIs to agents
+/// and to validate arguments, small enough to check.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// JSON type of the value.
+    #[serde(rename = "type")]
+    pub ty: Sp<FieldType>,
+    /// What the value means, for agents and for the generated docs.
+    #[serde(default)]
+    pub description: Option<Sp<String>>,
+    /// Whether the value must be present in its parent.
+    #[serde(default)]
+    pub required: bool,
+    /// Whether `null` is allowed as well as the type.
+    #[serde(default)]
+    pub nullable: bool,
+    /// A JSON Schema format such as `date-time`, `email` or `uri`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// The allowed values.
+    #[serde(default, rename = "enum")]
+    pub enum_values: Option<Vec<serde_json::Value>>,
+    /// The vendor's default when the value is omitted.
+    #[serde(default)]
+    pub default: Option<serde_json::Value>,
+    /// Smallest allowed number.
+    #[serde(default)]
+    pub minimum: Option<f64>,
+    /// Largest allowed number.
+    #[serde(default)]
+    pub maximum: Option<f64>,
+    /// An example value.
+    #[serde(default)]
+    pub example: Option<serde_json::Value>,
+    /// For arrays: the element.
+    #[serde(default)]
+    pub items: Option<Box<Field>>,
+    /// For objects: the known properties.
+    #[serde(default)]
+    pub properties: Option<SpMap<Field>>,
+    /// For objects: the schema of properties not listed in `properties` (a free-form map).
+    #[serde(default)]
+    pub additional_properties: Option<Box<Field>>,
+    /// For array query parameters: how the vendor expects them serialised.
+    #[serde(default)]
+    pub style: Option<QueryStyle>,
+}
+
+/// JSON types a field may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// A string.
+    String,
+    /// A whole number.
+    Integer,
+    /// Any number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// A list.
+    Array,
+    /// A mapping.
+    Object,
+}
+
+impl FieldType {
+    /// The JSON Schema type name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Integer => "integer",
+            Self::Number => "number",
+            Self::Boolean => "boolean",
+            Self::Array => "array",
+            Self::Object => "object",
+        }
+    }
+}
+
+/// How an array query parameter goes on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryStyle {
+    /// `a,b,c` in one parameter (the default).
+    Comma,
+    /// The parameter repeated: `p=a&p=b`.
+    Repeat,
+}

@@ -1,0 +1,135 @@
+//! The definition format: what one `integrations/<name>.yaml` file may say.
+//!
+//! These types are the single source of truth for the format: the loader deserializes into them, and
+//! `generated/schemas/integration.schema.json` (what editors autocomplete from) is derived from them.
+
+mod auth;
+mod field;
+mod pagination;
+mod rate_limit;
+mod resource;
+
+pub use auth::{ApiKey, ApiKeyLocation, Auth, Basic, Bearer, OAuth2};
+pub use field::{Field, FieldType, QueryStyle};
+pub use pagination::{LimitHeader, PaginationRule, PaginationStyle};
+pub use rate_limit::{RateLimit, RateLimitFigure, RateLimitHeader, RateLimitedWhen, ResetUnit};
+pub use resource::{Documentation, Method, MethodKind, Resource};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::span::{Sp, SpMap};
+
+/// One integration: a vendor API described as data.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Switchboard integration definition")]
+pub struct Integration {
+    /// Identifier of the integration, snake_case (`hubspot`, `salesforce`). Must match the file name.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]*$"))]
+    pub name: Sp<String>,
+    /// Human-readable vendor name (`HubSpot`).
+    pub display_name: Sp<String>,
+    /// Word used in tool names; defaults to the snake_case of `display_name` (`HubSpot` → `hub_spot`).
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]*$"))]
+    pub tool_prefix: Option<Sp<String>>,
+    /// One or two sentences describing the vendor's API, shown in docs.
+    pub description: Sp<String>,
+    /// Product categories this integration belongs to.
+    pub categories: Vec<Sp<Category>>,
+    /// The vendor's API reference.
+    pub docs_url: Sp<String>,
+    /// The vendor's origin exactly as the vendor hands it out (`https://api.hubapi.com`), without any
+    /// version prefix: version prefixes belong to method paths, so a connected account's override swaps
+    /// only the origin.
+    pub base_url: Sp<String>,
+    /// How a connected account authenticates.
+    pub auth: Sp<Auth>,
+    /// How to read the vendor's rate-limit figures and recognise a rate-limited answer.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// Where the vendor puts the message and code of an error answer.
+    pub errors: ErrorRules,
+    /// Named pagination rules, referenced by list methods.
+    #[serde(default)]
+    pub pagination: SpMap<PaginationRule>,
+    /// The pagination rule every list method uses unless it names another.
+    #[serde(default)]
+    pub default_pagination: Option<Sp<String>>,
+    /// The vendor's resources (contacts, companies, …), keyed by their plural snake_case name.
+    pub resources: SpMap<Resource>,
+}
+
+/// Product category of an integration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Customer relationship management.
+    Crm,
+    /// Help desk and ticketing.
+    Ticketing,
+    /// Human resources information systems.
+    Hris,
+    /// Applicant tracking.
+    Ats,
+    /// Accounting and invoicing.
+    Accounting,
+    /// Marketing automation.
+    Marketing,
+    /// Issue and project tracking.
+    ProjectManagement,
+}
+
+impl Category {
+    /// The snake_case name used in YAML and in the catalog.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Crm => "crm",
+            Self::Ticketing => "ticketing",
+            Self::Hris => "hris",
+            Self::Ats => "ats",
+            Self::Accounting => "accounting",
+            Self::Marketing => "marketing",
+            Self::ProjectManagement => "project_management",
+        }
+    }
+}
+
+/// Where an error answer keeps its message and code, as JSON Pointers into the response body.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorRules {
+    /// JSON Pointer to the human-readable message (`/message`, or `/0/message` for an array body).
+    pub message: Sp<String>,
+    /// JSON Pointer to the vendor's machine-readable error code (`/category`, `/0/errorCode`).
+    #[serde(default)]
+    pub code: Option<Sp<String>>,
+}
+
+/// What a method's `pagination` resolves to.
+pub const NO_PAGINATION: &str = "none";
+
+impl Integration {
+    /// The pagination rule name a method uses, if any.
+    pub fn pagination_for<'a>(
+        &'a self,
+        kind: MethodKind,
+        method: &'a Method,
+    ) -> Option<&'a Sp<String>> {
+        match &method.pagination {
+            Some(p) if p.value == NO_PAGINATION => None,
+            Some(p) => Some(p),
+            None if kind == MethodKind::List => self.default_pagination.as_ref(),
+            None => None,
+        }
+    }
+
+    /// The word used in tool names.
+    pub fn tool_prefix(&self) -> String {
+        match &self.tool_prefix {
+            Some(p) => p.value.clone(),
+            None => crate::naming::snake_case(&self.display_name),
+        }
+    }
+}

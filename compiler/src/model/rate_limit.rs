@@ -1,0 +1,99 @@
+//! Rate-limit rules: reading the vendor's figures and recognising a rate-limited answer.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::span::Sp;
+
+/// How to read rate-limit figures and recognise a rate-limited answer.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Response headers carrying figures.
+    #[serde(default)]
+    pub headers: Vec<RateLimitHeader>,
+    /// Answers that mean "rate limited". Defaults to HTTP 429 alone.
+    #[serde(default)]
+    pub limited_when: Vec<RateLimitedWhen>,
+}
+
+/// One response header that carries rate-limit figures.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitHeader {
+    /// Header name, case-insensitive.
+    pub name: Sp<String>,
+    /// The figure the whole header value is. Use either `figure` or `pattern`.
+    #[serde(default)]
+    pub figure: Option<Sp<RateLimitFigure>>,
+    /// A pattern with placeholders `{limit}`, `{remaining}`, `{used}`, `{reset}` for headers that carry
+    /// several figures (`api-usage={used}/{limit}`).
+    #[serde(default)]
+    pub pattern: Option<Sp<String>>,
+    /// Unit of the reset figure.
+    #[serde(default)]
+    pub unit: Option<ResetUnit>,
+}
+
+/// A rate-limit figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitFigure {
+    /// Requests allowed in the window.
+    Limit,
+    /// Requests left in the window.
+    Remaining,
+    /// Requests used in the window (remaining = limit − used).
+    Used,
+    /// When the window resets.
+    Reset,
+    /// How long to wait before retrying.
+    RetryAfter,
+}
+
+impl RateLimitFigure {
+    /// All figures, in the order placeholders are documented.
+    pub const ALL: [Self; 5] = [
+        Self::Limit,
+        Self::Remaining,
+        Self::Used,
+        Self::Reset,
+        Self::RetryAfter,
+    ];
+
+    /// The snake_case name used in YAML and in patterns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Limit => "limit",
+            Self::Remaining => "remaining",
+            Self::Used => "used",
+            Self::Reset => "reset",
+            Self::RetryAfter => "retry_after",
+        }
+    }
+}
+
+/// Unit of a reset or retry figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetUnit {
+    /// Seconds from now (the default).
+    Seconds,
+    /// Milliseconds from now.
+    Milliseconds,
+    /// A Unix timestamp in seconds.
+    EpochSeconds,
+    /// A Unix timestamp in milliseconds.
+    EpochMilliseconds,
+}
+
+/// A kind of answer that means "rate limited".
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitedWhen {
+    /// HTTP status.
+    pub status: Sp<u16>,
+    /// The vendor error code (read with `errors.code`) that must also match.
+    #[serde(default)]
+    pub code: Option<Sp<String>>,
+}

@@ -1,0 +1,3 @@
+//! The generic runtime that executes generated tool tables.
+
+pub mod table;

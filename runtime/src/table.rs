@@ -1,0 +1,278 @@
+//! The static tables `cargo xtask gen` compiles integration definitions into. The runtime executes them;
+//! it never parses YAML.
+
+/// One integration: a vendor API.
+#[derive(Debug)]
+pub struct Integration {
+    /// snake_case id (`hubspot`).
+    pub name: &'static str,
+    /// Vendor name for people (`HubSpot`).
+    pub display_name: &'static str,
+    /// What the vendor's API is.
+    pub description: &'static str,
+    /// Product categories (`crm`, …).
+    pub categories: &'static [&'static str],
+    /// The vendor's API reference.
+    pub docs_url: &'static str,
+    /// Default origin; a connected account may override it.
+    pub base_url: &'static str,
+    /// Accepted authentication schemes.
+    pub auth: Auth,
+    /// How to read rate-limit figures.
+    pub rate_limit: RateLimit,
+    /// How to read error answers.
+    pub errors: ErrorRules,
+    /// The tools, sorted by name.
+    pub tools: &'static [Tool],
+}
+
+/// Accepted authentication schemes.
+#[derive(Debug)]
+pub struct Auth {
+    /// OAuth 2.0, when accepted.
+    pub oauth2: Option<OAuth2>,
+    /// Whether a static bearer token is accepted.
+    pub bearer: bool,
+    /// API key placement, when accepted.
+    pub api_key: Option<ApiKey>,
+    /// Whether HTTP Basic is accepted.
+    pub basic: bool,
+}
+
+/// OAuth 2.0 settings.
+#[derive(Debug)]
+pub struct OAuth2 {
+    /// Where users grant access.
+    pub authorization_url: &'static str,
+    /// Where tokens are exchanged.
+    pub token_url: &'static str,
+    /// How scopes are joined.
+    pub scope_separator: &'static str,
+    /// Whether PKCE is required.
+    pub pkce: bool,
+    /// Whether refresh tokens rotate.
+    pub refresh_token_rotates: bool,
+    /// Scopes always requested.
+    pub default_scopes: &'static [&'static str],
+    /// Extra authorization URL parameters.
+    pub authorize_params: &'static [(&'static str, &'static str)],
+    /// Token-response field holding the account's base URL.
+    pub base_url_from_token: Option<&'static str>,
+}
+
+/// Where an API key goes.
+#[derive(Debug)]
+pub struct ApiKey {
+    /// In a header (`true`) or a query parameter (`false`).
+    pub in_header: bool,
+    /// Header or parameter name.
+    pub name: &'static str,
+    /// Text before the key in a header.
+    pub prefix: &'static str,
+}
+
+/// How to read rate-limit figures and recognise a rate-limited answer.
+#[derive(Debug)]
+pub struct RateLimit {
+    /// Headers carrying figures.
+    pub headers: &'static [RateLimitHeader],
+    /// `(status, vendor error code)` pairs meaning "rate limited"; empty means 429 alone.
+    pub limited_when: &'static [(u16, Option<&'static str>)],
+}
+
+/// One header carrying rate-limit figures.
+#[derive(Debug)]
+pub struct RateLimitHeader {
+    /// Header name, lower-case.
+    pub name: &'static str,
+    /// How to read the value.
+    pub read: HeaderRead,
+    /// Unit of reset and retry figures.
+    pub unit: TimeUnit,
+}
+
+/// How a rate-limit header's value is read.
+#[derive(Debug)]
+pub enum HeaderRead {
+    /// The whole value is one figure.
+    Figure(Figure),
+    /// A pattern with `{figure}` placeholders.
+    Pattern(&'static str),
+}
+
+/// A rate-limit figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Figure {
+    /// Requests allowed in the window.
+    Limit,
+    /// Requests left.
+    Remaining,
+    /// Requests used.
+    Used,
+    /// When the window resets.
+    Reset,
+    /// How long to wait.
+    RetryAfter,
+}
+
+/// Unit of a time figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// Seconds from now.
+    Seconds,
+    /// Milliseconds from now.
+    Milliseconds,
+    /// Unix time in seconds.
+    EpochSeconds,
+    /// Unix time in milliseconds.
+    EpochMilliseconds,
+}
+
+/// Where an error answer keeps its message and code.
+#[derive(Debug)]
+pub struct ErrorRules {
+    /// JSON Pointer to the message.
+    pub message: &'static str,
+    /// JSON Pointer to the vendor code.
+    pub code: Option<&'static str>,
+}
+
+/// One tool: a documented vendor method.
+#[derive(Debug)]
+pub struct Tool {
+    /// Tool name (`list_all_hub_spot_contacts`).
+    pub name: &'static str,
+    /// Short title for people.
+    pub title: &'static str,
+    /// What the tool does, for agents.
+    pub description: &'static str,
+    /// The integration's name.
+    pub integration: &'static str,
+    /// Resource key (`contacts`).
+    pub resource: &'static str,
+    /// Method key (`list`, or a custom name).
+    pub method: &'static str,
+    /// Method kind.
+    pub kind: MethodKind,
+    /// HTTP verb.
+    pub http: HttpVerb,
+    /// Path below the base URL, with `{param}` placeholders.
+    pub path: &'static str,
+    /// Arguments and where each goes.
+    pub params: &'static [Param],
+    /// Query parameters always sent.
+    pub fixed_query: &'static [(&'static str, &'static str)],
+    /// Paging, for list tools.
+    pub pagination: Option<Pagination>,
+    /// OAuth scopes needed.
+    pub scopes: &'static [&'static str],
+    /// Tags servers filter by.
+    pub tags: &'static [&'static str],
+    /// MCP annotations.
+    pub annotations: Annotations,
+    /// `{"inputSchema": …, "outputSchema": …}` as JSON text.
+    pub schema: &'static str,
+}
+
+/// Kinds of methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MethodKind {
+    /// Lists records.
+    List,
+    /// Reads one record.
+    Get,
+    /// Creates a record.
+    Create,
+    /// Updates a record.
+    Update,
+    /// Deletes a record.
+    Delete,
+    /// Searches records.
+    Search,
+    /// Anything else.
+    Custom,
+}
+
+/// HTTP verbs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpVerb {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+/// One tool argument and where it goes in the request.
+#[derive(Debug)]
+pub struct Param {
+    /// Argument name (the same on the wire).
+    pub name: &'static str,
+    /// Where it goes.
+    pub location: ParamLocation,
+    /// For arrays in the query: comma-joined (`true`) or repeated (`false`).
+    pub comma_joined: bool,
+}
+
+/// Where an argument goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamLocation {
+    /// Substituted into the path.
+    Path,
+    /// A query parameter.
+    Query,
+    /// A top-level property of the JSON body.
+    Body,
+}
+
+/// How a list tool pages.
+#[derive(Debug)]
+pub struct Pagination {
+    /// Paging style.
+    pub style: PaginationStyle,
+    /// JSON Pointer to the records in a page.
+    pub results: &'static str,
+    /// Query parameter carrying the cursor, offset or page number.
+    pub param: Option<&'static str>,
+    /// JSON Pointer to the next cursor or next URL.
+    pub next: Option<&'static str>,
+    /// JSON Pointer to a "more pages" boolean.
+    pub has_more: Option<&'static str>,
+    /// Query parameter setting the page size.
+    pub limit_param: Option<&'static str>,
+    /// Header setting the page size: `(name, value with {limit}, minimum)`.
+    pub limit_header: Option<(&'static str, &'static str, u32)>,
+    /// Largest page size.
+    pub max_limit: Option<u32>,
+}
+
+/// Paging styles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaginationStyle {
+    /// Opaque cursor sent back as a query parameter.
+    Cursor,
+    /// URL of the next page in the response.
+    NextUrl,
+    /// Record offset.
+    Offset,
+    /// Page number.
+    Page,
+}
+
+/// MCP tool annotations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Annotations {
+    /// Does not change anything.
+    pub read_only: bool,
+    /// May destroy data.
+    pub destructive: bool,
+    /// Repeating the call has no further effect.
+    pub idempotent: bool,
+    /// Talks to an outside system.
+    pub open_world: bool,
+}

@@ -1,0 +1,1 @@
+//! Fake vendor APIs for demos and tests (in progress).

@@ -1,0 +1,66 @@
+//! `cargo xtask`: the project's own build tasks.
+//!
+//! - `cargo xtask gen [--check]`: compile `integrations/` into `generated/` (or verify it is fresh).
+//! - `cargo xtask check [PATH...] [--deny-warnings] [--format human|json]`: diagnostics only.
+//! - `cargo xtask new <name>`: scaffold a documented integration definition.
+
+mod check;
+mod gen_cmd;
+mod new;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("gen") => gen_cmd::run(&args[1..]),
+        Some("check") => check::run(&args[1..]),
+        Some("new") => new::run(&args[1..]),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(other) => {
+            eprintln!("error: unknown task `{other}`\n\n{USAGE}");
+            Ok(ExitCode::from(2))
+        }
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(2)
+    })
+}
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  gen [--check]                                   compile integrations/ into generated/; with --check,
+                                                  exit 1 listing stale, missing and orphaned files
+  check [PATH...] [--deny-warnings] [--format human|json]
+                                                  print diagnostics (default PATH: integrations/)
+  new <name>                                      scaffold integrations/<name>.yaml
+";
+
+/// The workspace root: the parent of this crate's folder.
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// Prints rendered diagnostics to stderr and returns `(errors, warnings)`.
+pub fn print_diagnostics(compiled: &switchboard_compiler::Compiled) -> (usize, usize) {
+    use std::io::IsTerminal;
+    let styled = std::io::stderr().is_terminal();
+    let (mut errors, mut warnings) = (0, 0);
+    for d in &compiled.diagnostics {
+        eprintln!("{}\n", d.render(compiled.source_text(&d.file), styled));
+        if d.is_error() {
+            errors += 1;
+        } else {
+            warnings += 1;
+        }
+    }
+    (errors, warnings)
+}
