@@ -161,11 +161,13 @@ pub static INTEGRATION: Integration = Integration {
             kind: MethodKind::Delete,
             http: HttpVerb::Delete,
             path: "/crm/v3/objects/companies/{companyId}",
-            params: &[Param {
-                name: "companyId",
-                location: ParamLocation::Path,
-                comma_joined: true,
-            }],
+            params: &[
+                Param {
+                    name: "companyId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
             fixed_query: &[],
             pagination: None,
             scopes: &["crm.objects.companies.write"],
@@ -176,7 +178,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/hubspot/delete_a_hub_spot_company_by_id.json"),
+            schema: include_str!(
+                "../schemas/hubspot/delete_a_hub_spot_company_by_id.json"
+            ),
         },
         Tool {
             name: "delete_a_hub_spot_contact_by_id",
@@ -188,11 +192,13 @@ pub static INTEGRATION: Integration = Integration {
             kind: MethodKind::Delete,
             http: HttpVerb::Delete,
             path: "/crm/v3/objects/contacts/{contactId}",
-            params: &[Param {
-                name: "contactId",
-                location: ParamLocation::Path,
-                comma_joined: true,
-            }],
+            params: &[
+                Param {
+                    name: "contactId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
             fixed_query: &[],
             pagination: None,
             scopes: &["crm.objects.contacts.write"],
@@ -203,7 +209,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/hubspot/delete_a_hub_spot_contact_by_id.json"),
+            schema: include_str!(
+                "../schemas/hubspot/delete_a_hub_spot_contact_by_id.json"
+            ),
         },
         Tool {
             name: "delete_a_hub_spot_deal_by_id",
@@ -215,11 +223,13 @@ pub static INTEGRATION: Integration = Integration {
             kind: MethodKind::Delete,
             http: HttpVerb::Delete,
             path: "/crm/v3/objects/deals/{dealId}",
-            params: &[Param {
-                name: "dealId",
-                location: ParamLocation::Path,
-                comma_joined: true,
-            }],
+            params: &[
+                Param {
+                    name: "dealId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
             fixed_query: &[],
             pagination: None,
             scopes: &["crm.objects.deals.write"],
@@ -284,7 +294,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/hubspot/get_single_hub_spot_company_by_id.json"),
+            schema: include_str!(
+                "../schemas/hubspot/get_single_hub_spot_company_by_id.json"
+            ),
         },
         Tool {
             name: "get_single_hub_spot_contact_by_id",
@@ -338,7 +350,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/hubspot/get_single_hub_spot_contact_by_id.json"),
+            schema: include_str!(
+                "../schemas/hubspot/get_single_hub_spot_contact_by_id.json"
+            ),
         },
         Tool {
             name: "get_single_hub_spot_deal_by_id",
@@ -392,7 +406,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/hubspot/get_single_hub_spot_deal_by_id.json"),
+            schema: include_str!(
+                "../schemas/hubspot/get_single_hub_spot_deal_by_id.json"
+            ),
         },
         Tool {
             name: "get_single_hub_spot_owner_by_id",
@@ -431,7 +447,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/hubspot/get_single_hub_spot_owner_by_id.json"),
+            schema: include_str!(
+                "../schemas/hubspot/get_single_hub_spot_owner_by_id.json"
+            ),
         },
         Tool {
             name: "list_all_hub_spot_companies",
@@ -834,7 +852,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/hubspot/update_a_hub_spot_company_by_id.json"),
+            schema: include_str!(
+                "../schemas/hubspot/update_a_hub_spot_company_by_id.json"
+            ),
         },
         Tool {
             name: "update_a_hub_spot_contact_by_id",
@@ -873,7 +893,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/hubspot/update_a_hub_spot_contact_by_id.json"),
+            schema: include_str!(
+                "../schemas/hubspot/update_a_hub_spot_contact_by_id.json"
+            ),
         },
         Tool {
             name: "update_a_hub_spot_deal_by_id",

@@ -25,11 +25,13 @@ pub static INTEGRATION: Integration = Integration {
         basic: false,
     },
     rate_limit: RateLimit {
-        headers: &[RateLimitHeader {
-            name: "sforce-limit-info",
-            read: HeaderRead::Pattern("api-usage={used}/{limit}"),
-            unit: TimeUnit::Seconds,
-        }],
+        headers: &[
+            RateLimitHeader {
+                name: "sforce-limit-info",
+                read: HeaderRead::Pattern("api-usage={used}/{limit}"),
+                unit: TimeUnit::Seconds,
+            },
+        ],
         limited_when: &[(403u16, Some("REQUEST_LIMIT_EXCEEDED"))],
     },
     errors: ErrorRules {
@@ -164,7 +166,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: false,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/create_a_salesforce_account.json"),
+            schema: include_str!(
+                "../schemas/salesforce/create_a_salesforce_account.json"
+            ),
         },
         Tool {
             name: "create_a_salesforce_contact",
@@ -283,7 +287,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: false,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/create_a_salesforce_contact.json"),
+            schema: include_str!(
+                "../schemas/salesforce/create_a_salesforce_contact.json"
+            ),
         },
         Tool {
             name: "create_a_salesforce_opportunity",
@@ -362,7 +368,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: false,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/create_a_salesforce_opportunity.json"),
+            schema: include_str!(
+                "../schemas/salesforce/create_a_salesforce_opportunity.json"
+            ),
         },
         Tool {
             name: "delete_a_salesforce_account_by_id",
@@ -374,11 +382,13 @@ pub static INTEGRATION: Integration = Integration {
             kind: MethodKind::Delete,
             http: HttpVerb::Delete,
             path: "/services/data/v60.0/sobjects/Account/{id}",
-            params: &[Param {
-                name: "id",
-                location: ParamLocation::Path,
-                comma_joined: true,
-            }],
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
             fixed_query: &[],
             pagination: None,
             scopes: &["api"],
@@ -389,7 +399,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/delete_a_salesforce_account_by_id.json"),
+            schema: include_str!(
+                "../schemas/salesforce/delete_a_salesforce_account_by_id.json"
+            ),
         },
         Tool {
             name: "delete_a_salesforce_contact_by_id",
@@ -401,11 +413,13 @@ pub static INTEGRATION: Integration = Integration {
             kind: MethodKind::Delete,
             http: HttpVerb::Delete,
             path: "/services/data/v60.0/sobjects/Contact/{id}",
-            params: &[Param {
-                name: "id",
-                location: ParamLocation::Path,
-                comma_joined: true,
-            }],
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
             fixed_query: &[],
             pagination: None,
             scopes: &["api"],
@@ -416,7 +430,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/delete_a_salesforce_contact_by_id.json"),
+            schema: include_str!(
+                "../schemas/salesforce/delete_a_salesforce_contact_by_id.json"
+            ),
         },
         Tool {
             name: "delete_a_salesforce_opportunity_by_id",
@@ -428,11 +444,13 @@ pub static INTEGRATION: Integration = Integration {
             kind: MethodKind::Delete,
             http: HttpVerb::Delete,
             path: "/services/data/v60.0/sobjects/Opportunity/{id}",
-            params: &[Param {
-                name: "id",
-                location: ParamLocation::Path,
-                comma_joined: true,
-            }],
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
             fixed_query: &[],
             pagination: None,
             scopes: &["api"],
@@ -479,7 +497,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/get_single_salesforce_account_by_id.json"),
+            schema: include_str!(
+                "../schemas/salesforce/get_single_salesforce_account_by_id.json"
+            ),
         },
         Tool {
             name: "get_single_salesforce_contact_by_id",
@@ -513,7 +533,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/get_single_salesforce_contact_by_id.json"),
+            schema: include_str!(
+                "../schemas/salesforce/get_single_salesforce_contact_by_id.json"
+            ),
         },
         Tool {
             name: "get_single_salesforce_opportunity_by_id",
@@ -583,7 +605,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/get_single_salesforce_user_by_id.json"),
+            schema: include_str!(
+                "../schemas/salesforce/get_single_salesforce_user_by_id.json"
+            ),
         },
         Tool {
             name: "list_all_salesforce_accounts",
@@ -596,10 +620,12 @@ pub static INTEGRATION: Integration = Integration {
             http: HttpVerb::Get,
             path: "/services/data/v60.0/query",
             params: &[],
-            fixed_query: &[(
-                "q",
-                "SELECT Id, Name, Type, ParentId, Industry, Website, Phone, AccountNumber, BillingStreet, BillingCity, BillingState, BillingPostalCode, BillingCountry, ShippingStreet, ShippingCity, ShippingState, ShippingPostalCode, ShippingCountry, AnnualRevenue, NumberOfEmployees, Description, OwnerId, CreatedDate, LastModifiedDate FROM Account ORDER BY Id",
-            )],
+            fixed_query: &[
+                (
+                    "q",
+                    "SELECT Id, Name, Type, ParentId, Industry, Website, Phone, AccountNumber, BillingStreet, BillingCity, BillingState, BillingPostalCode, BillingCountry, ShippingStreet, ShippingCity, ShippingState, ShippingPostalCode, ShippingCountry, AnnualRevenue, NumberOfEmployees, Description, OwnerId, CreatedDate, LastModifiedDate FROM Account ORDER BY Id",
+                ),
+            ],
             pagination: Some(Pagination {
                 style: PaginationStyle::NextUrl,
                 results: "/records",
@@ -607,7 +633,11 @@ pub static INTEGRATION: Integration = Integration {
                 next: Some("/nextRecordsUrl"),
                 has_more: None,
                 limit_param: None,
-                limit_header: Some(("Sforce-Query-Options", "batchSize={limit}", 200u32)),
+                limit_header: Some((
+                    "Sforce-Query-Options",
+                    "batchSize={limit}",
+                    200u32,
+                )),
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
@@ -618,7 +648,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/list_all_salesforce_accounts.json"),
+            schema: include_str!(
+                "../schemas/salesforce/list_all_salesforce_accounts.json"
+            ),
         },
         Tool {
             name: "list_all_salesforce_contacts",
@@ -631,10 +663,12 @@ pub static INTEGRATION: Integration = Integration {
             http: HttpVerb::Get,
             path: "/services/data/v60.0/query",
             params: &[],
-            fixed_query: &[(
-                "q",
-                "SELECT Id, Salutation, FirstName, LastName, Name, Title, Department, Email, Phone, MobilePhone, AccountId, OwnerId, ReportsToId, MailingStreet, MailingCity, MailingState, MailingPostalCode, MailingCountry, LeadSource, Description, CreatedDate, LastModifiedDate FROM Contact ORDER BY Id",
-            )],
+            fixed_query: &[
+                (
+                    "q",
+                    "SELECT Id, Salutation, FirstName, LastName, Name, Title, Department, Email, Phone, MobilePhone, AccountId, OwnerId, ReportsToId, MailingStreet, MailingCity, MailingState, MailingPostalCode, MailingCountry, LeadSource, Description, CreatedDate, LastModifiedDate FROM Contact ORDER BY Id",
+                ),
+            ],
             pagination: Some(Pagination {
                 style: PaginationStyle::NextUrl,
                 results: "/records",
@@ -642,7 +676,11 @@ pub static INTEGRATION: Integration = Integration {
                 next: Some("/nextRecordsUrl"),
                 has_more: None,
                 limit_param: None,
-                limit_header: Some(("Sforce-Query-Options", "batchSize={limit}", 200u32)),
+                limit_header: Some((
+                    "Sforce-Query-Options",
+                    "batchSize={limit}",
+                    200u32,
+                )),
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
@@ -653,7 +691,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/list_all_salesforce_contacts.json"),
+            schema: include_str!(
+                "../schemas/salesforce/list_all_salesforce_contacts.json"
+            ),
         },
         Tool {
             name: "list_all_salesforce_opportunities",
@@ -666,10 +706,12 @@ pub static INTEGRATION: Integration = Integration {
             http: HttpVerb::Get,
             path: "/services/data/v60.0/query",
             params: &[],
-            fixed_query: &[(
-                "q",
-                "SELECT Id, Name, AccountId, StageName, Amount, Probability, CloseDate, Type, LeadSource, NextStep, ForecastCategoryName, IsClosed, IsWon, Description, OwnerId, CreatedDate, LastModifiedDate FROM Opportunity ORDER BY Id",
-            )],
+            fixed_query: &[
+                (
+                    "q",
+                    "SELECT Id, Name, AccountId, StageName, Amount, Probability, CloseDate, Type, LeadSource, NextStep, ForecastCategoryName, IsClosed, IsWon, Description, OwnerId, CreatedDate, LastModifiedDate FROM Opportunity ORDER BY Id",
+                ),
+            ],
             pagination: Some(Pagination {
                 style: PaginationStyle::NextUrl,
                 results: "/records",
@@ -677,7 +719,11 @@ pub static INTEGRATION: Integration = Integration {
                 next: Some("/nextRecordsUrl"),
                 has_more: None,
                 limit_param: None,
-                limit_header: Some(("Sforce-Query-Options", "batchSize={limit}", 200u32)),
+                limit_header: Some((
+                    "Sforce-Query-Options",
+                    "batchSize={limit}",
+                    200u32,
+                )),
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
@@ -688,7 +734,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/list_all_salesforce_opportunities.json"),
+            schema: include_str!(
+                "../schemas/salesforce/list_all_salesforce_opportunities.json"
+            ),
         },
         Tool {
             name: "list_all_salesforce_users",
@@ -701,10 +749,12 @@ pub static INTEGRATION: Integration = Integration {
             http: HttpVerb::Get,
             path: "/services/data/v60.0/query",
             params: &[],
-            fixed_query: &[(
-                "q",
-                "SELECT Id, Username, FirstName, LastName, Name, Email, Title, Department, Phone, MobilePhone, IsActive, UserType, ProfileId, UserRoleId, ManagerId, TimeZoneSidKey, CreatedDate, LastModifiedDate FROM User ORDER BY Id",
-            )],
+            fixed_query: &[
+                (
+                    "q",
+                    "SELECT Id, Username, FirstName, LastName, Name, Email, Title, Department, Phone, MobilePhone, IsActive, UserType, ProfileId, UserRoleId, ManagerId, TimeZoneSidKey, CreatedDate, LastModifiedDate FROM User ORDER BY Id",
+                ),
+            ],
             pagination: Some(Pagination {
                 style: PaginationStyle::NextUrl,
                 results: "/records",
@@ -712,7 +762,11 @@ pub static INTEGRATION: Integration = Integration {
                 next: Some("/nextRecordsUrl"),
                 has_more: None,
                 limit_param: None,
-                limit_header: Some(("Sforce-Query-Options", "batchSize={limit}", 200u32)),
+                limit_header: Some((
+                    "Sforce-Query-Options",
+                    "batchSize={limit}",
+                    200u32,
+                )),
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
@@ -857,7 +911,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/update_a_salesforce_account_by_id.json"),
+            schema: include_str!(
+                "../schemas/salesforce/update_a_salesforce_account_by_id.json"
+            ),
         },
         Tool {
             name: "update_a_salesforce_contact_by_id",
@@ -981,7 +1037,9 @@ pub static INTEGRATION: Integration = Integration {
                 idempotent: true,
                 open_world: true,
             },
-            schema: include_str!("../schemas/salesforce/update_a_salesforce_contact_by_id.json"),
+            schema: include_str!(
+                "../schemas/salesforce/update_a_salesforce_contact_by_id.json"
+            ),
         },
         Tool {
             name: "update_a_salesforce_opportunity_by_id",

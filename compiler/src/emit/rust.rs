@@ -19,9 +19,11 @@ pub fn lib_module(catalog: &Catalog) -> Result<GeneratedFile, EmitError> {
     let tokens = quote! {
         //! Tool tables compiled from `integrations/*.yaml` by `cargo xtask gen`.
         #![allow(clippy::all)]
-        #(pub mod #mods;)*
+        // rustfmt must not touch generated files: `gen --check` compares them byte for byte.
+        #(#[rustfmt::skip] pub mod #mods;)*
 
         /// Every integration, sorted by name.
+        #[rustfmt::skip]
         pub static INTEGRATIONS: &[&switchboard_runtime::table::Integration] = &[#(&#mods::INTEGRATION),*];
     };
     render("generated/src/lib.rs", "integrations/*.yaml", tokens)
