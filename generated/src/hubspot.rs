@@ -52,7 +52,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "create_a_hub_spot_company",
             title: "Create a HubSpot company",
-            description: "Creates a company from property values, optionally associated with existing records such as contacts. Returns the new company (HTTP 201) with its id. HubSpot does not deduplicate companies created through the API by domain, so search by domain first to avoid duplicates; to change an existing company use the update tool.",
+            description: "Creates a company from property values, optionally associated with existing records such as contacts. Returns the new company (HTTP 201) with its id. HubSpot does not deduplicate companies created through the API by domain, so search by domain first to avoid duplicates; to change an existing company use update_a_hub_spot_company_by_id.",
             integration: "hubspot",
             resource: "companies",
             method: "create",
@@ -86,7 +86,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "create_a_hub_spot_contact",
             title: "Create a HubSpot contact",
-            description: "Creates a contact from property values, optionally associated with existing records such as a company. Returns the new contact (HTTP 201) with its id. Fails with 409 (CONFLICT) if another contact already has the email. Search first to avoid duplicates; to change an existing contact use the update tool.",
+            description: "Creates a contact from property values, optionally associated with existing records such as a company. Returns the new contact (HTTP 201) with its id. Fails with 409 (CONFLICT) if another contact already has the email. Search first to avoid duplicates; to change an existing contact use update_a_hub_spot_contact_by_id.",
             integration: "hubspot",
             resource: "contacts",
             method: "create",
@@ -120,7 +120,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "create_a_hub_spot_deal",
             title: "Create a HubSpot deal",
-            description: "Creates a deal in a pipeline stage, optionally associated with existing contacts and companies. Returns the new deal (HTTP 201) with its id. dealname and dealstage are required; without pipeline the default pipeline is used. To change an existing deal use the update tool.",
+            description: "Creates a deal in a pipeline stage, optionally associated with existing contacts and companies. Returns the new deal (HTTP 201) with its id. dealname and dealstage are required; without pipeline the default pipeline is used. To change an existing deal use update_a_hub_spot_deal_by_id.",
             integration: "hubspot",
             resource: "deals",
             method: "create",
@@ -245,7 +245,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "get_single_hub_spot_company_by_id",
             title: "Get a HubSpot company",
-            description: "Reads one company by its HubSpot id (or by another unique property, with idProperty). Returns the company's id, requested properties, createdAt, updatedAt and archived. Fails with 404 (OBJECT_NOT_FOUND) when no such company exists. Use the search tool to find a company by name or domain.",
+            description: "Reads one company by its HubSpot id (or by another unique property, with idProperty). Returns the company's id, requested properties, createdAt, updatedAt and archived. Fails with 404 (OBJECT_NOT_FOUND) when no such company exists. Use search_hub_spot_companies to find a company by name or domain.",
             integration: "hubspot",
             resource: "companies",
             method: "get",
@@ -301,7 +301,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "get_single_hub_spot_contact_by_id",
             title: "Get a HubSpot contact",
-            description: "Reads one contact by its HubSpot id (or by another unique property such as email, with idProperty). Returns the contact's id, requested properties, createdAt, updatedAt and archived. Fails with 404 (OBJECT_NOT_FOUND) when no such contact exists. Use the search tool when you only know a name or partial value.",
+            description: "Reads one contact by its HubSpot id (or by another unique property such as email, with idProperty). Returns the contact's id, requested properties, createdAt, updatedAt and archived. Fails with 404 (OBJECT_NOT_FOUND) when no such contact exists. Use search_hub_spot_contacts when you only know a name or partial value.",
             integration: "hubspot",
             resource: "contacts",
             method: "get",
@@ -454,7 +454,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "list_all_hub_spot_companies",
             title: "List HubSpot companies",
-            description: "Lists the companies in the HubSpot account, one page at a time. Each company comes back with its id, the requested properties (by default name and domain, plus hs_object_id, createdate and hs_lastmodifieddate), createdAt, updatedAt and archived. Use it to walk through all companies; to find companies by name, domain or another property use the company search tool; to read one company whose id you know, use the get tool.",
+            description: "Lists the companies in the HubSpot account, one page at a time. Each company comes back with its id, the requested properties (by default name and domain, plus hs_object_id, createdate and hs_lastmodifieddate), createdAt, updatedAt and archived. Use it to walk through all companies; to find companies by name, domain or another property use search_hub_spot_companies; to read one company whose id you know, use get_single_hub_spot_company_by_id.",
             integration: "hubspot",
             resource: "companies",
             method: "list",
@@ -507,7 +507,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "list_all_hub_spot_contacts",
             title: "List HubSpot contacts",
-            description: "Lists the contacts (people) in the HubSpot account, one page at a time. Each contact comes back with its id, the requested properties (by default firstname, lastname and email, plus hs_object_id, createdate and lastmodifieddate), createdAt, updatedAt and archived. Use it to walk through all contacts. To find contacts by email, name, company or any other property, use the contact search tool instead; to read one contact whose id you know, use the get tool.",
+            description: "Lists the contacts (people) in the HubSpot account, one page at a time. Each contact comes back with its id, the requested properties (by default firstname, lastname and email, plus hs_object_id, createdate and lastmodifieddate), createdAt, updatedAt and archived. Use it to walk through all contacts. To find contacts by email, name, company or any other property, use search_hub_spot_contacts instead; to read one contact whose id you know, use get_single_hub_spot_contact_by_id.",
             integration: "hubspot",
             resource: "contacts",
             method: "list",
@@ -560,7 +560,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "list_all_hub_spot_deals",
             title: "List HubSpot deals",
-            description: "Lists the deals in the HubSpot account, one page at a time. Each deal comes back with its id, the requested properties (by default dealname, amount, closedate, pipeline and dealstage, plus hs_object_id, createdate and hs_lastmodifieddate), createdAt, updatedAt and archived. Use it to walk through all deals; to find deals by stage, amount, close date or owner use the deal search tool; to read one deal whose id you know, use the get tool.",
+            description: "Lists the deals in the HubSpot account, one page at a time. Each deal comes back with its id, the requested properties (by default dealname, amount, closedate, pipeline and dealstage, plus hs_object_id, createdate and hs_lastmodifieddate), createdAt, updatedAt and archived. Use it to walk through all deals; to find deals by stage, amount, close date or owner use search_hub_spot_deals; to read one deal whose id you know, use get_single_hub_spot_deal_by_id.",
             integration: "hubspot",
             resource: "deals",
             method: "list",

@@ -42,7 +42,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "create_a_salesforce_account",
             title: "Create a Salesforce account",
-            description: "Creates an account (a company or organization). Name is required. Returns the new account's Id (HTTP 201) as {id, success, errors}; read it back with the get tool for its full record. Fails with 400 and an errorCode such as REQUIRED_FIELD_MISSING or FIELD_CUSTOM_VALIDATION_EXCEPTION when the org rejects the values; Salesforce duplicate rules may also block it (DUPLICATES_DETECTED).",
+            description: "Creates an account (a company or organization). Name is required. Returns the new account's Id (HTTP 201) as {id, success, errors}; read it back with get_single_salesforce_account_by_id for its full record. Fails with 400 and an errorCode such as REQUIRED_FIELD_MISSING or FIELD_CUSTOM_VALIDATION_EXCEPTION when the org rejects the values; Salesforce duplicate rules may also block it (DUPLICATES_DETECTED).",
             integration: "salesforce",
             resource: "accounts",
             method: "create",
@@ -173,7 +173,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "create_a_salesforce_contact",
             title: "Create a Salesforce contact",
-            description: "Creates a contact. LastName is required; set AccountId to attach the contact to an account. Returns the new contact's Id (HTTP 201) as {id, success, errors}; read it back with the get tool for its full record. Fails with 400 and an errorCode such as REQUIRED_FIELD_MISSING, INVALID_EMAIL_ADDRESS or FIELD_CUSTOM_VALIDATION_EXCEPTION when the org rejects the values; Salesforce duplicate rules may also block it (DUPLICATES_DETECTED).",
+            description: "Creates a contact. LastName is required; set AccountId to attach the contact to an account. Returns the new contact's Id (HTTP 201) as {id, success, errors}; read it back with get_single_salesforce_contact_by_id for its full record. Fails with 400 and an errorCode such as REQUIRED_FIELD_MISSING, INVALID_EMAIL_ADDRESS or FIELD_CUSTOM_VALIDATION_EXCEPTION when the org rejects the values; Salesforce duplicate rules may also block it (DUPLICATES_DETECTED).",
             integration: "salesforce",
             resource: "contacts",
             method: "create",
@@ -294,7 +294,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "create_a_salesforce_opportunity",
             title: "Create a Salesforce opportunity",
-            description: "Creates an opportunity (deal). Name, StageName and CloseDate are required; set AccountId to tie it to an account. Returns the new opportunity's Id (HTTP 201) as {id, success, errors}; read it back with the get tool for its full record. Fails with 400 and an errorCode such as REQUIRED_FIELD_MISSING, INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST or FIELD_CUSTOM_VALIDATION_EXCEPTION when the org rejects the values.",
+            description: "Creates an opportunity (deal). Name, StageName and CloseDate are required; set AccountId to tie it to an account. Returns the new opportunity's Id (HTTP 201) as {id, success, errors}; read it back with get_single_salesforce_opportunity_by_id for its full record. Fails with 400 and an errorCode such as REQUIRED_FIELD_MISSING, INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST or FIELD_CUSTOM_VALIDATION_EXCEPTION when the org rejects the values.",
             integration: "salesforce",
             resource: "opportunities",
             method: "create",
@@ -612,7 +612,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "list_all_salesforce_accounts",
             title: "List Salesforce accounts",
-            description: "Lists every account (company or organization) in the Salesforce org that the connected user can see, ordered by Id, one page at a time. Each record has Id, Name, Type, ParentId, Industry, Website, Phone, AccountNumber, billing and shipping addresses, AnnualRevenue, NumberOfEmployees, Description, OwnerId, CreatedDate and LastModifiedDate. Custom fields are not included: use the get tool with an account Id for every field of one account.",
+            description: "Lists every account (company or organization) in the Salesforce org that the connected user can see, ordered by Id, one page at a time. Each record has Id, Name, Type, ParentId, Industry, Website, Phone, AccountNumber, billing and shipping addresses, AnnualRevenue, NumberOfEmployees, Description, OwnerId, CreatedDate and LastModifiedDate. Custom fields are not included: use get_single_salesforce_account_by_id for every field of one account.",
             integration: "salesforce",
             resource: "accounts",
             method: "list",
@@ -655,7 +655,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "list_all_salesforce_contacts",
             title: "List Salesforce contacts",
-            description: "Lists every contact (person) in the Salesforce org that the connected user can see, ordered by Id, one page at a time. Each record has Id, name fields, Title, Department, Email, Phone, MobilePhone, AccountId (the contact's account), OwnerId, ReportsToId, mailing address, LeadSource, Description, CreatedDate and LastModifiedDate. Custom fields are not included: use the get tool with a contact Id for every field of one contact. totalSize gives the number of contacts in all.",
+            description: "Lists every contact (person) in the Salesforce org that the connected user can see, ordered by Id, one page at a time. Each record has Id, name fields, Title, Department, Email, Phone, MobilePhone, AccountId (the contact's account), OwnerId, ReportsToId, mailing address, LeadSource, Description, CreatedDate and LastModifiedDate. Custom fields are not included: use get_single_salesforce_contact_by_id for every field of one contact. totalSize gives the number of contacts in all.",
             integration: "salesforce",
             resource: "contacts",
             method: "list",
@@ -698,7 +698,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "list_all_salesforce_opportunities",
             title: "List Salesforce opportunities",
-            description: "Lists every opportunity (deal) in the Salesforce org that the connected user can see, ordered by Id, one page at a time. Each record has Id, Name, AccountId, StageName, Amount, Probability, CloseDate, Type, LeadSource, NextStep, ForecastCategoryName, IsClosed, IsWon, Description, OwnerId, CreatedDate and LastModifiedDate. Custom fields are not included: use the get tool with an opportunity Id for every field of one opportunity.",
+            description: "Lists every opportunity (deal) in the Salesforce org that the connected user can see, ordered by Id, one page at a time. Each record has Id, Name, AccountId, StageName, Amount, Probability, CloseDate, Type, LeadSource, NextStep, ForecastCategoryName, IsClosed, IsWon, Description, OwnerId, CreatedDate and LastModifiedDate. Custom fields are not included: use get_single_salesforce_opportunity_by_id for every field of one opportunity.",
             integration: "salesforce",
             resource: "opportunities",
             method: "list",
@@ -782,7 +782,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "update_a_salesforce_account_by_id",
             title: "Update a Salesforce account",
-            description: "Changes fields of one existing account. Send only the fields to change; null clears a field. Returns no content (HTTP 204); read the account with the get tool to see the result. Fails with 404 (NOT_FOUND) for an unknown Id and 400 when the org rejects a value.",
+            description: "Changes fields of one existing account. Send only the fields to change; null clears a field. Returns no content (HTTP 204); read the account with get_single_salesforce_account_by_id to see the result. Fails with 404 (NOT_FOUND) for an unknown Id and 400 when the org rejects a value.",
             integration: "salesforce",
             resource: "accounts",
             method: "update",
@@ -918,7 +918,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "update_a_salesforce_contact_by_id",
             title: "Update a Salesforce contact",
-            description: "Changes fields of one existing contact. Send only the fields to change; null clears a field. Returns no content (HTTP 204); read the contact with the get tool to see the result. Fails with 404 (NOT_FOUND) for an unknown Id and 400 when the org rejects a value.",
+            description: "Changes fields of one existing contact. Send only the fields to change; null clears a field. Returns no content (HTTP 204); read the contact with get_single_salesforce_contact_by_id to see the result. Fails with 404 (NOT_FOUND) for an unknown Id and 400 when the org rejects a value.",
             integration: "salesforce",
             resource: "contacts",
             method: "update",
@@ -1044,7 +1044,7 @@ pub static INTEGRATION: Integration = Integration {
         Tool {
             name: "update_a_salesforce_opportunity_by_id",
             title: "Update a Salesforce opportunity",
-            description: "Changes fields of one existing opportunity, e.g. moves it to another stage or changes its amount or close date. Send only the fields to change; null clears a field. Returns no content (HTTP 204); read the opportunity with the get tool to see the result. Fails with 404 (NOT_FOUND) for an unknown Id and 400 when the org rejects a value.",
+            description: "Changes fields of one existing opportunity, e.g. moves it to another stage or changes its amount or close date. Send only the fields to change; null clears a field. Returns no content (HTTP 204); read the opportunity with get_single_salesforce_opportunity_by_id to see the result. Fails with 404 (NOT_FOUND) for an unknown Id and 400 when the org rejects a value.",
             integration: "salesforce",
             resource: "opportunities",
             method: "update",

@@ -110,6 +110,8 @@ fn check_method(cx: &mut Cx, def: &Integration, key: &Sp<String>, method: &Metho
     }
     match &doc.response {
         Some(r) => fields::check_shape(cx, r),
+        // Updates and deletes often answer 204 with no body (Salesforce does), so silence is fine there.
+        None if matches!(kind, Some(MethodKind::Update | MethodKind::Delete)) => {}
         None => {
             cx.warning(
                 codes::NO_RESPONSE_SCHEMA,

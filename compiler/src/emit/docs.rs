@@ -104,7 +104,7 @@ fn type_name(t: &Value) -> String {
             .iter()
             .filter_map(Value::as_str)
             .collect::<Vec<_>>()
-            .join(" | "),
+            .join(" or "),
         _ => String::new(),
     }
 }

@@ -1,0 +1,143 @@
+//! The committed `generated/` tree: fresh, valid, and holding what agents and reviewers rely on.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use switchboard_compiler::{compile_workspace, definition_files, freshness};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read_json(rel: &str) -> Value {
+    let text = std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// The same check as `cargo xtask gen --check`, so a stale tree fails `cargo test` too.
+#[test]
+fn generated_tree_is_fresh() {
+    let compiled = compile_workspace(&root()).expect("workspace compiles");
+    let rendered: Vec<String> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.render(compiled.source_text(&d.file), false))
+        .collect();
+    let files = compiled.files.as_ref().unwrap_or_else(|| panic!("errors:\n{}", rendered.join("\n")));
+    let problems = freshness::compare(&root(), files).expect("comparable");
+    let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        problems.is_empty(),
+        "generated/ is out of date; run `cargo xtask gen` and commit:\n{}",
+        listed.join("\n")
+    );
+}
+
+#[test]
+fn definition_schema_is_valid_2020_12_and_every_integration_validates() {
+    let schema = read_json("generated/schemas/integration.schema.json");
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    jsonschema::draft202012::meta::validate(&schema).expect("a valid 2020-12 schema");
+    let validator = jsonschema::draft202012::new(&schema).expect("compiles");
+    let files = definition_files(&root().join("integrations")).expect("integrations/");
+    assert!(!files.is_empty());
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../generated/schemas/integration.schema.json"),
+            "{} lacks the schema modeline",
+            path.display()
+        );
+        let instance: Value = serde_saphyr::from_str(&text).expect("YAML");
+        let errors: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {}", path.display(), errors.join("\n"));
+    }
+}
+
+#[test]
+fn catalog_holds_the_expected_tools() {
+    let catalog = read_json("generated/catalog.json");
+    let names: Vec<&str> = catalog["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    for expected in [
+        "list_all_hub_spot_contacts",
+        "get_single_hub_spot_contact_by_id",
+        "create_a_hub_spot_contact",
+        "update_a_hub_spot_contact_by_id",
+        "delete_a_hub_spot_contact_by_id",
+        "list_all_hub_spot_companies",
+        "list_all_hub_spot_deals",
+        "list_all_hub_spot_owners",
+        "list_all_salesforce_contacts",
+        "get_single_salesforce_contact_by_id",
+        "create_a_salesforce_contact",
+        "list_all_salesforce_accounts",
+        "list_all_salesforce_opportunities",
+        "list_all_salesforce_users",
+    ] {
+        assert!(names.contains(&expected), "catalog lacks {expected}");
+    }
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), names.len(), "tool names are unique");
+}
+
+/// Walks a schema and collects the JSON Pointers of properties without a description.
+fn undescribed(schema: &Value, at: &str, out: &mut Vec<String>) {
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (name, prop) in props {
+            let here = format!("{at}/properties/{name}");
+            if prop.get("description").and_then(Value::as_str).is_none_or(str::is_empty) {
+                out.push(here.clone());
+            }
+            undescribed(prop, &here, out);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        undescribed(items, &format!("{at}/items"), out);
+    }
+}
+
+#[test]
+fn tool_schemas_are_described_and_annotated() {
+    let catalog = read_json("generated/catalog.json");
+    let tools = catalog["tools"].as_array().expect("tools");
+    assert!(tools.len() >= 30);
+    for tool in tools {
+        let name = tool["name"].as_str().expect("name");
+        let integration = tool["integration"].as_str().expect("integration");
+        let file = read_json(&format!("generated/schemas/{integration}/{name}.json"));
+        let input = &file["inputSchema"];
+        assert_eq!(input["type"], "object", "{name}");
+        assert!(file["description"].as_str().is_some_and(|d| d.len() > 20), "{name} description");
+        let mut missing = Vec::new();
+        undescribed(input, "", &mut missing);
+        assert!(missing.is_empty(), "{name}: input properties without description: {missing:?}");
+        let kind = tool["kind"].as_str().expect("kind");
+        if kind == "list" {
+            for injected in ["limit", "next_cursor"] {
+                let prop = &input["properties"][injected];
+                assert!(prop.is_object(), "{name} lacks `{injected}`");
+                assert!(prop["description"].as_str().is_some_and(|d| !d.is_empty()), "{name}.{injected}");
+            }
+            assert!(file["outputSchema"]["properties"]["next_cursor"].is_object(), "{name} output");
+        }
+        let annotations = &tool["annotations"];
+        if matches!(kind, "list" | "get" | "search") {
+            assert_eq!(annotations["readOnlyHint"], true, "{name}");
+        }
+        if kind == "delete" {
+            assert_eq!(annotations["destructiveHint"], true, "{name}");
+            assert_eq!(annotations["readOnlyHint"], false, "{name}");
+        }
+    }
+}
