@@ -290,12 +290,21 @@ fn classify(name: &str, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
             )
             .with_label(format!("this should be a {expected}"))
         }
-        _ => Diagnostic::error(
-            codes::YAML_SYNTAX,
-            name,
-            span,
-            strip_location_suffix(&err.without_snippet().to_string()).to_owned(),
-        ),
+        _ => {
+            let message = strip_location_suffix(&err.without_snippet().to_string()).to_owned();
+            // The parser guards its own recursion and nesting; those are limits, not syntax.
+            if message.contains("limit exceeded") || message.contains("nesting limit") {
+                Diagnostic::error(
+                    codes::INPUT_LIMIT,
+                    name,
+                    span,
+                    format!("the input exceeds a parser limit: {message}"),
+                )
+                .with_help(format!("definitions may nest at most {MAX_DEPTH} levels"))
+            } else {
+                Diagnostic::error(codes::YAML_SYNTAX, name, span, message)
+            }
+        }
     }
 }
 
