@@ -1,5 +1,7 @@
 //! The committed `generated/` tree: fresh, valid, and holding what agents and reviewers rely on.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // Tests fail loudly on broken fixtures.
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -24,7 +26,10 @@ fn generated_tree_is_fresh() {
         .filter(|d| d.is_error())
         .map(|d| d.render(compiled.source_text(&d.file), false))
         .collect();
-    let files = compiled.files.as_ref().unwrap_or_else(|| panic!("errors:\n{}", rendered.join("\n")));
+    let files = compiled
+        .files
+        .as_ref()
+        .unwrap_or_else(|| panic!("errors:\n{}", rendered.join("\n")));
     let problems = freshness::compare(&root(), files).expect("comparable");
     let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert!(
@@ -37,7 +42,10 @@ fn generated_tree_is_fresh() {
 #[test]
 fn definition_schema_is_valid_2020_12_and_every_integration_validates() {
     let schema = read_json("generated/schemas/integration.schema.json");
-    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
     jsonschema::draft202012::meta::validate(&schema).expect("a valid 2020-12 schema");
     let validator = jsonschema::draft202012::new(&schema).expect("compiles");
     let files = definition_files(&root().join("integrations")).expect("integrations/");
@@ -45,7 +53,9 @@ fn definition_schema_is_valid_2020_12_and_every_integration_validates() {
     for path in files {
         let text = std::fs::read_to_string(&path).expect("readable");
         assert!(
-            text.starts_with("# yaml-language-server: $schema=../generated/schemas/integration.schema.json"),
+            text.starts_with(
+                "# yaml-language-server: $schema=../generated/schemas/integration.schema.json"
+            ),
             "{} lacks the schema modeline",
             path.display()
         );
@@ -54,7 +64,12 @@ fn definition_schema_is_valid_2020_12_and_every_integration_validates() {
             .iter_errors(&instance)
             .map(|e| format!("{} at {}", e, e.instance_path()))
             .collect();
-        assert!(errors.is_empty(), "{}: {}", path.display(), errors.join("\n"));
+        assert!(
+            errors.is_empty(),
+            "{}: {}",
+            path.display(),
+            errors.join("\n")
+        );
     }
 }
 
@@ -96,7 +111,11 @@ fn undescribed(schema: &Value, at: &str, out: &mut Vec<String>) {
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (name, prop) in props {
             let here = format!("{at}/properties/{name}");
-            if prop.get("description").and_then(Value::as_str).is_none_or(str::is_empty) {
+            if prop
+                .get("description")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
                 out.push(here.clone());
             }
             undescribed(prop, &here, out);
@@ -118,18 +137,30 @@ fn tool_schemas_are_described_and_annotated() {
         let file = read_json(&format!("generated/schemas/{integration}/{name}.json"));
         let input = &file["inputSchema"];
         assert_eq!(input["type"], "object", "{name}");
-        assert!(file["description"].as_str().is_some_and(|d| d.len() > 20), "{name} description");
+        assert!(
+            file["description"].as_str().is_some_and(|d| d.len() > 20),
+            "{name} description"
+        );
         let mut missing = Vec::new();
         undescribed(input, "", &mut missing);
-        assert!(missing.is_empty(), "{name}: input properties without description: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "{name}: input properties without description: {missing:?}"
+        );
         let kind = tool["kind"].as_str().expect("kind");
         if kind == "list" {
             for injected in ["limit", "next_cursor"] {
                 let prop = &input["properties"][injected];
                 assert!(prop.is_object(), "{name} lacks `{injected}`");
-                assert!(prop["description"].as_str().is_some_and(|d| !d.is_empty()), "{name}.{injected}");
+                assert!(
+                    prop["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{name}.{injected}"
+                );
             }
-            assert!(file["outputSchema"]["properties"]["next_cursor"].is_object(), "{name} output");
+            assert!(
+                file["outputSchema"]["properties"]["next_cursor"].is_object(),
+                "{name} output"
+            );
         }
         let annotations = &tool["annotations"];
         if matches!(kind, "list" | "get" | "search") {

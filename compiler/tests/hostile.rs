@@ -1,5 +1,7 @@
 //! Hostile input gets a coded error: never a crash, a hang, or unbounded memory.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // Tests fail loudly on broken fixtures.
+
 use switchboard_compiler::compile;
 use switchboard_compiler::emit::Templates;
 
