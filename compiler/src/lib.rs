@@ -13,6 +13,7 @@ pub mod load;
 pub mod lower;
 pub mod model;
 pub mod naming;
+pub mod parallel;
 pub mod span;
 
 use std::path::{Path, PathBuf};
@@ -62,16 +63,15 @@ pub fn compile(
     let mut diagnostics = Vec::new();
     let mut sources = Vec::new();
     let mut units = Vec::new();
-    for (name, bytes) in inputs {
-        let (source, result) = load::load_bytes(&name, bytes);
+    let loaded = parallel::map(inputs, |(name, bytes)| load::load_bytes(&name, bytes));
+    for (source, result) in loaded {
         match result {
-            Ok(def) => units.push(Unit {
-                source: source.clone(),
-                def,
-            }),
-            Err(d) => diagnostics.push(*d),
+            Ok(def) => units.push(Unit { source, def }),
+            Err(d) => {
+                diagnostics.push(*d);
+                sources.push(source);
+            }
         }
-        sources.push(source);
     }
     diagnostics.extend(check::check(&units));
     diagnostics.sort_by(|a, b| {
@@ -83,6 +83,7 @@ pub fn compile(
     } else {
         Some(emit::emit(&lower::lower(&units), templates)?)
     };
+    sources.extend(units.into_iter().map(|u| u.source));
     Ok(Compiled {
         diagnostics,
         sources,

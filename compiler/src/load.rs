@@ -10,6 +10,8 @@ use crate::diagnostic::{Diagnostic, did_you_mean, list_names};
 use crate::model::Integration;
 use crate::span::Span;
 
+mod syntax;
+
 /// Largest definition file accepted. Real definitions are a few hundred kilobytes; the cap keeps a
 /// mistaken or hostile input from costing unbounded memory.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
@@ -105,8 +107,32 @@ fn parse(name: &str, text: &str) -> Result<Integration, Box<Diagnostic>> {
     options.budget = Some(budget);
     options.duplicate_keys = DuplicateKeyPolicy::Error;
     options.with_snippet = false;
-    serde_saphyr::from_str_with_options::<Integration>(text, options)
-        .map_err(|e| Box::new(classify(name, text, &e)))
+    serde_saphyr::from_str_with_options::<Integration>(text, options.clone()).map_err(|e| {
+        // Deserialization runs as the parser reads, so broken YAML can surface as a schema error first:
+        // a mis-indented key as a missing key of the mapping it fell out of, an unclosed `{` as a number
+        // that swallowed the next lines. A syntax error is the better explanation when there is one. (A
+        // mapping found where a scalar belongs is kept: `singular contact` is a missing `:`, and the
+        // parser would only complain about a later line.)
+        use serde_saphyr::Error as E;
+        let schema_level = matches!(
+            e,
+            E::SerdeMissingField { .. }
+                | E::SerdeUnknownField { .. }
+                | E::SerdeUnknownVariant { .. }
+                | E::SerdeInvalidType { .. }
+                | E::SerdeInvalidValue { .. }
+                | E::SerdeInvalidLength { .. }
+                | E::InvalidScalar { .. }
+                | E::InvalidBooleanStrict { .. }
+                | E::NullIntoString { .. }
+        );
+        let syntax = schema_level
+            .then(|| {
+                serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(text, options).err()
+            })
+            .flatten();
+        Box::new(classify(name, text, syntax.as_ref().unwrap_or(&e)))
+    })
 }
 
 /// Whether the text has nothing but whitespace and comments.
@@ -188,21 +214,35 @@ fn point_at(text: &str, offset: usize) -> Span {
 fn classify(name: &str, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
     let at = err.location().map(Span::from_location).unwrap_or_default();
+    let at = syntax::locate(text, at);
     // Point at the token where the problem starts; multi-line spans make poor carets.
     let span = widen_to_token(text, Span { len: 0, ..at });
     match err {
-        E::Budget { .. } => Diagnostic::error(
-            codes::INPUT_LIMIT,
-            name,
-            span,
-            format!(
-                "the input exceeds a parser limit: {}",
-                strip_location_suffix(&err.without_snippet().to_string())
-            ),
-        )
-        .with_help(format!(
-            "definitions may nest at most {MAX_DEPTH} levels and use at most 1000 aliases"
-        )),
+        E::Budget { breach, .. } => {
+            use serde_saphyr::budget::BudgetBreach as B;
+            let (message, help) = match breach {
+                B::Documents { .. } => (
+                    "the file holds more than one YAML document".to_owned(),
+                    "a definition file holds one definition: remove this `---` and what follows, or move it to a file of its own".to_owned(),
+                ),
+                B::Depth { .. } => (
+                    format!("the definition nests deeper than {MAX_DEPTH} levels"),
+                    format!("definitions may nest at most {MAX_DEPTH} levels"),
+                ),
+                B::Aliases { .. } | B::Anchors { .. } => (
+                    "the definition uses more than 1000 YAML aliases or anchors".to_owned(),
+                    "reuse fewer shared schemas with `*alias`, or write some of them out".to_owned(),
+                ),
+                _ => (
+                    format!(
+                        "the input exceeds a parser limit: {}",
+                        strip_location_suffix(&err.without_snippet().to_string())
+                    ),
+                    format!("definitions may nest at most {MAX_DEPTH} levels and use at most 1000 aliases"),
+                ),
+            };
+            Diagnostic::error(codes::INPUT_LIMIT, name, span, message).with_help(help)
+        }
         E::DuplicateMappingKey { key, .. } => {
             let key = key.as_deref().unwrap_or("?");
             Diagnostic::error(
@@ -211,8 +251,11 @@ fn classify(name: &str, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
                 span,
                 format!("duplicate key `{key}`"),
             )
-            .with_label("this key was already set above")
-            .with_help("remove one of the two entries")
+            .with_label(match first_sibling(text, span) {
+                Some(line) => format!("`{key}` is already set on line {line}"),
+                None => "this key was already set above".to_owned(),
+            })
+            .with_help("remove one of the two entries, or merge them into one")
         }
         E::SerdeUnknownField {
             field, expected, ..
@@ -236,28 +279,36 @@ fn classify(name: &str, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
         E::SerdeUnknownVariant {
             variant, expected, ..
         } => {
-            let d = Diagnostic::error(
-                codes::UNKNOWN_VALUE,
-                name,
-                span,
-                format!("unknown value `{variant}`"),
-            );
+            let message = match syntax::key_before(text, at) {
+                Some(key) => format!("unknown value `{variant}` for `{key}`"),
+                None => format!("unknown value `{variant}`"),
+            };
+            let d = Diagnostic::error(codes::UNKNOWN_VALUE, name, span, message);
             let all = list_names(expected.iter().copied());
-            match did_you_mean(variant, expected.iter().copied()) {
+            match suggest_value(variant, expected) {
                 Some(s) => d.with_help(format!("did you mean `{s}`? expected one of {all}")),
                 None => d.with_help(format!("expected one of {all}")),
             }
         }
         E::SerdeMissingField { field, .. } => {
             let span = enclosing_mapping(text, at);
+            let top = span.column == 1;
             Diagnostic::error(
                 codes::MISSING_KEY,
                 name,
                 span,
                 format!("missing required key `{field}`"),
             )
-            .with_label(format!("this mapping needs `{field}`"))
-            .with_help(format!("add `{field}:` to this mapping"))
+            .with_label(if top {
+                format!("the definition needs a top-level `{field}:`")
+            } else {
+                format!("this mapping needs `{field}`")
+            })
+            .with_help(if top {
+                format!("add `{field}:` at the top level, with no indentation")
+            } else {
+                format!("add `{field}:` to this mapping")
+            })
         }
         E::SerdeInvalidType {
             unexpected,
@@ -281,19 +332,56 @@ fn classify(name: &str, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
             format!("expected {expected}, found {len} element(s)"),
         ),
         E::Unexpected { expected, .. } => {
-            let expected = expected.trim_end_matches(" start");
-            Diagnostic::error(
+            let expected = match expected.trim_end_matches(" start") {
+                "sequence" => "list",
+                other => other,
+            };
+            let found = text.get(span.range()).unwrap_or_default();
+            let d = Diagnostic::error(
                 codes::WRONG_TYPE,
                 name,
                 span,
                 format!("expected a {expected} here"),
             )
-            .with_label(format!("this should be a {expected}"))
+            .with_label(format!("this should be a {expected}"));
+            match expected {
+                "list" if !found.is_empty() => {
+                    d.with_help(format!("write a list, even of one item: `[{found}]`"))
+                }
+                "mapping" if found.starts_with('-') => {
+                    d.with_help("write `key: value` entries here, without the list dash `- `")
+                }
+                "mapping" => match found.split_once(' ') {
+                    Some((key, _)) if crate::naming::is_snake_case(key) => {
+                        d.with_help(format!("is a `:` missing after `{key}`?"))
+                    }
+                    _ => d.with_help("write `key: value` entries here"),
+                },
+                _ => d,
+            }
         }
+        E::InvalidScalar { ty, .. } => wrong_scalar(name, text, span, ty),
+        E::NullIntoString { .. } => {
+            let key = syntax::key_before(text, at).unwrap_or("this key");
+            Diagnostic::error(
+                codes::WRONG_TYPE,
+                name,
+                Span { len: 0, ..at },
+                format!("`{key}` has no value"),
+            )
+            .with_label("a string is expected here")
+            .with_help(format!(
+                "write the value after `{key}: `, or remove the key if it is optional"
+            ))
+        }
+        E::InvalidBooleanStrict { .. } => wrong_scalar(name, text, span, "bool"),
         _ => {
             let message = strip_location_suffix(&err.without_snippet().to_string()).to_owned();
             // The parser guards its own recursion and nesting; those are limits, not syntax.
-            if message.contains("limit exceeded") || message.contains("nesting limit") {
+            if message.contains("limit exceeded")
+                || message.contains("nesting limit")
+                || message.contains("budget breached")
+            {
                 Diagnostic::error(
                     codes::INPUT_LIMIT,
                     name,
@@ -302,10 +390,97 @@ fn classify(name: &str, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
                 )
                 .with_help(format!("definitions may nest at most {MAX_DEPTH} levels"))
             } else {
-                Diagnostic::error(codes::YAML_SYNTAX, name, span, message)
+                syntax::explain(name, text, at, &message)
             }
         }
     }
+}
+
+/// A scalar that does not read as the number or boolean the format wants there.
+fn wrong_scalar(name: &str, text: &str, span: Span, ty: &str) -> Diagnostic {
+    let found = text.get(span.range()).unwrap_or_default();
+    let (want, help) = match ty {
+        "bool" | "boolean" => ("`true` or `false`", "write `true` or `false`"),
+        "f32" | "f64" => (
+            "a number",
+            "write the number alone; explanations go in a `# comment`",
+        ),
+        t if t.starts_with('u') => (
+            "a whole number, 0 or more",
+            "write the number alone; explanations go in a `# comment`",
+        ),
+        t if t.starts_with('i') => (
+            "a whole number",
+            "write the number alone; explanations go in a `# comment`",
+        ),
+        other => (other, "check the value's type"),
+    };
+    Diagnostic::error(
+        codes::WRONG_TYPE,
+        name,
+        span,
+        format!("expected {want}, found `{found}`"),
+    )
+    .with_help(help)
+}
+
+/// The closest allowed value: a likely typo, an abbreviation (`int`) or a word from another schema
+/// language (`float`, `dict`).
+fn suggest_value<'a>(word: &str, expected: &[&'a str]) -> Option<&'a str> {
+    const ALIASES: [(&str, &str); 9] = [
+        ("int", "integer"),
+        ("str", "string"),
+        ("bool", "boolean"),
+        ("float", "number"),
+        ("double", "number"),
+        ("list", "array"),
+        ("dict", "object"),
+        ("map", "object"),
+        ("hash", "object"),
+    ];
+    let w = word.to_ascii_lowercase();
+    did_you_mean(word, expected.iter().copied())
+        .or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(alias, _)| *alias == w)
+                .and_then(|(_, real)| expected.iter().copied().find(|e| e == real))
+        })
+        .or_else(|| {
+            let mut prefixed = expected
+                .iter()
+                .copied()
+                .filter(|e| w.len() >= 3 && (e.starts_with(w.as_str()) || w.starts_with(e)));
+            match (prefixed.next(), prefixed.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
+        })
+}
+
+/// The line where the key at `dup` was first set in the same mapping, if it can be found above.
+fn first_sibling(text: &str, dup: Span) -> Option<usize> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let idx = (dup.line as usize).checked_sub(1)?;
+    let line = lines.get(idx)?;
+    let key_col = |l: &str| l.len() - l.trim_start_matches([' ', '-']).len();
+    let col = key_col(line);
+    let key = text.get(dup.range()).filter(|k| !k.is_empty())?;
+    for i in (0..idx).rev() {
+        let l = lines[i];
+        let t = l.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let c = key_col(l);
+        if c < col {
+            return None;
+        }
+        if c == col && l[c..].strip_prefix(key).is_some_and(|r| r.starts_with(':')) {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 /// The key that opens the mapping a location sits in: the nearest line above with less indentation.

@@ -31,24 +31,40 @@ fn walk(cx: &mut Cx, name: &Sp<String>, field: &Field, input: bool, depth: usize
         );
         return;
     }
-    if input
-        && field
-            .description
-            .as_ref()
-            .is_none_or(|d| d.value.trim().is_empty())
-    {
-        cx.error(
-            codes::MISSING_DESCRIPTION,
-            name.span,
-            format!("parameter `{}` has no description", name.value),
-        )
-        .label("agents only see what is described")
-        .help("add `description:` saying what the value means and what the vendor does with it");
+    if input {
+        match &field.description {
+            None => {
+                cx.error(
+                    codes::MISSING_DESCRIPTION,
+                    name.span,
+                    format!("parameter `{}` has no description", name.value),
+                )
+                .label("agents only see what is described")
+                .help("add `description:` saying what the value means and what the vendor does with it");
+            }
+            Some(d) if d.value.trim().is_empty() => {
+                cx.error(
+                    codes::MISSING_DESCRIPTION,
+                    d.span,
+                    format!("parameter `{}` has an empty description", name.value),
+                )
+                .label("agents only see what is described")
+                .help("say what the value means and what the vendor does with it");
+            }
+            Some(_) => {}
+        }
     }
     let ty = field.ty.value;
     let misplaced = |present: bool, part: &str, belongs: FieldType| {
-        (present && ty != belongs)
-            .then(|| format!("`{part}` only applies to `type: {}`", belongs.as_str()))
+        (present && ty != belongs).then(|| {
+            (
+                format!("`{part}` only applies to `type: {}`", belongs.as_str()),
+                format!(
+                    "remove `{part}:`, or make the field `type: {}`",
+                    belongs.as_str()
+                ),
+            )
+        })
     };
     let problems = [
         misplaced(field.items.is_some(), "items", FieldType::Array),
@@ -59,13 +75,24 @@ fn walk(cx: &mut Cx, name: &Sp<String>, field: &Field, input: bool, depth: usize
             FieldType::Object,
         ),
         misplaced(field.style.is_some(), "style", FieldType::Array),
-        (ty == FieldType::Array && field.items.is_none())
-            .then(|| "`type: array` needs `items`".to_owned()),
+        (ty == FieldType::Array && field.items.is_none()).then(|| {
+            (
+                "`type: array` needs `items`".to_owned(),
+                "add `items:` describing one element, e.g. `items: {type: string, description: …}`"
+                    .to_owned(),
+            )
+        }),
         ((field.minimum.is_some() || field.maximum.is_some())
             && !matches!(ty, FieldType::Integer | FieldType::Number))
-        .then(|| "`minimum`/`maximum` only apply to numbers".to_owned()),
+        .then(|| {
+            (
+                "`minimum`/`maximum` only apply to numbers".to_owned(),
+                "remove `minimum`/`maximum`, or make the field `type: integer` or `type: number`"
+                    .to_owned(),
+            )
+        }),
     ];
-    for problem in problems.into_iter().flatten() {
+    for (problem, help) in problems.into_iter().flatten() {
         cx.error(
             codes::BAD_FIELD,
             field.ty.span,
@@ -75,7 +102,8 @@ fn walk(cx: &mut Cx, name: &Sp<String>, field: &Field, input: bool, depth: usize
             "`{}` is declared `type: {}` here",
             name.value,
             ty.as_str()
-        ));
+        ))
+        .help(help);
     }
     if let Some(items) = &field.items {
         let item_name = Sp::new(format!("{}[]", name.value), items.ty.span);

@@ -16,14 +16,20 @@ pub const HTTP_VERBS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 pub const INJECTED_LIST_PARAMS: [&str; 2] = ["limit", "next_cursor"];
 
 pub(super) fn check(cx: &mut Cx, def: &Integration) {
-    for (_, resource) in def.resources.iter() {
+    for (rkey, resource) in def.resources.iter() {
         for (key, method) in resource.methods.iter() {
-            check_method(cx, def, key, method);
+            check_method(cx, def, rkey, key, method);
         }
     }
 }
 
-fn check_method(cx: &mut Cx, def: &Integration, key: &Sp<String>, method: &Method) {
+fn check_method(
+    cx: &mut Cx,
+    def: &Integration,
+    rkey: &Sp<String>,
+    key: &Sp<String>,
+    method: &Method,
+) {
     let kind = check_kind(cx, key, method);
     check_verb(cx, &method.http);
     let placeholders = check_path(cx, &method.path);
@@ -55,41 +61,7 @@ fn check_method(cx: &mut Cx, def: &Integration, key: &Sp<String>, method: &Metho
         return;
     };
     if let Some(placeholders) = placeholders {
-        for (name, _) in &placeholders {
-            if doc.path.get(name).is_none() {
-                cx.error(
-                    codes::UNDECLARED_PATH_PARAM,
-                    method.path.span,
-                    format!("path parameter `{{{name}}}` is not documented"),
-                )
-                .label(format!("`{{{name}}}` is used here"))
-                .help(format!(
-                    "add `{name}:` with a type and description under `documentation.path`"
-                ));
-            }
-        }
-        for (name, _) in doc.path.iter() {
-            if !placeholders.iter().any(|(p, _)| p == &name.value) {
-                let used: Vec<&str> = placeholders.iter().map(|(p, _)| p.as_str()).collect();
-                cx.error(
-                    codes::UNUSED_PATH_PARAM,
-                    name.span,
-                    format!(
-                        "path parameter `{}` does not appear in the path `{}`",
-                        name.value, method.path.value
-                    ),
-                )
-                .help_opt(
-                    did_you_mean(&name.value, used.iter().copied())
-                        .map(|s| format!("did you mean `{s}`?")),
-                )
-                .help_opt(if used.is_empty() {
-                    Some("move it to `query`, or add `{...}` to the path".to_owned())
-                } else {
-                    None
-                });
-            }
-        }
+        check_path_params(cx, &method.path, &placeholders, &doc.path);
     }
     check_param_sets(
         cx,
@@ -99,6 +71,19 @@ fn check_method(cx: &mut Cx, def: &Integration, key: &Sp<String>, method: &Metho
             ("body", &doc.body),
         ],
     );
+    for (name, _) in method.fixed_query.iter() {
+        if let Some((documented, _)) = doc.query.get_entry(name) {
+            cx.error(
+                codes::PARAM_DECLARED_TWICE,
+                documented.span,
+                format!(
+                    "query parameter `{}` is both fixed in `fixed_query` (line {}) and documented for agents",
+                    name.value, name.span.line
+                ),
+            )
+            .help("remove it from `documentation.query` if the value is always the same, or from `fixed_query` if agents choose it");
+        }
+    }
     for (_, set) in [
         ("path", &doc.path),
         ("query", &doc.query),
@@ -122,7 +107,76 @@ fn check_method(cx: &mut Cx, def: &Integration, key: &Sp<String>, method: &Metho
         }
     }
     if kind == Some(MethodKind::List) {
-        check_list_pagination(cx, def, key, method, &doc.query);
+        check_list_pagination(cx, def, rkey, key, method, &doc.query);
+    }
+}
+
+/// Every `{placeholder}` documented under `documentation.path`, and nothing else there. A documented name
+/// that differs from an undocumented placeholder only in spelling (`contact_id` for `{contactId}`) is one
+/// mistake, reported once, where the documentation misspells it.
+fn check_path_params(
+    cx: &mut Cx,
+    path: &Sp<String>,
+    placeholders: &[(String, usize)],
+    documented: &SpMap<crate::model::Field>,
+) {
+    let undocumented: Vec<&str> = placeholders
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .filter(|p| documented.get(p).is_none())
+        .collect();
+    let squash = |s: &str| s.replace(['_', '-'], "").to_ascii_lowercase();
+    let respelled = |name: &str| {
+        did_you_mean(name, undocumented.iter().copied()).or_else(|| {
+            undocumented
+                .iter()
+                .copied()
+                .find(|p| squash(p) == squash(name))
+        })
+    };
+    for (name, offset) in placeholders {
+        let misspelled = documented
+            .keys()
+            .any(|d| respelled(d) == Some(name.as_str()));
+        if documented.get(name).is_some() || misspelled {
+            continue;
+        }
+        cx.error(
+            codes::UNDECLARED_PATH_PARAM,
+            super::sub_span(path, *offset, name.len() + 2),
+            format!("path parameter `{{{name}}}` is not documented"),
+        )
+        .label(format!("`{{{name}}}` is used here"))
+        .help(format!(
+            "add `{name}:` with a type, `required: true` and a description under `documentation.path`"
+        ));
+    }
+    let used: Vec<&str> = placeholders.iter().map(|(p, _)| p.as_str()).collect();
+    for (name, _) in documented.iter() {
+        if used.contains(&name.value.as_str()) {
+            continue;
+        }
+        let d = cx.error(
+            codes::UNUSED_PATH_PARAM,
+            name.span,
+            format!(
+                "path parameter `{}` does not appear in the path `{}`",
+                name.value, path.value
+            ),
+        );
+        match respelled(&name.value) {
+            Some(p) => d
+                .label(format!("the path spells it `{{{p}}}`"))
+                .help(format!("rename it to `{p}`, as the path spells it")),
+            None if used.is_empty() => d.help(format!(
+                "move it to `query`, or add `{{{}}}` to the path",
+                name.value
+            )),
+            None => d.help(format!(
+                "the path's parameters are {}; remove this one, or move it to `query`",
+                list_names(used.iter().copied())
+            )),
+        };
     }
 }
 
@@ -132,7 +186,8 @@ fn check_kind(cx: &mut Cx, key: &Sp<String>, method: &Method) -> Option<MethodKi
             codes::BAD_NAME,
             key.span,
             format!("method name `{}` is not snake_case", key.value),
-        );
+        )
+        .help(format!("try `{}`", crate::naming::snake_case(key)));
     }
     let from_key = MethodKind::from_key(key);
     match (&method.kind, from_key) {
@@ -200,16 +255,20 @@ fn check_verb(cx: &mut Cx, verb: &Sp<String>) {
 /// Checks the path's shape and returns its `{placeholders}` (None when malformed).
 fn check_path(cx: &mut Cx, path: &Sp<String>) -> Option<Vec<(String, usize)>> {
     let p = path.value.as_str();
-    let problem = if !p.starts_with('/') {
-        Some("a path must start with `/`")
-    } else if p.contains("://") {
-        Some("a path must not hold a scheme or host; those come from the base URL")
-    } else if p.contains(['?', '#']) {
-        Some(
-            "a path must not hold a query string; declare query parameters under `documentation.query` or `fixed_query`",
-        )
+    let problem = if let Some((_, after_scheme)) = p.split_once("://") {
+        let below = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+        Some(format!(
+            "write only the path, `{below}`: the scheme and host come from `base_url`"
+        ))
+    } else if !p.starts_with('/') {
+        Some(format!("a path starts with `/`: `/{p}`"))
+    } else if let Some(i) = p.find(['?', '#']) {
+        Some(format!(
+            "write the path alone, `{}`: declare query parameters under `documentation.query`, or fixed ones under `fixed_query`",
+            &p[..i]
+        ))
     } else if p.chars().any(char::is_whitespace) {
-        Some("a path must not hold whitespace")
+        Some("a path must not hold whitespace".to_owned())
     } else {
         None
     };
@@ -237,9 +296,11 @@ fn check_path(cx: &mut Cx, path: &Sp<String>) -> Option<Vec<(String, usize)>> {
         let Some(close) = rest[open + 1..].find(['{', '}']).map(|c| c + open + 1) else {
             cx.error(
                 codes::BAD_PATH,
-                path.span,
+                super::sub_span(path, offset + open, 1),
                 format!("unclosed `{{` in path `{p}`"),
-            );
+            )
+            .label("opened here")
+            .help("close the placeholder: `{name}`");
             return None;
         };
         if rest[close..].starts_with('{') {
@@ -273,13 +334,31 @@ pub(super) fn check_scopes(cx: &mut Cx, scopes: &[Sp<serde_json::Value>]) {
         match &scope.value {
             serde_json::Value::String(s)
                 if !s.is_empty() && !s.chars().any(char::is_whitespace) => {}
+            serde_json::Value::String(s) if s.trim().is_empty() => {
+                cx.error(codes::SCOPE_NOT_STRING, scope.span, "a scope is empty")
+                    .help("write the scope's name, or remove the empty item");
+            }
             serde_json::Value::String(s) => {
+                let items: Vec<&str> = s.split_whitespace().collect();
                 cx.error(
                     codes::SCOPE_NOT_STRING,
                     scope.span,
-                    format!("scope `{s}` is empty or holds whitespace"),
+                    format!("scope `{s}` holds whitespace"),
                 )
-                .help("write each scope as its own list item");
+                .label("one scope per item")
+                .help(format!(
+                    "write each scope as its own list item: `[{}]`",
+                    items.join(", ")
+                ));
+            }
+            serde_json::Value::Null => {
+                cx.error(
+                    codes::SCOPE_NOT_STRING,
+                    scope.span,
+                    "a scope is empty (null)",
+                )
+                .label("scopes are strings")
+                .help("write the scope's name, or remove the empty item");
             }
             other => {
                 let kind = match other {
@@ -329,10 +408,12 @@ fn check_param_sets(cx: &mut Cx, sets: &[(&str, &SpMap<crate::model::Field>)]) {
 fn check_list_pagination(
     cx: &mut Cx,
     def: &Integration,
+    rkey: &Sp<String>,
     key: &Sp<String>,
     method: &Method,
     query: &SpMap<crate::model::Field>,
 ) {
+    let here = format!("{}.{}", rkey.value, key.value);
     let rule_name = def.pagination_for(MethodKind::List, method);
     let rule: Option<&PaginationRule> = match rule_name {
         Some(name) => {
@@ -346,12 +427,16 @@ fn check_list_pagination(
         }
         None => {
             if method.pagination.is_none() {
-                cx.error(codes::LIST_WITHOUT_PAGINATION, key.span, format!("list method `{}` has no pagination rule", key.value))
+                cx.error(codes::LIST_WITHOUT_PAGINATION, key.span, format!("list method `{here}` has no pagination rule"))
                     .help("set `default_pagination:` for the integration, `pagination: <rule>` here, or `pagination: none` for an unpaged list");
             }
             None
         }
     };
+    if rule_name.is_some() && rule.is_none() {
+        // The rule does not exist; that is reported where it is named, and nothing here can be judged.
+        return;
+    }
     let mut claimed: Vec<&str> = Vec::new();
     if let Some(rule) = rule {
         for param in [
@@ -366,21 +451,26 @@ fn check_list_pagination(
             claimed.push(&param.value);
             if query.get(&param.value).is_none() {
                 let name = rule_name.map_or("", |n| n.value.as_str());
+                let help = match did_you_mean(&param.value, query.keys()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None if query.is_empty() => format!(
+                        "document `{}` under `documentation.query` of `{here}`",
+                        param.value
+                    ),
+                    None => format!(
+                        "document `{}` under `documentation.query` of `{here}`, or name one of the query parameters it documents: {}",
+                        param.value,
+                        list_names(query.keys())
+                    ),
+                };
                 cx.error(
                     codes::PAGINATION_PARAM_UNDECLARED,
                     param.span,
-                    format!("pagination rule `{name}` uses query parameter `{}`, which `{}` does not document", param.value, key.value),
+                    format!("pagination rule `{name}` uses query parameter `{}`, which `{here}` does not document", param.value),
                 )
-                .label("names nothing in this method")
-                .note(format!("method `{}` at line {} uses this rule", key.value, key.span.line))
-                .help_opt(
-                    did_you_mean(&param.value, query.keys()).map(|s| format!("did you mean `{s}`?")),
-                )
-                .help_opt(if query.is_empty() {
-                    Some(format!("document `{}` under the method's `documentation.query`", param.value))
-                } else {
-                    None
-                });
+                .label(format!("not a query parameter of `{here}`"))
+                .note(format!("method `{here}` (line {}) uses this rule", key.span.line))
+                .help(help);
             }
         }
     }
@@ -396,9 +486,20 @@ fn check_list_pagination(
                     name.value
                 ),
             )
-            .help(
-                "claim it with the pagination rule's `limit_param`, or rename the vendor parameter",
-            );
+            .help(match (rule_name, name.value.as_str()) {
+                (Some(rule), "limit") => format!(
+                    "if this is the vendor's page size, set `limit_param: limit` in pagination rule `{}`",
+                    rule.value
+                ),
+                (Some(rule), _) => format!(
+                    "if this is the vendor's cursor, set `cursor_param: {}` in pagination rule `{}`",
+                    name.value, rule.value
+                ),
+                (None, _) => format!(
+                    "`{here}` does not paginate, so it cannot take `{}`: give it a pagination rule that claims it, or remove the parameter",
+                    name.value
+                ),
+            });
         }
     }
 }

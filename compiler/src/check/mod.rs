@@ -10,7 +10,7 @@ mod tool_names;
 use crate::diagnostic::Diagnostic;
 use crate::load::SourceFile;
 use crate::model::Integration;
-use crate::span::Span;
+use crate::span::{Sp, Span};
 
 /// One loaded definition file.
 #[derive(Debug)]
@@ -78,7 +78,6 @@ impl Cx<'_> {
 trait Decorate {
     fn label(&mut self, text: impl Into<String>) -> &mut Self;
     fn help(&mut self, text: impl Into<String>) -> &mut Self;
-    fn help_opt(&mut self, text: Option<String>) -> &mut Self;
     fn note(&mut self, text: impl Into<String>) -> &mut Self;
 }
 
@@ -89,12 +88,6 @@ impl Decorate for Diagnostic {
     }
     fn help(&mut self, text: impl Into<String>) -> &mut Self {
         self.help = Some(text.into());
-        self
-    }
-    fn help_opt(&mut self, text: Option<String>) -> &mut Self {
-        if text.is_some() {
-            self.help = text;
-        }
         self
     }
     fn note(&mut self, text: impl Into<String>) -> &mut Self {
@@ -118,4 +111,29 @@ pub(crate) fn is_json_pointer(p: &str) -> bool {
         }
     }
     true
+}
+
+/// The span of `len` bytes at byte `at` of a string value, when the value sits on one line, plain or in
+/// quotes without escapes, so a caret can point into it; otherwise the whole value's span.
+pub(crate) fn sub_span(value: &Sp<String>, at: usize, len: usize) -> Span {
+    let whole = value.span;
+    let v = value.value.as_str();
+    let skip = if whole.len == v.len() {
+        0
+    } else if whole.len == v.len() + 2 {
+        1
+    } else {
+        return whole;
+    };
+    match v.get(..at) {
+        Some(before) if !v.contains('\n') && at + len <= v.len() => Span {
+            start: whole.start + skip + at,
+            len,
+            line: whole.line,
+            column: whole
+                .column
+                .saturating_add(u32::try_from(skip + before.chars().count()).unwrap_or(0)),
+        },
+        _ => whole,
+    }
 }

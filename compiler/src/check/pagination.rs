@@ -13,7 +13,21 @@ pub(super) fn check(cx: &mut Cx, def: &Integration) {
     if let Some(default) = &def.default_pagination {
         reference(cx, def, default);
     }
+    // A reference to a rule that does not exist most likely means one that does, misspelled: calling
+    // that one unused as well would report one mistake twice.
+    let dangling = def
+        .default_pagination
+        .iter()
+        .chain(
+            def.resources
+                .iter()
+                .flat_map(|(_, r)| r.methods.iter().filter_map(|(_, m)| m.pagination.as_ref())),
+        )
+        .any(|p| p.value != NO_PAGINATION && def.pagination.get(&p.value).is_none());
     for (name, _) in def.pagination.iter() {
+        if dangling {
+            break;
+        }
         let used = def
             .default_pagination
             .as_ref()

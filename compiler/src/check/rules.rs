@@ -72,7 +72,9 @@ pub(super) fn check(cx: &mut Cx, def: &Integration) {
                 codes::BAD_RATE_LIMIT,
                 when.status.span,
                 format!("`{}` is not an HTTP status", when.status.value),
-            );
+            )
+            .label("HTTP statuses run from 100 to 599")
+            .help("write the status the vendor answers with when it rate-limits, usually `429`");
         }
     }
 }
@@ -80,7 +82,7 @@ pub(super) fn check(cx: &mut Cx, def: &Integration) {
 /// Checks that a pattern's placeholders name figures and that it names at least one.
 fn check_pattern(cx: &mut Cx, pattern: &Sp<String>) {
     let names: Vec<&str> = RateLimitFigure::ALL.iter().map(|f| f.as_str()).collect();
-    let mut found = 0;
+    let mut placeholders = 0;
     let mut rest = pattern.value.as_str();
     while let Some(open) = rest.find('{') {
         let Some(close) = rest[open..].find('}') else {
@@ -92,41 +94,61 @@ fn check_pattern(cx: &mut Cx, pattern: &Sp<String>) {
             return;
         };
         let name = &rest[open + 1..open + close];
-        if names.contains(&name) {
-            found += 1;
-        } else {
+        let at = pattern.value.len() - rest.len() + open;
+        placeholders += 1;
+        if !names.contains(&name) {
             let help = match did_you_mean(name, names.iter().copied()) {
                 Some(s) => format!("did you mean `{{{s}}}`?"),
                 None => format!("placeholders are {}", list_names(names.iter().copied())),
             };
             cx.error(
                 codes::BAD_RATE_LIMIT,
-                pattern.span,
+                super::sub_span(pattern, at, close + 1),
                 format!("unknown placeholder `{{{name}}}` in rate-limit pattern"),
             )
+            .label("not a rate-limit figure")
             .help(help);
         }
         rest = &rest[open + close + 1..];
     }
-    if found == 0 {
+    if placeholders == 0 {
         cx.error(codes::BAD_RATE_LIMIT, pattern.span, "rate-limit pattern has no placeholder")
             .help("mark the numbers with `{limit}`, `{remaining}`, `{used}`, `{reset}` or `{retry_after}`");
     }
 }
 
 pub(super) fn pointer(cx: &mut Cx, p: &Sp<String>) {
-    if !is_json_pointer(p) {
-        let fix = if p.value.starts_with('/') {
-            p.value.replace('~', "~0")
-        } else {
-            format!("/{}", p.value.replace('.', "/"))
-        };
-        cx.error(
-            codes::BAD_POINTER,
-            p.span,
-            format!("`{}` is not a JSON Pointer", p.value),
-        )
-        .label("JSON Pointers start with `/`")
-        .help(format!("try `{fix}`"));
+    if is_json_pointer(p) {
+        return;
     }
+    let (label, fix) = if p.value.starts_with('/') {
+        ("`~` must be written `~0`", p.value.replace('~', "~0"))
+    } else {
+        ("JSON Pointers start with `/`", pointer_from_path(&p.value))
+    };
+    cx.error(
+        codes::BAD_POINTER,
+        p.span,
+        format!("`{}` is not a JSON Pointer", p.value),
+    )
+    .label(label)
+    .help(format!("try `{fix}`"));
+}
+
+/// The JSON Pointer a dotted or JSONPath-style path means: `paging.next.after`, `$.error.message` and
+/// `[0].errorCode` become `/paging/next/after`, `/error/message` and `/0/errorCode`.
+fn pointer_from_path(path: &str) -> String {
+    let path = path.strip_prefix('$').unwrap_or(path);
+    let tokens = path
+        .replace('[', ".")
+        .replace(']', "")
+        .split('.')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.trim_matches(['\'', '"'])
+                .replace('~', "~0")
+                .replace('/', "~1")
+        })
+        .collect::<Vec<_>>();
+    format!("/{}", tokens.join("/"))
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
+use crate::model::MethodKind;
 use crate::naming::{MAX_TOOL_NAME, tool_name};
 use crate::span::Span;
 
@@ -20,7 +21,9 @@ pub(super) fn check(units: &[Unit], diags: &mut Vec<Diagnostic>) {
                 let Some(kind) = method.resolved_kind(mkey) else {
                     continue;
                 };
-                if method.documentation.is_none() {
+                // A `kind:` that contradicts the key is reported by the method checks; its name means nothing.
+                let contradicted = MethodKind::from_key(mkey).is_some_and(|k| k != kind);
+                if method.documentation.is_none() || contradicted {
                     continue;
                 }
                 let name = tool_name(kind, mkey, &prefix, &resource.singular, rkey);
@@ -33,7 +36,11 @@ pub(super) fn check(units: &[Unit], diags: &mut Vec<Diagnostic>) {
                             mkey.span,
                             format!("tool name `{name}` is {} characters; the limit is {MAX_TOOL_NAME}", name.len()),
                         )
-                        .with_help("shorten the resource name, its `singular`, or set a shorter `tool_prefix`"),
+                        .with_help(match kind {
+                            MethodKind::Custom => format!("shorten the method name `{}` or the resource name `{}`, or set a shorter `tool_prefix` (now `{prefix}`)", mkey.value, rkey.value),
+                            MethodKind::List | MethodKind::Search => format!("shorten the resource name `{}`, or set a shorter `tool_prefix` (now `{prefix}`)", rkey.value),
+                            _ => format!("shorten the resource's `singular` (`{}`), or set a shorter `tool_prefix` (now `{prefix}`)", resource.singular.value),
+                        }),
                     );
                 }
                 if let Some((other_file, other_span, other)) = seen.get(&name) {
@@ -49,7 +56,11 @@ pub(super) fn check(units: &[Unit], diags: &mut Vec<Diagnostic>) {
                             "`{other}` at {other_file}:{}:{} produces it first",
                             other_span.line, other_span.column
                         ))
-                        .with_help("rename one resource or method, or give one integration another `tool_prefix`"),
+                        .with_help(if other_file == file {
+                            "each method of a definition needs its own tool name: change a resource key or `singular`, or make one method `kind: custom` so its own key names its tool"
+                        } else {
+                            "rename one resource or method, or give one integration another `tool_prefix`"
+                        }),
                     );
                 } else {
                     seen.insert(name, (file.to_owned(), mkey.span, here));

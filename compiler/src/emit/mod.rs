@@ -51,10 +51,15 @@ pub enum EmitError {
 pub fn emit(catalog: &Catalog, templates: &Templates) -> Result<Vec<GeneratedFile>, EmitError> {
     let mut files = vec![schemas::definition_schema()];
     files.push(catalog::catalog(catalog));
-    for integration in &catalog.integrations {
-        files.extend(schemas::tool_schemas(integration));
-        files.push(docs::integration_doc(integration, templates)?);
-        files.push(rust::integration_module(integration)?);
+    let per_integration =
+        crate::parallel::map(catalog.integrations.iter().collect(), |integration| {
+            let mut out = schemas::tool_schemas(integration);
+            out.push(docs::integration_doc(integration, templates)?);
+            out.push(rust::integration_module(integration)?);
+            Ok::<_, EmitError>(out)
+        });
+    for result in per_integration {
+        files.extend(result?);
     }
     files.push(rust::lib_module(catalog)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));

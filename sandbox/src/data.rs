@@ -1,0 +1,523 @@
+//! Deterministic seed data: people, companies, deals and owners as pure functions of their index.
+//!
+//! Both vendors are seeded from these functions, so person `i` is the same human (name, email,
+//! phones, address) in HubSpot and in Salesforce; only the vendor's field names differ.
+
+use crate::clock::days_from_civil;
+
+/// Number of owners (HubSpot owners, Salesforce users).
+pub(crate) const OWNERS: usize = 10;
+
+const FIRST_NAMES: [&str; 25] = [
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Ethan",
+    "Sophia",
+    "Mason",
+    "Isabella",
+    "Lucas",
+    "Mia",
+    "Oliver",
+    "Amelia",
+    "Elijah",
+    "Harper",
+    "James",
+    "Charlotte",
+    "Benjamin",
+    "Aria",
+    "Mateo",
+    "Chloe",
+    "Daniel",
+    "Zoe",
+    "Samuel",
+    "Nora",
+];
+const LAST_NAMES: [&str; 20] = [
+    "Garcia", "Smith", "Johnson", "Nguyen", "Patel", "Kim", "O'Brien", "Brown", "Lopez", "Wilson",
+    "Anderson", "Thomas", "Martin", "Lee", "Clark", "Lewis", "Walker", "Young", "Hall", "Wright",
+];
+const COMPANY_WORDS: [&str; 16] = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Tailspin",
+    "Woodgrove",
+    "Litware",
+    "Proseware",
+    "Wingtip",
+    "Coho",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Wonka",
+];
+/// Company suffix with the matching (HubSpot industry, Salesforce industry).
+const COMPANY_KINDS: [(&str, &str, &str); 8] = [
+    ("Labs", "BIOTECHNOLOGY", "Biotechnology"),
+    ("Logistics", "LOGISTICS_AND_SUPPLY_CHAIN", "Transportation"),
+    ("Systems", "COMPUTER_SOFTWARE", "Technology"),
+    ("Foods", "FOOD_PRODUCTION", "Food & Beverage"),
+    (
+        "Analytics",
+        "INFORMATION_TECHNOLOGY_AND_SERVICES",
+        "Technology",
+    ),
+    ("Health", "HOSPITAL_HEALTH_CARE", "Healthcare"),
+    ("Partners", "MANAGEMENT_CONSULTING", "Consulting"),
+    ("Energy", "RENEWABLES_ENVIRONMENT", "Energy"),
+];
+/// (city, state, postal code, country, street, phone prefix).
+type Place = (
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+const PLACES: [Place; 12] = [
+    (
+        "San Francisco",
+        Some("CA"),
+        "94105",
+        "United States",
+        "Market St",
+        "+1 415-555-01",
+    ),
+    (
+        "Austin",
+        Some("TX"),
+        "78701",
+        "United States",
+        "Congress Ave",
+        "+1 512-555-01",
+    ),
+    (
+        "Chicago",
+        Some("IL"),
+        "60601",
+        "United States",
+        "Wacker Dr",
+        "+1 312-555-01",
+    ),
+    (
+        "Boston",
+        Some("MA"),
+        "02110",
+        "United States",
+        "Beacon St",
+        "+1 617-555-01",
+    ),
+    (
+        "Seattle",
+        Some("WA"),
+        "98101",
+        "United States",
+        "Pine St",
+        "+1 206-555-01",
+    ),
+    (
+        "Denver",
+        Some("CO"),
+        "80202",
+        "United States",
+        "Larimer St",
+        "+1 303-555-01",
+    ),
+    (
+        "New York",
+        Some("NY"),
+        "10001",
+        "United States",
+        "Broadway",
+        "+1 212-555-01",
+    ),
+    (
+        "Atlanta",
+        Some("GA"),
+        "30303",
+        "United States",
+        "Peachtree St",
+        "+1 404-555-01",
+    ),
+    (
+        "Toronto",
+        Some("ON"),
+        "M5H 2N2",
+        "Canada",
+        "King St W",
+        "+1 416-555-01",
+    ),
+    (
+        "London",
+        None,
+        "EC1V 9HX",
+        "United Kingdom",
+        "Old Street",
+        "+44 20 7946 09",
+    ),
+    (
+        "Berlin",
+        None,
+        "10115",
+        "Germany",
+        "Torstrasse",
+        "+49 30 5550 01",
+    ),
+    (
+        "Sydney",
+        Some("NSW"),
+        "2000",
+        "Australia",
+        "George St",
+        "+61 2 5550 01",
+    ),
+];
+/// (title, department).
+const TITLES: [(&str, &str); 10] = [
+    ("VP of Sales", "Sales"),
+    ("Account Executive", "Sales"),
+    ("Head of Operations", "Operations"),
+    ("Software Engineer", "Engineering"),
+    ("Marketing Manager", "Marketing"),
+    ("Chief Financial Officer", "Finance"),
+    ("Procurement Lead", "Procurement"),
+    ("Customer Success Manager", "Customer Success"),
+    ("Data Analyst", "Engineering"),
+    ("Chief Technology Officer", "Engineering"),
+];
+/// (HubSpot lifecycle stage, Salesforce lead source).
+const SOURCES: [(&str, &str); 6] = [
+    ("lead", "Web"),
+    ("subscriber", "Purchased List"),
+    ("marketingqualifiedlead", "Advertisement"),
+    ("salesqualifiedlead", "Partner Referral"),
+    ("opportunity", "Phone Inquiry"),
+    ("customer", "Employee Referral"),
+];
+const COLORS: [&str; 7] = ["Red", "Green", "Blue", "Teal", "Orange", "Purple", "Yellow"];
+const OWNER_NAMES: [(&str, &str, &str); OWNERS] = [
+    ("Morgan", "Reyes", "Sales Director"),
+    ("Riley", "Okafor", "Account Executive"),
+    ("Jordan", "Lindqvist", "Account Executive"),
+    ("Avery", "Tanaka", "Sales Development Rep"),
+    ("Casey", "Moreau", "Account Executive"),
+    ("Quinn", "Novak", "Customer Success Manager"),
+    ("Dakota", "Haddad", "Sales Engineer"),
+    ("Rowan", "Castillo", "Account Executive"),
+    ("Sage", "Brennan", "Sales Development Rep"),
+    ("Emerson", "Iyer", "Sales Operations Manager"),
+];
+/// (HubSpot deal stage, Salesforce stage name, probability %, closed, won).
+pub(crate) const STAGES: [(&str, &str, u32, bool, bool); 7] = [
+    ("appointmentscheduled", "Prospecting", 10, false, false),
+    ("qualifiedtobuy", "Qualification", 20, false, false),
+    (
+        "presentationscheduled",
+        "Value Proposition",
+        50,
+        false,
+        false,
+    ),
+    (
+        "decisionmakerboughtin",
+        "Id. Decision Makers",
+        60,
+        false,
+        false,
+    ),
+    ("contractsent", "Negotiation/Review", 90, false, false),
+    ("closedwon", "Closed Won", 100, true, true),
+    ("closedlost", "Closed Lost", 0, true, false),
+];
+const PRODUCTS: [&str; 6] = [
+    "Annual subscription",
+    "Pilot",
+    "Expansion",
+    "Renewal",
+    "Professional services",
+    "Enterprise license",
+];
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+fn epoch_ms(year: i64, month: u32, day: u32) -> i64 {
+    days_from_civil(year, month, day) * DAY_MS
+}
+
+/// Lower-case ASCII letters and digits only (`O'Brien` → `obrien`).
+fn slug(text: &str) -> String {
+    text.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// A postal address.
+#[derive(Debug, Clone)]
+pub(crate) struct Address {
+    pub(crate) street: String,
+    pub(crate) city: &'static str,
+    pub(crate) state: Option<&'static str>,
+    pub(crate) postal_code: &'static str,
+    pub(crate) country: &'static str,
+}
+
+fn address(n: usize) -> Address {
+    let place = PLACES[n % PLACES.len()];
+    Address {
+        street: format!("{} {}", 100 + (n * 37) % 900, place.4),
+        city: place.0,
+        state: place.1,
+        postal_code: place.2,
+        country: place.3,
+    }
+}
+
+/// A phone number in the fictional ranges of the place's country.
+fn phone(place: usize, n: usize) -> String {
+    format!("{}{:02}", PLACES[place % PLACES.len()].5, n % 100)
+}
+
+/// One contact person.
+#[derive(Debug, Clone)]
+pub(crate) struct Person {
+    pub(crate) first: &'static str,
+    pub(crate) last: &'static str,
+    pub(crate) email: String,
+    pub(crate) additional_emails: Vec<String>,
+    pub(crate) phone: String,
+    pub(crate) mobile: Option<String>,
+    pub(crate) home: Option<String>,
+    pub(crate) other: Option<String>,
+    pub(crate) fax: Option<String>,
+    /// Assistant's name and phone.
+    pub(crate) assistant: Option<(String, String)>,
+    pub(crate) title: &'static str,
+    pub(crate) department: &'static str,
+    pub(crate) address: Address,
+    pub(crate) company: usize,
+    pub(crate) owner: usize,
+    pub(crate) lifecycle_stage: &'static str,
+    pub(crate) lead_source: &'static str,
+    pub(crate) favorite_color: Option<&'static str>,
+    pub(crate) created_ms: i64,
+    pub(crate) updated_ms: i64,
+}
+
+/// Person `i`; works at company `i / 2` (so `records` people fit in `records` companies).
+pub(crate) fn person(i: usize) -> Person {
+    let first = FIRST_NAMES[i % FIRST_NAMES.len()];
+    let last = LAST_NAMES[(i / FIRST_NAMES.len() + i % FIRST_NAMES.len()) % LAST_NAMES.len()];
+    let company_index = i / 2;
+    let company = company(company_index);
+    let email = format!("{}.{}@{}", slug(first), slug(last), company.domain);
+    let additional_emails = if i % 4 == 1 {
+        vec![
+            format!("{}.{}@mail.example.org", slug(first), slug(last)),
+            format!(
+                "{}{}{}@example.net",
+                slug(first).chars().next().unwrap_or('x'),
+                slug(last),
+                i
+            ),
+        ]
+    } else {
+        Vec::new()
+    };
+    let place = i % PLACES.len();
+    let (title, department) = TITLES[i % TITLES.len()];
+    let (lifecycle_stage, lead_source) = SOURCES[i % SOURCES.len()];
+    let created_ms = epoch_ms(2021, 1, 4) + 9 * HOUR_MS + (i as i64) * (2 * HOUR_MS + 123_000);
+    Person {
+        first,
+        last,
+        additional_emails,
+        phone: phone(place, i),
+        mobile: i.is_multiple_of(2).then(|| phone(place, i + 50)),
+        home: i.is_multiple_of(3).then(|| phone(place, i + 25)),
+        other: i.is_multiple_of(5).then(|| phone(place, i + 75)),
+        fax: i.is_multiple_of(7).then(|| phone(place, i + 10)),
+        assistant: i.is_multiple_of(11).then(|| {
+            let name = format!(
+                "{} {}",
+                FIRST_NAMES[(i + 7) % FIRST_NAMES.len()],
+                LAST_NAMES[(i + 3) % LAST_NAMES.len()]
+            );
+            (name, phone(place, i + 40))
+        }),
+        title,
+        department,
+        address: address(i),
+        company: company_index,
+        owner: i % OWNERS,
+        lifecycle_stage,
+        lead_source,
+        favorite_color: (i % 8 != 7).then(|| COLORS[i % COLORS.len()]),
+        created_ms,
+        updated_ms: created_ms + ((i as i64 * 13) % 90 + 1) * DAY_MS + 17 * 60_000,
+        email,
+    }
+}
+
+/// One company (HubSpot company, Salesforce account).
+#[derive(Debug, Clone)]
+pub(crate) struct Company {
+    pub(crate) name: String,
+    pub(crate) domain: String,
+    pub(crate) phone: String,
+    pub(crate) hubspot_industry: &'static str,
+    pub(crate) salesforce_industry: &'static str,
+    /// HubSpot `type` and Salesforce `Type`.
+    pub(crate) kind: (&'static str, &'static str),
+    pub(crate) employees: u32,
+    pub(crate) annual_revenue: u64,
+    pub(crate) address: Address,
+    pub(crate) owner: usize,
+    pub(crate) tier: &'static str,
+    pub(crate) description: String,
+    pub(crate) created_ms: i64,
+    pub(crate) updated_ms: i64,
+}
+
+/// Company `c`: names are unique for every index (a number is appended past 128).
+pub(crate) fn company(c: usize) -> Company {
+    let word = COMPANY_WORDS[c % COMPANY_WORDS.len()];
+    let kind =
+        COMPANY_KINDS[(c / COMPANY_WORDS.len() + c % COMPANY_WORDS.len()) % COMPANY_KINDS.len()];
+    let round = c / (COMPANY_WORDS.len() * COMPANY_KINDS.len());
+    let (name, domain) = if round == 0 {
+        (
+            format!("{word} {}", kind.0),
+            format!("{}-{}.example.com", slug(word), slug(kind.0)),
+        )
+    } else {
+        (
+            format!("{word} {} {}", kind.0, round + 1),
+            format!("{}-{}-{}.example.com", slug(word), slug(kind.0), round + 1),
+        )
+    };
+    let kinds = [
+        ("CUSTOMER", "Customer - Direct"),
+        ("PROSPECT", "Prospect"),
+        ("PARTNER", "Technology Partner"),
+    ];
+    let employees = 10 + ((c * 7919) % 500) as u32 * 10;
+    let created_ms = epoch_ms(2020, 6, 1) + 10 * HOUR_MS + (c as i64) * (3 * HOUR_MS + 41_000);
+    Company {
+        description: format!(
+            "{name} is a {} company based in {}.",
+            kind.2,
+            address(c + 3).city
+        ),
+        phone: phone(c + 3, c + 30),
+        hubspot_industry: kind.1,
+        salesforce_industry: kind.2,
+        kind: kinds[c % kinds.len()],
+        employees,
+        annual_revenue: u64::from(employees) * 125_000,
+        address: address(c + 3),
+        owner: c % OWNERS,
+        tier: ["Gold", "Silver", "Platinum", "Bronze"][c % 4],
+        created_ms,
+        updated_ms: created_ms + ((c as i64 * 7) % 60 + 2) * DAY_MS,
+        name,
+        domain,
+    }
+}
+
+/// One deal (HubSpot deal, Salesforce opportunity).
+#[derive(Debug, Clone)]
+pub(crate) struct Deal {
+    pub(crate) name: String,
+    pub(crate) amount: u64,
+    /// Midnight UTC of the close date.
+    pub(crate) close_ms: i64,
+    /// Index into [`STAGES`].
+    pub(crate) stage: usize,
+    pub(crate) new_business: bool,
+    pub(crate) company: usize,
+    pub(crate) owner: usize,
+    pub(crate) created_ms: i64,
+    pub(crate) updated_ms: i64,
+}
+
+/// Deal `d` of `companies` companies.
+pub(crate) fn deal(d: usize, companies: usize) -> Deal {
+    let company_index = d % companies.max(1);
+    let created_ms = epoch_ms(2021, 6, 1) + 11 * HOUR_MS + (d as i64) * (HOUR_MS + 1_234_000);
+    let created_day = created_ms.div_euclid(DAY_MS) * DAY_MS;
+    Deal {
+        name: format!(
+            "{} - {}",
+            company(company_index).name,
+            PRODUCTS[d % PRODUCTS.len()]
+        ),
+        amount: 5_000 + ((d * 7919) % 95) as u64 * 1_000,
+        close_ms: created_day + (30 + (d as i64 * 11) % 120) * DAY_MS,
+        stage: d % STAGES.len(),
+        new_business: d % 3 != 2,
+        company: company_index,
+        owner: (d * 3) % OWNERS,
+        created_ms,
+        updated_ms: created_ms + ((d as i64 * 5) % 20 + 1) * DAY_MS,
+    }
+}
+
+/// One owner (HubSpot owner, Salesforce user).
+#[derive(Debug, Clone)]
+pub(crate) struct Owner {
+    pub(crate) first: &'static str,
+    pub(crate) last: &'static str,
+    pub(crate) email: String,
+    pub(crate) title: &'static str,
+    pub(crate) created_ms: i64,
+    pub(crate) updated_ms: i64,
+}
+
+/// Owner `j` (`j < OWNERS`, wrapping otherwise).
+pub(crate) fn owner(j: usize) -> Owner {
+    let (first, last, title) = OWNER_NAMES[j % OWNERS];
+    let created_ms = epoch_ms(2019, 3, 11) + 15 * HOUR_MS + (j as i64) * 5 * DAY_MS;
+    Owner {
+        first,
+        last,
+        email: format!("{}.{}@northwind-sales.example.com", slug(first), slug(last)),
+        title,
+        created_ms,
+        updated_ms: created_ms + 200 * DAY_MS,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn emails_and_company_names_are_unique() {
+        let emails: HashSet<_> = (0..2000).map(|i| person(i).email).collect();
+        assert_eq!(emails.len(), 2000);
+        let names: HashSet<_> = (0..1000).map(|c| company(c).name).collect();
+        assert_eq!(names.len(), 1000);
+    }
+
+    #[test]
+    fn seed_is_deterministic() {
+        let a = person(42);
+        let b = person(42);
+        assert_eq!(
+            (a.first, a.last, a.email, a.phone),
+            (b.first, b.last, b.email, b.phone)
+        );
+        assert_eq!(person(6).last, "O'Brien");
+        assert_eq!(person(6).email, "sophia.obrien@northwind-foods.example.com");
+    }
+}

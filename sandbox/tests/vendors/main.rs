@@ -1,0 +1,8 @@
+//! End-to-end tests of the sandbox over real HTTP on ephemeral ports.
+
+mod common;
+mod cross_vendor;
+mod hostile;
+mod hubspot;
+mod rate_limits;
+mod salesforce;
