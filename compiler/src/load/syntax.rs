@@ -23,18 +23,17 @@ pub(super) fn explain(name: &str, text: &str, at: Span, message: &str) -> Diagno
     let line_start = start_of_line(&lines, idx);
     let span_in_line = |col: usize, len: usize| point(text, line_start + col, len);
 
-    if message.contains("tab") {
-        if let Some(col) = line.find('\t') {
-            return Diagnostic::error(
-                codes::YAML_SYNTAX,
-                name,
-                span_in_line(col, 1),
-                "a tab character indents this line",
-            )
-            .with_label("tab")
-            .with_help("YAML indents with spaces only: replace the tab with spaces, and set your editor to insert spaces in .yaml files");
-        }
-    } else if let Some(d) = unclosed(name, text, &lines, idx, at, message) {
+    if let Some(col) = line.find('\t').filter(|_| message.contains("tab")) {
+        return Diagnostic::error(
+            codes::YAML_SYNTAX,
+            name,
+            span_in_line(col, 1),
+            "a tab character indents this line",
+        )
+        .with_label("tab")
+        .with_help("YAML indents with spaces only: replace the tab with spaces, and set your editor to insert spaces in .yaml files");
+    }
+    if let Some(d) = unclosed(name, text, &lines, idx, at, message) {
         return d;
     }
     if message.contains("trailing content after") {
@@ -66,11 +65,27 @@ pub(super) fn explain(name: &str, text: &str, at: Span, message: &str) -> Diagno
         .with_label("YAML needs a space after the colon")
         .with_help(format!("write `{key}: {value}`"));
     }
+    if message.contains("expected ':'")
+        && let Some((col, words)) = missing_colon(line)
+    {
+        let key = words.split(' ').next().unwrap_or(words);
+        return Diagnostic::error(
+            codes::YAML_SYNTAX,
+            name,
+            span_in_line(col, words.len()),
+            format!("expected `key: value`, found `{words}`"),
+        )
+        .with_label("no `:` on this line")
+        .with_help(format!(
+            "add the `:` after the key (`{key}: …`), or indent the line further if it continues the value above"
+        ));
+    }
+    // The parser's column, as a byte offset into the line.
+    let col = at.start.saturating_sub(line_start).min(line.len());
     if message.contains("mapping values are not allowed")
         && let Some(value_col) = value_start(line)
-        && (at.column as usize).saturating_sub(1) > value_col
+        && col > value_col
     {
-        let col = (at.column as usize).saturating_sub(1);
         let key = line[..value_col]
             .trim()
             .trim_end_matches(':')
@@ -187,25 +202,25 @@ fn misaligned(
         return None;
     }
     // The valid levels: the key above and the keys enclosing it. A key at one of them is fine here.
-    let mut levels = vec![(prev_col, prev_key)];
-    for l in lines[..prev].iter().rev() {
-        let level = levels.last().map_or(0, |&(c, _)| c);
+    let mut levels = vec![(prev_col, prev_key, prev)];
+    for (i, l) in lines[..prev].iter().enumerate().rev() {
+        let level = levels.last().map_or(0, |&(c, _, _)| c);
         if level == 0 {
             break;
         }
         if let Some((c, k)) = key_at(l).filter(|&(c, _)| c < level) {
-            levels.push((c, k));
+            levels.push((c, k, i));
         }
     }
-    if levels.iter().any(|&(c, _)| c == col) {
+    if levels.iter().any(|&(c, _, _)| c == col) {
         return None;
     }
     // The nearest level; on a tie, the deeper one (the key just above).
-    let (want, sibling) = levels
+    let (want, sibling, sibling_idx) = levels
         .iter()
         .copied()
-        .min_by_key(|&(c, _)| c.abs_diff(col))
-        .unwrap_or((prev_col, prev_key));
+        .min_by_key(|&(c, _, _)| c.abs_diff(col))
+        .unwrap_or((prev_col, prev_key, prev));
     let spaces = |n: usize| {
         if n == 1 {
             "1 space".to_owned()
@@ -221,8 +236,9 @@ fn misaligned(
             format!("`{key}` is not aligned with `{sibling}` above it"),
         )
         .with_label(format!(
-            "indented {}; `{sibling}` is indented {}",
+            "indented {}; `{sibling}` (line {}) is indented {}",
             spaces(col),
+            sibling_idx + 1,
             spaces(want)
         ))
         .with_help(if want == 0 {
@@ -243,7 +259,19 @@ fn missing_space_after_colon(line: &str) -> Option<usize> {
     let end = trimmed.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
     let after = &trimmed[end..];
     let next = after.strip_prefix(':')?.chars().next()?;
-    (end > 0 && !next.is_whitespace() && next != '/' && next != ':').then_some(col + end)
+    // `https://…` is a URL, not a key.
+    (end > 0 && !next.is_whitespace() && !after.starts_with("://") && next != ':')
+        .then_some(col + end)
+}
+
+/// A line that is a bare word where a `key: value` entry belongs (the colon was lost).
+fn missing_colon(line: &str) -> Option<(usize, &str)> {
+    let trimmed = line.trim_start_matches([' ', '-']).trim_end();
+    let col = line.len() - line.trim_start_matches([' ', '-']).len();
+    (!trimmed.is_empty()
+        && !trimmed.contains([':', '#', '[', '{', '"', '\''])
+        && trimmed.chars().all(|c| c.is_ascii_graphic() || c == ' '))
+    .then_some((col, trimmed))
 }
 
 /// A `[`, `{` or quote that opens a value on a line at or above the error and is still open there: the
