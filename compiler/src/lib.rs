@@ -11,6 +11,7 @@ pub mod freshness;
 pub mod ir;
 pub mod load;
 pub mod lower;
+pub mod mapping;
 pub mod model;
 pub mod naming;
 pub mod parallel;

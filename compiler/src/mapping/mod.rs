@@ -1,0 +1,5 @@
+//! The field-map language: expressions that map vendor records onto unified models and back,
+//! checked at `cargo xtask gen` time and compiled to plain Rust — no interpreter at run time.
+
+pub mod ast;
+pub mod parse;
