@@ -1,0 +1,205 @@
+//! The field-map function library: every function's name, arity, argument types, result type and a
+//! one-line example (the authoring guide lists them from here).
+
+use super::types::{Ty, TyKind};
+
+/// How a function's second argument is evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// All arguments are evaluated in the caller's scope.
+    Plain,
+    /// The second argument is evaluated once per element of the first (an array), with `@` = the element.
+    PerElement,
+}
+
+/// One library function.
+#[derive(Debug)]
+pub struct Function {
+    /// Name as written in expressions.
+    pub name: &'static str,
+    /// Fewest arguments.
+    pub min_args: usize,
+    /// Most arguments (`usize::MAX` for variadic).
+    pub max_args: usize,
+    /// How arguments are scoped.
+    pub scope: Scope,
+    /// What it does.
+    pub doc: &'static str,
+    /// An example, input and output.
+    pub example: &'static str,
+}
+
+macro_rules! functions {
+    ($($name:literal, $min:expr, $max:expr, $scope:ident, $doc:literal, $example:literal;)*) => {
+        /// Every function, sorted by name.
+        pub const ALL: &[Function] = &[$(Function {
+            name: $name, min_args: $min, max_args: $max, scope: Scope::$scope, doc: $doc, example: $example,
+        }),*];
+    };
+}
+
+functions! {
+    "compact", 1, 1, Plain, "Drops nulls and empty strings from an array, or null- and empty-valued keys from an object.",
+        "compact(['a', null, '']) → ['a']";
+    "concat", 2, usize::MAX, Plain, "Joins arrays into one array, or strings into one string.",
+        "concat([1], [2, 3]) → [1, 2, 3]";
+    "datetime", 1, 1, Plain, "Normalizes a timestamp (RFC 3339 with any offset, `+0000` offsets, epoch milliseconds) to RFC 3339 UTC; null if unreadable.",
+        "datetime('2021-12-02T18:22:42.000+0000') → '2021-12-02T18:22:42Z'";
+    "exists", 1, 1, Plain, "True when the value is present and not null.",
+        "exists($.email) → true";
+    "filter", 2, 2, PerElement, "Keeps the elements for which the expression (with `@` = element) is true.",
+        "filter($.phones, @.number != null)";
+    "first", 1, 1, Plain, "The first element of an array, or null.",
+        "first(['a', 'b']) → 'a'";
+    "if", 3, 3, Plain, "The second argument when the first is true (not null, false, 0 or ''), else the third.",
+        "if($.is_active, 'active', 'inactive')";
+    "join", 2, 2, Plain, "Joins an array of strings with a separator, skipping nulls.",
+        "join(['a', 'b'], ';') → 'a;b'";
+    "lower", 1, 1, Plain, "Lower-cases a string.",
+        "lower('Ann@Example.com') → 'ann@example.com'";
+    "map", 2, 2, PerElement, "Maps every element with the expression (`@` = element).",
+        "map(split($.tags, ';'), trim(@))";
+    "not", 1, 1, Plain, "True when the value is false, null, 0 or ''.",
+        "not($.archived)";
+    "omit", 2, 2, Plain, "The object without the listed keys: use it to collect custom fields.",
+        "omit($.properties, ['firstname', 'lastname'])";
+    "split", 2, 2, Plain, "Splits a string by a separator, trimming parts and dropping empty ones.",
+        "split('a; b;', ';') → ['a', 'b']";
+    "to_boolean", 1, 1, Plain, "Converts 'true'/'false', 1/0 and booleans; null otherwise.",
+        "to_boolean('true') → true";
+    "to_number", 1, 1, Plain, "Converts numeric strings and numbers; null otherwise.",
+        "to_number('42.5') → 42.5";
+    "to_string", 1, 1, Plain, "Converts numbers and booleans to strings; strings stay; null stays null.",
+        "to_string(42) → '42'";
+    "trim", 1, 1, Plain, "Removes leading and trailing whitespace; an empty result becomes null.",
+        "trim('  Ann ') → 'Ann'";
+    "upper", 1, 1, Plain, "Upper-cases a string.",
+        "upper('us') → 'US'";
+    "with_suffix", 2, 2, Plain, "The object's keys that end with a suffix: Salesforce custom fields end in `__c`.",
+        "with_suffix($, '__c')";
+}
+
+/// Looks a function up.
+pub fn find(name: &str) -> Option<&'static Function> {
+    ALL.iter().find(|f| f.name == name)
+}
+
+/// Argument expectations and result type of `name` applied to `args` (already typed). `Err` says which
+/// argument is wrong and why.
+pub fn result_type(name: &str, args: &[Ty]) -> Result<Ty, (usize, String)> {
+    let string = Ty::of(TyKind::String);
+    let any_object = Ty::of(TyKind::Object(None));
+    let need = |i: usize, want: &Ty, what: &str| -> Result<(), (usize, String)> {
+        match args.get(i) {
+            Some(t) if t.fits(want) => Ok(()),
+            Some(t) => Err((i, format!("`{name}` expects {what} here, found {t}"))),
+            None => Ok(()),
+        }
+    };
+    let nullable = |t: TyKind| Ty::of(t).nullable();
+    match name {
+        "trim" | "lower" | "upper" => {
+            need(0, &string, "a string")?;
+            Ok(nullable(TyKind::String))
+        }
+        "split" => {
+            need(0, &string, "a string")?;
+            need(1, &string, "a string separator")?;
+            Ok(Ty::of(TyKind::Array(Box::new(Ty::of(TyKind::String)))))
+        }
+        "join" => {
+            need(
+                0,
+                &Ty::of(TyKind::Array(Box::new(string.clone()))),
+                "an array of strings",
+            )?;
+            need(1, &string, "a string separator")?;
+            Ok(nullable(TyKind::String))
+        }
+        "to_number" => Ok(nullable(TyKind::Number)),
+        "to_string" | "datetime" => Ok(nullable(TyKind::String)),
+        "to_boolean" => Ok(nullable(TyKind::Bool)),
+        "exists" | "not" => Ok(Ty::of(TyKind::Bool)),
+        "concat" => {
+            let all_strings = args
+                .iter()
+                .all(|t| matches!(t.kind, TyKind::String | TyKind::Null));
+            if all_strings {
+                return Ok(Ty::of(TyKind::String));
+            }
+            let mut element: Option<Ty> = None;
+            for (i, t) in args.iter().enumerate() {
+                match &t.kind {
+                    TyKind::Array(e) => {
+                        element = Some(match element {
+                            None => (**e).clone(),
+                            Some(prev) if e.fits(&prev) => prev,
+                            Some(prev) if prev.fits(e) => (**e).clone(),
+                            Some(prev) => {
+                                return Err((
+                                    i,
+                                    format!(
+                                        "`concat` joins arrays of one element type: {prev} and {e} differ"
+                                    ),
+                                ));
+                            }
+                        });
+                    }
+                    TyKind::Any | TyKind::Null => {}
+                    _ => return Err((i, format!("`concat` joins arrays or strings, found {t}"))),
+                }
+            }
+            Ok(Ty::of(TyKind::Array(Box::new(
+                element.unwrap_or_else(Ty::any),
+            ))))
+        }
+        "omit" => {
+            need(0, &any_object, "an object")?;
+            need(
+                1,
+                &Ty::of(TyKind::Array(Box::new(string))),
+                "an array of key names",
+            )?;
+            Ok(Ty::of(TyKind::Object(None)))
+        }
+        "with_suffix" => {
+            need(0, &any_object, "an object")?;
+            need(1, &string, "a string suffix")?;
+            Ok(Ty::of(TyKind::Object(None)))
+        }
+        "compact" => match args.first().map(|t| &t.kind) {
+            Some(TyKind::Array(_) | TyKind::Object(_) | TyKind::Any) => Ok(args[0].clone()),
+            Some(_) => Err((0, "`compact` takes an array or an object".to_owned())),
+            None => Ok(Ty::any()),
+        },
+        "first" => match args.first().map(|t| &t.kind) {
+            Some(TyKind::Array(e)) => Ok((**e).clone().nullable()),
+            Some(TyKind::Any) | None => Ok(Ty::any()),
+            Some(_) => Err((0, "`first` takes an array".to_owned())),
+        },
+        "if" => {
+            let (a, b) = (
+                args.get(1).cloned().unwrap_or_else(Ty::any),
+                args.get(2).cloned().unwrap_or_else(Ty::any),
+            );
+            if b.fits(&a) {
+                Ok(Ty {
+                    nullable: a.nullable || b.nullable,
+                    ..a
+                })
+            } else if a.fits(&b) {
+                Ok(Ty {
+                    nullable: a.nullable || b.nullable,
+                    ..b
+                })
+            } else {
+                Err((
+                    2,
+                    format!("both branches of `if` must have one type: {a} and {b} differ"),
+                ))
+            }
+        }
+        // `map` and `filter` are typed by the checker, which knows the element scope.
+        _ => Ok(Ty::any()),
+    }
+}

@@ -1,0 +1,324 @@
+//! Type checking of field-map expressions against the documented vendor schema.
+
+use super::ast::{Expr, ExprKind, PathRoot, Range, Step};
+use super::functions::{self, Scope};
+use super::types::{Ty, TyKind};
+use crate::diagnostic::did_you_mean;
+
+/// What kind of mistake a type error is (each becomes a coded diagnostic).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeErrorKind {
+    /// A function the library does not have.
+    UnknownFunction,
+    /// Too few or too many arguments.
+    Arity,
+    /// An argument of the wrong type.
+    ArgumentType,
+    /// A path into a field the documented schema does not have.
+    UnknownField,
+    /// `@` outside `map`/`filter`.
+    ElementOutsideScope,
+}
+
+/// A type error in one expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeError {
+    /// Which mistake.
+    pub kind: TypeErrorKind,
+    /// Where in the expression text.
+    pub range: Range,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub help: Option<String>,
+}
+
+/// Types `expr` with `$` of type `record`; returns its type and every error found.
+pub fn check(expr: &Expr, record: &Ty) -> (Ty, Vec<TypeError>) {
+    let mut errors = Vec::new();
+    let ty = Checker {
+        record,
+        errors: &mut errors,
+    }
+    .expr(expr, None);
+    (ty, errors)
+}
+
+struct Checker<'a> {
+    record: &'a Ty,
+    errors: &'a mut Vec<TypeError>,
+}
+
+impl Checker<'_> {
+    fn expr(&mut self, expr: &Expr, element: Option<&Ty>) -> Ty {
+        match &expr.kind {
+            ExprKind::Null => Ty::of(TyKind::Null),
+            ExprKind::Bool(_) => Ty::of(TyKind::Bool),
+            ExprKind::Number(_) => Ty::of(TyKind::Number),
+            ExprKind::String(_) => Ty::of(TyKind::String),
+            ExprKind::Path { root, steps } => {
+                let start = match root {
+                    PathRoot::Record => self.record.clone(),
+                    PathRoot::Element => match element {
+                        Some(t) => t.clone(),
+                        None => {
+                            self.errors.push(TypeError {
+                                kind: TypeErrorKind::ElementOutsideScope,
+                                range: expr.range,
+                                message: "`@` is only defined inside `map` and `filter`".to_owned(),
+                                help: Some("use `$` for the record".to_owned()),
+                            });
+                            return Ty::any();
+                        }
+                    },
+                };
+                self.path(start, steps)
+            }
+            ExprKind::Coalesce(a, b) => {
+                let (ta, tb) = (self.expr(a, element), self.expr(b, element));
+                if matches!(ta.kind, TyKind::Null) {
+                    return tb;
+                }
+                if !tb.fits(&ta) && !ta.fits(&tb) {
+                    self.errors.push(TypeError {
+                        kind: TypeErrorKind::ArgumentType,
+                        range: b.range,
+                        message: format!(
+                            "both sides of `??` must have one type: {ta} and {tb} differ"
+                        ),
+                        help: Some("convert one side, e.g. with `to_string(...)`".to_owned()),
+                    });
+                }
+                Ty {
+                    nullable: tb.nullable,
+                    ..ta
+                }
+            }
+            ExprKind::Compare { left, right, .. } => {
+                self.expr(left, element);
+                self.expr(right, element);
+                Ty::of(TyKind::Bool)
+            }
+            ExprKind::Object(entries) => Ty::of(TyKind::Object(Some(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.expr(v, element)))
+                    .collect(),
+            ))),
+            ExprKind::Array(items) => {
+                let mut element_ty: Option<Ty> = None;
+                for item in items {
+                    let t = self.expr(item, element);
+                    element_ty = Some(match element_ty {
+                        None => t,
+                        Some(prev) if t.fits(&prev) => Ty {
+                            nullable: prev.nullable || t.nullable,
+                            ..prev
+                        },
+                        Some(prev) if prev.fits(&t) => Ty {
+                            nullable: prev.nullable || t.nullable,
+                            ..t
+                        },
+                        Some(prev) => {
+                            self.errors.push(TypeError {
+                                kind: TypeErrorKind::ArgumentType,
+                                range: item.range,
+                                message: format!(
+                                    "array elements must have one type: {prev} and {t} differ"
+                                ),
+                                help: None,
+                            });
+                            prev
+                        }
+                    });
+                }
+                Ty::of(TyKind::Array(Box::new(element_ty.unwrap_or_else(Ty::any))))
+            }
+            ExprKind::Call {
+                name,
+                name_range,
+                args,
+            } => self.call(name, *name_range, args, expr.range, element),
+        }
+    }
+
+    fn call(
+        &mut self,
+        name: &str,
+        name_range: Range,
+        args: &[Expr],
+        range: Range,
+        element: Option<&Ty>,
+    ) -> Ty {
+        let Some(function) = functions::find(name) else {
+            let help = did_you_mean(name, functions::ALL.iter().map(|f| f.name))
+                .map(|s| format!("did you mean `{s}`?"));
+            self.errors.push(TypeError {
+                kind: TypeErrorKind::UnknownFunction,
+                range: name_range,
+                message: format!("unknown function `{name}`"),
+                help: help
+                    .or_else(|| Some("the functions are listed in docs/authoring.md".to_owned())),
+            });
+            for a in args {
+                self.expr(a, element);
+            }
+            return Ty::any();
+        };
+        if args.len() < function.min_args || args.len() > function.max_args {
+            let expected = match (function.min_args, function.max_args) {
+                (a, b) if a == b => format!("{a}"),
+                (a, usize::MAX) => format!("at least {a}"),
+                (a, b) => format!("{a} to {b}"),
+            };
+            self.errors.push(TypeError {
+                kind: TypeErrorKind::Arity,
+                range,
+                message: format!(
+                    "`{name}` takes {expected} argument(s), found {}",
+                    args.len()
+                ),
+                help: Some(format!("example: {}", function.example)),
+            });
+            return Ty::any();
+        }
+        if function.scope == Scope::PerElement {
+            let list = self.expr(&args[0], element);
+            let item = match &list.kind {
+                TyKind::Array(t) => (**t).clone(),
+                TyKind::Any | TyKind::Null => Ty::any(),
+                _ => {
+                    self.errors.push(TypeError {
+                        kind: TypeErrorKind::ArgumentType,
+                        range: args[0].range,
+                        message: format!("`{name}` expects an array, found {list}"),
+                        help: Some(
+                            "wrap a single value in `[...]`, or `split` a delimited string"
+                                .to_owned(),
+                        ),
+                    });
+                    Ty::any()
+                }
+            };
+            let body = self.expr(&args[1], Some(&item));
+            return match name {
+                "map" => Ty::of(TyKind::Array(Box::new(body))),
+                _ => Ty::of(TyKind::Array(Box::new(item))),
+            };
+        }
+        let typed: Vec<Ty> = args.iter().map(|a| self.expr(a, element)).collect();
+        match functions::result_type(name, &typed) {
+            Ok(t) => t,
+            Err((i, message)) => {
+                self.errors.push(TypeError {
+                    kind: TypeErrorKind::ArgumentType,
+                    range: args.get(i).map_or(range, |a| a.range),
+                    message,
+                    help: Some(format!("example: {}", function.example)),
+                });
+                Ty::any()
+            }
+        }
+    }
+
+    fn path(&mut self, start: Ty, steps: &[Step]) -> Ty {
+        let mut ty = start;
+        for step in steps {
+            ty = match (step, &ty.kind) {
+                (_, TyKind::Any) => return Ty::any(),
+                (Step::Key(key, range), TyKind::Object(Some(fields))) => match fields.get(key) {
+                    Some(t) => t.clone().nullable(),
+                    None => {
+                        let help = did_you_mean(key, fields.keys().map(String::as_str))
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .or_else(|| {
+                                Some(
+                                    "document the field in the method's response schema first"
+                                        .to_owned(),
+                                )
+                            });
+                        self.errors.push(TypeError {
+                            kind: TypeErrorKind::UnknownField,
+                            range: *range,
+                            message: format!("the documented response has no field `{key}` here"),
+                            help,
+                        });
+                        return Ty::any();
+                    }
+                },
+                (Step::Key(..), TyKind::Object(None)) => Ty::any(),
+                (Step::Index(..), TyKind::Array(item)) => (**item).clone().nullable(),
+                (step, other) => {
+                    let (what, range) = match step {
+                        Step::Key(key, range) => (format!("field `{key}`"), *range),
+                        Step::Index(i, range) => (format!("index [{i}]"), *range),
+                    };
+                    self.errors.push(TypeError {
+                        kind: TypeErrorKind::UnknownField,
+                        range,
+                        message: format!("cannot take {what} of {}", Ty::of(other.clone())),
+                        help: None,
+                    });
+                    return Ty::any();
+                }
+            };
+        }
+        ty
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::parse::parse;
+    use std::collections::BTreeMap;
+
+    fn record() -> Ty {
+        let props: BTreeMap<String, Ty> = [
+            ("firstname".to_owned(), Ty::of(TyKind::String).nullable()),
+            (
+                "hs_additional_emails".to_owned(),
+                Ty::of(TyKind::String).nullable(),
+            ),
+        ]
+        .into();
+        Ty::of(TyKind::Object(Some(
+            [
+                ("id".to_owned(), Ty::of(TyKind::String)),
+                ("properties".to_owned(), Ty::of(TyKind::Object(Some(props)))),
+            ]
+            .into(),
+        )))
+    }
+
+    fn errors(text: &str) -> Vec<TypeError> {
+        check(&parse(text).expect("parses"), &record()).1
+    }
+
+    #[test]
+    fn well_typed_maps_have_no_errors() {
+        let (ty, errs) = check(
+            &parse("concat([{email: $.properties.firstname, is_primary: true}], map(split($.properties.hs_additional_emails, ';'), {email: @, is_primary: false}))").expect("parses"),
+            &record(),
+        );
+        assert_eq!(errs, vec![]);
+        assert!(matches!(ty.kind, TyKind::Array(_)), "{ty}");
+    }
+
+    #[test]
+    fn mistakes_are_found_with_hints() {
+        let e = errors("$.properties.firstnme");
+        assert_eq!(e[0].kind, TypeErrorKind::UnknownField);
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `firstname`?"));
+        assert_eq!(
+            errors("spilt($.id, ';')")[0].help.as_deref(),
+            Some("did you mean `split`?")
+        );
+        assert_eq!(errors("trim($.id, 'x')")[0].kind, TypeErrorKind::Arity);
+        assert_eq!(
+            errors("lower(map(split($.id, ','), @))")[0].kind,
+            TypeErrorKind::ArgumentType
+        );
+        assert_eq!(errors("@.x")[0].kind, TypeErrorKind::ElementOutsideScope);
+    }
+}
