@@ -2,6 +2,7 @@
 //! checked at `cargo xtask gen` time and compiled to plain Rust — no interpreter at run time.
 
 pub mod ast;
+pub mod codegen;
 pub mod functions;
 pub mod parse;
 pub mod typecheck;

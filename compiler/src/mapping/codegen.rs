@@ -1,0 +1,87 @@
+//! Compiles a checked field-map expression to a Rust expression over `serde_json::Value`.
+//!
+//! The generated code calls small, total helper functions in `switchboard_runtime::mapping` (`rt`): no
+//! expression is interpreted at run time, and no helper panics on any input.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::ast::{Expr, ExprKind, PathRoot, Step};
+
+/// The Rust expression computing `expr`, with `record: &Value` in scope (and `el: &Value` inside
+/// `map`/`filter` bodies). Its type is `serde_json::Value`.
+pub fn expr(e: &Expr) -> TokenStream {
+    match &e.kind {
+        ExprKind::Null => quote!(rt::Value::Null),
+        ExprKind::Bool(b) => quote!(rt::Value::Bool(#b)),
+        ExprKind::Number(n) => quote!(rt::number(#n)),
+        ExprKind::String(s) => quote!(rt::Value::String(#s.to_owned())),
+        ExprKind::Path { root, steps } => {
+            let base = match root {
+                PathRoot::Record => quote!(record),
+                PathRoot::Element => quote!(el),
+            };
+            let steps = steps.iter().map(|s| match s {
+                Step::Key(k, _) => quote!(rt::Step::Key(#k)),
+                Step::Index(i, _) => quote!(rt::Step::Index(#i)),
+            });
+            quote!(rt::path(#base, &[#(#steps),*]))
+        }
+        ExprKind::Coalesce(a, b) => {
+            let (a, b) = (expr(a), expr(b));
+            quote!(rt::coalesce(#a, || #b))
+        }
+        ExprKind::Compare { equal, left, right } => {
+            let (l, r) = (expr(left), expr(right));
+            quote!(rt::Value::Bool((#l == #r) == #equal))
+        }
+        ExprKind::Object(entries) => {
+            let inserts = entries.iter().map(|(k, v)| {
+                let v = expr(v);
+                quote!(m.insert(#k.to_owned(), #v);)
+            });
+            quote!({
+                let mut m = rt::Map::new();
+                #(#inserts)*
+                rt::Value::Object(m)
+            })
+        }
+        ExprKind::Array(items) => {
+            let items = items.iter().map(expr);
+            quote!(rt::Value::Array(vec![#(#items),*]))
+        }
+        ExprKind::Call { name, args, .. } => call(name, args),
+    }
+}
+
+fn call(name: &str, args: &[Expr]) -> TokenStream {
+    let f = proc_macro2::Ident::new(
+        match name {
+            // `if` is a Rust keyword; the helper is `if_`.
+            "if" => "if_",
+            other => other,
+        },
+        proc_macro2::Span::call_site(),
+    );
+    match (name, args) {
+        ("map" | "filter", [list, body]) => {
+            let (list, body) = (expr(list), expr(body));
+            quote!(rt::#f(&#list, |el: &rt::Value| #body))
+        }
+        ("concat", _) => {
+            let args = args.iter().map(expr);
+            quote!(rt::concat(vec![#(#args),*]))
+        }
+        ("if", [c, a, b]) => {
+            let (c, a, b) = (expr(c), expr(a), expr(b));
+            quote!(rt::if_(&#c, || #a, || #b))
+        }
+        _ => {
+            let args = args.iter().map(|a| {
+                let a = expr(a);
+                quote!(&#a)
+            });
+            quote!(rt::#f(#(#args),*))
+        }
+    }
+}

@@ -1,0 +1,473 @@
+//! The helper functions generated field maps call. Each is total: any input gives a value, never a
+//! panic; a wrongly typed input gives `null` (unified models treat null as "not known").
+
+pub use serde_json::{Map, Value};
+
+/// One step of a path.
+#[derive(Clone, Copy, Debug)]
+pub enum Step {
+    /// An object key.
+    Key(&'static str),
+    /// An array index.
+    Index(usize),
+}
+
+/// A number literal as a JSON value (whole numbers stay integers).
+pub fn number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        // Whole and in range, so exact.
+        Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
+}
+
+/// The value at `steps` below `root`, or null.
+pub fn path(root: &Value, steps: &[Step]) -> Value {
+    let mut v = root;
+    for step in steps {
+        v = match (step, v) {
+            (Step::Key(k), Value::Object(m)) => match m.get(*k) {
+                Some(x) => x,
+                None => return Value::Null,
+            },
+            (Step::Index(i), Value::Array(a)) => match a.get(*i) {
+                Some(x) => x,
+                None => return Value::Null,
+            },
+            _ => return Value::Null,
+        };
+    }
+    v.clone()
+}
+
+/// Whether a value counts as true: not null, false, 0 or "".
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// `a ?? b`: `a` unless it is null (or an empty string, which vendors use for "none").
+pub fn coalesce(a: Value, b: impl FnOnce() -> Value) -> Value {
+    match &a {
+        Value::Null => b(),
+        Value::String(s) if s.is_empty() => b(),
+        _ => a,
+    }
+}
+
+/// `if(c, a, b)`.
+pub fn if_(c: &Value, a: impl FnOnce() -> Value, b: impl FnOnce() -> Value) -> Value {
+    if truthy(c) { a() } else { b() }
+}
+
+/// Arrays joined into one, or strings into one string.
+pub fn concat(parts: Vec<Value>) -> Value {
+    if parts
+        .iter()
+        .all(|p| matches!(p, Value::String(_) | Value::Null))
+        && parts.iter().any(Value::is_string)
+    {
+        let mut s = String::new();
+        for p in &parts {
+            if let Value::String(x) = p {
+                s.push_str(x);
+            }
+        }
+        return Value::String(s);
+    }
+    let mut out = Vec::new();
+    for p in parts {
+        match p {
+            Value::Array(a) => out.extend(a),
+            Value::Null => {}
+            other => out.push(other),
+        }
+    }
+    Value::Array(out)
+}
+
+/// Every element mapped by `f`.
+pub fn map(list: &Value, f: impl Fn(&Value) -> Value) -> Value {
+    match list {
+        Value::Array(a) => Value::Array(a.iter().map(f).collect()),
+        _ => Value::Array(Vec::new()),
+    }
+}
+
+/// The elements for which `f` is truthy.
+pub fn filter(list: &Value, f: impl Fn(&Value) -> Value) -> Value {
+    match list {
+        Value::Array(a) => Value::Array(a.iter().filter(|x| truthy(&f(x))).cloned().collect()),
+        _ => Value::Array(Vec::new()),
+    }
+}
+
+/// Whether a value is present and meaningful (not null, not an empty string).
+fn present(v: &Value) -> bool {
+    !(v.is_null() || v.as_str().is_some_and(str::is_empty))
+}
+
+/// Drops nulls and empty strings from an array, or null- and empty-valued keys from an object.
+pub fn compact(v: &Value) -> Value {
+    match v {
+        Value::Array(a) => Value::Array(a.iter().filter(|x| present(x)).cloned().collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| present(x))
+                .map(|(k, x)| (k.clone(), x.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// True when present and not null.
+pub fn exists(v: &Value) -> Value {
+    Value::Bool(present(v))
+}
+
+/// Negation of [`truthy`].
+pub fn not(v: &Value) -> Value {
+    Value::Bool(!truthy(v))
+}
+
+/// The first element, or null.
+pub fn first(v: &Value) -> Value {
+    v.as_array()
+        .and_then(|a| a.first())
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// Strings joined with a separator, skipping nulls and empty strings; null when nothing is left.
+pub fn join(list: &Value, sep: &Value) -> Value {
+    let sep = sep.as_str().unwrap_or("");
+    let parts: Vec<String> = list
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|x| present(x))
+                .filter_map(scalar_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if parts.is_empty() {
+        Value::Null
+    } else {
+        Value::String(parts.join(sep))
+    }
+}
+
+/// Lower case.
+pub fn lower(v: &Value) -> Value {
+    v.as_str()
+        .map_or(Value::Null, |s| Value::String(s.to_lowercase()))
+}
+
+/// Upper case.
+pub fn upper(v: &Value) -> Value {
+    v.as_str()
+        .map_or(Value::Null, |s| Value::String(s.to_uppercase()))
+}
+
+/// Trimmed; an empty result is null.
+pub fn trim(v: &Value) -> Value {
+    match v.as_str().map(str::trim) {
+        Some(s) if !s.is_empty() => Value::String(s.to_owned()),
+        _ => Value::Null,
+    }
+}
+
+/// Split by a separator; parts trimmed, empty parts dropped.
+pub fn split(v: &Value, sep: &Value) -> Value {
+    let (Some(s), Some(sep)) = (v.as_str(), sep.as_str()) else {
+        return Value::Array(Vec::new());
+    };
+    if sep.is_empty() {
+        return Value::Array(vec![Value::String(s.to_owned())]);
+    }
+    Value::Array(
+        s.split(sep)
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| Value::String(p.to_owned()))
+            .collect(),
+    )
+}
+
+/// `true`/`false` from booleans, "true"/"false" (any case), 1/0; otherwise null.
+pub fn to_boolean(v: &Value) -> Value {
+    match v {
+        Value::Bool(b) => Value::Bool(*b),
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if x == 1.0 => Value::Bool(true),
+            Some(x) if x == 0.0 => Value::Bool(false),
+            _ => Value::Null,
+        },
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Value::Bool(true),
+            "false" | "0" => Value::Bool(false),
+            _ => Value::Null,
+        },
+        _ => Value::Null,
+    }
+}
+
+/// A number from a number or a numeric string; otherwise null.
+pub fn to_number(v: &Value) -> Value {
+    match v {
+        Value::Number(_) => v.clone(),
+        Value::String(s) => {
+            let t = s.trim();
+            if let Ok(i) = t.parse::<i64>() {
+                Value::from(i)
+            } else {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(Value::Null, Value::Number)
+            }
+        }
+        _ => Value::Null,
+    }
+}
+
+fn scalar_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A string from a scalar; null otherwise.
+pub fn to_string(v: &Value) -> Value {
+    scalar_string(v).map_or(Value::Null, Value::String)
+}
+
+/// The object without `keys`.
+pub fn omit(obj: &Value, keys: &Value) -> Value {
+    let Value::Object(m) = obj else {
+        return Value::Object(Map::new());
+    };
+    let keys: Vec<&str> = keys
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    Value::Object(
+        m.iter()
+            .filter(|(k, _)| !keys.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
+/// The object's entries whose key ends with `suffix`.
+pub fn with_suffix(obj: &Value, suffix: &Value) -> Value {
+    let (Value::Object(m), Some(suffix)) = (obj, suffix.as_str()) else {
+        return Value::Object(Map::new());
+    };
+    Value::Object(
+        m.iter()
+            .filter(|(k, _)| k.ends_with(suffix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
+/// A timestamp normalized to RFC 3339 UTC (`2021-12-02T18:22:42Z`, fractional seconds kept when not
+/// zero). Accepts RFC 3339 with any offset, offsets written `+0000`, and epoch milliseconds (number or
+/// digit string). Anything else is null.
+pub fn datetime(v: &Value) -> Value {
+    let millis = match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse().ok()
+        }
+        Value::String(s) => parse_rfc3339_millis(s.trim()),
+        _ => None,
+    };
+    millis.map_or(Value::Null, |ms| Value::String(format_utc(ms)))
+}
+
+/// Milliseconds since the Unix epoch of an RFC 3339-like timestamp.
+fn parse_rfc3339_millis(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    if b.len() < 19
+        || b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || !matches!(b.get(10), Some(b'T' | b't' | b' '))
+    {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let frac = s.get(start..i)?;
+        let padded: String = frac.chars().chain(std::iter::repeat('0')).take(3).collect();
+        millis = padded.parse().ok()?;
+    }
+    let offset_minutes = match b.get(i) {
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(sign @ (b'+' | b'-')) => {
+            let rest = s.get(i + 1..)?.replace(':', "");
+            if rest.len() != 4 || !rest.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let h: i64 = rest[..2].parse().ok()?;
+            let m: i64 = rest[2..].parse().ok()?;
+            let total = h * 60 + m;
+            if *sign == b'-' { -total } else { total }
+        }
+        None => 0,
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    Some(
+        ((days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60) * 1000)
+            + millis,
+    )
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn format_utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let frac = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    // Inverse of days_from_civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (h, mi, s) = (tod / 3600, tod % 3600 / 60, tod % 60);
+    if frac == 0 {
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    } else {
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:03}Z")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn timestamps_normalize_to_utc() {
+        assert_eq!(
+            datetime(&json!("2021-12-02T18:22:42.000+0000")),
+            json!("2021-12-02T18:22:42Z")
+        );
+        assert_eq!(
+            datetime(&json!("2021-12-02T20:22:42.5+02:00")),
+            json!("2021-12-02T18:22:42.500Z")
+        );
+        assert_eq!(
+            datetime(&json!("2019-10-30T03:30:17.883Z")),
+            json!("2019-10-30T03:30:17.883Z")
+        );
+        assert_eq!(
+            datetime(&json!(1_638_469_362_000_i64)),
+            json!("2021-12-02T18:22:42Z")
+        );
+        assert_eq!(
+            datetime(&json!("1638469362000")),
+            json!("2021-12-02T18:22:42Z")
+        );
+        for bad in [
+            json!("yesterday"),
+            json!("2021-13-02T00:00:00Z"),
+            json!(""),
+            json!(null),
+            json!("2021-12-02T18:22:42+0"),
+        ] {
+            assert_eq!(datetime(&bad), Value::Null, "{bad}");
+        }
+    }
+
+    #[test]
+    fn helpers_are_total_and_drop_empties() {
+        assert_eq!(
+            split(&json!("a@x.com; b@x.com;"), &json!(";")),
+            json!(["a@x.com", "b@x.com"])
+        );
+        assert_eq!(split(&json!(null), &json!(";")), json!([]));
+        assert_eq!(to_number(&json!("42.5")), json!(42.5));
+        assert_eq!(to_number(&json!("12")), json!(12));
+        assert_eq!(to_number(&json!("abc")), Value::Null);
+        assert_eq!(to_boolean(&json!("TRUE")), json!(true));
+        assert_eq!(trim(&json!("  ")), Value::Null);
+        assert_eq!(coalesce(json!(""), || json!("b")), json!("b"));
+        assert_eq!(
+            compact(&json!({"a": null, "b": "", "c": 1})),
+            json!({"c": 1})
+        );
+        assert_eq!(
+            with_suffix(&json!({"A__c": 1, "Name": "x"}), &json!("__c")),
+            json!({"A__c": 1})
+        );
+        assert_eq!(
+            omit(&json!({"a": 1, "b": 2}), &json!(["a"])),
+            json!({"b": 2})
+        );
+        assert_eq!(
+            concat(vec![json!([1]), Value::Null, json!([2])]),
+            json!([1, 2])
+        );
+        assert_eq!(
+            path(
+                &json!({"a": [{"b": 1}]}),
+                &[Step::Key("a"), Step::Index(0), Step::Key("b")]
+            ),
+            json!(1)
+        );
+        assert_eq!(path(&json!("x"), &[Step::Key("a")]), Value::Null);
+    }
+}
