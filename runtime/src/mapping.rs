@@ -206,8 +206,8 @@ pub fn to_boolean(v: &Value) -> Value {
     match v {
         Value::Bool(b) => Value::Bool(*b),
         Value::Number(n) => match n.as_f64() {
-            Some(x) if x == 1.0 => Value::Bool(true),
-            Some(x) if x == 0.0 => Value::Bool(false),
+            Some(1.0) => Value::Bool(true),
+            Some(0.0) => Value::Bool(false),
             _ => Value::Null,
         },
         Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
