@@ -72,10 +72,11 @@ const COMPANY_KINDS: [(&str, &str, &str); 8] = [
     ("Partners", "MANAGEMENT_CONSULTING", "Consulting"),
     ("Energy", "RENEWABLES_ENVIRONMENT", "Energy"),
 ];
-/// (city, state, postal code, country, street, phone prefix).
+/// (city, state, postal code, country, street, phone prefix, IANA time zone).
 type Place = (
     &'static str,
     Option<&'static str>,
+    &'static str,
     &'static str,
     &'static str,
     &'static str,
@@ -89,6 +90,7 @@ const PLACES: [Place; 12] = [
         "United States",
         "Market St",
         "+1 415-555-01",
+        "America/Los_Angeles",
     ),
     (
         "Austin",
@@ -97,6 +99,7 @@ const PLACES: [Place; 12] = [
         "United States",
         "Congress Ave",
         "+1 512-555-01",
+        "America/Chicago",
     ),
     (
         "Chicago",
@@ -105,6 +108,7 @@ const PLACES: [Place; 12] = [
         "United States",
         "Wacker Dr",
         "+1 312-555-01",
+        "America/Chicago",
     ),
     (
         "Boston",
@@ -113,6 +117,7 @@ const PLACES: [Place; 12] = [
         "United States",
         "Beacon St",
         "+1 617-555-01",
+        "America/New_York",
     ),
     (
         "Seattle",
@@ -121,6 +126,7 @@ const PLACES: [Place; 12] = [
         "United States",
         "Pine St",
         "+1 206-555-01",
+        "America/Los_Angeles",
     ),
     (
         "Denver",
@@ -129,6 +135,7 @@ const PLACES: [Place; 12] = [
         "United States",
         "Larimer St",
         "+1 303-555-01",
+        "America/Denver",
     ),
     (
         "New York",
@@ -137,6 +144,7 @@ const PLACES: [Place; 12] = [
         "United States",
         "Broadway",
         "+1 212-555-01",
+        "America/New_York",
     ),
     (
         "Atlanta",
@@ -145,6 +153,7 @@ const PLACES: [Place; 12] = [
         "United States",
         "Peachtree St",
         "+1 404-555-01",
+        "America/New_York",
     ),
     (
         "Toronto",
@@ -153,6 +162,7 @@ const PLACES: [Place; 12] = [
         "Canada",
         "King St W",
         "+1 416-555-01",
+        "America/Toronto",
     ),
     (
         "London",
@@ -161,6 +171,7 @@ const PLACES: [Place; 12] = [
         "United Kingdom",
         "Old Street",
         "+44 20 7946 09",
+        "Europe/London",
     ),
     (
         "Berlin",
@@ -169,6 +180,7 @@ const PLACES: [Place; 12] = [
         "Germany",
         "Torstrasse",
         "+49 30 5550 01",
+        "Europe/Berlin",
     ),
     (
         "Sydney",
@@ -177,20 +189,21 @@ const PLACES: [Place; 12] = [
         "Australia",
         "George St",
         "+61 2 5550 01",
+        "Australia/Sydney",
     ),
 ];
-/// (title, department).
-const TITLES: [(&str, &str); 10] = [
-    ("VP of Sales", "Sales"),
-    ("Account Executive", "Sales"),
-    ("Head of Operations", "Operations"),
-    ("Software Engineer", "Engineering"),
-    ("Marketing Manager", "Marketing"),
-    ("Chief Financial Officer", "Finance"),
-    ("Procurement Lead", "Procurement"),
-    ("Customer Success Manager", "Customer Success"),
-    ("Data Analyst", "Engineering"),
-    ("Chief Technology Officer", "Engineering"),
+/// (title, department, seniority: higher outranks lower).
+const TITLES: [(&str, &str, u8); 10] = [
+    ("VP of Sales", "Sales", 2),
+    ("Account Executive", "Sales", 0),
+    ("Head of Operations", "Operations", 2),
+    ("Software Engineer", "Engineering", 0),
+    ("Marketing Manager", "Marketing", 1),
+    ("Chief Financial Officer", "Finance", 3),
+    ("Procurement Lead", "Procurement", 1),
+    ("Customer Success Manager", "Customer Success", 1),
+    ("Data Analyst", "Engineering", 0),
+    ("Chief Technology Officer", "Engineering", 3),
 ];
 /// (HubSpot lifecycle stage, Salesforce lead source).
 const SOURCES: [(&str, &str); 6] = [
@@ -202,17 +215,43 @@ const SOURCES: [(&str, &str); 6] = [
     ("customer", "Employee Referral"),
 ];
 const COLORS: [&str; 7] = ["Red", "Green", "Blue", "Teal", "Orange", "Purple", "Yellow"];
-const OWNER_NAMES: [(&str, &str, &str); OWNERS] = [
-    ("Morgan", "Reyes", "Sales Director"),
-    ("Riley", "Okafor", "Account Executive"),
-    ("Jordan", "Lindqvist", "Account Executive"),
-    ("Avery", "Tanaka", "Sales Development Rep"),
-    ("Casey", "Moreau", "Account Executive"),
-    ("Quinn", "Novak", "Customer Success Manager"),
-    ("Dakota", "Haddad", "Sales Engineer"),
-    ("Rowan", "Castillo", "Account Executive"),
-    ("Sage", "Brennan", "Sales Development Rep"),
-    ("Emerson", "Iyer", "Sales Operations Manager"),
+/// (first name, last name, title, department, index into [`PLACES`] of their office). Owner 0 is
+/// the sales director everyone else reports to.
+const OWNER_NAMES: [(&str, &str, &str, &str, usize); OWNERS] = [
+    ("Morgan", "Reyes", "Sales Director", "Sales", 0),
+    ("Riley", "Okafor", "Account Executive", "Sales", 0),
+    ("Jordan", "Lindqvist", "Account Executive", "Sales", 6),
+    (
+        "Avery",
+        "Tanaka",
+        "Sales Development Rep",
+        "Sales Development",
+        1,
+    ),
+    ("Casey", "Moreau", "Account Executive", "Sales", 2),
+    (
+        "Quinn",
+        "Novak",
+        "Customer Success Manager",
+        "Customer Success",
+        5,
+    ),
+    ("Dakota", "Haddad", "Sales Engineer", "Sales Engineering", 0),
+    ("Rowan", "Castillo", "Account Executive", "Sales", 7),
+    (
+        "Sage",
+        "Brennan",
+        "Sales Development Rep",
+        "Sales Development",
+        1,
+    ),
+    (
+        "Emerson",
+        "Iyer",
+        "Sales Operations Manager",
+        "Sales Operations",
+        0,
+    ),
 ];
 /// (HubSpot deal stage, Salesforce stage name, probability %, closed, won).
 pub(crate) const STAGES: [(&str, &str, u32, bool, bool); 7] = [
@@ -235,6 +274,15 @@ pub(crate) const STAGES: [(&str, &str, u32, bool, bool); 7] = [
     ("contractsent", "Negotiation/Review", 90, false, false),
     ("closedwon", "Closed Won", 100, true, true),
     ("closedlost", "Closed Lost", 0, true, false),
+];
+/// Next steps of open deals.
+const NEXT_STEPS: [&str; 6] = [
+    "Schedule discovery call",
+    "Send pricing proposal",
+    "Demo for the buying committee",
+    "Security review with IT",
+    "Legal review of the contract",
+    "Confirm budget with finance",
 ];
 const PRODUCTS: [&str; 6] = [
     "Annual subscription",
@@ -302,6 +350,9 @@ pub(crate) struct Person {
     pub(crate) assistant: Option<(String, String)>,
     pub(crate) title: &'static str,
     pub(crate) department: &'static str,
+    /// The colleague (the other person at the same company) this person reports to, when that
+    /// colleague is more senior. May be past the seeded range: check before linking.
+    pub(crate) reports_to: Option<usize>,
     pub(crate) address: Address,
     pub(crate) company: usize,
     pub(crate) owner: usize,
@@ -333,7 +384,10 @@ pub(crate) fn person(i: usize) -> Person {
         Vec::new()
     };
     let place = i % PLACES.len();
-    let (title, department) = TITLES[i % TITLES.len()];
+    let (title, department, seniority) = TITLES[i % TITLES.len()];
+    // People come in pairs per company (`2k`, `2k + 1`); the junior one reports to the senior one.
+    let colleague = i ^ 1;
+    let reports_to = (TITLES[colleague % TITLES.len()].2 > seniority).then_some(colleague);
     let (lifecycle_stage, lead_source) = SOURCES[i % SOURCES.len()];
     let created_ms = epoch_ms(2021, 1, 4) + 9 * HOUR_MS + (i as i64) * (2 * HOUR_MS + 123_000);
     Person {
@@ -355,6 +409,7 @@ pub(crate) fn person(i: usize) -> Person {
         }),
         title,
         department,
+        reports_to,
         address: address(i),
         company: company_index,
         owner: i % OWNERS,
@@ -443,6 +498,8 @@ pub(crate) struct Deal {
     /// Index into [`STAGES`].
     pub(crate) stage: usize,
     pub(crate) new_business: bool,
+    /// What happens next; open deals only, and not all of them.
+    pub(crate) next_step: Option<&'static str>,
     pub(crate) company: usize,
     pub(crate) owner: usize,
     pub(crate) created_ms: i64,
@@ -454,6 +511,8 @@ pub(crate) fn deal(d: usize, companies: usize) -> Deal {
     let company_index = d % companies.max(1);
     let created_ms = epoch_ms(2021, 6, 1) + 11 * HOUR_MS + (d as i64) * (HOUR_MS + 1_234_000);
     let created_day = created_ms.div_euclid(DAY_MS) * DAY_MS;
+    let stage = d % STAGES.len();
+    let open = !STAGES[stage].3;
     Deal {
         name: format!(
             "{} - {}",
@@ -462,8 +521,9 @@ pub(crate) fn deal(d: usize, companies: usize) -> Deal {
         ),
         amount: 5_000 + ((d * 7919) % 95) as u64 * 1_000,
         close_ms: created_day + (30 + (d as i64 * 11) % 120) * DAY_MS,
-        stage: d % STAGES.len(),
+        stage,
         new_business: d % 3 != 2,
+        next_step: (open && d % 5 != 4).then(|| NEXT_STEPS[d % NEXT_STEPS.len()]),
         company: company_index,
         owner: (d * 3) % OWNERS,
         created_ms,
@@ -478,19 +538,33 @@ pub(crate) struct Owner {
     pub(crate) last: &'static str,
     pub(crate) email: String,
     pub(crate) title: &'static str,
+    pub(crate) department: &'static str,
+    /// Office phone.
+    pub(crate) phone: String,
+    pub(crate) mobile: Option<String>,
+    /// IANA time zone of the owner's office.
+    pub(crate) time_zone: &'static str,
+    /// The owner this one reports to (none for the sales director, owner 0).
+    pub(crate) manager: Option<usize>,
     pub(crate) created_ms: i64,
     pub(crate) updated_ms: i64,
 }
 
 /// Owner `j` (`j < OWNERS`, wrapping otherwise).
 pub(crate) fn owner(j: usize) -> Owner {
-    let (first, last, title) = OWNER_NAMES[j % OWNERS];
+    let k = j % OWNERS;
+    let (first, last, title, department, place) = OWNER_NAMES[k];
     let created_ms = epoch_ms(2019, 3, 11) + 15 * HOUR_MS + (j as i64) * 5 * DAY_MS;
     Owner {
         first,
         last,
         email: format!("{}.{}@northwind-sales.example.com", slug(first), slug(last)),
         title,
+        department,
+        phone: phone(place, 60 + k),
+        mobile: (k % 3 != 2).then(|| phone(place, 80 + k)),
+        time_zone: PLACES[place % PLACES.len()].6,
+        manager: (k != 0).then_some(0),
         created_ms,
         updated_ms: created_ms + 200 * DAY_MS,
     }

@@ -23,7 +23,7 @@ use crate::web::{Ordered, Params, RequestCtx, json_kind, json_response};
 use crate::{Shared, SharedState};
 
 pub(crate) use schema::{Field, Kind, SObject, seed};
-use schema::{ID_BASE, derive, seeded_id};
+use schema::{ID_BASE, derive, forecast_category, seeded_id, stage_flags};
 
 const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 /// Default and bounds of `Sforce-Query-Options: batchSize=N`.
@@ -523,6 +523,28 @@ fn convert(sf: &SalesforceStore, field: &Field, value: &Value) -> Result<Value, 
                         )),
                     }
                 }
+                Kind::SetupReference(target) => {
+                    let Some(id) =
+                        normalize_salesforce_id(&text).filter(|id| id.starts_with(target.prefix()))
+                    else {
+                        return Err(error_on(
+                            StatusCode::BAD_REQUEST,
+                            "MALFORMED_ID",
+                            &format!("{} ID: id value of incorrect type: {text}", target.label()),
+                            &[field.name],
+                        ));
+                    };
+                    if target.exists(&id) {
+                        Ok(Value::from(id))
+                    } else {
+                        Err(error_on(
+                            StatusCode::BAD_REQUEST,
+                            "INVALID_CROSS_REFERENCE_KEY",
+                            &format!("invalid cross reference id: {text}"),
+                            &[field.name],
+                        ))
+                    }
+                }
                 _ => Ok(Value::from(text)),
             }
         }
@@ -678,12 +700,12 @@ async fn create(
     for name in ["CreatedDate", "LastModifiedDate", "SystemModstamp"] {
         fields.insert(name, Value::from(now.clone()));
     }
-    let probability_given = values.iter().any(|(name, _)| *name == "Probability");
+    let given = StageDefaults::given(&values);
     for (name, value) in values {
         fields.insert(name, value);
     }
-    if object == SObject::Opportunity && !probability_given {
-        default_probability(&mut fields);
+    if object == SObject::Opportunity {
+        given.apply(&mut fields);
     }
     derive(object, &mut fields);
     table.records.insert(
@@ -708,11 +730,42 @@ async fn create(
     Ok(response)
 }
 
-/// An opportunity's probability follows its stage unless the client sets it.
-fn default_probability(fields: &mut std::collections::BTreeMap<&'static str, Value>) {
-    let stage = fields.get("StageName").and_then(Value::as_str);
-    if let Some(known) = crate::data::STAGES.iter().find(|s| Some(s.1) == stage) {
-        fields.insert("Probability", json!(f64::from(known.2)));
+/// Which of the fields an opportunity's stage implies the client set itself: the others follow the
+/// stage when an opportunity is created or changes stage.
+struct StageDefaults {
+    probability: bool,
+    forecast_category: bool,
+}
+
+impl StageDefaults {
+    fn given(values: &[(&'static str, Value)]) -> Self {
+        let given = |field: &str| values.iter().any(|(name, _)| *name == field);
+        Self {
+            probability: given("Probability"),
+            forecast_category: given("ForecastCategoryName"),
+        }
+    }
+
+    /// Sets the stage's probability and forecast category where the client did not.
+    fn apply(&self, fields: &mut std::collections::BTreeMap<&'static str, Value>) {
+        let stage = fields
+            .get("StageName")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if !self.probability
+            && let Some(known) = crate::data::STAGES
+                .iter()
+                .find(|s| Some(s.1) == stage.as_deref())
+        {
+            fields.insert("Probability", json!(f64::from(known.2)));
+        }
+        if !self.forecast_category {
+            let (closed, won) = stage_flags(stage.as_deref());
+            fields.insert(
+                "ForecastCategoryName",
+                Value::from(forecast_category(closed, won)),
+            );
+        }
     }
 }
 
@@ -739,12 +792,12 @@ async fn update(
         .get_mut(&key)
         .ok_or_else(not_found)?;
     let stage_changed = values.iter().any(|(name, _)| *name == "StageName");
-    let probability_given = values.iter().any(|(name, _)| *name == "Probability");
+    let given = StageDefaults::given(&values);
     for (name, value) in values {
         record.fields.insert(name, value);
     }
-    if object == SObject::Opportunity && stage_changed && !probability_given {
-        default_probability(&mut record.fields);
+    if object == SObject::Opportunity && stage_changed {
+        given.apply(&mut record.fields);
     }
     let now = Value::from(salesforce_time(now_ms() / 1000 * 1000));
     record.fields.insert("LastModifiedDate", now.clone());

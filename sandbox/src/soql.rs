@@ -681,7 +681,7 @@ impl Val {
 fn value_of(field: &Field, value: Option<&Value>) -> Option<Val> {
     let value = value?;
     match field.kind {
-        Kind::Id | Kind::Reference(_) => value.as_str().map(|s| Val::Exact(s.to_owned())),
+        k if k.is_id() => value.as_str().map(|s| Val::Exact(s.to_owned())),
         k if k.is_text() => value.as_str().map(|s| Val::Text(s.to_owned())),
         k if k.is_number() => value.as_f64().map(Val::Num),
         Kind::Boolean => value.as_bool().map(Val::Bool),
@@ -786,7 +786,7 @@ impl Binder<'_> {
         let mismatch = || Err(self.type_error(field, lit));
         match (&lit.value, field.kind) {
             (LitValue::Null, _) => Ok(None),
-            (LitValue::Str(s), Kind::Id | Kind::Reference(_)) => {
+            (LitValue::Str(s), k) if k.is_id() => {
                 let plain = unescape_like(s);
                 normalize_salesforce_id(&plain)
                     .map(|id| Some(Val::Exact(id)))

@@ -18,11 +18,95 @@ pub(crate) enum SObject {
     User,
 }
 
+/// Setup objects that records point at (`User.ProfileId`, `User.UserRoleId`) but that the sandbox
+/// does not serve: their seeded ids exist, their records cannot be read or queried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SetupObject {
+    Profile,
+    UserRole,
+}
+
+impl SetupObject {
+    /// API name, also the label in `MALFORMED_ID`-style messages.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Profile => "Profile",
+            Self::UserRole => "UserRole",
+        }
+    }
+
+    /// Id key prefix (case matters: `00e` profiles, `00E` roles).
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Self::Profile => "00e",
+            Self::UserRole => "00E",
+        }
+    }
+
+    /// Names of the seeded records, in id order.
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            Self::Profile => PROFILES,
+            Self::UserRole => USER_ROLES,
+        }
+    }
+
+    /// Whether `id` (canonical 18-character form) is one of the seeded records.
+    pub(crate) fn exists(self, id: &str) -> bool {
+        (0..self.names().len()).any(|i| setup_id(self, i) == id)
+    }
+}
+
+/// Seeded profiles (a real org has more; users here only hold these two).
+const PROFILES: &[&str] = &["System Administrator", "Standard User"];
+/// Seeded roles of the sales org's role hierarchy (see `role_of`).
+const USER_ROLES: &[&str] = &[
+    "Sales Director",
+    "Account Executive",
+    "Sales Development",
+    "Customer Success",
+    "Sales Engineering",
+    "Sales Operations",
+];
+
+/// Id of seeded setup record `i` of `object`.
+pub(crate) fn setup_id(object: SetupObject, i: usize) -> String {
+    let base = match object {
+        SetupObject::Profile => 7_727,
+        SetupObject::UserRole => 3_301,
+    };
+    salesforce_id(object.prefix(), ID_BASE + base + i as u64)
+}
+
+/// Index into [`USER_ROLES`] of an owner's role: the director's, else their department's.
+fn role_of(owner: &data::Owner) -> usize {
+    match (owner.manager, owner.department) {
+        (None, _) => 0,
+        (_, "Sales Development") => 2,
+        (_, "Customer Success") => 3,
+        (_, "Sales Engineering") => 4,
+        (_, "Sales Operations") => 5,
+        _ => 1,
+    }
+}
+
+/// Index into [`PROFILES`] of an owner's profile: whoever runs the org (the director, sales
+/// operations) administers it; everyone else is a standard user.
+fn profile_of(owner: &data::Owner) -> usize {
+    if owner.manager.is_none() || owner.department == "Sales Operations" {
+        0
+    } else {
+        1
+    }
+}
+
 /// A field's data type, as far as the sandbox cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Id,
     Reference(SObject),
+    /// A reference to a setup object the sandbox does not serve.
+    SetupReference(SetupObject),
     Text,
     Email,
     Phone,
@@ -44,12 +128,21 @@ impl Kind {
             self,
             Self::Id
                 | Self::Reference(_)
+                | Self::SetupReference(_)
                 | Self::Text
                 | Self::Email
                 | Self::Phone
                 | Self::Url
                 | Self::Picklist
                 | Self::Textarea
+        )
+    }
+
+    /// Whether values are record ids (compared exactly, 15- or 18-character literals).
+    pub(crate) fn is_id(self) -> bool {
+        matches!(
+            self,
+            Self::Id | Self::Reference(_) | Self::SetupReference(_)
         )
     }
 
@@ -61,7 +154,7 @@ impl Kind {
     /// The SOAP type name Salesforce uses in messages (`string`, `double`, `dateTime`, …).
     pub(crate) fn soap_name(self) -> &'static str {
         match self {
-            Self::Id | Self::Reference(_) => "id",
+            Self::Id | Self::Reference(_) | Self::SetupReference(_) => "id",
             Self::Boolean => "boolean",
             Self::Int => "int",
             Self::Currency | Self::Percent => "double",
@@ -142,6 +235,7 @@ const CONTACT_FIELDS: &[Field] = &[
     editable("HomePhone", Kind::Phone),
     editable("OtherPhone", Kind::Phone),
     editable("AssistantPhone", Kind::Phone),
+    editable("ReportsToId", Kind::Reference(SObject::Contact)),
     editable("Email", Kind::Email),
     editable("Title", Kind::Text),
     editable("Department", Kind::Text),
@@ -169,6 +263,11 @@ const ACCOUNT_FIELDS: &[Field] = &[
     editable("BillingState", Kind::Text),
     editable("BillingPostalCode", Kind::Text),
     editable("BillingCountry", Kind::Text),
+    editable("ShippingStreet", Kind::Textarea),
+    editable("ShippingCity", Kind::Text),
+    editable("ShippingState", Kind::Text),
+    editable("ShippingPostalCode", Kind::Text),
+    editable("ShippingCountry", Kind::Text),
     editable("Phone", Kind::Phone),
     editable("Fax", Kind::Phone),
     editable("AccountNumber", Kind::Text),
@@ -197,9 +296,12 @@ const OPPORTUNITY_FIELDS: &[Field] = &[
     editable("Probability", Kind::Percent),
     required("CloseDate", Kind::Date),
     editable("Type", Kind::Picklist),
+    editable("NextStep", Kind::Text),
     editable("LeadSource", Kind::Picklist),
     system("IsClosed", Kind::Boolean),
     system("IsWon", Kind::Boolean),
+    // Follows the stage unless set explicitly (see `forecast_category`).
+    editable("ForecastCategoryName", Kind::Picklist),
     editable("OwnerId", Kind::Reference(SObject::User)),
     system("CreatedDate", Kind::DateTime),
     system("CreatedById", Kind::Reference(SObject::User)),
@@ -208,6 +310,7 @@ const OPPORTUNITY_FIELDS: &[Field] = &[
     system("SystemModstamp", Kind::DateTime),
 ];
 
+/// Users are read-only here (the REST API refuses writes), so every field is `system`.
 const USER_FIELDS: &[Field] = &[
     system("Id", Kind::Id),
     system("Username", Kind::Text),
@@ -215,10 +318,18 @@ const USER_FIELDS: &[Field] = &[
     system("FirstName", Kind::Text),
     system("Name", Kind::Text),
     system("CompanyName", Kind::Text),
+    system("Department", Kind::Text),
     system("Title", Kind::Text),
     system("Email", Kind::Email),
+    system("Phone", Kind::Phone),
+    system("MobilePhone", Kind::Phone),
     system("Alias", Kind::Text),
     system("IsActive", Kind::Boolean),
+    system("TimeZoneSidKey", Kind::Picklist),
+    system("UserRoleId", Kind::SetupReference(SetupObject::UserRole)),
+    system("ProfileId", Kind::SetupReference(SetupObject::Profile)),
+    system("UserType", Kind::Picklist),
+    system("ManagerId", Kind::Reference(SObject::User)),
     system("CreatedDate", Kind::DateTime),
     system("LastModifiedDate", Kind::DateTime),
     system("SystemModstamp", Kind::DateTime),
@@ -324,6 +435,27 @@ pub(crate) fn seeded_id(object: SObject, i: usize) -> String {
     salesforce_id(object.prefix(), object.id_base() + i as u64)
 }
 
+/// The forecast category a stage implies, as in a new org's stage settings: open stages count as
+/// `Pipeline`, won ones as `Closed`, lost ones as `Omitted`.
+pub(crate) fn forecast_category(closed: bool, won: bool) -> &'static str {
+    match (closed, won) {
+        (true, true) => "Closed",
+        (true, false) => "Omitted",
+        (false, _) => "Pipeline",
+    }
+}
+
+/// Closed and won flags of a stage: the seeded stage settings, or guessed from the name.
+pub(crate) fn stage_flags(stage: Option<&str>) -> (bool, bool) {
+    STAGES.iter().find(|s| Some(s.1) == stage).map_or_else(
+        || {
+            let s = stage.unwrap_or_default().to_ascii_lowercase();
+            (s.starts_with("closed"), s == "closed won")
+        },
+        |s| (s.3, s.4),
+    )
+}
+
 /// Derived fields: `Name` from first/last name, closed/won flags from the stage.
 pub(crate) fn derive(object: SObject, fields: &mut BTreeMap<&'static str, Value>) {
     let text = |fields: &BTreeMap<&'static str, Value>, name: &str| {
@@ -340,15 +472,7 @@ pub(crate) fn derive(object: SObject, fields: &mut BTreeMap<&'static str, Value>
             fields.insert("Name", Value::from(name));
         }
         SObject::Opportunity => {
-            let stage = text(fields, "StageName");
-            let known = STAGES.iter().find(|s| Some(s.1) == stage.as_deref());
-            let (closed, won) = known.map_or_else(
-                || {
-                    let s = stage.unwrap_or_default().to_ascii_lowercase();
-                    (s.starts_with("closed"), s == "closed won")
-                },
-                |s| (s.3, s.4),
-            );
+            let (closed, won) = stage_flags(text(fields, "StageName").as_deref());
             fields.insert("IsClosed", Value::from(closed));
             fields.insert("IsWon", Value::from(won));
         }
@@ -431,6 +555,13 @@ pub(crate) fn seed(records: usize) -> SalesforceStore {
                     ("Fax", opt(p.fax.clone())),
                     ("AssistantName", opt(assistant_name)),
                     ("AssistantPhone", opt(assistant_phone)),
+                    (
+                        "ReportsToId",
+                        opt(p
+                            .reports_to
+                            .filter(|&boss| boss < records)
+                            .map(|boss| seeded_id(SObject::Contact, boss))),
+                    ),
                     ("Title", Value::from(p.title)),
                     ("Department", Value::from(p.department)),
                     ("MailingStreet", Value::from(p.address.street.clone())),
@@ -448,6 +579,8 @@ pub(crate) fn seed(records: usize) -> SalesforceStore {
     let accounts = (0..records)
         .map(|c| {
             let co = data::company(c);
+            // Customers and partners ship to their billing address; prospects have none on file.
+            let shipping = (co.kind.1 != "Prospect").then_some(&co.address);
             record(
                 SObject::Account,
                 c,
@@ -461,6 +594,11 @@ pub(crate) fn seed(records: usize) -> SalesforceStore {
                     ("BillingState", opt(co.address.state)),
                     ("BillingPostalCode", Value::from(co.address.postal_code)),
                     ("BillingCountry", Value::from(co.address.country)),
+                    ("ShippingStreet", opt(shipping.map(|a| a.street.clone()))),
+                    ("ShippingCity", opt(shipping.map(|a| a.city))),
+                    ("ShippingState", opt(shipping.and_then(|a| a.state))),
+                    ("ShippingPostalCode", opt(shipping.map(|a| a.postal_code))),
+                    ("ShippingCountry", opt(shipping.map(|a| a.country))),
                     ("Phone", Value::from(co.phone.clone())),
                     (
                         "AccountNumber",
@@ -493,6 +631,11 @@ pub(crate) fn seed(records: usize) -> SalesforceStore {
                     ),
                     ("Name", Value::from(deal.name.clone())),
                     ("StageName", Value::from(stage.1)),
+                    (
+                        "ForecastCategoryName",
+                        Value::from(forecast_category(stage.3, stage.4)),
+                    ),
+                    ("NextStep", opt(deal.next_step)),
                     ("Amount", json!(deal.amount as f64)),
                     ("Probability", json!(f64::from(stage.2))),
                     ("CloseDate", Value::from(date(deal.close_ms))),
@@ -522,8 +665,11 @@ pub(crate) fn seed(records: usize) -> SalesforceStore {
                     ("FirstName", Value::from(o.first)),
                     ("LastName", Value::from(o.last)),
                     ("CompanyName", Value::from("Northwind Sales")),
+                    ("Department", Value::from(o.department)),
                     ("Title", Value::from(o.title)),
                     ("Email", Value::from(o.email.clone())),
+                    ("Phone", Value::from(o.phone.clone())),
+                    ("MobilePhone", opt(o.mobile.clone())),
                     (
                         "Alias",
                         Value::from(
@@ -535,6 +681,20 @@ pub(crate) fn seed(records: usize) -> SalesforceStore {
                         ),
                     ),
                     ("IsActive", Value::Bool(true)),
+                    ("TimeZoneSidKey", Value::from(o.time_zone)),
+                    (
+                        "UserRoleId",
+                        Value::from(setup_id(SetupObject::UserRole, role_of(&o))),
+                    ),
+                    (
+                        "ProfileId",
+                        Value::from(setup_id(SetupObject::Profile, profile_of(&o))),
+                    ),
+                    ("UserType", Value::from("Standard")),
+                    (
+                        "ManagerId",
+                        opt(o.manager.map(|m| seeded_id(SObject::User, m))),
+                    ),
                 ],
             )
         })

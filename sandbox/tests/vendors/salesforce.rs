@@ -453,3 +453,365 @@ async fn opportunities_and_accounts_round_trip() {
         by_account.body
     );
 }
+
+/// Records of a one-page query, as objects.
+fn records(reply: &crate::common::Reply) -> Vec<serde_json::Map<String, Value>> {
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["done"], json!(true), "one page: {}", reply.body);
+    reply.body["records"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_object().cloned())
+        .collect()
+}
+
+fn field<'a>(record: &'a serde_json::Map<String, Value>, name: &str) -> &'a Value {
+    record
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} in {record:?}"))
+}
+
+#[tokio::test]
+async fn contact_standard_fields_include_reports_to() {
+    let sandbox = start_default().await;
+    let contacts = records(
+        &sandbox
+            .soql(
+                "SELECT Id, Salutation, Name, Title, Department, AccountId, OwnerId, ReportsToId, \
+                 MailingStreet, MailingCity, MailingState, MailingPostalCode, MailingCountry, \
+                 LeadSource, Birthdate, Description FROM Contact ORDER BY Id",
+            )
+            .await,
+    );
+    assert_eq!(contacts.len(), 250);
+    let by_id: std::collections::HashMap<&str, &serde_json::Map<String, Value>> = contacts
+        .iter()
+        .map(|c| (field(c, "Id").as_str().unwrap_or_default(), c))
+        .collect();
+    let mut reporting = 0;
+    for contact in &contacts {
+        assert!(field(contact, "Title").is_string());
+        assert!(field(contact, "Department").is_string());
+        assert!(field(contact, "MailingStreet").is_string());
+        let Some(boss) = field(contact, "ReportsToId").as_str() else {
+            continue;
+        };
+        reporting += 1;
+        assert!(boss.starts_with("003") && boss.len() == 18, "{boss}");
+        assert_ne!(Some(boss), field(contact, "Id").as_str());
+        let boss = by_id
+            .get(boss)
+            .unwrap_or_else(|| panic!("ReportsToId {boss} is not a contact"));
+        assert_eq!(
+            field(boss, "AccountId"),
+            field(contact, "AccountId"),
+            "people report to a colleague at the same account"
+        );
+        assert_eq!(field(boss, "ReportsToId"), &Value::Null, "no cycles");
+    }
+    assert!(reporting > 0 && reporting < 250, "{reporting}");
+
+    // Filters and writes treat it as a Contact reference.
+    let boss = contacts
+        .iter()
+        .find_map(|c| field(c, "ReportsToId").as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let reports = sandbox
+        .soql(&format!(
+            "SELECT Id FROM Contact WHERE ReportsToId = '{}'",
+            &boss[..15]
+        ))
+        .await;
+    assert_eq!(reports.body["totalSize"], json!(1), "{}", reports.body);
+    let path = format!("{BASE}/sobjects/Contact");
+    let created = sandbox
+        .send_json(
+            Method::POST,
+            &path,
+            &json!({"LastName": "Intern", "ReportsToId": boss}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let location = created.header("location").to_owned();
+    let fetched = sandbox.get(&format!("{location}?fields=ReportsToId")).await;
+    assert_eq!(fetched.body["ReportsToId"], json!(boss));
+    let account = text(
+        &sandbox.soql("SELECT Id FROM Account LIMIT 1").await.body,
+        "/records/0/Id",
+    )
+    .to_owned();
+    let wrong_type = sandbox
+        .send_json(Method::PATCH, &location, &json!({"ReportsToId": account}))
+        .await;
+    assert_error(&wrong_type, StatusCode::BAD_REQUEST, "MALFORMED_ID");
+    let cleared = sandbox
+        .send_json(Method::PATCH, &location, &json!({"ReportsToId": null}))
+        .await;
+    assert_eq!(cleared.status, StatusCode::NO_CONTENT, "{}", cleared.body);
+    let fetched = sandbox.get(&format!("{location}?fields=ReportsToId")).await;
+    assert_eq!(fetched.body["ReportsToId"], Value::Null);
+}
+
+#[tokio::test]
+async fn accounts_have_shipping_addresses() {
+    let sandbox = start_default().await;
+    let accounts = records(
+        &sandbox
+            .soql(
+                "SELECT Id, Type, ParentId, BillingStreet, BillingCity, BillingState, \
+                 BillingPostalCode, BillingCountry, ShippingStreet, ShippingCity, ShippingState, \
+                 ShippingPostalCode, ShippingCountry FROM Account ORDER BY Id",
+            )
+            .await,
+    );
+    assert_eq!(accounts.len(), 250);
+    let mut shipped = 0;
+    for account in &accounts {
+        if field(account, "ShippingStreet").is_null() {
+            for part in ["City", "State", "PostalCode", "Country"] {
+                assert!(field(account, &format!("Shipping{part}")).is_null());
+            }
+            continue;
+        }
+        shipped += 1;
+        for part in ["Street", "City", "State", "PostalCode", "Country"] {
+            assert_eq!(
+                field(account, &format!("Shipping{part}")),
+                field(account, &format!("Billing{part}")),
+                "{part}"
+            );
+        }
+    }
+    assert!(shipped > 0 && shipped < 250, "{shipped}");
+
+    let created = sandbox
+        .send_json(
+            Method::POST,
+            &format!("{BASE}/sobjects/Account"),
+            &json!({"Name": "Dock Co", "ShippingStreet": "1 Pier Rd\nUnit 4", "ShippingCity": "Oakland",
+                    "ShippingState": "CA", "ShippingPostalCode": "94607", "ShippingCountry": "United States"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let fetched = sandbox.get(created.header("location")).await;
+    assert_eq!(text(&fetched.body, "/ShippingStreet"), "1 Pier Rd\nUnit 4");
+    assert_eq!(text(&fetched.body, "/ShippingCity"), "Oakland");
+    assert_eq!(fetched.body["BillingCity"], Value::Null);
+}
+
+#[tokio::test]
+async fn opportunity_next_step_and_forecast_category_follow_the_stage() {
+    let sandbox = start_default().await;
+    let opportunities = records(
+        &sandbox
+            .soql(
+                "SELECT Id, StageName, NextStep, ForecastCategoryName, IsClosed, IsWon \
+                 FROM Opportunity ORDER BY Id",
+            )
+            .await,
+    );
+    assert_eq!(opportunities.len(), 250);
+    let mut with_next_step = 0;
+    for o in &opportunities {
+        let closed = field(o, "IsClosed") == &json!(true);
+        let won = field(o, "IsWon") == &json!(true);
+        let expected = match (closed, won) {
+            (true, true) => "Closed",
+            (true, false) => "Omitted",
+            _ => "Pipeline",
+        };
+        assert_eq!(field(o, "ForecastCategoryName"), &json!(expected), "{o:?}");
+        if field(o, "NextStep").is_string() {
+            with_next_step += 1;
+            assert!(!closed, "closed deals have no next step: {o:?}");
+        }
+    }
+    assert!(with_next_step > 0, "some open deals have a next step");
+    let pipeline = sandbox
+        .soql("SELECT COUNT() FROM Opportunity WHERE ForecastCategoryName = 'Pipeline' AND IsClosed = true")
+        .await;
+    assert_eq!(pipeline.body["totalSize"], json!(0));
+
+    let created = sandbox
+        .send_json(
+            Method::POST,
+            &format!("{BASE}/sobjects/Opportunity"),
+            &json!({"Name": "Pilot", "StageName": "Prospecting", "CloseDate": "2030-03-31",
+                    "NextStep": "Kick-off call"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let location = created.header("location").to_owned();
+    let fields = format!("{location}?fields=StageName,ForecastCategoryName,NextStep,Probability");
+    let fetched = sandbox.get(&fields).await;
+    assert_eq!(text(&fetched.body, "/ForecastCategoryName"), "Pipeline");
+    assert_eq!(text(&fetched.body, "/NextStep"), "Kick-off call");
+
+    // Set explicitly, it sticks until the stage changes.
+    let best_case = sandbox
+        .send_json(
+            Method::PATCH,
+            &location,
+            &json!({"ForecastCategoryName": "Best Case", "NextStep": null}),
+        )
+        .await;
+    assert_eq!(
+        best_case.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        best_case.body
+    );
+    let fetched = sandbox.get(&fields).await;
+    assert_eq!(text(&fetched.body, "/ForecastCategoryName"), "Best Case");
+    assert_eq!(fetched.body["NextStep"], Value::Null);
+    let unrelated = sandbox
+        .send_json(Method::PATCH, &location, &json!({"Amount": 5000}))
+        .await;
+    assert_eq!(unrelated.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        text(&sandbox.get(&fields).await.body, "/ForecastCategoryName"),
+        "Best Case"
+    );
+    let won = sandbox
+        .send_json(
+            Method::PATCH,
+            &location,
+            &json!({"StageName": "Closed Won"}),
+        )
+        .await;
+    assert_eq!(won.status, StatusCode::NO_CONTENT);
+    let fetched = sandbox.get(&fields).await;
+    assert_eq!(text(&fetched.body, "/ForecastCategoryName"), "Closed");
+    assert_eq!(fetched.body["Probability"].as_f64(), Some(100.0));
+    let lost = sandbox
+        .send_json(
+            Method::PATCH,
+            &location,
+            &json!({"StageName": "Closed Lost", "ForecastCategoryName": "Omitted", "Probability": 5}),
+        )
+        .await;
+    assert_eq!(lost.status, StatusCode::NO_CONTENT);
+    let fetched = sandbox.get(&fields).await;
+    assert_eq!(text(&fetched.body, "/ForecastCategoryName"), "Omitted");
+    assert_eq!(fetched.body["Probability"].as_f64(), Some(5.0));
+}
+
+#[tokio::test]
+async fn users_have_department_phones_profile_role_manager_and_time_zone() {
+    let sandbox = start_default().await;
+    let users = records(
+        &sandbox
+            .soql(
+                "SELECT Id, Username, Name, Email, Title, Department, Phone, MobilePhone, IsActive, \
+                 UserType, ProfileId, UserRoleId, ManagerId, TimeZoneSidKey FROM User ORDER BY Id",
+            )
+            .await,
+    );
+    assert_eq!(users.len(), switchboard_sandbox::OWNER_COUNT);
+    let ids: HashSet<&str> = users
+        .iter()
+        .filter_map(|u| field(u, "Id").as_str())
+        .collect();
+    let mut top = 0;
+    for user in &users {
+        assert_eq!(field(user, "UserType"), &json!("Standard"));
+        assert!(field(user, "Department").is_string());
+        assert!(field(user, "Phone").is_string());
+        let tz = field(user, "TimeZoneSidKey").as_str().unwrap_or_default();
+        assert!(tz.contains('/'), "IANA time zone: {tz}");
+        let profile = field(user, "ProfileId").as_str().unwrap_or_default();
+        assert!(
+            profile.starts_with("00e") && profile.len() == 18,
+            "{profile}"
+        );
+        let role = field(user, "UserRoleId").as_str().unwrap_or_default();
+        assert!(role.starts_with("00E") && role.len() == 18, "{role}");
+        match field(user, "ManagerId").as_str() {
+            None => top += 1,
+            Some(manager) => {
+                assert!(ids.contains(manager), "{manager}");
+                assert_ne!(Some(manager), field(user, "Id").as_str());
+            }
+        }
+    }
+    assert_eq!(top, 1, "one user heads the hierarchy");
+    let profiles: HashSet<&str> = users
+        .iter()
+        .filter_map(|u| field(u, "ProfileId").as_str())
+        .collect();
+    assert_eq!(profiles.len(), 2, "administrators and standard users");
+
+    // Ids filter like ids; a profile id is not a role id.
+    let profile = text(
+        &sandbox
+            .soql("SELECT ProfileId FROM User LIMIT 1")
+            .await
+            .body,
+        "/records/0/ProfileId",
+    )
+    .to_owned();
+    let same = sandbox
+        .soql(&format!(
+            "SELECT COUNT() FROM User WHERE ProfileId = '{}'",
+            &profile[..15]
+        ))
+        .await;
+    assert!(
+        same.body["totalSize"].as_u64().unwrap_or(0) >= 1,
+        "{}",
+        same.body
+    );
+    let roles = sandbox
+        .soql(&format!(
+            "SELECT COUNT() FROM User WHERE UserRoleId = '{profile}'"
+        ))
+        .await;
+    assert_eq!(roles.body["totalSize"], json!(0));
+    let user = field(&users[0], "Id")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let one = sandbox
+        .get(&format!(
+            "{BASE}/sobjects/User/{user}?fields=Department,ManagerId,UserType"
+        ))
+        .await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    assert_eq!(text(&one.body, "/UserType"), "Standard");
+}
+
+#[tokio::test]
+async fn made_up_standard_looking_fields_are_still_invalid() {
+    let sandbox = start_default().await;
+    for query in [
+        "SELECT Id, ReportsTo FROM Contact",
+        "SELECT Id, ShippingPlanet FROM Account",
+        "SELECT Id, NextSteps FROM Opportunity",
+        "SELECT Id, Department__c FROM User",
+        "SELECT Id FROM User WHERE Profile = 'x'",
+    ] {
+        let reply = sandbox.soql(query).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_FIELD");
+    }
+    let account = text(
+        &sandbox.soql("SELECT Id FROM Account LIMIT 1").await.body,
+        "/records/0/Id",
+    )
+    .to_owned();
+    let read = sandbox
+        .get(&format!(
+            "{BASE}/sobjects/Account/{account}?fields=Name,ShippingGalaxy"
+        ))
+        .await;
+    assert_error(&read, StatusCode::BAD_REQUEST, "INVALID_FIELD");
+    let write = sandbox
+        .send_json(
+            Method::PATCH,
+            &format!("{BASE}/sobjects/Account/{account}"),
+            &json!({"ShippingPlanet": "Mars"}),
+        )
+        .await;
+    assert_error(&write, StatusCode::BAD_REQUEST, "INVALID_FIELD");
+}
