@@ -1,1 +1,334 @@
-fn main() {}
+//! `switchboard`: serve SaaS vendor APIs to AI agents as MCP tools, and manage what they may reach.
+//!
+//! Logs go to stderr (filter with `RUST_LOG`, default `info`): stdout carries command output and, for
+//! `mcp stdio`, the MCP protocol itself.
+
+mod accounts;
+mod call;
+mod sandbox_cmd;
+mod scopes;
+mod serve;
+mod servers;
+mod tools;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use switchboard_runtime::store::{DB_ENV, DEFAULT_DB_PATH, Store};
+use switchboard_runtime::table::Integration;
+
+/// Environment variable holding the public base URL of `switchboard serve`.
+const PUBLIC_URL_ENV: &str = "SWITCHBOARD_PUBLIC_URL";
+/// The public base URL when none is configured.
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// The files and environment variables, for `switchboard --help`.
+const ENVIRONMENT_HELP: &str = "\
+Files and environment:
+  SWITCHBOARD_DB          The store (default ./switchboard.db); --db overrides it.
+  SWITCHBOARD_MASTER_KEY  Base64 of the 32-byte key sealing stored credentials
+                          (XChaCha20-Poly1305), e.g. from `openssl rand -base64 32`.
+                          When unset, the key file <db>.key next to the store holds it,
+                          created with mode 0600 on first use. Keep it out of database
+                          backups and back it up separately: without it the stored
+                          credentials cannot be read.
+  SWITCHBOARD_PUBLIC_URL  Base URL printed in MCP URLs (default http://127.0.0.1:8080);
+                          --public-url overrides it.
+  RUST_LOG                Log filter (default info). Logs go to stderr, never stdout.";
+
+/// Every integration compiled into this binary.
+static INTEGRATIONS: &[&Integration] = switchboard_generated::INTEGRATIONS;
+
+/// Serve SaaS vendor APIs to AI agents as MCP tools.
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    propagate_version = true,
+    after_long_help = ENVIRONMENT_HELP
+)]
+struct Cli {
+    /// The store: an SQLite file, created if missing [env: SWITCHBOARD_DB] [default: switchboard.db].
+    /// Secrets in it are sealed under SWITCHBOARD_MASTER_KEY or, when unset, the key file `<PATH>.key`.
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+
+    /// Base URL agents reach `switchboard serve` at, for printed MCP URLs
+    /// [env: SWITCHBOARD_PUBLIC_URL] [default: http://127.0.0.1:8080].
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_public_url)]
+    public_url: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Connected accounts: one tenant's credentials for one integration.
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCommand),
+    /// MCP servers: an account seen through a tool filter, reached at a capability URL.
+    #[command(subcommand)]
+    Servers(servers::ServersCommand),
+    /// List the tools compiled into this binary.
+    Tools(tools::ToolsArgs),
+    /// Print the least-privilege OAuth scopes a set of tools needs.
+    Scopes(scopes::ScopesArgs),
+    /// Run the fake HubSpot and Salesforce APIs until Ctrl-C.
+    Sandbox(sandbox_cmd::SandboxArgs),
+    /// Call one tool as an account and print the result envelope.
+    Call(call::CallArgs),
+    /// Serve every server in the store over MCP (Streamable HTTP) and REST.
+    Serve(serve::ServeArgs),
+    /// Serve MCP over other transports.
+    #[command(subcommand)]
+    Mcp(serve::McpCommand),
+}
+
+/// What a command asks of `main`: which exit code to end with.
+pub(crate) type Outcome = anyhow::Result<ExitCode>;
+
+fn main() -> ExitCode {
+    // Parse first: clap prints usage errors and exits 2 on its own.
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&anyhow::Error::new(e).context("cannot start the async runtime")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(error: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {error:#}");
+    ExitCode::FAILURE
+}
+
+async fn run(cli: Cli) -> Outcome {
+    let ctx = Context {
+        db: cli.db,
+        public_url: cli.public_url,
+    };
+    match cli.command {
+        Command::Accounts(cmd) => accounts::run(cmd, &ctx),
+        Command::Servers(cmd) => servers::run(cmd, &ctx),
+        Command::Tools(args) => tools::run(&args),
+        Command::Scopes(args) => scopes::run(&args, &ctx),
+        Command::Sandbox(args) => sandbox_cmd::run(args).await,
+        Command::Call(args) => call::run(args, &ctx).await,
+        Command::Serve(mut args) => {
+            args.public_url = ctx.public_url.clone().or_else(public_url_from_env);
+            let store = ctx.open_store()?;
+            serve::run_serve(args, store).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Mcp(serve::McpCommand::Stdio(args)) => {
+            let store = ctx.open_existing_store()?;
+            serve::run_mcp_stdio(args, store).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Settings every command may need, resolved from global flags and the environment.
+pub(crate) struct Context {
+    db: Option<PathBuf>,
+    public_url: Option<String>,
+}
+
+impl Context {
+    /// `--db`, else `SWITCHBOARD_DB`, else `./switchboard.db`.
+    pub(crate) fn db_path(&self) -> PathBuf {
+        self.db
+            .clone()
+            .or_else(|| {
+                std::env::var_os(DB_ENV)
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DB_PATH))
+    }
+
+    /// Opens the store, creating it when missing.
+    pub(crate) fn open_store(&self) -> anyhow::Result<Store> {
+        let path = self.db_path();
+        Store::open(&path).with_context(|| format!("cannot use the store `{}`", path.display()))
+    }
+
+    /// Opens a store that must already exist: reading a mistyped `--db` must not create an empty one.
+    pub(crate) fn open_existing_store(&self) -> anyhow::Result<Store> {
+        let path = self.db_path();
+        if !path.exists() {
+            anyhow::bail!(
+                "no store at `{}`: add an account first (`switchboard accounts add`), or pass --db / set {DB_ENV}",
+                path.display()
+            );
+        }
+        self.open_store()
+    }
+
+    /// `--public-url`, else `SWITCHBOARD_PUBLIC_URL`, else `http://127.0.0.1:8080`; no trailing slash.
+    pub(crate) fn public_url(&self) -> anyhow::Result<String> {
+        match self.public_url.clone() {
+            Some(url) => Ok(url),
+            None => match public_url_from_env() {
+                Some(url) => {
+                    parse_public_url(&url).map_err(|e| anyhow::anyhow!("{PUBLIC_URL_ENV}: {e}"))
+                }
+                None => Ok(DEFAULT_PUBLIC_URL.to_owned()),
+            },
+        }
+    }
+}
+
+fn public_url_from_env() -> Option<String> {
+    std::env::var(PUBLIC_URL_ENV).ok().filter(|v| !v.is_empty())
+}
+
+/// Checks a public base URL (`http(s)://host[:port][/prefix]`) and drops a trailing slash.
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{text}` must start with http:// or https://"))?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(format!("`{text}` has no host"));
+    }
+    if text.contains(['?', '#']) || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "`{text}` must be a plain base URL (no query, fragment or spaces)"
+        ));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // rmcp logs whole requests and responses (tool arguments, vendor data) at debug level. Arguments and
+    // bodies must never reach a log, whatever RUST_LOG says, so its target is capped at info.
+    let filter = match "rmcp=info".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Prints rows as aligned columns under a header (the last column is not padded).
+pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = io::stdout().lock();
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(' ', width - cell.chars().count() + 2));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
+pub(crate) fn format_time(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_render_as_utc() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_time(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(format_time(1_763_763_448), "2025-11-21T22:17:28Z");
+    }
+
+    #[test]
+    fn public_urls_are_checked_and_trimmed() {
+        assert_eq!(
+            parse_public_url("https://mcp.example.com/"),
+            Ok("https://mcp.example.com".to_owned())
+        );
+        assert!(parse_public_url("mcp.example.com").is_err());
+        assert!(parse_public_url("http://").is_err());
+        assert!(parse_public_url("http://x/?a").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

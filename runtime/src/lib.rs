@@ -2,5 +2,19 @@
 //! vendor-specific is data in a [`table::Integration`].
 
 pub mod account;
+pub mod credentials;
+pub mod cursor;
+pub mod envelope;
+pub mod executor;
+pub mod filter;
+pub mod http;
+pub mod mapping;
+pub mod mcp;
 pub mod outcome;
+pub mod pagination;
+pub mod rate_limit;
+pub mod request;
+pub mod store;
 pub mod table;
+pub mod upstream_error;
+pub mod validate;

@@ -1,0 +1,161 @@
+//! `switchboard mcp stdio` as an MCP client launches it: JSON-RPC on stdin/stdout, logs on stderr.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // Tests fail loudly on broken fixtures.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::thread;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use switchboard_runtime::account::Credential;
+use switchboard_runtime::store::{NewAccount, Store};
+use switchboard_sandbox::SandboxConfig;
+
+/// A running `switchboard mcp stdio` and the lines it writes to stdout.
+struct StdioServer {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    next_id: u64,
+}
+
+impl StdioServer {
+    fn spawn(db: &std::path::Path, extra: &[&str]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        command
+            .arg("--db")
+            .arg(db)
+            .args(["mcp", "stdio", "--account", "acme-hubspot"])
+            .args(extra)
+            .env_remove("SWITCHBOARD_MASTER_KEY")
+            .env_remove("SWITCHBOARD_DB")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            next_id: 1,
+        }
+    }
+
+    fn send(&mut self, message: &Value) {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{message}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Sends a request and returns its response (every stdout line must be JSON-RPC).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no answer to {method}"));
+            let message: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("stdout carried a non-JSON line ({e}): {line}"));
+            assert_eq!(message["jsonrpc"], "2.0", "{line}");
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+
+    /// Closes stdin and waits for the server to exit on its own.
+    fn finish(mut self) {
+        drop(self.stdin.take());
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exited with {status}");
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("`mcp stdio` did not exit when its input closed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdio_initializes_lists_and_calls() {
+    let sandbox = switchboard_sandbox::spawn(SandboxConfig::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    Store::open(&db)
+        .unwrap()
+        .add_account(
+            NewAccount {
+                id: "acme-hubspot".into(),
+                integration: "hubspot".into(),
+                base_url: Some(sandbox.base_url()),
+                credential: Credential::Bearer(sandbox.api_token().to_owned()),
+                granted_scopes: None,
+            },
+            switchboard_generated::INTEGRATIONS,
+        )
+        .unwrap();
+
+    let mut server = StdioServer::spawn(&db, &["--methods", "read"]);
+    let initialized = server.request(
+        "initialize",
+        json!({
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "0"}
+        }),
+    );
+    let result = &initialized["result"];
+    assert_eq!(result["protocolVersion"], "2025-06-18", "{initialized}");
+    assert_eq!(result["serverInfo"]["name"], "switchboard", "{initialized}");
+    assert!(result["capabilities"]["tools"].is_object(), "{initialized}");
+    server.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+
+    let listed = server.request("tools/list", json!({}));
+    let tools = listed["result"]["tools"].as_array().unwrap();
+    let names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
+    assert!(names.contains(&"list_all_hub_spot_contacts"), "{names:?}");
+    assert!(!names.contains(&"create_a_hub_spot_contact"), "{names:?}");
+    assert!(
+        tools
+            .iter()
+            .all(|t| t["annotations"]["readOnlyHint"] == true),
+        "--methods read lists only read-only tools"
+    );
+
+    let called = server.request(
+        "tools/call",
+        json!({"name": "list_all_hub_spot_contacts", "arguments": {"limit": 2}}),
+    );
+    assert_eq!(called["result"]["isError"], false, "{called}");
+    assert_eq!(
+        called["result"]["structuredContent"]["result_count"], 2,
+        "{called}"
+    );
+
+    let refused = server.request(
+        "tools/call",
+        json!({"name": "create_a_hub_spot_contact", "arguments": {}}),
+    );
+    assert_eq!(refused["error"]["code"], -32602, "{refused}");
+
+    server.finish();
+    sandbox.shutdown().await.unwrap();
+}

@@ -1,0 +1,216 @@
+//! HTTP serving: MCP over Streamable HTTP at `/mcp/{token}`, and a REST mirror of every tool at
+//! `POST /mcp/{token}/tools/{tool}`.
+//!
+//! The capability token in the path is resolved on every request through a [`Directory`] (the store
+//! hashes tokens); an unknown, revoked or expired token answers the same 404 as a path that never
+//! existed. Every request passes the [`origin`] checks first. Logs name the server, never its token.
+
+mod directory;
+mod mcp_route;
+pub mod origin;
+pub mod rate_limit_headers;
+mod rest;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+pub use directory::{Directory, DirectoryError};
+pub use origin::{OriginConfigError, OriginPolicy};
+
+use crate::executor::Executor;
+use crate::mcp::{Binding, DEFAULT_PAGE_SIZE};
+use mcp_route::McpServices;
+
+/// Largest request body accepted unless configured otherwise (1 MiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How the HTTP server is reached and what it accepts.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// Where it listens (also allowed as `Host`).
+    pub listen: SocketAddr,
+    /// The URL clients use, when behind a proxy or a DNS name (`https://mcp.example.com`).
+    pub public_url: Option<String>,
+    /// Extra allowed `Host` values (`host` or `host:port`; `*` allows any).
+    pub allowed_hosts: Vec<String>,
+    /// Extra allowed `Origin` values (`https://app.example.com`, `null`; `*` allows any).
+    pub allowed_origins: Vec<String>,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Tools per `tools/list` page.
+    pub page_size: usize,
+}
+
+impl HttpConfig {
+    /// Defaults for a server listening on `listen`.
+    pub fn new(listen: SocketAddr) -> Self {
+        Self {
+            listen,
+            public_url: None,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
+
+    /// The base URL clients use: the public URL, else `http://<listen>`.
+    pub fn base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+}
+
+/// The state every route shares.
+pub(crate) struct AppState {
+    pub(crate) executor: Arc<Executor>,
+    pub(crate) directory: Arc<dyn Directory>,
+    pub(crate) mcp: McpServices,
+}
+
+impl AppState {
+    /// Resolves a capability token to its server, off the async threads (the store is blocking).
+    pub(crate) async fn resolve(&self, token: String) -> Result<Option<Binding>, Response> {
+        if !plausible_token(&token) {
+            return Ok(None);
+        }
+        let directory = self.directory.clone();
+        match tokio::task::spawn_blocking(move || directory.resolve(&token)).await {
+            Ok(Ok(found)) => Ok(found),
+            Ok(Err(error)) => {
+                tracing::error!(%error, "capability token lookup failed");
+                Err(internal_error())
+            }
+            Err(error) => {
+                tracing::error!(%error, "capability token lookup panicked");
+                Err(internal_error())
+            }
+        }
+    }
+}
+
+/// Tokens are URL-safe and of bounded length; anything else cannot have been issued.
+fn plausible_token(token: &str) -> bool {
+    (8..=256).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+}
+
+/// The HTTP application: routes, Origin/Host checks and body limit, plus the handle that ends MCP
+/// sessions at shutdown.
+pub struct HttpApp {
+    router: Router,
+    mcp_shutdown: mcp_route::SessionCloser,
+}
+
+impl HttpApp {
+    /// Builds the application.
+    pub fn new(
+        executor: Arc<Executor>,
+        directory: Arc<dyn Directory>,
+        config: &HttpConfig,
+    ) -> Result<Self, OriginConfigError> {
+        let policy = OriginPolicy::new(
+            config.listen,
+            config.public_url.as_deref(),
+            &config.allowed_hosts,
+            &config.allowed_origins,
+        )?;
+        Ok(Self::with_policy(executor, directory, config, policy))
+    }
+
+    /// Builds the application with an explicit Origin/Host policy.
+    pub fn with_policy(
+        executor: Arc<Executor>,
+        directory: Arc<dyn Directory>,
+        config: &HttpConfig,
+        policy: OriginPolicy,
+    ) -> Self {
+        let mcp = McpServices::new(executor.clone(), config.page_size, config.max_body_bytes);
+        let mcp_shutdown = mcp.closer();
+        let state = Arc::new(AppState {
+            executor,
+            directory,
+            mcp,
+        });
+        let router = Router::new()
+            .route("/mcp/{token}", any(mcp_route::handle))
+            .route("/mcp/{token}/tools", get(rest::list))
+            .route("/mcp/{token}/tools/{tool}", post(rest::call))
+            .fallback(not_found)
+            .with_state(state)
+            .layer(DefaultBodyLimit::max(config.max_body_bytes))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(policy),
+                origin::enforce,
+            ));
+        Self {
+            router,
+            mcp_shutdown,
+        }
+    }
+
+    /// The router, to embed or to serve yourself.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then ends MCP sessions and lets in-flight
+    /// requests finish.
+    pub async fn serve<F>(self, listener: TcpListener, shutdown: F) -> io::Result<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let closer = self.mcp_shutdown;
+        axum::serve(listener, self.router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: closing MCP sessions, finishing in-flight requests");
+                closer.close();
+            })
+            .await
+    }
+}
+
+/// `{"error": {"code", "message"}}` with a status.
+pub(crate) fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+/// The answer for unknown paths and unknown, revoked or expired tokens alike.
+pub(crate) fn not_found_response() -> Response {
+    json_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "nothing here: check the server URL",
+    )
+}
+
+async fn not_found() -> Response {
+    not_found_response()
+}
+
+fn internal_error() -> Response {
+    json_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "the server could not complete the request",
+    )
+}

@@ -1,0 +1,164 @@
+//! The REST mirror: `POST /mcp/{token}/tools/{tool}` with the arguments as the JSON body, and
+//! `GET /mcp/{token}/tools` listing what the server exposes.
+//!
+//! Tool errors become real HTTP statuses (see [`status_of`]) with the same JSON body an MCP client
+//! finds in `structuredContent`; rate-limit figures become headers (see [`super::rate_limit_headers`]).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tracing::Instrument;
+
+use super::{AppState, not_found_response, rate_limit_headers};
+use crate::mcp::{describe_tool, loggable_tool_name, results};
+use crate::outcome::{RateLimitInfo, ToolError};
+
+/// `GET /mcp/{token}/tools`: `{"tools": [...]}` in MCP's tool shape, sorted by name.
+pub(crate) async fn list(
+    State(state): State<Arc<AppState>>,
+    Path(token): Path<String>,
+) -> Response {
+    let binding = match state.resolve(token).await {
+        Ok(Some(binding)) => binding,
+        Ok(None) => return not_found_response(),
+        Err(response) => return response,
+    };
+    let tools: Vec<_> = binding
+        .tools(&state.executor)
+        .into_iter()
+        .map(|tool| describe_tool(&state.executor, tool))
+        .collect();
+    Json(json!({ "tools": tools })).into_response()
+}
+
+/// `POST /mcp/{token}/tools/{tool}`.
+pub(crate) async fn call(
+    State(state): State<Arc<AppState>>,
+    Path((token, tool_name)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let binding = match state.resolve(token).await {
+        Ok(Some(binding)) => binding,
+        Ok(None) => return not_found_response(),
+        Err(response) => return response,
+    };
+    let Some(tool) = binding.tool(&state.executor, &tool_name) else {
+        tracing::info!(server = %binding.name, tool = loggable_tool_name(&tool_name), outcome = "unknown_tool", "REST call");
+        return error_response(&ToolError::UnknownTool(tool_name));
+    };
+    let arguments = match parse_arguments(&body) {
+        Ok(arguments) => arguments,
+        Err(error) => return error_response(&error),
+    };
+    let span = tracing::info_span!("tools/call", server = %binding.name, via = "rest");
+    match state
+        .executor
+        .call(&binding.account, tool.name, arguments)
+        .instrument(span)
+        .await
+    {
+        Ok(success) => {
+            let mut response = Json(success.envelope).into_response();
+            rate_limit_headers::apply(response.headers_mut(), &success.rate_limit, None);
+            response
+        }
+        Err(error) => error_response(&error),
+    }
+}
+
+/// The body as tool arguments: a JSON object; an empty body is `{}`.
+fn parse_arguments(body: &[u8]) -> Result<Value, ToolError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(_) => Err(ToolError::InvalidArguments {
+            pointer: String::new(),
+            message: "the request body must be a JSON object of arguments".into(),
+        }),
+        Err(error) => Err(ToolError::InvalidArguments {
+            pointer: String::new(),
+            message: format!("the request body is not valid JSON: {error}"),
+        }),
+    }
+}
+
+/// The HTTP status a tool error answers with.
+pub(crate) fn status_of(error: &ToolError) -> StatusCode {
+    match error {
+        ToolError::InvalidArguments { .. } | ToolError::InvalidCursor(_) => StatusCode::BAD_REQUEST,
+        ToolError::UnknownTool(_) => StatusCode::NOT_FOUND,
+        ToolError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ToolError::Upstream { status, .. } if (400..500).contains(status) => {
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+        }
+        ToolError::Upstream { .. } | ToolError::Transport(_) => StatusCode::BAD_GATEWAY,
+        ToolError::AuthRequired { .. } => StatusCode::UNAUTHORIZED,
+        ToolError::Timeout => StatusCode::GATEWAY_TIMEOUT,
+    }
+}
+
+fn error_response(error: &ToolError) -> Response {
+    let mut response = (status_of(error), Json(results::error_value(error))).into_response();
+    let figures = match error {
+        ToolError::RateLimited { rate_limit, .. } | ToolError::Upstream { rate_limit, .. } => {
+            *rate_limit
+        }
+        _ => RateLimitInfo::default(),
+    };
+    rate_limit_headers::apply(
+        response.headers_mut(),
+        &figures,
+        results::retry_after(error),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        let upstream = |status| ToolError::Upstream {
+            status,
+            code: None,
+            message: String::new(),
+            rate_limit: RateLimitInfo::default(),
+        };
+        assert_eq!(status_of(&upstream(404)), StatusCode::NOT_FOUND);
+        assert_eq!(status_of(&upstream(422)), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(status_of(&upstream(500)), StatusCode::BAD_GATEWAY);
+        assert_eq!(status_of(&upstream(503)), StatusCode::BAD_GATEWAY);
+        assert_eq!(status_of(&ToolError::Timeout), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(
+            status_of(&ToolError::AuthRequired {
+                reconnect_url: None,
+                message: String::new()
+            }),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            status_of(&ToolError::InvalidCursor(String::new())),
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[test]
+    fn arguments() {
+        assert_eq!(parse_arguments(b""), Ok(json!({})));
+        assert_eq!(parse_arguments(b" \n"), Ok(json!({})));
+        assert_eq!(parse_arguments(br#"{"limit": 5}"#), Ok(json!({"limit": 5})));
+        assert!(matches!(
+            parse_arguments(b"[1]"),
+            Err(ToolError::InvalidArguments { pointer, .. }) if pointer.is_empty()
+        ));
+        assert!(parse_arguments(b"{").is_err());
+    }
+}

@@ -1,0 +1,68 @@
+//! What one MCP server exposes: a connected account seen through a tool filter.
+
+use std::fmt;
+
+use crate::account::Account;
+use crate::executor::Executor;
+use crate::filter::ToolFilter;
+use crate::table::Tool;
+
+/// One MCP server (agent role): its name, the account its calls run as, and the filter on its tools.
+#[derive(Clone)]
+pub struct Binding {
+    /// The server's name, for logs (never its token).
+    pub name: String,
+    /// The connected account every call runs as.
+    pub account: Account,
+    /// Which of the account's tools the server exposes.
+    pub filter: ToolFilter,
+}
+
+impl fmt::Debug for Binding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Binding")
+            .field("name", &self.name)
+            .field("account", &self.account.id)
+            .field("filter", &self.filter.to_string())
+            .finish()
+    }
+}
+
+impl Binding {
+    /// Whether the server exposes `tool`: it belongs to the account's integration, passes the filter, and
+    /// needs no scope the account was not granted.
+    pub fn exposes(&self, tool: &Tool) -> bool {
+        tool.integration == self.account.integration
+            && self.filter.allows(tool)
+            && match &self.account.granted_scopes {
+                None => true,
+                Some(granted) => tool
+                    .scopes
+                    .iter()
+                    .all(|scope| granted.iter().any(|g| g == scope)),
+            }
+    }
+
+    /// Every exposed tool, sorted by name.
+    pub fn tools(&self, executor: &Executor) -> Vec<&'static Tool> {
+        let mut tools: Vec<&'static Tool> = executor
+            .integration(&self.account.integration)
+            .map(|integration| integration.tools)
+            .unwrap_or_default()
+            .iter()
+            .filter(|tool| self.exposes(tool))
+            .collect();
+        tools.sort_unstable_by_key(|tool| tool.name);
+        tools
+    }
+
+    /// The exposed tool called `name`, if any.
+    pub fn tool(&self, executor: &Executor, name: &str) -> Option<&'static Tool> {
+        executor
+            .integration(&self.account.integration)?
+            .tools
+            .iter()
+            .find(|tool| tool.name == name)
+            .filter(|tool| self.exposes(tool))
+    }
+}

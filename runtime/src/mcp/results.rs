@@ -1,0 +1,186 @@
+//! How call outcomes look to agents: the envelope on success, and one structured error shape shared by
+//! MCP tool results (`structuredContent`) and REST error bodies.
+
+use rmcp::model::{CallToolResult, ContentBlock};
+use serde_json::{Map, Value, json};
+
+use crate::outcome::{RateLimitInfo, Success, ToolError};
+
+/// A successful call as an MCP tool result: the envelope as `structuredContent` and the same JSON as text.
+pub fn success_result(success: Success) -> CallToolResult {
+    CallToolResult::structured(success.envelope)
+}
+
+/// A failed call as an MCP tool result with `isError: true`; `structuredContent` is [`error_value`].
+pub fn error_result(error: &ToolError) -> CallToolResult {
+    let value = error_value(error);
+    let mut result = CallToolResult::error(vec![ContentBlock::text(value.to_string())]);
+    result.structured_content = Some(value);
+    result
+}
+
+/// The structured form of a tool error:
+/// `{"error": {"code", "message", …}, "status", "retry_after", "rate_limit"}`.
+///
+/// `error.code` is the stable Switchboard code ([`ToolError::code`]); the vendor's own code, when read,
+/// is `error.vendor_code`. `status`, `retry_after` and `rate_limit` appear when the vendor was reached
+/// (rate-limited or upstream errors), so an agent can decide when to try again without another call.
+pub fn error_value(error: &ToolError) -> Value {
+    let mut detail = Map::new();
+    detail.insert("code".into(), Value::from(error.code()));
+    detail.insert("message".into(), Value::from(message(error)));
+    let mut body = Map::new();
+    match error {
+        ToolError::InvalidArguments { pointer, .. } => {
+            detail.insert("pointer".into(), Value::from(pointer.as_str()));
+        }
+        ToolError::RateLimited {
+            status,
+            rate_limit,
+            code,
+            ..
+        } => {
+            detail.insert("vendor_code".into(), option_str(code.as_deref()));
+            body.insert("status".into(), Value::from(*status));
+            body.insert("retry_after".into(), option_u64(retry_after(error)));
+            body.insert("rate_limit".into(), rate_limit_value(rate_limit));
+        }
+        ToolError::Upstream {
+            status,
+            code,
+            rate_limit,
+            ..
+        } => {
+            detail.insert("vendor_code".into(), option_str(code.as_deref()));
+            body.insert("status".into(), Value::from(*status));
+            body.insert("rate_limit".into(), rate_limit_value(rate_limit));
+        }
+        ToolError::AuthRequired { reconnect_url, .. } => {
+            detail.insert("reconnect_url".into(), option_str(reconnect_url.as_deref()));
+        }
+        ToolError::UnknownTool(name) => {
+            detail.insert("tool".into(), Value::from(name.as_str()));
+        }
+        ToolError::InvalidCursor(_) | ToolError::Timeout | ToolError::Transport(_) => {}
+    }
+    body.insert("error".into(), Value::Object(detail));
+    Value::Object(body)
+}
+
+/// Seconds an agent should wait before calling again: the vendor's retry figure, else the time until
+/// its window resets. `None` for errors that are not rate limits.
+pub fn retry_after(error: &ToolError) -> Option<u64> {
+    match error {
+        ToolError::RateLimited {
+            retry_after,
+            rate_limit,
+            ..
+        } => retry_after.or(rate_limit.reset),
+        _ => None,
+    }
+}
+
+/// Rate-limit figures as JSON (`null` for unknown figures).
+pub fn rate_limit_value(info: &RateLimitInfo) -> Value {
+    json!({
+        "limit": info.limit,
+        "remaining": info.remaining,
+        "reset": info.reset,
+    })
+}
+
+/// A human-readable message for the error.
+pub fn message(error: &ToolError) -> String {
+    match error {
+        ToolError::UnknownTool(name) => format!("unknown tool `{name}`"),
+        ToolError::InvalidArguments { pointer, message } if pointer.is_empty() => {
+            format!("invalid arguments: {message}")
+        }
+        ToolError::InvalidArguments { pointer, message } => {
+            format!("invalid argument at `{pointer}`: {message}")
+        }
+        ToolError::InvalidCursor(message) => format!("invalid next_cursor: {message}"),
+        ToolError::RateLimited { message, .. } | ToolError::Upstream { message, .. } => {
+            message.clone()
+        }
+        ToolError::Timeout => "the vendor did not answer in time".to_owned(),
+        ToolError::AuthRequired { message, .. } => message.clone(),
+        ToolError::Transport(message) => message.clone(),
+    }
+}
+
+fn option_str(value: Option<&str>) -> Value {
+    value.map_or(Value::Null, Value::from)
+}
+
+fn option_u64(value: Option<u64>) -> Value {
+    value.map_or(Value::Null, Value::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limited_carries_status_retry_and_figures() {
+        let error = ToolError::RateLimited {
+            status: 429,
+            retry_after: None,
+            rate_limit: RateLimitInfo {
+                limit: Some(100),
+                remaining: Some(0),
+                reset: Some(7),
+            },
+            code: Some("RATE_LIMIT".into()),
+            message: "slow down".into(),
+        };
+        let result = error_result(&error);
+        assert_eq!(result.is_error, Some(true));
+        assert_eq!(
+            result.structured_content,
+            Some(json!({
+                "error": {"code": "rate_limited", "message": "slow down", "vendor_code": "RATE_LIMIT"},
+                "status": 429,
+                "retry_after": 7,
+                "rate_limit": {"limit": 100, "remaining": 0, "reset": 7},
+            }))
+        );
+    }
+
+    #[test]
+    fn invalid_arguments_name_the_pointer() {
+        let error = ToolError::InvalidArguments {
+            pointer: "/limit".into(),
+            message: "must be at most 100".into(),
+        };
+        let value = error_value(&error);
+        assert_eq!(value["error"]["pointer"], "/limit");
+        assert_eq!(value["error"]["code"], "invalid_arguments");
+        assert!(
+            value["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("/limit"))
+        );
+    }
+
+    #[test]
+    fn success_mirrors_the_envelope_as_text() {
+        let envelope = json!({"result": [], "next_cursor": null, "result_count": 0});
+        let result = success_result(Success {
+            envelope: envelope.clone(),
+            upstream_status: 200,
+            rate_limit: RateLimitInfo::default(),
+        });
+        assert_eq!(result.is_error, Some(false));
+        assert_eq!(result.structured_content, Some(envelope.clone()));
+        let text = result
+            .content
+            .first()
+            .and_then(|c| c.as_text())
+            .map(|t| t.text.clone());
+        assert_eq!(
+            text.map(|t| serde_json::from_str::<Value>(&t).ok()),
+            Some(Some(envelope))
+        );
+    }
+}

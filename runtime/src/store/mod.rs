@@ -1,0 +1,965 @@
+//! The embedded store: connected accounts (secrets sealed at rest) and MCP servers (capability
+//! tokens kept only as hashes), in one SQLite file.
+//!
+//! The file is `./switchboard.db` unless the operator picks another (`--db PATH` or
+//! `SWITCHBOARD_DB`). Secrets are sealed with XChaCha20-Poly1305 under a master key taken from
+//! `SWITCHBOARD_MASTER_KEY` (base64 of 32 bytes) or, when that is unset, from `<db>.key` next to the
+//! database (created with mode 0600 on first use); see [`MasterKey`]. Opening a store with a key
+//! other than the one it was created with fails at once with [`StoreError::WrongMasterKey`].
+//!
+//! Every call is a short statement on one connection behind a mutex, so the store is cheap to call
+//! from async code and `Send + Sync`; share it with an `Arc`.
+
+mod crypto;
+mod schema;
+mod token;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use serde_json::json;
+
+use crate::account::{Account, Credential};
+use crate::filter::ToolFilter;
+use crate::table::Integration;
+
+pub use crypto::{
+    KeyError, KeySource, MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, SealError, UnsealError,
+    key_file_path,
+};
+pub use schema::MigrateError;
+pub use token::{TOKEN_LEN, is_well_formed as is_well_formed_token};
+
+/// The database file used when none is given.
+pub const DEFAULT_DB_PATH: &str = "switchboard.db";
+
+/// Environment variable naming the database file.
+pub const DB_ENV: &str = "SWITCHBOARD_DB";
+
+/// Longest account id or server name.
+pub const MAX_ID_LEN: usize = 64;
+
+/// Plaintext sealed as the key check: opening it proves the master key is the store's.
+const KEY_CHECK_PLAINTEXT: &[u8] = b"switchboard master key check v1";
+/// Associated data of the key check.
+const KEY_CHECK_AAD: &[u8] = b"switchboard/meta/key_check";
+/// Associated data of the cursor key.
+const CURSOR_KEY_AAD: &[u8] = b"switchboard/meta/cursor_key";
+
+/// Everything the store can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or migrated.
+    #[error("cannot open the store `{}`: {source}", path.display())]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: MigrateError,
+    },
+    /// No usable master key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The master key is not the one the store was created with.
+    #[error(
+        "the master key from {key_source} does not open the store `{}`: it was created with another key (check {MASTER_KEY_ENV} or `{}`)",
+        path.display(),
+        key_file_path(path).display()
+    )]
+    WrongMasterKey {
+        /// The database file.
+        path: PathBuf,
+        /// Where the wrong key came from.
+        key_source: KeySource,
+    },
+    /// A secret could not be sealed.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// An account's secret did not open (its row was altered or copied from another row).
+    #[error(
+        "the secret of account `{0}` does not open under the master key: the row was altered or copied; add the account again"
+    )]
+    Unseal(String),
+    /// An account id or server name breaks the naming rule.
+    #[error("invalid {what} `{value}`: use 1 to {MAX_ID_LEN} characters from A-Z a-z 0-9 _ . -")]
+    InvalidName {
+        /// `account id` or `server name`.
+        what: &'static str,
+        /// The rejected value.
+        value: String,
+    },
+    /// An account with this id exists.
+    #[error("account `{0}` already exists")]
+    DuplicateAccount(String),
+    /// A server with this name exists.
+    #[error("server `{0}` already exists")]
+    DuplicateServer(String),
+    /// No integration has this name.
+    #[error("no integration named `{name}`{suggestion}")]
+    UnknownIntegration {
+        /// The name asked for.
+        name: String,
+        /// A close match, when there is one.
+        suggestion: Suggestion,
+    },
+    /// No account has this id.
+    #[error("no account `{id}`{suggestion}")]
+    UnknownAccount {
+        /// The id asked for.
+        id: String,
+        /// A close match, when there is one.
+        suggestion: Suggestion,
+    },
+    /// No server has this name.
+    #[error("no server `{name}`{suggestion}")]
+    UnknownServer {
+        /// The name asked for.
+        name: String,
+        /// A close match, when there is one.
+        suggestion: Suggestion,
+    },
+    /// The integration does not take this kind of credential.
+    #[error(
+        "integration `{integration}` does not accept {kind} credentials; it accepts {accepted}"
+    )]
+    UnsupportedCredential {
+        /// The integration.
+        integration: String,
+        /// The offered kind.
+        kind: &'static str,
+        /// What it accepts, comma-separated.
+        accepted: String,
+    },
+    /// A credential with an empty part.
+    #[error("the {0} is empty")]
+    EmptySecret(&'static str),
+    /// A base URL that is not an absolute http(s) URL.
+    #[error(
+        "invalid base URL `{0}`: expected http:// or https:// followed by a host, e.g. https://api.example.com"
+    )]
+    InvalidBaseUrl(String),
+    /// The account still backs servers.
+    #[error("account `{id}` is used by server(s) {servers}; delete them first")]
+    AccountInUse {
+        /// The account.
+        id: String,
+        /// The servers, comma-separated.
+        servers: String,
+    },
+    /// A row the store wrote no longer parses.
+    #[error("corrupt {what} in the store: {detail}")]
+    Corrupt {
+        /// What was being read.
+        what: &'static str,
+        /// Why it does not parse.
+        detail: String,
+    },
+    /// The operating system's random source failed.
+    #[error("cannot get random bytes from the operating system: {0}")]
+    Random(getrandom::Error),
+    /// SQLite failed.
+    #[error("store database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// "; did you mean `x`?" when there is a close match, else nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Suggestion(pub Option<String>);
+
+impl Suggestion {
+    /// The closest of `candidates` to `name`, when close enough to be a typo.
+    pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Self {
+        let best = candidates
+            .into_iter()
+            .map(|c| (strsim::normalized_damerau_levenshtein(name, c), c))
+            .filter(|(score, _)| *score >= 0.6)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        Self(best.map(|(_, c)| c.to_owned()))
+    }
+}
+
+impl fmt::Display for Suggestion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(s) => write!(f, "; did you mean `{s}`?"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Whether an account may be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountStatus {
+    /// Usable.
+    Active,
+    /// Its credentials stopped working (dead refresh token); it must be connected again.
+    NeedsReauth,
+}
+
+impl AccountStatus {
+    /// `active` or `needs_reauth`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::NeedsReauth => "needs_reauth",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "active" => Ok(Self::Active),
+            "needs_reauth" => Ok(Self::NeedsReauth),
+            other => Err(StoreError::Corrupt {
+                what: "account status",
+                detail: format!("unknown status `{other}`"),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for AccountStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An account to add.
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    /// Operator-chosen id, `[A-Za-z0-9_.-]{1,64}`.
+    pub id: String,
+    /// The integration's name; must be in the table list passed to [`Store::add_account`].
+    pub integration: String,
+    /// Origin override (sandbox, EU data centre); `None` uses the table's.
+    pub base_url: Option<String>,
+    /// The credential, sealed before it is written.
+    pub credential: Credential,
+    /// OAuth scopes granted; `None` when unknown (static tokens).
+    pub granted_scopes: Option<Vec<String>>,
+}
+
+/// An account without its secret, for listings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountSummary {
+    /// Account id.
+    pub id: String,
+    /// The integration's name.
+    pub integration: String,
+    /// Origin override.
+    pub base_url: Option<String>,
+    /// `bearer`, `api_key` or `basic`.
+    pub credential_kind: String,
+    /// OAuth scopes granted, when known.
+    pub granted_scopes: Option<Vec<String>>,
+    /// Whether it may be used.
+    pub status: AccountStatus,
+    /// When it was added, Unix seconds.
+    pub created_at: i64,
+}
+
+/// A server to create.
+#[derive(Clone, Debug)]
+pub struct NewServer {
+    /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
+    pub name: String,
+    /// The account whose credentials its calls use.
+    pub account_id: String,
+    /// Which tools it exposes.
+    pub filter: ToolFilter,
+    /// When its URL stops working, Unix seconds; `None` never.
+    pub expires_at: Option<i64>,
+}
+
+/// A stored MCP server (never with its token, which only exists at creation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerRecord {
+    /// Row id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// The account whose credentials its calls use.
+    pub account_id: String,
+    /// Which tools it exposes.
+    pub filter: ToolFilter,
+    /// When it was created, Unix seconds.
+    pub created_at: i64,
+    /// When its URL stops working, Unix seconds.
+    pub expires_at: Option<i64>,
+}
+
+/// The listing form of a server: the same as a [`ServerRecord`].
+pub type ServerSummary = ServerRecord;
+
+impl ServerRecord {
+    /// Whether the server has expired at `now` (Unix seconds).
+    pub fn is_expired_at(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// The embedded store. `Send + Sync`; share it with an `Arc`.
+pub struct Store {
+    conn: Mutex<Connection>,
+    key: MasterKey,
+    path: PathBuf,
+    cursor_key: [u8; 32],
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, with the master key from
+    /// `SWITCHBOARD_MASTER_KEY` or `<path>.key` (created when the store is new).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let conn = Self::connect(path)?;
+        let is_new = read_meta(&conn, "key_check")?.is_none();
+        let key = MasterKey::load(path, is_new)?;
+        Self::finish_open(conn, path, key)
+    }
+
+    /// Opens (creating if needed) the store at `path` with the given master key.
+    pub fn open_with_key(path: impl AsRef<Path>, key: MasterKey) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let conn = Self::connect(path)?;
+        Self::finish_open(conn, path, key)
+    }
+
+    fn connect(path: &Path) -> Result<Connection, StoreError> {
+        let open_err = |source: rusqlite::Error| StoreError::Open {
+            path: path.to_owned(),
+            source: MigrateError::Sqlite(source),
+        };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        // WAL: readers never block the writer; the server reads while the CLI writes.
+        let _mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        schema::migrate(&mut conn).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(conn)
+    }
+
+    fn finish_open(conn: Connection, path: &Path, key: MasterKey) -> Result<Self, StoreError> {
+        match read_meta(&conn, "key_check")? {
+            Some(sealed) => {
+                if key.unseal(&sealed, KEY_CHECK_AAD).as_deref() != Ok(KEY_CHECK_PLAINTEXT) {
+                    return Err(StoreError::WrongMasterKey {
+                        path: path.to_owned(),
+                        key_source: key.source().clone(),
+                    });
+                }
+            }
+            None => {
+                let sealed = key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
+                // OR IGNORE: a concurrent first open may have won; the check below catches a
+                // different key.
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_check', ?1)",
+                    params![sealed],
+                )?;
+                if let Some(stored) = read_meta(&conn, "key_check")?
+                    && key.unseal(&stored, KEY_CHECK_AAD).is_err()
+                {
+                    return Err(StoreError::WrongMasterKey {
+                        path: path.to_owned(),
+                        key_source: key.source().clone(),
+                    });
+                }
+            }
+        }
+        let cursor_key = load_cursor_key(&conn, &key)?;
+        if let KeySource::File {
+            path: key_path,
+            created: true,
+        } = key.source()
+        {
+            tracing::info!(key_file = %key_path.display(), "created the store's master key file; keep it safe and out of database backups");
+        }
+        tracing::debug!(path = %path.display(), key = %key.source(), "opened store");
+        Ok(Self {
+            conn: Mutex::new(conn),
+            key,
+            path: path.to_owned(),
+            cursor_key,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A secret 32-byte key for sealing pagination cursors, stable across restarts of this store.
+    pub fn cursor_key(&self) -> [u8; 32] {
+        self.cursor_key
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no half-done statement behind (SQLite rolls back
+        // an unfinished transaction), so the connection is still good.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds an account, sealing its secret; `integrations` are the known tables.
+    pub fn add_account(
+        &self,
+        account: NewAccount,
+        integrations: &[&Integration],
+    ) -> Result<AccountSummary, StoreError> {
+        check_name("account id", &account.id)?;
+        let integration = find_integration(&account.integration, integrations)?;
+        check_credential(integration, &account.credential)?;
+        if let Some(url) = &account.base_url {
+            check_base_url(url)?;
+        }
+        let kind = account.credential.kind();
+        let plaintext = credential_plaintext(&account.credential);
+        let secret = self
+            .key
+            .seal(plaintext.as_bytes(), &account_aad(&account.id, kind))?;
+        drop(plaintext);
+        let scopes = account
+            .granted_scopes
+            .as_ref()
+            .map(|s| json!(s).to_string());
+        let created_at = now_unix();
+        let inserted = self.conn().execute(
+            "INSERT INTO accounts (id, integration, base_url, credential_kind, secret, granted_scopes, status, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7)",
+            params![account.id, integration.name, account.base_url, kind, secret, scopes, created_at],
+        );
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_constraint(&e) => return Err(StoreError::DuplicateAccount(account.id)),
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(account = %account.id, integration = %integration.name, credential = %kind, "added account");
+        Ok(AccountSummary {
+            id: account.id,
+            integration: integration.name.to_owned(),
+            base_url: account.base_url,
+            credential_kind: kind.to_owned(),
+            granted_scopes: account.granted_scopes,
+            status: AccountStatus::Active,
+            created_at,
+        })
+    }
+
+    /// Every account, by id, without secrets.
+    pub fn list_accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, integration, base_url, credential_kind, granted_scopes, status, created_at
+             FROM accounts ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], summary_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?.finish()?);
+        }
+        Ok(out)
+    }
+
+    /// One account without its secret.
+    pub fn account_summary(&self, id: &str) -> Result<Option<AccountSummary>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT id, integration, base_url, credential_kind, granted_scopes, status, created_at
+                 FROM accounts WHERE id = ?1",
+                params![id],
+                summary_row,
+            )
+            .optional()?
+            .map(RawSummary::finish)
+            .transpose()
+    }
+
+    /// One account without its secret, or an error naming a close match.
+    pub fn require_account_summary(&self, id: &str) -> Result<AccountSummary, StoreError> {
+        match self.account_summary(id)? {
+            Some(account) => Ok(account),
+            None => Err(self.unknown_account(id)?),
+        }
+    }
+
+    /// One account with its secret decrypted, for a call.
+    pub fn account(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT integration, base_url, credential_kind, secret, granted_scopes
+                 FROM accounts WHERE id = ?1",
+                params![id],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, Option<String>>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, Vec<u8>>(3)?,
+                        row.get::<_, Option<String>>(4)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((integration, base_url, kind, sealed, scopes)) = row else {
+            return Ok(None);
+        };
+        let plaintext = self
+            .key
+            .unseal(&sealed, &account_aad(id, &kind))
+            .map_err(|_| StoreError::Unseal(id.to_owned()))?;
+        let credential =
+            parse_credential(&kind, &plaintext).ok_or_else(|| StoreError::Unseal(id.to_owned()))?;
+        Ok(Some(Account {
+            id: id.to_owned(),
+            integration,
+            base_url,
+            credential,
+            granted_scopes: parse_scopes(scopes)?,
+        }))
+    }
+
+    /// The account with this id, or an error naming a close match.
+    pub fn require_account(&self, id: &str) -> Result<Account, StoreError> {
+        match self.account(id)? {
+            Some(account) => Ok(account),
+            None => Err(self.unknown_account(id)?),
+        }
+    }
+
+    /// Marks an account active or needing re-authorization.
+    pub fn set_account_status(&self, id: &str, status: AccountStatus) -> Result<(), StoreError> {
+        let changed = self.conn().execute(
+            "UPDATE accounts SET status = ?2 WHERE id = ?1",
+            params![id, status.as_str()],
+        )?;
+        if changed == 0 {
+            return Err(self.unknown_account(id)?);
+        }
+        tracing::info!(account = %id, status = status.as_str(), "account status changed");
+        Ok(())
+    }
+
+    /// Deletes an account that no server uses.
+    pub fn delete_account(&self, id: &str) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let servers: Vec<String> = conn
+            .prepare("SELECT name FROM servers WHERE account_id = ?1 ORDER BY name")?
+            .query_map(params![id], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        if !servers.is_empty() {
+            return Err(StoreError::AccountInUse {
+                id: id.to_owned(),
+                servers: servers.join(", "),
+            });
+        }
+        let changed = conn.execute("DELETE FROM accounts WHERE id = ?1", params![id])?;
+        drop(conn);
+        if changed == 0 {
+            return Err(self.unknown_account(id)?);
+        }
+        tracing::info!(account = %id, "deleted account");
+        Ok(())
+    }
+
+    /// Creates a server and returns it with its capability token, which is shown only now: the
+    /// store keeps its hash.
+    pub fn create_server(&self, server: NewServer) -> Result<(ServerRecord, String), StoreError> {
+        check_name("server name", &server.name)?;
+        if self.account_summary(&server.account_id)?.is_none() {
+            return Err(self.unknown_account(&server.account_id)?);
+        }
+        let filter = filter_json(&server.filter)?;
+        let minted = token::mint().map_err(StoreError::Random)?;
+        let created_at = now_unix();
+        let conn = self.conn();
+        let inserted = conn.execute(
+            "INSERT INTO servers (name, account_id, filter, token_hash, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                server.name,
+                server.account_id,
+                filter,
+                minted.hash.as_slice(),
+                created_at,
+                server.expires_at
+            ],
+        );
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_constraint(&e) => {
+                drop(conn);
+                // The account may have been deleted in between; report what is actually wrong.
+                if self.account_summary(&server.account_id)?.is_none() {
+                    return Err(self.unknown_account(&server.account_id)?);
+                }
+                return Err(StoreError::DuplicateServer(server.name));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let id = conn.last_insert_rowid();
+        drop(conn);
+        tracing::info!(server = %server.name, account = %server.account_id, filter = %server.filter, "created server");
+        let record = ServerRecord {
+            id,
+            name: server.name,
+            account_id: server.account_id,
+            filter: server.filter,
+            created_at,
+            expires_at: server.expires_at,
+        };
+        Ok((record, minted.token))
+    }
+
+    /// Every server, by name (without tokens: the store does not have them).
+    pub fn list_servers(&self) -> Result<Vec<ServerRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, name, account_id, filter, created_at, expires_at FROM servers ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], server_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?.finish()?);
+        }
+        Ok(out)
+    }
+
+    /// One server by name.
+    pub fn server(&self, name: &str) -> Result<Option<ServerRecord>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT id, name, account_id, filter, created_at, expires_at FROM servers WHERE name = ?1",
+                params![name],
+                server_row,
+            )
+            .optional()?
+            .map(RawServer::finish)
+            .transpose()
+    }
+
+    /// The server a capability token opens; `None` for unknown, malformed or expired tokens.
+    pub fn server_by_token(&self, token: &str) -> Result<Option<ServerRecord>, StoreError> {
+        if !token::is_well_formed(token) {
+            return Ok(None);
+        }
+        let hash = token::hash(token);
+        let Some(record) = self
+            .conn()
+            .query_row(
+                "SELECT id, name, account_id, filter, created_at, expires_at FROM servers WHERE token_hash = ?1",
+                params![hash.as_slice()],
+                server_row,
+            )
+            .optional()?
+            .map(RawServer::finish)
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        if record.is_expired_at(now_unix()) {
+            tracing::info!(server = %record.name, "refused an expired capability URL");
+            return Ok(None);
+        }
+        Ok(Some(record))
+    }
+
+    /// Deletes a server; its URL stops working at once.
+    pub fn delete_server(&self, name: &str) -> Result<(), StoreError> {
+        let changed = self
+            .conn()
+            .execute("DELETE FROM servers WHERE name = ?1", params![name])?;
+        if changed == 0 {
+            let names: Vec<String> = self.list_servers()?.into_iter().map(|s| s.name).collect();
+            return Err(StoreError::UnknownServer {
+                name: name.to_owned(),
+                suggestion: Suggestion::closest(name, names.iter().map(String::as_str)),
+            });
+        }
+        tracing::info!(server = %name, "deleted server");
+        Ok(())
+    }
+
+    fn unknown_account(&self, id: &str) -> Result<StoreError, StoreError> {
+        let ids: Vec<String> = self.list_accounts()?.into_iter().map(|a| a.id).collect();
+        Ok(StoreError::UnknownAccount {
+            id: id.to_owned(),
+            suggestion: Suggestion::closest(id, ids.iter().map(String::as_str)),
+        })
+    }
+}
+
+/// The integration named `name`, or an error with a close match.
+pub fn find_integration<'a>(
+    name: &str,
+    integrations: &[&'a Integration],
+) -> Result<&'a Integration, StoreError> {
+    integrations
+        .iter()
+        .copied()
+        .find(|i| i.name == name)
+        .ok_or_else(|| StoreError::UnknownIntegration {
+            name: name.to_owned(),
+            suggestion: Suggestion::closest(name, integrations.iter().map(|i| i.name)),
+        })
+}
+
+/// Checks an account id or server name: `[A-Za-z0-9_.-]{1,64}`.
+pub fn check_name(what: &'static str, value: &str) -> Result<(), StoreError> {
+    let ok = (1..=MAX_ID_LEN).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidName {
+            what,
+            value: value.to_owned(),
+        })
+    }
+}
+
+fn check_credential(integration: &Integration, credential: &Credential) -> Result<(), StoreError> {
+    let auth = &integration.auth;
+    // OAuth access tokens travel as bearer tokens.
+    let bearer = auth.bearer || auth.oauth2.is_some();
+    let accepted = match credential {
+        Credential::Bearer(token) => {
+            if token.is_empty() {
+                return Err(StoreError::EmptySecret("bearer token"));
+            }
+            bearer
+        }
+        Credential::ApiKey(key) => {
+            if key.is_empty() {
+                return Err(StoreError::EmptySecret("API key"));
+            }
+            auth.api_key.is_some()
+        }
+        Credential::Basic { username, .. } => {
+            if username.is_empty() {
+                return Err(StoreError::EmptySecret("user name"));
+            }
+            auth.basic
+        }
+    };
+    if accepted {
+        return Ok(());
+    }
+    let kinds: Vec<&str> = [
+        (bearer, "bearer"),
+        (auth.api_key.is_some(), "api_key"),
+        (auth.basic, "basic"),
+    ]
+    .into_iter()
+    .filter_map(|(ok, name)| ok.then_some(name))
+    .collect();
+    Err(StoreError::UnsupportedCredential {
+        integration: integration.name.to_owned(),
+        kind: credential.kind(),
+        accepted: if kinds.is_empty() {
+            "none of bearer, api_key, basic".to_owned()
+        } else {
+            kinds.join(", ")
+        },
+    })
+}
+
+fn check_base_url(url: &str) -> Result<(), StoreError> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
+    let ok = host.is_some_and(|h| !h.is_empty())
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidBaseUrl(url.to_owned()))
+    }
+}
+
+/// Binds a sealed secret to its row: moved to another account (or relabelled as another kind), it
+/// no longer opens.
+fn account_aad(id: &str, kind: &str) -> Vec<u8> {
+    format!("switchboard/account/v1\0{id}\0{kind}").into_bytes()
+}
+
+fn credential_plaintext(credential: &Credential) -> String {
+    match credential {
+        Credential::Bearer(token) => json!({ "token": token }),
+        Credential::ApiKey(key) => json!({ "key": key }),
+        Credential::Basic { username, password } => {
+            json!({ "username": username, "password": password })
+        }
+    }
+    .to_string()
+}
+
+fn parse_credential(kind: &str, plaintext: &[u8]) -> Option<Credential> {
+    let value: serde_json::Value = serde_json::from_slice(plaintext).ok()?;
+    let field = |name: &str| value.get(name)?.as_str().map(str::to_owned);
+    Some(match kind {
+        "bearer" => Credential::Bearer(field("token")?),
+        "api_key" => Credential::ApiKey(field("key")?),
+        "basic" => Credential::Basic {
+            username: field("username")?,
+            password: field("password")?,
+        },
+        _ => return None,
+    })
+}
+
+fn parse_scopes(text: Option<String>) -> Result<Option<Vec<String>>, StoreError> {
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| StoreError::Corrupt {
+            what: "granted scopes",
+            detail: e.to_string(),
+        })
+    })
+    .transpose()
+}
+
+fn filter_json(filter: &ToolFilter) -> Result<String, StoreError> {
+    serde_json::to_string(filter).map_err(|e| StoreError::Corrupt {
+        what: "server filter",
+        detail: e.to_string(),
+    })
+}
+
+struct RawSummary {
+    id: String,
+    integration: String,
+    base_url: Option<String>,
+    credential_kind: String,
+    granted_scopes: Option<String>,
+    status: String,
+    created_at: i64,
+}
+
+fn summary_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawSummary> {
+    Ok(RawSummary {
+        id: row.get(0)?,
+        integration: row.get(1)?,
+        base_url: row.get(2)?,
+        credential_kind: row.get(3)?,
+        granted_scopes: row.get(4)?,
+        status: row.get(5)?,
+        created_at: row.get(6)?,
+    })
+}
+
+impl RawSummary {
+    fn finish(self) -> Result<AccountSummary, StoreError> {
+        Ok(AccountSummary {
+            granted_scopes: parse_scopes(self.granted_scopes)?,
+            status: AccountStatus::parse(&self.status)?,
+            id: self.id,
+            integration: self.integration,
+            base_url: self.base_url,
+            credential_kind: self.credential_kind,
+            created_at: self.created_at,
+        })
+    }
+}
+
+struct RawServer {
+    id: i64,
+    name: String,
+    account_id: String,
+    filter: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+}
+
+fn server_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawServer> {
+    Ok(RawServer {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        account_id: row.get(2)?,
+        filter: row.get(3)?,
+        created_at: row.get(4)?,
+        expires_at: row.get(5)?,
+    })
+}
+
+impl RawServer {
+    fn finish(self) -> Result<ServerRecord, StoreError> {
+        let filter = serde_json::from_str(&self.filter).map_err(|e| StoreError::Corrupt {
+            what: "server filter",
+            detail: format!("server `{}`: {e}", self.name),
+        })?;
+        Ok(ServerRecord {
+            id: self.id,
+            name: self.name,
+            account_id: self.account_id,
+            filter,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+fn read_meta(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            params![key],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+/// The store's cursor key: random on first open, kept sealed in `meta`.
+fn load_cursor_key(conn: &Connection, key: &MasterKey) -> Result<[u8; 32], StoreError> {
+    let corrupt = || StoreError::Corrupt {
+        what: "cursor key",
+        detail: "does not open under the master key".to_owned(),
+    };
+    if read_meta(conn, "cursor_key")?.is_none() {
+        let mut fresh = [0u8; 32];
+        getrandom::fill(&mut fresh).map_err(StoreError::Random)?;
+        let sealed = key.seal(&fresh, CURSOR_KEY_AAD)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('cursor_key', ?1)",
+            params![sealed],
+        )?;
+    }
+    let sealed = read_meta(conn, "cursor_key")?.ok_or_else(corrupt)?;
+    key.unseal(&sealed, CURSOR_KEY_AAD)
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(corrupt)
+}
+
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+}
+
+/// Now, in Unix seconds.
+pub fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
