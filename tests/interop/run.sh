@@ -11,10 +11,12 @@ venv=tests/interop/.venv
 if [ ! -x "$venv/bin/python" ]; then
   "${PYTHON:-python3}" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade mcp
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "mcp>=2.3,<3"
 
 cargo build --quiet -p switchboard
-bin="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/switchboard"
+target="${CARGO_TARGET_DIR:-target}"
+case "$target" in /*) ;; *) target="$(pwd)/$target" ;; esac
+bin="$target/debug/switchboard"
 
 work="$(mktemp -d)"
 serve_pid=""
