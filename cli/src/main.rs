@@ -246,9 +246,12 @@ fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // rmcp logs whole requests and responses (tool arguments, vendor data) at debug level. Arguments and
     // bodies must never reach a log, whatever RUST_LOG says, so its target is capped at info.
+    let verbose = filter
+        .max_level_hint()
+        .is_some_and(|l| l > tracing_subscriber::filter::LevelFilter::INFO);
     let filter = match "rmcp=info".parse() {
-        Ok(directive) => filter.add_directive(directive),
-        Err(_) => filter,
+        Ok(directive) if verbose => filter.add_directive(directive),
+        _ => filter,
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -292,7 +292,15 @@ pub fn router(config: SandboxConfig) -> Router {
 
 /// Serves the sandbox on `listener` until the process ends or accepting fails.
 pub async fn serve(listener: TcpListener, config: SandboxConfig) -> io::Result<()> {
-    axum::serve(listener, router(config)).await
+    axum::serve(no_delay(listener), router(config)).await
+}
+
+/// Real vendor front ends answer without Nagle delays; so does the sandbox.
+fn no_delay(listener: TcpListener) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt as _;
+    listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    })
 }
 
 /// Serves the sandbox on `listener` until `shutdown` completes, then lets in-flight requests finish.
@@ -304,7 +312,7 @@ pub async fn serve_until<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(listener, router(config))
+    axum::serve(no_delay(listener), router(config))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -21,6 +21,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use axum::serve::ListenerExt as _;
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -175,6 +176,13 @@ impl HttpApp {
         F: Future<Output = ()> + Send + 'static,
     {
         let closer = self.mcp_shutdown;
+        // Responses (SSE above all) go out in several small writes; with Nagle's algorithm on, the
+        // last one waits for the client's delayed ACK, adding ~40 ms to every MCP call.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         axum::serve(listener, self.router)
             .with_graceful_shutdown(async move {
                 shutdown.await;
