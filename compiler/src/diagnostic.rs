@@ -188,33 +188,73 @@ fn clamp_range(src: &str, span: Span) -> std::ops::Range<usize> {
     start..end
 }
 
+/// Longest word a typo is looked for in: names are short, and the edit distance costs the product of
+/// the two lengths, so a megabyte-long key or value must not reach it.
+const MAX_SUGGESTION_CHARS: usize = 64;
+
+/// Most candidates a suggestion is looked for among: real lists of names are short, and hostile input
+/// (thousands of names, each checked against thousands) must not cost quadratic time.
+const MAX_SUGGESTION_CANDIDATES: usize = 256;
+
 /// Suggests the closest candidate to `word`, if one is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let budget = (word.chars().count() / 3).max(1);
+    let chars = word.chars().count();
+    if chars > MAX_SUGGESTION_CHARS {
+        return None;
+    }
+    let budget = (chars / 3).max(1);
+    let word = word.to_lowercase();
+    let word_chars = word.chars().count();
     candidates
         .into_iter()
-        .map(|c| {
-            (
-                strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()),
-                c,
-            )
+        .take(MAX_SUGGESTION_CANDIDATES)
+        // The distance is at least the difference in length (lower-casing never shortens a string, and a
+        // character is at most 4 bytes), so far longer candidates are skipped before measuring it.
+        .filter(|c| c.len() / 4 <= word_chars + budget)
+        .filter_map(|c| {
+            let lower = c.to_lowercase();
+            (lower.chars().count().abs_diff(word_chars) <= budget)
+                .then(|| (strsim::damerau_levenshtein(&word, &lower), c))
         })
         .filter(|(distance, _)| *distance <= budget)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
 }
 
-/// Formats `a`, `b` and `c` for messages.
+/// Most names [`list_names`] spells out; a message lists a handful, not a hostile input's thousands.
+const MAX_LISTED_NAMES: usize = 20;
+
+/// Formats `a`, `b` and `c` for messages (the first 20, then how many more).
 pub fn list_names<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
+    let mut more = 0usize;
     for (i, n) in names.into_iter().enumerate() {
+        if i >= MAX_LISTED_NAMES {
+            more += 1;
+            continue;
+        }
         if i > 0 {
             out.push_str(", ");
         }
-        let _ = write!(out, "`{n}`");
+        let _ = write!(out, "`{}`", excerpt(n));
+    }
+    if more > 0 {
+        let _ = write!(out, " and {more} more");
     }
     out
+}
+
+/// Longest value quoted whole in a message; a longer one is cut, so a diagnostic repeated for many items
+/// stays small however long the value is.
+const MAX_QUOTED_CHARS: usize = 200;
+
+/// `text`, or its first 200 characters and `…` when it is longer.
+pub fn excerpt(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
+        None => text.into(),
+    }
 }

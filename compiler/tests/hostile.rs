@@ -124,3 +124,159 @@ fn odd_but_valid_yaml_shapes_give_errors_not_panics() {
         first_error(name, text.as_bytes().to_vec());
     }
 }
+
+/// A valid definition (the `cargo xtask new` scaffold, trimmed), with the pagination rule's cursor
+/// parameter, extra query parameters of the list method, and the path and path parameters of the get
+/// method replaced: hostile input that gets past the loader to the semantic checks.
+const DEFINITION: &str = r#"name: hostile
+display_name: Hostile
+description: A definition with hostile parts.
+categories: [crm]
+docs_url: https://example.com/api-reference
+base_url: https://api.example.com
+auth:
+  bearer:
+    description: An API token.
+errors:
+  message: /message
+pagination:
+  cursor:
+    style: cursor
+    results: /data
+    cursor_param: __CURSOR_PARAM__
+    next_cursor: /next_cursor
+default_pagination: cursor
+resources:
+  contacts:
+    singular: contact
+    methods:
+      list:
+        http: GET
+        path: /v1/contacts
+        documentation:
+          description: List contacts.
+          query:
+            cursor: {type: string, description: Cursor from the previous page.}
+__LIST_QUERY__          response: {type: object}
+      get:
+        http: GET
+        path: __GET_PATH__
+        documentation:
+          description: Read one contact.
+          path:
+__GET_PATH_DOC__          response: {type: object}
+"#;
+
+fn definition(cursor_param: &str, list_query: &str, get_path: &str, get_path_doc: &str) -> Vec<u8> {
+    DEFINITION
+        .replace("__CURSOR_PARAM__", cursor_param)
+        .replace("__LIST_QUERY__", list_query)
+        .replace("__GET_PATH__", get_path)
+        .replace("__GET_PATH_DOC__", get_path_doc)
+        .into_bytes()
+}
+
+/// Every diagnostic for one file, each rendered (which must not panic).
+fn diagnostics(name: &str, bytes: Vec<u8>) -> Vec<switchboard_compiler::diagnostic::Diagnostic> {
+    let templates = Templates {
+        integration_doc: String::new(),
+    };
+    let compiled = compile(vec![(name.to_owned(), bytes)], &templates, false).expect("compiles");
+    for d in &compiled.diagnostics {
+        d.render(compiled.source_text(&d.file), false);
+    }
+    compiled.diagnostics
+}
+
+fn documented_path_params(names: impl Iterator<Item = String>) -> String {
+    names
+        .map(|n| format!("            {n}: {{type: string, required: true, description: d}}\n"))
+        .collect()
+}
+
+#[test]
+fn the_template_definition_is_valid() {
+    let bytes = definition(
+        "cursor",
+        "",
+        "/v1/contacts/{id}",
+        &documented_path_params(["id".to_owned()].into_iter()),
+    );
+    let errors: Vec<_> = diagnostics("hostile.yaml", bytes)
+        .into_iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// Found while fuzzing: every placeholder was matched against every documented name's respelling, each
+/// a search of every placeholder — cubic; 1000 of each took 90 s in a release build.
+#[test]
+fn a_path_with_a_thousand_parameters_is_refused_quickly() {
+    let path: String = (0..1000).map(|i| format!("{{p{i}}}")).collect();
+    let doc = documented_path_params((0..1000).map(|i| format!("q{i}")));
+    let bytes = definition("cursor", "", &format!("/v1/{path}"), &doc);
+    let (code, line) = first_error("hostile.yaml", bytes);
+    assert_eq!((code.as_str(), line), ("E0007", 33));
+}
+
+/// At the limit of 64 placeholders, a thousand documented names are each reported once, a misspelling is
+/// still paired with the placeholder it means, and a long path is not copied into every message.
+#[test]
+fn a_thousand_unused_path_params_stay_cheap_and_small() {
+    let path: String = (0..64).map(|i| format!("{{p_{i}}}")).collect();
+    let long_tail = "a".repeat(20_000);
+    let documented = std::iter::once("p0".to_owned())
+        .chain((1..64).map(|i| format!("p_{i}")))
+        .chain((0..1000).map(|i| format!("q{i}")));
+    let doc = documented_path_params(documented);
+    let bytes = definition("cursor", "", &format!("/v1/{path}/{long_tail}"), &doc);
+    let diags = diagnostics("hostile.yaml", bytes);
+    assert!(!diags.iter().any(|d| d.code.id == "E0101"));
+    let unused: Vec<_> = diags.iter().filter(|d| d.code.id == "E0102").collect();
+    assert_eq!(unused.len(), 1001);
+    assert!(unused.iter().all(|d| d.message.len() < 1000));
+    assert_eq!(
+        unused[0].help.as_deref(),
+        Some("rename it to `p_0`, as the path spells it")
+    );
+}
+
+/// A name a megabyte long is not measured against other long names for a did-you-mean: the edit distance
+/// is quadratic in their lengths (two 100 kB names took 45 s in a release build).
+#[test]
+fn a_megabyte_long_name_gets_no_suggestion() {
+    let cursor = "x".repeat(1 << 20);
+    let query = format!(
+        "            ? {}\n            : {{type: string, description: d}}\n",
+        "y".repeat(1 << 20)
+    );
+    let bytes = definition(&cursor, &query, "/v1/contacts", "            {}\n");
+    let diags = diagnostics("hostile.yaml", bytes);
+    let d = diags
+        .iter()
+        .find(|d| d.code.id == "E0302")
+        .expect("the cursor parameter is not a query parameter");
+    assert!(
+        d.help
+            .as_deref()
+            .is_some_and(|h| !h.contains("did you mean"))
+    );
+}
+
+/// Lists of names in messages are cut: a help line naming every one of thousands of declared items,
+/// repeated for each of thousands of references, costs gigabytes.
+#[test]
+fn messages_list_at_most_twenty_names() {
+    let query: String = (0..3000)
+        .map(|i| format!("            q{i}: {{type: string, description: d}}\n"))
+        .collect();
+    let bytes = definition("nope", &query, "/v1/contacts", "            {}\n");
+    let diags = diagnostics("hostile.yaml", bytes);
+    let d = diags
+        .iter()
+        .find(|d| d.code.id == "E0302")
+        .expect("the cursor parameter is not a query parameter");
+    let help = d.help.as_deref().unwrap_or_default();
+    assert!(help.ends_with("and 2981 more"), "{help}");
+}

@@ -4,13 +4,17 @@ use std::collections::BTreeMap;
 
 use super::{Cx, Decorate, fields};
 use crate::codes;
-use crate::diagnostic::{did_you_mean, list_names};
+use crate::diagnostic::{did_you_mean, excerpt, list_names};
 use crate::model::{Integration, Method, MethodKind, NO_PAGINATION, PaginationRule};
 use crate::naming::is_snake_case;
 use crate::span::{Sp, SpMap};
 
 /// HTTP verbs a method may use.
 pub const HTTP_VERBS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/// Most `{placeholders}` a method path may have. Real paths have a handful; the cap keeps matching
+/// placeholders against documented parameters cheap whatever the input.
+pub const MAX_PATH_PARAMS: usize = 64;
 
 /// Argument names the runtime injects into list tools.
 pub const INJECTED_LIST_PARAMS: [&str; 2] = ["limit", "next_cursor"];
@@ -134,10 +138,10 @@ fn check_path_params(
                 .find(|p| squash(p) == squash(name))
         })
     };
+    // Each documented name's respelling, worked out once rather than once per placeholder.
+    let respellings: Vec<Option<&str>> = documented.keys().map(respelled).collect();
     for (name, offset) in placeholders {
-        let misspelled = documented
-            .keys()
-            .any(|d| respelled(d) == Some(name.as_str()));
+        let misspelled = respellings.contains(&Some(name.as_str()));
         if documented.get(name).is_some() || misspelled {
             continue;
         }
@@ -152,7 +156,7 @@ fn check_path_params(
         ));
     }
     let used: Vec<&str> = placeholders.iter().map(|(p, _)| p.as_str()).collect();
-    for (name, _) in documented.iter() {
+    for ((name, _), respelling) in documented.iter().zip(respellings) {
         if used.contains(&name.value.as_str()) {
             continue;
         }
@@ -161,10 +165,11 @@ fn check_path_params(
             name.span,
             format!(
                 "path parameter `{}` does not appear in the path `{}`",
-                name.value, path.value
+                name.value,
+                excerpt(&path.value)
             ),
         );
-        match respelled(&name.value) {
+        match respelling {
             Some(p) => d
                 .label(format!("the path spells it `{{{p}}}`"))
                 .help(format!("rename it to `{p}`, as the path spells it")),
@@ -324,6 +329,18 @@ fn check_path(cx: &mut Cx, path: &Sp<String>) -> Option<Vec<(String, usize)>> {
         out.push((name.to_owned(), offset + open));
         offset += close + 1;
         rest = &rest[close + 1..];
+    }
+    if out.len() > MAX_PATH_PARAMS {
+        cx.error(
+            codes::INPUT_LIMIT,
+            path.span,
+            format!(
+                "the path has {} parameters; a method path may have at most {MAX_PATH_PARAMS}",
+                out.len()
+            ),
+        )
+        .help("pass the extra values as query or body parameters");
+        return None;
     }
     Some(out)
 }
