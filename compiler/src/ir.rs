@@ -5,11 +5,30 @@ use serde_json::Value;
 
 pub use crate::model::{MethodKind, PaginationStyle};
 
-/// Every integration, sorted by name.
+/// Every integration and unified model, sorted by name.
 #[derive(Debug)]
 pub struct Catalog {
     /// The integrations.
     pub integrations: Vec<IntegrationIr>,
+    /// The unified models, sorted by category then name.
+    pub models: Vec<ModelIr>,
+}
+
+/// A unified model.
+#[derive(Debug)]
+pub struct ModelIr {
+    /// snake_case singular name.
+    pub name: String,
+    /// snake_case plural.
+    pub plural: String,
+    /// Category name.
+    pub category: String,
+    /// What the record is.
+    pub description: String,
+    /// Top-level fields marked personal data, sorted.
+    pub pii_fields: Vec<String>,
+    /// JSON Schema (2020-12) of one record.
+    pub schema: Value,
 }
 
 /// One integration.

@@ -64,6 +64,10 @@ pub fn compile(
     let mut diagnostics = Vec::new();
     let mut sources = Vec::new();
     let mut units = Vec::new();
+    let mut model_units = Vec::new();
+    let (model_inputs, inputs): (Vec<_>, Vec<_>) = inputs
+        .into_iter()
+        .partition(|(name, _)| is_unified_model_path(name));
     let loaded = parallel::map(inputs, |(name, bytes)| load::load_bytes(&name, bytes));
     for (source, result) in loaded {
         match result {
@@ -74,6 +78,16 @@ pub fn compile(
             }
         }
     }
+    for (name, bytes) in model_inputs {
+        match load::load_bytes_as::<model::UnifiedModel>(&name, bytes) {
+            (source, Ok(model)) => model_units.push(check::ModelUnit { source, model }),
+            (source, Err(d)) => {
+                diagnostics.push(*d);
+                sources.push(source);
+            }
+        }
+    }
+    diagnostics.extend(check::check_models(&model_units));
     diagnostics.extend(check::check(&units));
     diagnostics.sort_by(|a, b| {
         (&a.file, a.span.line, a.span.column).cmp(&(&b.file, b.span.line, b.span.column))
@@ -82,9 +96,12 @@ pub fn compile(
     let files = if failed || !emit_files {
         None
     } else {
-        Some(emit::emit(&lower::lower(&units), templates)?)
+        let mut catalog = lower::lower(&units);
+        catalog.models = lower::lower_models(&model_units);
+        Some(emit::emit(&catalog, templates)?)
     };
     sources.extend(units.into_iter().map(|u| u.source));
+    sources.extend(model_units.into_iter().map(|u| u.source));
     Ok(Compiled {
         diagnostics,
         sources,
@@ -164,8 +181,39 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, Box<Diagnostic>> {
     result
 }
 
-/// Compiles every definition in `<root>/integrations/`.
+/// Where unified models live, below the integrations folder: `unified/<category>/<model>.yaml`.
+pub const UNIFIED_DIR: &str = "unified";
+
+/// Whether a definition path names a unified model (`…/unified/<category>/<model>.yaml`).
+pub fn is_unified_model_path(name: &str) -> bool {
+    let path = Path::new(name);
+    path.parent()
+        .and_then(Path::parent)
+        .and_then(Path::file_name)
+        .is_some_and(|d| d == UNIFIED_DIR)
+}
+
+/// Compiles every definition in `<root>/integrations/` and every unified model below
+/// `<root>/integrations/unified/`.
 pub fn compile_workspace(root: &Path) -> Result<Compiled, WorkspaceError> {
-    let paths = definition_files(&root.join(INTEGRATIONS_DIR))?;
+    let dir = root.join(INTEGRATIONS_DIR);
+    let mut paths = definition_files(&dir)?;
+    let unified = dir.join(UNIFIED_DIR);
+    if unified.is_dir() {
+        let io = |source| WorkspaceError::Io {
+            path: unified.clone(),
+            source,
+        };
+        let mut categories: Vec<PathBuf> = std::fs::read_dir(&unified)
+            .map_err(io)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        categories.sort();
+        for category in categories {
+            paths.extend(definition_files(&category)?);
+        }
+    }
     compile_paths(root, &paths, true)
 }

@@ -44,11 +44,19 @@ pub fn load_file_bytes(path: &Path) -> (String, Result<Vec<u8>, Box<Diagnostic>>
     (name, result)
 }
 
-/// Deserializes one definition from bytes; `name` is used in diagnostics.
+/// Deserializes one integration definition from bytes; `name` is used in diagnostics.
 pub fn load_bytes(
     name: &str,
     bytes: Vec<u8>,
 ) -> (SourceFile, Result<Integration, Box<Diagnostic>>) {
+    load_bytes_as::<Integration>(name, bytes)
+}
+
+/// Deserializes one YAML document of the format `T` (an integration or a unified model) from bytes.
+pub fn load_bytes_as<T: serde::de::DeserializeOwned>(
+    name: &str,
+    bytes: Vec<u8>,
+) -> (SourceFile, Result<T, Box<Diagnostic>>) {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         let d = too_large(name, bytes.len() as u64);
         return (source(name, None), Err(Box::new(d)));
@@ -81,7 +89,7 @@ fn source(name: &str, text: Option<String>) -> SourceFile {
     }
 }
 
-fn parse(name: &str, text: &str) -> Result<Integration, Box<Diagnostic>> {
+fn parse<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, Box<Diagnostic>> {
     if is_blank(text) {
         return Err(Box::new(
             Diagnostic::error(
@@ -107,7 +115,7 @@ fn parse(name: &str, text: &str) -> Result<Integration, Box<Diagnostic>> {
     options.budget = Some(budget);
     options.duplicate_keys = DuplicateKeyPolicy::Error;
     options.with_snippet = false;
-    serde_saphyr::from_str_with_options::<Integration>(text, options.clone()).map_err(|e| {
+    serde_saphyr::from_str_with_options::<T>(text, options.clone()).map_err(|e| {
         // Deserialization runs as the parser reads, so broken YAML can surface as a schema error first:
         // a mis-indented key as a missing key of the mapping it fell out of, an unclosed `{` as a number
         // that swallowed the next lines. A syntax error is the better explanation when there is one. (A
@@ -269,6 +277,10 @@ fn classify(name: &str, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
             .with_label("not part of the definition format here");
             match did_you_mean(field, expected.iter().copied()) {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                // Keys with spaces are text a comma split off the previous value inside `{…}`.
+                None if field.contains(' ') => d.with_help(
+                    "inside `{...}` a comma separates entries: quote the value before it, e.g. `description: \"State, province or region.\"`",
+                ),
                 None if expected.is_empty() => d.with_help("this mapping takes no keys"),
                 None => d.with_help(format!(
                     "expected one of {}",

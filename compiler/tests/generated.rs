@@ -172,3 +172,52 @@ fn tool_schemas_are_described_and_annotated() {
         }
     }
 }
+
+#[test]
+fn unified_models_validate_and_their_schemas_are_valid() {
+    let format = read_json("generated/schemas/unified_model.schema.json");
+    let validator = jsonschema::draft202012::new(&format).expect("compiles");
+    let dir = root().join("integrations/unified/crm");
+    let models = definition_files(&dir).expect("integrations/unified/crm/");
+    let names: Vec<String> = models
+        .iter()
+        .filter_map(|p| p.file_stem()?.to_str().map(str::to_owned))
+        .collect();
+    assert_eq!(names, ["company", "contact", "deal", "owner"]);
+    for path in models {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../../../generated/schemas/unified_model.schema.json"),
+            "{} lacks the schema modeline",
+            path.display()
+        );
+        let instance: Value = serde_saphyr::from_str(&text).expect("YAML");
+        let errors: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{}: {}",
+            path.display(),
+            errors.join("\n")
+        );
+        let stem = path.file_stem().and_then(|s| s.to_str()).expect("stem");
+        let schema = read_json(&format!("generated/schemas/unified/crm/{stem}.json"));
+        jsonschema::draft202012::meta::validate(&schema).expect("a valid 2020-12 schema");
+    }
+    let contact = read_json("generated/schemas/unified/crm/contact.json");
+    for pii in [
+        "first_name",
+        "last_name",
+        "email_addresses",
+        "phone_numbers",
+        "addresses",
+    ] {
+        assert_eq!(
+            contact["properties"][pii]["x-pii"], true,
+            "{pii} is personal data"
+        );
+    }
+    assert!(contact["properties"]["id"].get("x-pii").is_none());
+}

@@ -3,9 +3,12 @@
 mod fields;
 mod identity;
 mod methods;
+mod models;
 mod pagination;
 mod rules;
 mod tool_names;
+
+pub use models::ModelUnit;
 
 use crate::diagnostic::Diagnostic;
 use crate::load::SourceFile;
@@ -35,6 +38,19 @@ pub fn check(units: &[Unit]) -> Vec<Diagnostic> {
         methods::check(&mut cx, &unit.def);
     }
     tool_names::check(units, &mut diags);
+    diags
+}
+
+/// Checks unified models.
+pub fn check_models(units: &[ModelUnit]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for unit in units {
+        let mut cx = Cx {
+            file: &unit.source.name,
+            diags: &mut diags,
+        };
+        models::check(&mut cx, unit);
+    }
     diags
 }
 

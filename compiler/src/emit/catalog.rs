@@ -27,10 +27,22 @@ pub fn catalog(catalog: &Catalog) -> GeneratedFile {
             })
         })
         .collect();
+    let models: Vec<Value> = catalog
+        .models
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.name,
+                "plural": m.plural,
+                "category": m.category,
+                "pii_fields": m.pii_fields,
+            })
+        })
+        .collect();
     GeneratedFile {
         path: "generated/catalog.json".into(),
         contents: document(
-            json!({"integrations": integrations, "tools": tools}),
+            json!({"integrations": integrations, "tools": tools, "unified_models": models}),
             "integrations/*.yaml",
         ),
     }

@@ -49,8 +49,12 @@ pub enum EmitError {
 
 /// Every generated file for a catalog, sorted by path.
 pub fn emit(catalog: &Catalog, templates: &Templates) -> Result<Vec<GeneratedFile>, EmitError> {
-    let mut files = vec![schemas::definition_schema()];
+    let mut files = vec![
+        schemas::definition_schema(),
+        schemas::unified_model_format_schema(),
+    ];
     files.push(catalog::catalog(catalog));
+    files.extend(catalog.models.iter().map(schemas::model_schema));
     let per_integration =
         crate::parallel::map(catalog.integrations.iter().collect(), |integration| {
             let mut out = schemas::tool_schemas(integration);

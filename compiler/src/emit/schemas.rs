@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::GeneratedFile;
 use super::json::document;
-use crate::ir::IntegrationIr;
-use crate::model::Integration;
+use crate::ir::{IntegrationIr, ModelIr};
+use crate::model::{Integration, UnifiedModel};
 
 /// `generated/schemas/integration.schema.json`: JSON Schema 2020-12 of the YAML format, from the model types.
 pub fn definition_schema() -> GeneratedFile {
@@ -22,6 +22,33 @@ pub fn definition_schema() -> GeneratedFile {
     GeneratedFile {
         path: "generated/schemas/integration.schema.json".into(),
         contents: document(value, "compiler/src/model"),
+    }
+}
+
+/// `generated/schemas/unified_model.schema.json`: JSON Schema 2020-12 of the unified-model YAML format.
+pub fn unified_model_format_schema() -> GeneratedFile {
+    let generator = SchemaSettings::draft2020_12().into_generator();
+    let value = generator.into_root_schema_for::<UnifiedModel>().to_value();
+    GeneratedFile {
+        path: "generated/schemas/unified_model.schema.json".into(),
+        contents: document(value, "compiler/src/model/unified.rs"),
+    }
+}
+
+/// `generated/schemas/unified/<category>/<model>.json`: the canonical record schema.
+pub fn model_schema(model: &ModelIr) -> GeneratedFile {
+    GeneratedFile {
+        path: format!(
+            "generated/schemas/unified/{}/{}.json",
+            model.category, model.name
+        ),
+        contents: document(
+            model.schema.clone(),
+            &format!(
+                "integrations/unified/{}/{}.yaml",
+                model.category, model.name
+            ),
+        ),
     }
 }
 

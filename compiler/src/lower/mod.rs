@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 
 use crate::check::Unit;
 use crate::ir::{
-    AnnotationsIr, AuthIr, Catalog, IntegrationIr, OAuth2Ir, PaginationIr, ParamIr, ParamLocation,
-    RateLimitHeaderIr, ToolIr,
+    AnnotationsIr, AuthIr, Catalog, IntegrationIr, ModelIr, OAuth2Ir, PaginationIr, ParamIr,
+    ParamLocation, RateLimitHeaderIr, ToolIr,
 };
 use crate::model::{
     Documentation, Integration, Method, MethodKind, PaginationRule, PaginationStyle, QueryStyle,
@@ -20,7 +20,45 @@ pub fn lower(units: &[Unit]) -> Catalog {
     let mut integrations: Vec<IntegrationIr> =
         units.iter().map(|u| lower_integration(&u.def)).collect();
     integrations.sort_by(|a, b| a.name.cmp(&b.name));
-    Catalog { integrations }
+    Catalog {
+        integrations,
+        models: Vec::new(),
+    }
+}
+
+/// Lowers unified models, sorted by category then name.
+pub fn lower_models(units: &[crate::check::ModelUnit]) -> Vec<ModelIr> {
+    let mut models: Vec<ModelIr> = units
+        .iter()
+        .map(|u| {
+            let m = &u.model;
+            let (properties, required) = schema::properties_schema(&m.fields);
+            let mut pii_fields: Vec<String> = m
+                .fields
+                .iter()
+                .filter(|(_, f)| f.pii)
+                .map(|(k, _)| k.value.clone())
+                .collect();
+            pii_fields.sort();
+            ModelIr {
+                name: m.name.value.clone(),
+                plural: m.plural.value.clone(),
+                category: m.category.value.as_str().to_owned(),
+                description: m.description.value.trim().to_owned(),
+                pii_fields,
+                schema: json!({
+                    "$schema": "https://json-schema.org/draft/2020-12/schema",
+                    "title": m.name.value,
+                    "description": m.description.value.trim(),
+                    "type": "object",
+                    "properties": properties,
+                    "required": required,
+                }),
+            }
+        })
+        .collect();
+    models.sort_by(|a, b| (&a.category, &a.name).cmp(&(&b.category, &b.name)));
+    models
 }
 
 fn lower_integration(def: &Integration) -> IntegrationIr {

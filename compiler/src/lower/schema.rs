@@ -21,6 +21,10 @@ pub fn field_schema(field: &Field) -> Value {
     if let Some(d) = &field.description {
         s.insert("description".into(), json!(d.value.trim()));
     }
+    if field.pii {
+        // An annotation keyword (JSON Schema allows unknown `x-` keywords): personal data.
+        s.insert("x-pii".into(), json!(true));
+    }
     if let Some(f) = &field.format {
         s.insert("format".into(), json!(f));
     }

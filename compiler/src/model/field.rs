@@ -22,6 +22,10 @@ pub struct Field {
     /// Whether `null` is allowed as well as the type.
     #[serde(default)]
     pub nullable: bool,
+    /// Whether the value is personal data (names, emails, phones, addresses): servers can strip, mask
+    /// or hash it, and it never reaches a log.
+    #[serde(default)]
+    pub pii: bool,
     /// A JSON Schema format such as `date-time`, `email` or `uri`.
     #[serde(default)]
     pub format: Option<String>,

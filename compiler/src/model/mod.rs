@@ -8,12 +8,14 @@ mod field;
 mod pagination;
 mod rate_limit;
 mod resource;
+mod unified;
 
 pub use auth::{ApiKey, ApiKeyLocation, Auth, Basic, Bearer, OAuth2};
 pub use field::{Field, FieldType, QueryStyle};
 pub use pagination::{LimitHeader, PaginationRule, PaginationStyle};
 pub use rate_limit::{RateLimit, RateLimitFigure, RateLimitHeader, RateLimitedWhen, ResetUnit};
 pub use resource::{Documentation, Method, MethodKind, Resource};
+pub use unified::UnifiedModel;
 
 use schemars::JsonSchema;
 use serde::Deserialize;

@@ -1,0 +1,27 @@
+//! Unified models: one canonical shape per kind of record (a CRM contact, company, deal, owner), so an
+//! agent's prompt works the same whichever vendor a customer uses.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::{Category, Field};
+use crate::span::{Sp, SpMap};
+
+/// One unified model, `integrations/unified/<category>/<name>.yaml`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Switchboard unified model")]
+pub struct UnifiedModel {
+    /// snake_case singular name (`contact`); must match the file name.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]*$"))]
+    pub name: Sp<String>,
+    /// snake_case plural, used in tool names (`list_all_crm_contacts`).
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]*$"))]
+    pub plural: Sp<String>,
+    /// The category it belongs to; must match the folder name.
+    pub category: Sp<Category>,
+    /// What the record is, for agents.
+    pub description: Sp<String>,
+    /// The canonical fields. Mark personal data `pii: true`.
+    pub fields: SpMap<Field>,
+}
