@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::header::HOST;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -19,8 +18,11 @@ use serde_json::Value;
 
 use crate::clock::{hubspot_time, now_ms, parse_datetime};
 use crate::rate_budget::Reading;
-use crate::store::{HsRecord, HsTable, HubSpotStore};
-use crate::web::{Params, RequestCtx, encode_component, json_kind, json_response};
+use crate::store::{HsOwner, HsRecord, HsTable, HubSpotStore};
+use crate::web::{
+    Params, PathArg, QueryArg, RequestCtx, encode_component, json_kind, json_response,
+    looks_like_email,
+};
 use crate::{Shared, SharedState};
 
 pub(crate) use schema::{ObjectType, seed};
@@ -32,8 +34,6 @@ const DAILY_LIMIT: u64 = 250_000;
 const MAX_LIST_LIMIT: usize = 100;
 
 type HsResult = Result<Response, HsError>;
-type PathArg<T> = Result<Path<T>, PathRejection>;
-type QueryArg = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 /// The HubSpot routes, relative to `https://api.hubapi.com`.
 pub(crate) fn routes() -> Router<Shared> {
@@ -235,6 +235,11 @@ fn object_type(path_type: &str, ctx: &RequestCtx) -> Result<ObjectType, HsError>
     })
 }
 
+/// The object type named by a one-segment path (`/crm/v3/objects/{object_type}[/search]`).
+fn object_from_path(arg: PathArg<String>, ctx: &RequestCtx) -> Result<ObjectType, HsError> {
+    object_type(&path_arg(arg, ctx)?, ctx)
+}
+
 fn path_arg<T>(arg: PathArg<T>, ctx: &RequestCtx) -> Result<T, HsError> {
     arg.map(|Path(value)| value)
         .map_err(|rejection| validation(ctx, &rejection.body_text()))
@@ -279,6 +284,19 @@ fn page_limit(
                 &format!("limit must be a whole number between 1 and {max}, but was '{text}'"),
             )),
         },
+    }
+}
+
+/// The list cursor `after` (an id; listing starts there), 0 when absent.
+fn after_param(params: &Params, ctx: &RequestCtx) -> Result<u64, HsError> {
+    match params.get("after") {
+        None => Ok(0),
+        Some(text) => text.trim().parse::<u64>().map_err(|_| {
+            validation(
+                ctx,
+                &format!("after must be a paging cursor from paging.next.after, but was '{text}'"),
+            )
+        }),
     }
 }
 
@@ -440,6 +458,23 @@ fn next_link(headers: &HeaderMap, uri: &Uri, params: &Params, after: &str) -> St
     }
 }
 
+/// A list page; `next` is the cursor of the first record not on it.
+fn page<T: Serialize>(
+    results: Vec<T>,
+    next: Option<String>,
+    headers: &HeaderMap,
+    uri: &Uri,
+    params: &Params,
+) -> Response {
+    let paging = next.map(|after| Paging {
+        next: NextPage {
+            link: Some(next_link(headers, uri, params, &after)),
+            after,
+        },
+    });
+    json_response(StatusCode::OK, &Page { results, paging }, CONTENT_TYPE)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Object handlers
 
@@ -451,18 +486,10 @@ async fn list(
     headers: HeaderMap,
     uri: Uri,
 ) -> HsResult {
-    let object = object_type(&path_arg(object_type_arg, &ctx)?, &ctx)?;
+    let object = object_from_path(object_type_arg, &ctx)?;
     let params = query_arg(query, &ctx)?;
     let limit = page_limit(&params, 10, MAX_LIST_LIMIT, &ctx)?;
-    let after = match params.get("after") {
-        None => 0,
-        Some(text) => text.trim().parse::<u64>().map_err(|_| {
-            validation(
-                &ctx,
-                &format!("after must be a paging cursor from paging.next.after, but was '{text}'"),
-            )
-        })?,
-    };
+    let after = after_param(&params, &ctx)?;
     let archived = bool_param(&params, "archived", &ctx)?;
     let selection = Selection::from_params(&params);
     let (results, next) = {
@@ -480,17 +507,7 @@ async fn list(
             .collect();
         (results, matching.next().map(|r| r.id.to_string()))
     };
-    let paging = next.map(|after| Paging {
-        next: NextPage {
-            link: Some(next_link(&headers, &uri, &params, &after)),
-            after,
-        },
-    });
-    Ok(json_response(
-        StatusCode::OK,
-        &Page { results, paging },
-        CONTENT_TYPE,
-    ))
+    Ok(page(results, next, &headers, &uri, &params))
 }
 
 async fn read(
@@ -651,21 +668,10 @@ fn normalize_datetime(text: &str) -> Option<String> {
         Ok(ms) => Some(ms),
         Err(_) => parse_datetime(text),
     }?;
+    // HubSpot's range: the epoch up to 9999-12-31T23:59:59.999Z.
     (0..=253_402_300_799_999)
         .contains(&ms)
         .then(|| hubspot_time(ms))
-}
-
-fn looks_like_email(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !text.chars().any(char::is_whitespace)
-        && !domain.contains('@')
 }
 
 /// 409 when another live contact already has this email (HubSpot's unique key for contacts).
@@ -707,7 +713,7 @@ async fn create(
     object_type_arg: PathArg<String>,
     body: Bytes,
 ) -> HsResult {
-    let object = object_type(&path_arg(object_type_arg, &ctx)?, &ctx)?;
+    let object = object_from_path(object_type_arg, &ctx)?;
     let input: Value = parse_json(&body, &ctx)?;
     let props = properties_input(object, &input, &ctx)?;
     let written: Vec<String> = props.keys().cloned().collect();
@@ -811,7 +817,7 @@ struct TeamOut {
     primary: bool,
 }
 
-fn render_owner(owner: &crate::store::HsOwner) -> OwnerOut {
+fn render_owner(owner: &HsOwner) -> OwnerOut {
     OwnerOut {
         id: owner.id.to_string(),
         email: owner.email.clone(),
@@ -839,15 +845,7 @@ async fn list_owners(
 ) -> HsResult {
     let params = query_arg(query, &ctx)?;
     let limit = page_limit(&params, 100, 500, &ctx)?;
-    let after = match params.get("after") {
-        None => 0,
-        Some(text) => text.trim().parse::<u64>().map_err(|_| {
-            validation(
-                &ctx,
-                &format!("after must be a paging cursor from paging.next.after, but was '{text}'"),
-            )
-        })?,
-    };
+    let after = after_param(&params, &ctx)?;
     let archived = bool_param(&params, "archived", &ctx)?;
     let email = params.get("email").filter(|e| !e.is_empty());
     let store = app.store();
@@ -860,17 +858,7 @@ async fn list_owners(
     let results: Vec<OwnerOut> = matching.by_ref().take(limit).map(render_owner).collect();
     let next = matching.next().map(|o| o.id.to_string());
     drop(store);
-    let paging = next.map(|after| Paging {
-        next: NextPage {
-            link: Some(next_link(&headers, &uri, &params, &after)),
-            after,
-        },
-    });
-    Ok(json_response(
-        StatusCode::OK,
-        &Page { results, paging },
-        CONTENT_TYPE,
-    ))
+    Ok(page(results, next, &headers, &uri, &params))
 }
 
 async fn read_owner(

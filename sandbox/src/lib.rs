@@ -203,6 +203,8 @@ async fn gate(State(app): SharedState, mut request: Request, next: Next) -> Resp
     request.extensions_mut().insert(ctx.clone());
     let authorized = presented_token(request.headers(), vendor) == Some(app.token.as_str());
     let (mut response, reading) = if authorized {
+        // Bound first so the meter lock is released before the handler runs (a guard in the
+        // `match` scrutinee would live across the `.await`).
         let acquired = app.meter().acquire();
         match acquired {
             Ok(reading) => (next.run(request).await, reading),
@@ -292,7 +294,7 @@ pub fn router(config: SandboxConfig) -> Router {
 
 /// Serves the sandbox on `listener` until the process ends or accepting fails.
 pub async fn serve(listener: TcpListener, config: SandboxConfig) -> io::Result<()> {
-    axum::serve(no_delay(listener), router(config)).await
+    serve_until(listener, config, std::future::pending()).await
 }
 
 /// Real vendor front ends answer without Nagle delays; so does the sandbox.

@@ -3,10 +3,11 @@
 
 mod schema;
 
+use std::collections::BTreeMap;
+
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{LAST_MODIFIED, LOCATION};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,11 +20,13 @@ use crate::ids::{normalize_salesforce_id, salesforce_id};
 use crate::rate_budget::Reading;
 use crate::soql::{self, Projection};
 use crate::store::{MAX_CURSORS, QueryCursor, SalesforceStore, SfRecord};
-use crate::web::{Ordered, Params, RequestCtx, json_kind, json_response};
+use crate::web::{Ordered, Params, PathArg, QueryArg, json_kind, json_response, looks_like_email};
 use crate::{Shared, SharedState};
 
 pub(crate) use schema::{Field, Kind, SObject, seed};
-use schema::{ID_BASE, derive, forecast_category, seeded_id, stage_flags};
+use schema::{
+    ID_BASE, api_user_id, derive, forecast_category, known_stage, new_fields, stage_flags,
+};
 
 const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 /// Default and bounds of `Sforce-Query-Options: batchSize=N`.
@@ -31,8 +34,6 @@ const DEFAULT_BATCH: usize = 2000;
 const MIN_BATCH: usize = 200;
 
 type SfResult = Result<Response, SfError>;
-type PathArg<T> = Result<Path<T>, PathRejection>;
-type QueryArg = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 /// The Salesforce routes, relative to the instance URL.
 pub(crate) fn routes() -> Router<Shared> {
@@ -270,7 +271,6 @@ fn next_url(version: &str, locator: &str, offset: usize) -> String {
 
 async fn query(
     State(app): SharedState,
-    Extension(_ctx): Extension<RequestCtx>,
     version_arg: PathArg<String>,
     query: QueryArg,
     headers: HeaderMap,
@@ -319,11 +319,7 @@ async fn query(
     Ok(response)
 }
 
-async fn query_more(
-    State(app): SharedState,
-    Extension(_ctx): Extension<RequestCtx>,
-    path: PathArg<(String, String)>,
-) -> SfResult {
+async fn query_more(State(app): SharedState, path: PathArg<(String, String)>) -> SfResult {
     let (version_text, locator_text) = path_arg(path)?;
     let version = version(&version_text)?;
     let invalid = || bad_request("INVALID_QUERY_LOCATOR", "invalid query locator");
@@ -358,7 +354,7 @@ fn live_key(sf: &SalesforceStore, object: SObject, id: &str) -> Result<String, S
         .ok_or_else(not_found)?;
     match sf.table(object).records.get(&key) {
         None => Err(not_found()),
-        Some(r) if r.deleted => Err(error(
+        Some(r) if r.deleted() => Err(error(
             StatusCode::NOT_FOUND,
             "ENTITY_IS_DELETED",
             "entity is deleted",
@@ -369,7 +365,6 @@ fn live_key(sf: &SalesforceStore, object: SObject, id: &str) -> Result<String, S
 
 async fn read(
     State(app): SharedState,
-    Extension(_ctx): Extension<RequestCtx>,
     path: PathArg<(String, String, String)>,
     query: QueryArg,
 ) -> SfResult {
@@ -447,16 +442,38 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, SfError> {
     }
 }
 
-fn looks_like_email(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else {
-        return false;
+/// Now, to the second: Salesforce stores timestamps without milliseconds.
+fn now_whole_seconds() -> i64 {
+    now_ms() / 1000 * 1000
+}
+
+/// Checks an id written into a lookup field: well formed for the target type (`prefix`, named
+/// `label` in the message) and, by `exists`, pointing at a live record.
+fn lookup(
+    field: &Field,
+    text: &str,
+    prefix: &str,
+    label: &str,
+    exists: impl FnOnce(&str) -> bool,
+) -> Result<Value, SfError> {
+    let Some(id) = normalize_salesforce_id(text).filter(|id| id.starts_with(prefix)) else {
+        return Err(error_on(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_ID",
+            &format!("{label} ID: id value of incorrect type: {text}"),
+            &[field.name],
+        ));
     };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !text.chars().any(char::is_whitespace)
+    if exists(&id) {
+        Ok(Value::from(id))
+    } else {
+        Err(error_on(
+            StatusCode::BAD_REQUEST,
+            "INVALID_CROSS_REFERENCE_KEY",
+            &format!("invalid cross reference id: {text}"),
+            &[field.name],
+        ))
+    }
 }
 
 /// Checks one field value and converts it to the stored form.
@@ -503,47 +520,17 @@ fn convert(sf: &SalesforceStore, field: &Field, value: &Value) -> Result<Value, 
                     &[field.name],
                 )),
                 Kind::Reference(target) => {
-                    let Some(id) =
-                        normalize_salesforce_id(&text).filter(|id| id.starts_with(target.prefix()))
-                    else {
-                        return Err(error_on(
-                            StatusCode::BAD_REQUEST,
-                            "MALFORMED_ID",
-                            &format!("{} ID: id value of incorrect type: {text}", target.label()),
-                            &[field.name],
-                        ));
-                    };
-                    match sf.table(target).records.get(&id) {
-                        Some(r) if !r.deleted => Ok(Value::from(id)),
-                        _ => Err(error_on(
-                            StatusCode::BAD_REQUEST,
-                            "INVALID_CROSS_REFERENCE_KEY",
-                            &format!("invalid cross reference id: {text}"),
-                            &[field.name],
-                        )),
-                    }
+                    lookup(field, &text, target.prefix(), target.label(), |id| {
+                        sf.table(target)
+                            .records
+                            .get(id)
+                            .is_some_and(|r| !r.deleted())
+                    })
                 }
                 Kind::SetupReference(target) => {
-                    let Some(id) =
-                        normalize_salesforce_id(&text).filter(|id| id.starts_with(target.prefix()))
-                    else {
-                        return Err(error_on(
-                            StatusCode::BAD_REQUEST,
-                            "MALFORMED_ID",
-                            &format!("{} ID: id value of incorrect type: {text}", target.label()),
-                            &[field.name],
-                        ));
-                    };
-                    if target.exists(&id) {
-                        Ok(Value::from(id))
-                    } else {
-                        Err(error_on(
-                            StatusCode::BAD_REQUEST,
-                            "INVALID_CROSS_REFERENCE_KEY",
-                            &format!("invalid cross reference id: {text}"),
-                            &[field.name],
-                        ))
-                    }
+                    lookup(field, &text, target.prefix(), target.label(), |id| {
+                        target.exists(id)
+                    })
                 }
                 _ => Ok(Value::from(text)),
             }
@@ -660,12 +647,7 @@ struct SaveResult {
     errors: [(); 0],
 }
 
-async fn create(
-    State(app): SharedState,
-    Extension(_ctx): Extension<RequestCtx>,
-    path: PathArg<(String, String)>,
-    body: Bytes,
-) -> SfResult {
+async fn create(State(app): SharedState, path: PathArg<(String, String)>, body: Bytes) -> SfResult {
     let (version_text, object_name) = path_arg(path)?;
     let version = version(&version_text)?;
     let object = sobject(&object_name)?;
@@ -679,42 +661,16 @@ async fn create(
     let table = sf.table_mut(object);
     let id = salesforce_id(object.prefix(), table.next_seq);
     table.next_seq += 1;
-    let now = salesforce_time(now_ms() / 1000 * 1000);
-    let api_user = Value::from(seeded_id(SObject::User, 0));
-    let mut fields: std::collections::BTreeMap<&'static str, Value> = object
-        .fields()
-        .iter()
-        .map(|f| {
-            let blank = if f.kind == Kind::Boolean {
-                Value::Bool(false)
-            } else {
-                Value::Null
-            };
-            (f.name, blank)
-        })
-        .collect();
-    fields.insert("Id", Value::from(id.clone()));
-    fields.insert("OwnerId", api_user.clone());
-    fields.insert("CreatedById", api_user.clone());
-    fields.insert("LastModifiedById", api_user);
-    for name in ["CreatedDate", "LastModifiedDate", "SystemModstamp"] {
-        fields.insert(name, Value::from(now.clone()));
-    }
+    let now = now_whole_seconds();
+    let mut fields = new_fields(object, &id, now, now);
+    fields.insert("OwnerId", Value::from(api_user_id()));
     let given = StageDefaults::given(&values);
-    for (name, value) in values {
-        fields.insert(name, value);
-    }
+    fields.extend(values);
     if object == SObject::Opportunity {
         given.apply(&mut fields);
     }
     derive(object, &mut fields);
-    table.records.insert(
-        id.clone(),
-        SfRecord {
-            fields,
-            deleted: false,
-        },
-    );
+    table.records.insert(id.clone(), SfRecord { fields });
     let mut response = json_response(
         StatusCode::CREATED,
         &SaveResult {
@@ -747,15 +703,13 @@ impl StageDefaults {
     }
 
     /// Sets the stage's probability and forecast category where the client did not.
-    fn apply(&self, fields: &mut std::collections::BTreeMap<&'static str, Value>) {
+    fn apply(&self, fields: &mut BTreeMap<&'static str, Value>) {
         let stage = fields
             .get("StageName")
             .and_then(Value::as_str)
             .map(str::to_owned);
         if !self.probability
-            && let Some(known) = crate::data::STAGES
-                .iter()
-                .find(|s| Some(s.1) == stage.as_deref())
+            && let Some(known) = known_stage(stage.as_deref())
         {
             fields.insert("Probability", json!(f64::from(known.2)));
         }
@@ -771,7 +725,6 @@ impl StageDefaults {
 
 async fn update(
     State(app): SharedState,
-    Extension(_ctx): Extension<RequestCtx>,
     path: PathArg<(String, String, String)>,
     body: Bytes,
 ) -> SfResult {
@@ -793,27 +746,21 @@ async fn update(
         .ok_or_else(not_found)?;
     let stage_changed = values.iter().any(|(name, _)| *name == "StageName");
     let given = StageDefaults::given(&values);
-    for (name, value) in values {
-        record.fields.insert(name, value);
-    }
+    record.fields.extend(values);
     if object == SObject::Opportunity && stage_changed {
         given.apply(&mut record.fields);
     }
-    let now = Value::from(salesforce_time(now_ms() / 1000 * 1000));
+    let now = Value::from(salesforce_time(now_whole_seconds()));
     record.fields.insert("LastModifiedDate", now.clone());
     record.fields.insert("SystemModstamp", now);
     record
         .fields
-        .insert("LastModifiedById", Value::from(seeded_id(SObject::User, 0)));
+        .insert("LastModifiedById", Value::from(api_user_id()));
     derive(object, &mut record.fields);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn delete(
-    State(app): SharedState,
-    Extension(_ctx): Extension<RequestCtx>,
-    path: PathArg<(String, String, String)>,
-) -> SfResult {
+async fn delete(State(app): SharedState, path: PathArg<(String, String, String)>) -> SfResult {
     let (version_text, object_name, id) = path_arg(path)?;
     version(&version_text)?;
     let object = sobject(&object_name)?;
@@ -828,9 +775,8 @@ async fn delete(
         .records
         .get_mut(&key)
         .ok_or_else(not_found)?;
-    record.deleted = true;
     record.fields.insert("IsDeleted", Value::Bool(true));
-    let now = Value::from(salesforce_time(now_ms() / 1000 * 1000));
+    let now = Value::from(salesforce_time(now_whole_seconds()));
     record.fields.insert("SystemModstamp", now);
     Ok(StatusCode::NO_CONTENT.into_response())
 }

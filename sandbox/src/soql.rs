@@ -1093,7 +1093,7 @@ pub(crate) fn run<'t>(plan: &Plan, table: &'t SfTable) -> Vec<&'t SfRecord> {
     let mut rows: Vec<&SfRecord> = table
         .records
         .values()
-        .filter(|r| !r.deleted)
+        .filter(|r| !r.deleted())
         .filter(|r| plan.filter.as_ref().is_none_or(|f| eval(f, r)))
         .collect();
     if !plan.order.is_empty() {

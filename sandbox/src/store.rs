@@ -82,8 +82,14 @@ pub(crate) struct SfTable {
 #[derive(Debug, Clone)]
 pub(crate) struct SfRecord {
     pub(crate) fields: BTreeMap<&'static str, Value>,
-    /// Deleted records stay (the recycle bin) so a later read can say `ENTITY_IS_DELETED`.
-    pub(crate) deleted: bool,
+}
+
+impl SfRecord {
+    /// Whether the record was deleted (`IsDeleted`). Deleted records stay (the recycle bin) so a
+    /// later read can say `ENTITY_IS_DELETED`.
+    pub(crate) fn deleted(&self) -> bool {
+        self.fields.get("IsDeleted").and_then(Value::as_bool) == Some(true)
+    }
 }
 
 /// A query result snapshot served page by page through `nextRecordsUrl`.

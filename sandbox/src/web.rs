@@ -1,5 +1,8 @@
-//! HTTP plumbing shared by both vendors: per-request context, JSON bodies, query parameters.
+//! HTTP plumbing shared by both vendors: per-request context, extractor results, JSON bodies,
+//! query parameters and the input checks both vendors make.
 
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +16,11 @@ pub(crate) struct RequestCtx {
     /// The id echoed in `X-HubSpot-Correlation-Id` and in HubSpot error bodies.
     pub(crate) correlation_id: String,
 }
+
+/// A path extractor's result, so each vendor can answer a bad path in its own error shape.
+pub(crate) type PathArg<T> = Result<Path<T>, PathRejection>;
+/// A query-string extractor's result (pairs in request order), answered like [`PathArg`].
+pub(crate) type QueryArg = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 /// A JSON response with the vendor's exact `Content-Type`.
 pub(crate) fn json_response<T: Serialize + ?Sized>(
@@ -101,6 +109,19 @@ pub(crate) fn json_kind(value: &Value) -> &'static str {
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     }
+}
+
+/// A plausible email address: one `@`, a dotted domain, no white space (both vendors refuse others).
+pub(crate) fn looks_like_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !text.chars().any(char::is_whitespace)
 }
 
 #[cfg(test)]

@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CONTENT_TYPE, HsError, HsResult, ObjectType, PathArg, RecordOut, Selection, object_type,
-    parse_json, path_arg, render, validation,
+    CONTENT_TYPE, HsError, HsResult, ObjectType, RecordOut, Selection, object_from_path,
+    parse_json, render, validation,
 };
 use crate::SharedState;
 use crate::clock::parse_datetime;
 use crate::store::HsRecord;
-use crate::web::{RequestCtx, json_response};
+use crate::web::{PathArg, RequestCtx, json_response};
 
 /// Largest page the search endpoint returns.
 const MAX_SEARCH_LIMIT: i64 = 200;
@@ -263,12 +263,13 @@ fn wildcard(text: &str, pattern: &str) -> bool {
     rest.is_empty()
 }
 
+/// A record's value of `name` (`None` when unset or null).
+fn property_value<'r>(record: &'r HsRecord, name: &str) -> Option<&'r str> {
+    record.properties.get(name).and_then(Option::as_deref)
+}
+
 fn matches(record: &HsRecord, check: &Check) -> bool {
-    let stored = record
-        .properties
-        .get(&check.property)
-        .and_then(Option::as_deref)
-        .filter(|v| !v.is_empty());
+    let stored = property_value(record, &check.property).filter(|v| !v.is_empty());
     match (check.op, stored) {
         (Op::HasProperty, v) => v.is_some(),
         (Op::NotHasProperty, v) => v.is_none(),
@@ -297,16 +298,16 @@ fn matches(record: &HsRecord, check: &Check) -> bool {
     }
 }
 
-/// Free-text `query`: every word must prefix some word of a searchable property.
-fn matches_query(object: ObjectType, record: &HsRecord, query: &str) -> bool {
-    let words: Vec<String> = tokens(query).collect();
+/// Free-text `query` (already split into `words`): every word must prefix some word of a
+/// searchable property.
+fn matches_query(object: ObjectType, record: &HsRecord, words: &[String]) -> bool {
     if words.is_empty() {
         return true;
     }
     let haystack: Vec<String> = object
         .searchable()
         .iter()
-        .filter_map(|p| record.properties.get(*p).and_then(Option::as_deref))
+        .filter_map(|p| property_value(record, p))
         .flat_map(tokens)
         .collect();
     words
@@ -314,13 +315,14 @@ fn matches_query(object: ObjectType, record: &HsRecord, query: &str) -> bool {
         .all(|w| haystack.iter().any(|h| h.starts_with(w.as_str())))
 }
 
+/// `POST /crm/v3/objects/{objectType}/search`.
 pub(super) async fn search(
     State(app): SharedState,
     Extension(ctx): Extension<RequestCtx>,
     object_type_arg: PathArg<String>,
     body: Bytes,
 ) -> HsResult {
-    let object = object_type(&path_arg(object_type_arg, &ctx)?, &ctx)?;
+    let object = object_from_path(object_type_arg, &ctx)?;
     let request: SearchRequest = parse_json(&body, &ctx)?;
     let limit = match request.limit {
         None => 10,
@@ -396,6 +398,8 @@ pub(super) async fn search(
         Selection::Named(request.properties.clone())
     };
 
+    let query_words: Option<Vec<String>> = request.query.as_deref().map(|q| tokens(q).collect());
+
     let store = app.store();
     let table = store.hubspot.table(object);
     let mut hits: Vec<&HsRecord> = table
@@ -404,18 +408,16 @@ pub(super) async fn search(
         .filter(|r| r.archived_ms.is_none())
         .filter(|r| groups.is_empty() || groups.iter().any(|g| g.iter().all(|c| matches(r, c))))
         .filter(|r| {
-            request
-                .query
+            query_words
                 .as_deref()
-                .is_none_or(|q| matches_query(object, r, q))
+                .is_none_or(|words| matches_query(object, r, words))
         })
         .collect();
     if !sorts.is_empty() {
         hits.sort_by(|a, b| {
             for (property, descending) in &sorts {
-                let value = |r: &HsRecord| r.properties.get(property).cloned().flatten();
-                let order = match (value(a), value(b)) {
-                    (Some(x), Some(y)) => compare(&x, &y),
+                let order = match (property_value(a, property), property_value(b, property)) {
+                    (Some(x), Some(y)) => compare(x, y),
                     (Some(_), None) => Ordering::Less,
                     (None, Some(_)) => Ordering::Greater,
                     (None, None) => Ordering::Equal,

@@ -216,99 +216,101 @@ const fn required(name: &'static str, kind: Kind) -> Field {
     }
 }
 
-const CONTACT_FIELDS: &[Field] = &[
-    system("Id", Kind::Id),
-    system("IsDeleted", Kind::Boolean),
-    editable("AccountId", Kind::Reference(SObject::Account)),
-    required("LastName", Kind::Text),
-    editable("FirstName", Kind::Text),
-    editable("Salutation", Kind::Picklist),
-    system("Name", Kind::Text),
-    editable("MailingStreet", Kind::Textarea),
-    editable("MailingCity", Kind::Text),
-    editable("MailingState", Kind::Text),
-    editable("MailingPostalCode", Kind::Text),
-    editable("MailingCountry", Kind::Text),
-    editable("Phone", Kind::Phone),
-    editable("Fax", Kind::Phone),
-    editable("MobilePhone", Kind::Phone),
-    editable("HomePhone", Kind::Phone),
-    editable("OtherPhone", Kind::Phone),
-    editable("AssistantPhone", Kind::Phone),
-    editable("ReportsToId", Kind::Reference(SObject::Contact)),
-    editable("Email", Kind::Email),
-    editable("Title", Kind::Text),
-    editable("Department", Kind::Text),
-    editable("AssistantName", Kind::Text),
-    editable("LeadSource", Kind::Picklist),
-    editable("Birthdate", Kind::Date),
-    editable("Description", Kind::Textarea),
-    editable("OwnerId", Kind::Reference(SObject::User)),
-    system("CreatedDate", Kind::DateTime),
-    system("CreatedById", Kind::Reference(SObject::User)),
-    system("LastModifiedDate", Kind::DateTime),
-    system("LastModifiedById", Kind::Reference(SObject::User)),
-    system("SystemModstamp", Kind::DateTime),
-    editable("Favorite_Color__c", Kind::Picklist),
-];
+/// A business object's fields in describe order: `Id` and `IsDeleted`, its own standard fields,
+/// then the owner and audit fields every such object has, then its custom fields.
+macro_rules! business_object_fields {
+    (standard: [$($standard:expr),* $(,)?], custom: [$($custom:expr),* $(,)?] $(,)?) => {
+        &[
+            system("Id", Kind::Id),
+            system("IsDeleted", Kind::Boolean),
+            $($standard,)*
+            editable("OwnerId", Kind::Reference(SObject::User)),
+            system("CreatedDate", Kind::DateTime),
+            system("CreatedById", Kind::Reference(SObject::User)),
+            system("LastModifiedDate", Kind::DateTime),
+            system("LastModifiedById", Kind::Reference(SObject::User)),
+            system("SystemModstamp", Kind::DateTime),
+            $($custom,)*
+        ]
+    };
+}
 
-const ACCOUNT_FIELDS: &[Field] = &[
-    system("Id", Kind::Id),
-    system("IsDeleted", Kind::Boolean),
-    required("Name", Kind::Text),
-    editable("Type", Kind::Picklist),
-    editable("ParentId", Kind::Reference(SObject::Account)),
-    editable("BillingStreet", Kind::Textarea),
-    editable("BillingCity", Kind::Text),
-    editable("BillingState", Kind::Text),
-    editable("BillingPostalCode", Kind::Text),
-    editable("BillingCountry", Kind::Text),
-    editable("ShippingStreet", Kind::Textarea),
-    editable("ShippingCity", Kind::Text),
-    editable("ShippingState", Kind::Text),
-    editable("ShippingPostalCode", Kind::Text),
-    editable("ShippingCountry", Kind::Text),
-    editable("Phone", Kind::Phone),
-    editable("Fax", Kind::Phone),
-    editable("AccountNumber", Kind::Text),
-    editable("Website", Kind::Url),
-    editable("Industry", Kind::Picklist),
-    editable("AnnualRevenue", Kind::Currency),
-    editable("NumberOfEmployees", Kind::Int),
-    editable("Description", Kind::Textarea),
-    editable("OwnerId", Kind::Reference(SObject::User)),
-    system("CreatedDate", Kind::DateTime),
-    system("CreatedById", Kind::Reference(SObject::User)),
-    system("LastModifiedDate", Kind::DateTime),
-    system("LastModifiedById", Kind::Reference(SObject::User)),
-    system("SystemModstamp", Kind::DateTime),
-    editable("SLA__c", Kind::Picklist),
-];
+const CONTACT_FIELDS: &[Field] = business_object_fields!(
+    standard: [
+        editable("AccountId", Kind::Reference(SObject::Account)),
+        required("LastName", Kind::Text),
+        editable("FirstName", Kind::Text),
+        editable("Salutation", Kind::Picklist),
+        system("Name", Kind::Text),
+        editable("MailingStreet", Kind::Textarea),
+        editable("MailingCity", Kind::Text),
+        editable("MailingState", Kind::Text),
+        editable("MailingPostalCode", Kind::Text),
+        editable("MailingCountry", Kind::Text),
+        editable("Phone", Kind::Phone),
+        editable("Fax", Kind::Phone),
+        editable("MobilePhone", Kind::Phone),
+        editable("HomePhone", Kind::Phone),
+        editable("OtherPhone", Kind::Phone),
+        editable("AssistantPhone", Kind::Phone),
+        editable("ReportsToId", Kind::Reference(SObject::Contact)),
+        editable("Email", Kind::Email),
+        editable("Title", Kind::Text),
+        editable("Department", Kind::Text),
+        editable("AssistantName", Kind::Text),
+        editable("LeadSource", Kind::Picklist),
+        editable("Birthdate", Kind::Date),
+        editable("Description", Kind::Textarea),
+    ],
+    custom: [editable("Favorite_Color__c", Kind::Picklist)],
+);
 
-const OPPORTUNITY_FIELDS: &[Field] = &[
-    system("Id", Kind::Id),
-    system("IsDeleted", Kind::Boolean),
-    editable("AccountId", Kind::Reference(SObject::Account)),
-    required("Name", Kind::Text),
-    editable("Description", Kind::Textarea),
-    required("StageName", Kind::Picklist),
-    editable("Amount", Kind::Currency),
-    editable("Probability", Kind::Percent),
-    required("CloseDate", Kind::Date),
-    editable("Type", Kind::Picklist),
-    editable("NextStep", Kind::Text),
-    editable("LeadSource", Kind::Picklist),
-    system("IsClosed", Kind::Boolean),
-    system("IsWon", Kind::Boolean),
-    // Follows the stage unless set explicitly (see `forecast_category`).
-    editable("ForecastCategoryName", Kind::Picklist),
-    editable("OwnerId", Kind::Reference(SObject::User)),
-    system("CreatedDate", Kind::DateTime),
-    system("CreatedById", Kind::Reference(SObject::User)),
-    system("LastModifiedDate", Kind::DateTime),
-    system("LastModifiedById", Kind::Reference(SObject::User)),
-    system("SystemModstamp", Kind::DateTime),
-];
+const ACCOUNT_FIELDS: &[Field] = business_object_fields!(
+    standard: [
+        required("Name", Kind::Text),
+        editable("Type", Kind::Picklist),
+        editable("ParentId", Kind::Reference(SObject::Account)),
+        editable("BillingStreet", Kind::Textarea),
+        editable("BillingCity", Kind::Text),
+        editable("BillingState", Kind::Text),
+        editable("BillingPostalCode", Kind::Text),
+        editable("BillingCountry", Kind::Text),
+        editable("ShippingStreet", Kind::Textarea),
+        editable("ShippingCity", Kind::Text),
+        editable("ShippingState", Kind::Text),
+        editable("ShippingPostalCode", Kind::Text),
+        editable("ShippingCountry", Kind::Text),
+        editable("Phone", Kind::Phone),
+        editable("Fax", Kind::Phone),
+        editable("AccountNumber", Kind::Text),
+        editable("Website", Kind::Url),
+        editable("Industry", Kind::Picklist),
+        editable("AnnualRevenue", Kind::Currency),
+        editable("NumberOfEmployees", Kind::Int),
+        editable("Description", Kind::Textarea),
+    ],
+    custom: [editable("SLA__c", Kind::Picklist)],
+);
+
+const OPPORTUNITY_FIELDS: &[Field] = business_object_fields!(
+    standard: [
+        editable("AccountId", Kind::Reference(SObject::Account)),
+        required("Name", Kind::Text),
+        editable("Description", Kind::Textarea),
+        required("StageName", Kind::Picklist),
+        editable("Amount", Kind::Currency),
+        editable("Probability", Kind::Percent),
+        required("CloseDate", Kind::Date),
+        editable("Type", Kind::Picklist),
+        editable("NextStep", Kind::Text),
+        editable("LeadSource", Kind::Picklist),
+        system("IsClosed", Kind::Boolean),
+        system("IsWon", Kind::Boolean),
+        // Follows the stage unless set explicitly (see `forecast_category`).
+        editable("ForecastCategoryName", Kind::Picklist),
+    ],
+    custom: [],
+);
 
 /// Users are read-only here (the REST API refuses writes), so every field is `system`.
 const USER_FIELDS: &[Field] = &[
@@ -435,6 +437,18 @@ pub(crate) fn seeded_id(object: SObject, i: usize) -> String {
     salesforce_id(object.prefix(), object.id_base() + i as u64)
 }
 
+/// Id of the user the API session runs as (user 0, who also created the seed data).
+pub(crate) fn api_user_id() -> String {
+    seeded_id(SObject::User, 0)
+}
+
+/// The seeded stage called `name`: (HubSpot stage, name, probability %, closed, won).
+pub(crate) fn known_stage(
+    name: Option<&str>,
+) -> Option<&'static (&'static str, &'static str, u32, bool, bool)> {
+    STAGES.iter().find(|s| Some(s.1) == name)
+}
+
 /// The forecast category a stage implies, as in a new org's stage settings: open stages count as
 /// `Pipeline`, won ones as `Closed`, lost ones as `Omitted`.
 pub(crate) fn forecast_category(closed: bool, won: bool) -> &'static str {
@@ -447,7 +461,7 @@ pub(crate) fn forecast_category(closed: bool, won: bool) -> &'static str {
 
 /// Closed and won flags of a stage: the seeded stage settings, or guessed from the name.
 pub(crate) fn stage_flags(stage: Option<&str>) -> (bool, bool) {
-    STAGES.iter().find(|s| Some(s.1) == stage).map_or_else(
+    known_stage(stage).map_or_else(
         || {
             let s = stage.unwrap_or_default().to_ascii_lowercase();
             (s.starts_with("closed"), s == "closed won")
@@ -480,6 +494,37 @@ pub(crate) fn derive(object: SObject, fields: &mut BTreeMap<&'static str, Value>
     }
 }
 
+/// A new record's fields: all blank (`false` for checkboxes, else null) but the id, the audit
+/// dates and, where the type has them, the creator and last modifier (the API user).
+pub(crate) fn new_fields(
+    object: SObject,
+    id: &str,
+    created_ms: i64,
+    updated_ms: i64,
+) -> BTreeMap<&'static str, Value> {
+    let mut fields: BTreeMap<&'static str, Value> = object
+        .fields()
+        .iter()
+        .map(|f| {
+            let blank = if f.kind == Kind::Boolean {
+                Value::Bool(false)
+            } else {
+                Value::Null
+            };
+            (f.name, blank)
+        })
+        .collect();
+    fields.insert("Id", Value::from(id));
+    if object != SObject::User {
+        fields.insert("CreatedById", Value::from(api_user_id()));
+        fields.insert("LastModifiedById", Value::from(api_user_id()));
+    }
+    fields.insert("CreatedDate", Value::from(salesforce_time(created_ms)));
+    fields.insert("LastModifiedDate", Value::from(salesforce_time(updated_ms)));
+    fields.insert("SystemModstamp", Value::from(salesforce_time(updated_ms)));
+    fields
+}
+
 fn record(
     object: SObject,
     i: usize,
@@ -488,40 +533,10 @@ fn record(
     values: Vec<(&'static str, Value)>,
 ) -> (String, SfRecord) {
     let id = seeded_id(object, i);
-    let created_by = seeded_id(SObject::User, 0);
-    let mut fields: BTreeMap<&'static str, Value> = object
-        .fields()
-        .iter()
-        .map(|f| {
-            (
-                f.name,
-                if f.kind == Kind::Boolean {
-                    Value::Bool(false)
-                } else {
-                    Value::Null
-                },
-            )
-        })
-        .collect();
-    fields.insert("Id", Value::from(id.clone()));
-    if object != SObject::User {
-        fields.insert("CreatedById", Value::from(created_by.clone()));
-        fields.insert("LastModifiedById", Value::from(created_by));
-    }
-    fields.insert("CreatedDate", Value::from(salesforce_time(created_ms)));
-    fields.insert("LastModifiedDate", Value::from(salesforce_time(updated_ms)));
-    fields.insert("SystemModstamp", Value::from(salesforce_time(updated_ms)));
-    for (name, value) in values {
-        fields.insert(name, value);
-    }
+    let mut fields = new_fields(object, &id, created_ms, updated_ms);
+    fields.extend(values);
     derive(object, &mut fields);
-    (
-        id,
-        SfRecord {
-            fields,
-            deleted: false,
-        },
-    )
+    (id, SfRecord { fields })
 }
 
 fn opt(value: Option<impl Into<Value>>) -> Value {
