@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::Value;
-use switchboard_runtime::executor::{Executor, ExecutorConfig};
 use switchboard_runtime::mcp::results::error_value;
 use switchboard_runtime::outcome::ToolError;
 use switchboard_runtime::store::{AccountStatus, Suggestion};
@@ -67,12 +66,9 @@ pub async fn run(args: CallArgs, ctx: &Context) -> Outcome {
             message: format!("account `{}` must be connected again", account.id),
         }),
         Some(_) => {
-            let config = ExecutorConfig {
-                cursor_key: store.cursor_key(),
-                ..ExecutorConfig::default()
-            };
-            let executor = Executor::new(INTEGRATIONS, config);
-            executor.call(&account, &args.tool, args.args).await
+            crate::serve::executor(&store)
+                .call(&account, &args.tool, args.args)
+                .await
         }
     };
     match result {

@@ -64,7 +64,8 @@ pub struct McpStdioArgs {
     pub filter: FilterArgs,
 }
 
-fn executor(store: &Store) -> Arc<Executor> {
+/// An executor over the compiled tables whose cursors stay valid as long as the store's key.
+pub(crate) fn executor(store: &Store) -> Arc<Executor> {
     let config = ExecutorConfig {
         cursor_key: store.cursor_key(),
         ..ExecutorConfig::default()
@@ -181,18 +182,10 @@ impl DemoSandbox {
 /// on every start.
 fn demo_store(sandbox_url: &str, sandbox_token: &str, base_url: &str) -> anyhow::Result<Store> {
     let demo = Store::open_with_key(":memory:", MasterKey::generate()?)?;
-    let (read, custom) = ToolFilter::parse_methods("read")?;
-    let read_only = ToolFilter {
-        methods: Some(read),
-        write_custom: custom,
-        ..ToolFilter::default()
-    };
+    let read_only = ToolFilter::default().with_methods("read")?;
     println!("demo_sandbox_url={sandbox_url}");
     let mut urls = BTreeMap::new();
-    for integration in INTEGRATIONS
-        .iter()
-        .filter(|i| i.auth.bearer || i.auth.oauth2.is_some())
-    {
+    for integration in INTEGRATIONS.iter().filter(|i| i.auth.accepts_bearer()) {
         let account = format!("demo-{}", integration.name);
         // The sandbox serves every vendor at its origin (HubSpot's base URL, Salesforce's
         // instance URL).

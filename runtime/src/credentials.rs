@@ -1,5 +1,7 @@
 //! Attaches a connected account's credential to a request, where the integration's table says.
 
+use std::fmt;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
@@ -8,9 +10,9 @@ use crate::account::Credential;
 use crate::outcome::ToolError;
 use crate::table::Integration;
 
-/// Where a credential goes on the wire. Header values are marked sensitive so they never show in
-/// debug output.
-#[derive(Clone, Debug)]
+/// Where a credential goes on the wire. Its `Debug` never shows the secret: header values are marked
+/// sensitive, and query values are redacted.
+#[derive(Clone)]
 pub enum Placement {
     /// A request header.
     Header(HeaderName, HeaderValue),
@@ -18,13 +20,25 @@ pub enum Placement {
     Query(&'static str, String),
 }
 
+impl fmt::Debug for Placement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Header(name, value) => f.debug_tuple("Header").field(name).field(value).finish(),
+            Self::Query(name, _) => f
+                .debug_tuple("Query")
+                .field(name)
+                .field(&"<redacted>")
+                .finish(),
+        }
+    }
+}
+
 /// How `credential` is sent to `integration`, or why it cannot be.
 pub fn place(integration: &Integration, credential: &Credential) -> Result<Placement, ToolError> {
     let auth = &integration.auth;
     match credential {
         Credential::Bearer(token) => {
-            // OAuth access tokens are bearer tokens too.
-            if !auth.bearer && auth.oauth2.is_none() {
+            if !auth.accepts_bearer() {
                 return Err(unsupported(integration, credential));
             }
             header(AUTHORIZATION, &format!("Bearer {token}"))
@@ -164,6 +178,8 @@ mod tests {
             place(&table, &Credential::ApiKey("k".into())),
             Ok(Placement::Query("api_key", key)) if key == "k"
         ));
+        let placed = place(&table, &Credential::ApiKey("s3cret".into()));
+        assert!(!format!("{placed:?}").contains("s3cret"));
     }
 
     #[test]

@@ -28,15 +28,17 @@ pub fn single(result: Value, rate_limit: &RateLimitInfo) -> Value {
 /// Adds `rate_limit` only when some figure is known, so "unknown" is not mistaken for "zero".
 fn insert_rate_limit(envelope: &mut Map<String, Value>, rate_limit: &RateLimitInfo) {
     if !rate_limit.is_empty() {
-        envelope.insert(
-            "rate_limit".to_owned(),
-            json!({
-                "limit": rate_limit.limit,
-                "remaining": rate_limit.remaining,
-                "reset": rate_limit.reset,
-            }),
-        );
+        envelope.insert("rate_limit".to_owned(), rate_limit_value(rate_limit));
     }
+}
+
+/// Rate-limit figures as JSON: `{"limit", "remaining", "reset"}`, `null` for unknown figures.
+pub fn rate_limit_value(info: &RateLimitInfo) -> Value {
+    json!({
+        "limit": info.limit,
+        "remaining": info.remaining,
+        "reset": info.reset,
+    })
 }
 
 #[cfg(test)]

@@ -245,10 +245,9 @@ impl Executor {
             Err(error) => error.code(),
         };
         // Names only: arguments, bodies and credentials never reach the log.
-        let tool: String = tool_name.chars().take(128).collect();
         tracing::info!(
             target: "switchboard::call",
-            tool = %tool,
+            tool = loggable_tool_name(tool_name),
             account = %account.id,
             upstream_status,
             latency_ms,
@@ -299,7 +298,8 @@ impl Executor {
                 skip: 0,
             },
         };
-        let prepared = prepare(tool, &split, &state, &base, &credential)?;
+        let limit = split.limit;
+        let prepared = prepare(tool, split, &state, &base, &credential)?;
         let response = self.send(tool, prepared).await?;
         *upstream_status = Some(response.status);
         let reading = rate_limit::read(&integration.rate_limit, &response.headers);
@@ -326,7 +326,7 @@ impl Executor {
         let body = parse_body(&response)?;
         let envelope = match &tool.pagination {
             Some(paging) => {
-                let page = pagination::page(paging, body, &state, split.limit, &base)?;
+                let page = pagination::page(paging, body, &state, limit, &base)?;
                 let next_cursor = page.next.map(|mut next| {
                     if let (Position::Url(link), Placement::Query(name, _)) =
                         (&mut next.at, &credential)
@@ -396,7 +396,7 @@ impl Executor {
         Ok(Answer {
             status: status.as_u16(),
             reason: status.canonical_reason(),
-            headers: response.headers().clone(),
+            headers: std::mem::take(response.headers_mut()),
             body,
         })
     }
@@ -449,7 +449,7 @@ struct Answer {
 /// Builds the request for `tool` at paging position `state`.
 fn prepare(
     tool: &Tool,
-    split: &SplitArgs,
+    split: SplitArgs,
     state: &CursorState,
     base: &Url,
     credential: &Placement,
@@ -466,18 +466,14 @@ fn prepare(
     if let Some(paging) = &tool.pagination
         && let Some((name, value)) = pagination::limit_header(paging, split.limit)
     {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        let invalid = || {
             ToolError::Transport(format!(
                 "tool {} declares an invalid page-size header",
                 tool.name
             ))
-        })?;
-        let value = HeaderValue::from_str(&value).map_err(|_| {
-            ToolError::Transport(format!(
-                "tool {} declares an invalid page-size header",
-                tool.name
-            ))
-        })?;
+        };
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+        let value = HeaderValue::from_str(&value).map_err(|_| invalid())?;
         headers.insert(name, value);
     }
 
@@ -508,7 +504,7 @@ fn prepare(
         .iter()
         .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
         .collect();
-    query.extend(split.query.iter().cloned());
+    query.extend(split.query);
     if let Some(paging) = &tool.pagination {
         if let Some((name, value)) = pagination::limit_query(paging, split.limit) {
             query.push((name.to_owned(), value));
@@ -523,8 +519,22 @@ fn prepare(
         method: method(tool.http),
         url,
         headers,
-        body: split.body.clone(),
+        body: split.body,
     })
+}
+
+/// A client-supplied tool name as it may appear in logs: tool names are short `[a-z0-9_]` words, so
+/// anything else (overlong, control characters, log-line forgery) is replaced.
+pub(crate) fn loggable_tool_name(name: &str) -> &str {
+    if name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        name
+    } else {
+        "<not a tool name>"
+    }
 }
 
 fn method(verb: HttpVerb) -> Method {

@@ -124,12 +124,17 @@ pub fn page(
         Some(match (&state.at, pagination.style) {
             // Offsets address records directly, so no page needs fetching twice.
             (at, PaginationStyle::Offset) => CursorState {
-                at: Position::Offset(current_offset(at) + state.skip + taken),
+                // Saturating: the offset may be the vendor's own figure, however large.
+                at: Position::Offset(
+                    current_offset(at)
+                        .saturating_add(state.skip)
+                        .saturating_add(taken),
+                ),
                 skip: 0,
             },
             (at, _) => CursorState {
                 at: at.clone(),
-                skip: state.skip + taken,
+                skip: state.skip.saturating_add(taken),
             },
         })
     } else {
@@ -187,10 +192,10 @@ fn vendor_next(
                 PaginationStyle::Offset => Position::Offset(
                     next_value
                         .and_then(Value::as_u64)
-                        .unwrap_or(current_offset(at) + page_len),
+                        .unwrap_or(current_offset(at).saturating_add(page_len)),
                 ),
                 _ => Position::Page(match at {
-                    Position::Page(n) => n + 1,
+                    Position::Page(n) => n.saturating_add(1),
                     // Page numbers are 1-based, so the first page's successor is 2.
                     _ => 2,
                 }),
@@ -421,6 +426,23 @@ mod tests {
             page(&PAGE, full, &state, Some(3), &base()).map(|p| p.next),
             Ok(None)
         );
+    }
+
+    #[test]
+    fn huge_vendor_offsets_do_not_overflow() {
+        let state = CursorState {
+            at: Position::Offset(u64::MAX),
+            skip: 0,
+        };
+        let body = json!({"items": [{"id": 1}, {"id": 2}], "has_more": true});
+        assert_eq!(
+            page(&OFFSET, body.clone(), &state, Some(1), &base()).map(|p| p.next),
+            Ok(Some(CursorState {
+                at: Position::Offset(u64::MAX),
+                skip: 0
+            }))
+        );
+        assert!(page(&OFFSET, body, &state, None, &base()).is_ok());
     }
 
     #[test]

@@ -39,6 +39,13 @@ pub struct Auth {
     pub basic: bool,
 }
 
+impl Auth {
+    /// Whether bearer tokens are accepted: static ones, or OAuth access tokens.
+    pub fn accepts_bearer(&self) -> bool {
+        self.bearer || self.oauth2.is_some()
+    }
+}
+
 /// OAuth 2.0 settings.
 #[derive(Debug)]
 pub struct OAuth2 {

@@ -18,19 +18,17 @@ pub fn compile(schema: &Value) -> Result<Validator, String> {
 
 /// Checks `args`; on failure points at the first offending argument and lists what is wrong.
 pub fn check(validator: &Validator, args: &Value) -> Result<(), ToolError> {
-    let mut errors = validator.iter_errors(args).map(|error| {
-        let pointer = pointer_of(&error);
-        let message = error.to_string();
-        (pointer, message)
-    });
-    let Some((pointer, first)) = errors.next() else {
+    let mut errors = validator.iter_errors(args);
+    let Some(first) = errors.next() else {
         return Ok(());
     };
-    let mut lines = vec![describe(&pointer, &first)];
+    let pointer = pointer_of(&first);
+    let mut lines = vec![describe(&pointer, &first.to_string())];
     let mut more = 0usize;
-    for (other_pointer, message) in errors {
+    for error in errors {
+        // Past the reported few, only count: formatting them would be wasted work.
         if lines.len() < MAX_REPORTED {
-            lines.push(describe(&other_pointer, &message));
+            lines.push(describe(&pointer_of(&error), &error.to_string()));
         } else {
             more += 1;
         }

@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 
 use super::{AppState, not_found_response, rate_limit_headers};
-use crate::mcp::{describe_tool, loggable_tool_name, results};
+use crate::executor::loggable_tool_name;
+use crate::mcp::{describe_tool, results};
 use crate::outcome::{RateLimitInfo, ToolError};
 
 /// `GET /mcp/{token}/tools`: `{"tools": [...]}` in MCP's tool shape, sorted by name.

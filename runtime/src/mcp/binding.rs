@@ -58,11 +58,7 @@ impl Binding {
 
     /// The exposed tool called `name`, if any.
     pub fn tool(&self, executor: &Executor, name: &str) -> Option<&'static Tool> {
-        executor
-            .integration(&self.account.integration)?
-            .tools
-            .iter()
-            .find(|tool| tool.name == name)
-            .filter(|tool| self.exposes(tool))
+        // `exposes` checks the tool is the account's integration's.
+        executor.tool(name).filter(|tool| self.exposes(tool))
     }
 }

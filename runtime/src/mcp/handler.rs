@@ -15,7 +15,7 @@ use tracing::Instrument;
 use super::binding::Binding;
 use super::{cursor, results};
 use crate::account::Account;
-use crate::executor::Executor;
+use crate::executor::{Executor, loggable_tool_name};
 use crate::filter::ToolFilter;
 use crate::outcome::ToolError;
 use crate::table::Tool;
@@ -116,20 +116,6 @@ pub fn describe_tool(executor: &Executor, tool: &'static Tool) -> McpTool {
             .open_world(tool.annotations.open_world),
     );
     described
-}
-
-/// A client-supplied tool name as it may appear in logs: tool names are short `[a-z0-9_]` words, so
-/// anything else (overlong, control characters, log-line forgery) is replaced.
-pub(crate) fn loggable_tool_name(name: &str) -> &str {
-    if name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
-        name
-    } else {
-        "<not a tool name>"
-    }
 }
 
 fn unknown_tool(name: &str) -> ErrorData {

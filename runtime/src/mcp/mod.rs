@@ -14,7 +14,6 @@ use std::io;
 use rmcp::ServiceExt;
 
 pub use binding::Binding;
-pub(crate) use handler::loggable_tool_name;
 pub use handler::{DEFAULT_PAGE_SIZE, McpServer, describe_tool};
 
 /// Serves one MCP server over stdin/stdout until the client closes the stream.

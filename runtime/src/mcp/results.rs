@@ -2,9 +2,9 @@
 //! MCP tool results (`structuredContent`) and REST error bodies.
 
 use rmcp::model::{CallToolResult, ContentBlock};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::outcome::{RateLimitInfo, Success, ToolError};
+use crate::outcome::{Success, ToolError};
 
 /// A successful call as an MCP tool result: the envelope as `structuredContent` and the same JSON as text.
 pub fn success_result(success: Success) -> CallToolResult {
@@ -80,14 +80,8 @@ pub fn retry_after(error: &ToolError) -> Option<u64> {
     }
 }
 
-/// Rate-limit figures as JSON (`null` for unknown figures).
-pub fn rate_limit_value(info: &RateLimitInfo) -> Value {
-    json!({
-        "limit": info.limit,
-        "remaining": info.remaining,
-        "reset": info.reset,
-    })
-}
+/// Rate-limit figures as JSON (`null` for unknown figures), as in success envelopes.
+pub use crate::envelope::rate_limit_value;
 
 /// A human-readable message for the error.
 pub fn message(error: &ToolError) -> String {
@@ -119,7 +113,10 @@ fn option_u64(value: Option<u64>) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::outcome::RateLimitInfo;
 
     #[test]
     fn rate_limited_carries_status_retry_and_figures() {

@@ -741,8 +741,7 @@ pub fn check_name(what: &'static str, value: &str) -> Result<(), StoreError> {
 
 fn check_credential(integration: &Integration, credential: &Credential) -> Result<(), StoreError> {
     let auth = &integration.auth;
-    // OAuth access tokens travel as bearer tokens.
-    let bearer = auth.bearer || auth.oauth2.is_some();
+    let bearer = auth.accepts_bearer();
     let accepted = match credential {
         Credential::Bearer(token) => {
             if token.is_empty() {
@@ -785,14 +784,11 @@ fn check_credential(integration: &Integration, credential: &Credential) -> Resul
     })
 }
 
+/// The store accepts exactly the base URLs calls can use: the same parser decides both.
 fn check_base_url(url: &str) -> Result<(), StoreError> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
-    let ok = host.is_some_and(|h| !h.is_empty())
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
+    let usable = !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && crate::request::base_url(url).is_ok();
+    if usable {
         Ok(())
     } else {
         Err(StoreError::InvalidBaseUrl(url.to_owned()))
@@ -962,4 +958,29 @@ pub fn now_unix() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_base_url;
+
+    #[test]
+    fn only_base_urls_a_call_can_use_are_accepted() {
+        for good in [
+            "https://api.hubapi.com",
+            "http://127.0.0.1:9100",
+            "https://acme.my.salesforce.com/",
+        ] {
+            assert!(check_base_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://host:notaport",
+            "ftp://example.com",
+            "api.example.com",
+            "https://",
+            "https://a b.com",
+        ] {
+            assert!(check_base_url(bad).is_err(), "{bad}");
+        }
+    }
 }
