@@ -373,3 +373,65 @@ async fn foreign_origin_and_host_are_403() {
     assert_eq!(same_origin.status(), 200);
     assert_eq!(post(None, None).await.unwrap().status(), 200);
 }
+
+/// A server deleted and re-created under the same name for another account describes the new account:
+/// services are cached per capability token, not per server name.
+#[tokio::test]
+async fn a_recreated_server_describes_its_new_account() {
+    let harness = Harness::start(Options::default()).await;
+    let instructions = |client: &Client| {
+        client
+            .peer_info()
+            .and_then(|i| i.instructions.clone())
+            .unwrap_or_default()
+    };
+    let client = connect(
+        &harness.mcp_url(&harness.write_token),
+        ProtocolVersion::V_2025_11_25,
+    )
+    .await;
+    assert!(
+        instructions(&client).contains("`acme-hubspot`"),
+        "{}",
+        instructions(&client)
+    );
+    client.cancel().await.unwrap();
+
+    let store = harness.store();
+    store.delete_server("hubspot-writer").unwrap();
+    let old = store.account("acme-hubspot").unwrap().unwrap();
+    store
+        .add_account(
+            switchboard_runtime::store::NewAccount {
+                id: "other-hubspot".into(),
+                integration: "hubspot".into(),
+                base_url: old.base_url.clone(),
+                credential: old.credential.clone(),
+                granted_scopes: None,
+            },
+            switchboard_generated::INTEGRATIONS,
+        )
+        .unwrap();
+    let (_, token) = store
+        .create_server(switchboard_runtime::store::NewServer {
+            name: "hubspot-writer".into(),
+            account_id: "other-hubspot".into(),
+            filter: switchboard_runtime::filter::ToolFilter::default(),
+            expires_at: None,
+        })
+        .unwrap();
+    let client = connect(&harness.mcp_url(&token), ProtocolVersion::V_2025_11_25).await;
+    assert!(
+        instructions(&client).contains("`other-hubspot`"),
+        "{}",
+        instructions(&client)
+    );
+    client.cancel().await.unwrap();
+    let stale = reqwest::Client::new()
+        .post(harness.rest_url(&harness.write_token, "list_all_hub_spot_contacts"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 404, "the old token opens nothing");
+}

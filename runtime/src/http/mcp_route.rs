@@ -20,12 +20,13 @@ use crate::mcp::{Binding, McpServer};
 
 type Service = StreamableHttpService<McpServer, LocalSessionManager>;
 
-/// The rmcp services, one per server name.
+/// The rmcp services, one per capability token.
 pub(crate) struct McpServices {
     executor: Arc<Executor>,
     page_size: usize,
     config: StreamableHttpServerConfig,
-    services: Mutex<HashMap<String, Service>>,
+    /// Keyed by the SHA-256 of the capability token (the token itself is never kept).
+    services: Mutex<HashMap<[u8; 32], Service>>,
 }
 
 /// Ends every MCP session (and its open SSE streams) at shutdown.
@@ -57,10 +58,13 @@ impl McpServices {
         SessionCloser(self.config.clone())
     }
 
-    /// The service for `binding`'s server, created on first use.
-    fn service(&self, binding: &Arc<Binding>) -> Service {
+    /// The service for the server `token` opens, created on first use. Keyed by the token's hash, not
+    /// the server's name: a server deleted and re-created under the same name gets a new token, and so a
+    /// new service that describes its own account.
+    fn service(&self, token: &str, binding: &Arc<Binding>) -> Service {
+        let key = crate::store::token_hash(token);
         let mut services = self.services.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(service) = services.get(&binding.name) {
+        if let Some(service) = services.get(&key) {
             return service.clone();
         }
         let executor = self.executor.clone();
@@ -74,7 +78,7 @@ impl McpServices {
             Arc::new(LocalSessionManager::default()),
             self.config.clone(),
         );
-        services.insert(binding.name.clone(), service.clone());
+        services.insert(key, service.clone());
         service
     }
 }
@@ -85,6 +89,7 @@ pub(crate) async fn handle(
     Path(token): Path<String>,
     mut request: Request,
 ) -> Response {
+    let key_token = token.clone();
     let binding = match state.resolve(token).await {
         Ok(Some(binding)) => Arc::new(binding),
         Ok(None) => {
@@ -94,7 +99,7 @@ pub(crate) async fn handle(
         Err(response) => return response,
     };
     tracing::debug!(server = %binding.name, method = %request.method(), "MCP request");
-    let service = state.mcp.service(&binding);
+    let service = state.mcp.service(&key_token, &binding);
     let is_delete = request.method() == Method::DELETE;
     request.extensions_mut().insert(binding);
     let mut response = service.handle(request).await.into_response();

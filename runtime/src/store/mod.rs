@@ -31,6 +31,7 @@ pub use crypto::{
     key_file_path,
 };
 pub use schema::MigrateError;
+pub(crate) use token::hash as token_hash;
 pub use token::{TOKEN_LEN, is_well_formed as is_well_formed_token};
 
 /// The database file used when none is given.

@@ -125,6 +125,12 @@ impl Harness {
         }
     }
 
+    /// A second handle on the harness's store (SQLite allows several), for tests that change servers
+    /// while Switchboard runs.
+    pub fn store(&self) -> Store {
+        Store::open(self._dir.path().join("switchboard.db")).unwrap()
+    }
+
     /// The MCP URL of the server a token opens.
     pub fn mcp_url(&self, token: &str) -> String {
         format!("{}/mcp/{token}", self.base)
