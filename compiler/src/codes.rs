@@ -54,6 +54,14 @@ codes! {
     BAD_RATE_LIMIT = "E0403", "a rate-limit header rule that cannot be read";
     NO_AUTH = "E0404", "an integration that declares no authentication scheme";
     RATE_LIMIT_CODE_UNREADABLE = "E0405", "a rate-limit rule matches an error code that is never read";
+    UNKNOWN_UNIFIED_MODEL = "E0501", "a unified map names a model that does not exist";
+    UNKNOWN_MAP_RESOURCE = "E0502", "a unified map names a resource the integration does not have";
+    UNKNOWN_UNIFIED_FIELD = "E0503", "a response map sets a field the unified model does not have";
+    MAP_SYNTAX = "E0504", "a field-map expression that does not parse";
+    MAP_TYPE = "E0505", "an unknown function, a wrong argument count or type in a field map";
+    MAP_UNKNOWN_PATH = "E0506", "a field-map path into a field the documented schema does not have";
+    MAP_RESULT_MISMATCH = "E0507", "a field-map result that does not fit its unified field";
+    REQUIRED_FIELD_UNMAPPED = "E0508", "a required unified field that the response map leaves unset";
     UNDOCUMENTED_METHOD = "W0001", "a method without documentation: no tool is generated for it";
     NO_RESPONSE_SCHEMA = "W0002", "a documented method without a response schema";
     UNUSED_PAGINATION = "W0003", "a pagination rule no method uses";

@@ -88,6 +88,7 @@ pub fn compile(
         }
     }
     diagnostics.extend(check::check_models(&model_units));
+    diagnostics.extend(check::check_unified_maps(&units, &model_units));
     diagnostics.extend(check::check(&units));
     diagnostics.sort_by(|a, b| {
         (&a.file, a.span.line, a.span.column).cmp(&(&b.file, b.span.line, b.span.column))
@@ -159,7 +160,17 @@ pub fn compile_paths(
 ) -> Result<Compiled, WorkspaceError> {
     let mut inputs = Vec::new();
     let mut unreadable = Vec::new();
-    for path in paths {
+    // Unified maps are checked against the workspace's unified models, whichever files were named.
+    let mut paths = paths.to_vec();
+    for model in unified_model_files(root)? {
+        if !paths
+            .iter()
+            .any(|p| p.canonicalize().ok() == model.canonicalize().ok())
+        {
+            paths.push(model);
+        }
+    }
+    for path in &paths {
         let name = path
             .strip_prefix(root)
             .unwrap_or(path)
@@ -196,24 +207,30 @@ pub fn is_unified_model_path(name: &str) -> bool {
 /// Compiles every definition in `<root>/integrations/` and every unified model below
 /// `<root>/integrations/unified/`.
 pub fn compile_workspace(root: &Path) -> Result<Compiled, WorkspaceError> {
-    let dir = root.join(INTEGRATIONS_DIR);
-    let mut paths = definition_files(&dir)?;
-    let unified = dir.join(UNIFIED_DIR);
-    if unified.is_dir() {
-        let io = |source| WorkspaceError::Io {
-            path: unified.clone(),
-            source,
-        };
-        let mut categories: Vec<PathBuf> = std::fs::read_dir(&unified)
-            .map_err(io)?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect();
-        categories.sort();
-        for category in categories {
-            paths.extend(definition_files(&category)?);
-        }
-    }
+    let paths = definition_files(&root.join(INTEGRATIONS_DIR))?;
     compile_paths(root, &paths, true)
+}
+
+/// `<root>/integrations/unified/<category>/*.yaml`, sorted.
+pub fn unified_model_files(root: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
+    let unified = root.join(INTEGRATIONS_DIR).join(UNIFIED_DIR);
+    if !unified.is_dir() {
+        return Ok(Vec::new());
+    }
+    let io = |source| WorkspaceError::Io {
+        path: unified.clone(),
+        source,
+    };
+    let mut categories: Vec<PathBuf> = std::fs::read_dir(&unified)
+        .map_err(io)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    categories.sort();
+    let mut files = Vec::new();
+    for category in categories {
+        files.extend(definition_files(&category)?);
+    }
+    Ok(files)
 }

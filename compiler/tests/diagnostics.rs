@@ -19,6 +19,19 @@ fn templates() -> Templates {
     }
 }
 
+/// The workspace's unified models, which unified maps are checked against.
+fn unified_models() -> Vec<(String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    switchboard_compiler::unified_model_files(&root)
+        .expect("integrations/unified")
+        .into_iter()
+        .map(|p| {
+            let name = p.strip_prefix(&root).unwrap_or(&p).display().to_string();
+            (name, std::fs::read(&p).expect("readable"))
+        })
+        .collect()
+}
+
 /// Parses `# expect: CODE line N` from the first line.
 fn expectation(text: &str) -> Option<(String, u32)> {
     let first = text.lines().next()?;
@@ -54,7 +67,9 @@ fn every_invalid_definition_reports_its_mistake_at_its_line() {
             continue;
         };
         let name = format!("tests/invalid/{stem}.yaml");
-        let compiled = compile(vec![(name.clone(), bytes)], &templates(), false).expect("no emit");
+        let mut inputs = unified_models();
+        inputs.push((name.clone(), bytes));
+        let compiled = compile(inputs, &templates(), false).expect("no emit");
         let rendered: Vec<String> = compiled
             .diagnostics
             .iter()

@@ -7,6 +7,7 @@ mod models;
 mod pagination;
 mod rules;
 mod tool_names;
+mod unified_maps;
 
 pub use models::ModelUnit;
 
@@ -39,6 +40,11 @@ pub fn check(units: &[Unit]) -> Vec<Diagnostic> {
     }
     tool_names::check(units, &mut diags);
     diags
+}
+
+/// Checks every integration's unified maps against the unified models.
+pub fn check_unified_maps(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
+    unified_maps::check(units, models)
 }
 
 /// Checks unified models.

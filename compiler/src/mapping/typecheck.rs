@@ -33,11 +33,13 @@ pub struct TypeError {
     pub help: Option<String>,
 }
 
-/// Types `expr` with `$` of type `record`; returns its type and every error found.
-pub fn check(expr: &Expr, record: &Ty) -> (Ty, Vec<TypeError>) {
+/// Types `expr` with `$` of type `record`, which messages call `record_name` ("the documented vendor
+/// record", "the unified contact"); returns its type and every error found.
+pub fn check(expr: &Expr, record: &Ty, record_name: &str) -> (Ty, Vec<TypeError>) {
     let mut errors = Vec::new();
     let ty = Checker {
         record,
+        record_name,
         errors: &mut errors,
     }
     .expr(expr, None);
@@ -46,6 +48,7 @@ pub fn check(expr: &Expr, record: &Ty) -> (Ty, Vec<TypeError>) {
 
 struct Checker<'a> {
     record: &'a Ty,
+    record_name: &'a str,
     errors: &'a mut Vec<TypeError>,
 }
 
@@ -232,15 +235,17 @@ impl Checker<'_> {
                         let help = did_you_mean(key, fields.keys().map(String::as_str))
                             .map(|s| format!("did you mean `{s}`?"))
                             .or_else(|| {
-                                Some(
-                                    "document the field in the method's response schema first"
-                                        .to_owned(),
-                                )
+                                Some(format!(
+                                    "the fields here are {}",
+                                    crate::diagnostic::list_names(
+                                        fields.keys().map(String::as_str)
+                                    )
+                                ))
                             });
                         self.errors.push(TypeError {
                             kind: TypeErrorKind::UnknownField,
                             range: *range,
-                            message: format!("the documented response has no field `{key}` here"),
+                            message: format!("{} has no field `{key}` here", self.record_name),
                             help,
                         });
                         return Ty::any();
@@ -292,7 +297,7 @@ mod tests {
     }
 
     fn errors(text: &str) -> Vec<TypeError> {
-        check(&parse(text).expect("parses"), &record()).1
+        check(&parse(text).expect("parses"), &record(), "the record").1
     }
 
     #[test]
@@ -300,6 +305,7 @@ mod tests {
         let (ty, errs) = check(
             &parse("concat([{email: $.properties.firstname, is_primary: true}], map(split($.properties.hs_additional_emails, ';'), {email: @, is_primary: false}))").expect("parses"),
             &record(),
+            "the record",
         );
         assert_eq!(errs, vec![]);
         assert!(matches!(ty.kind, TyKind::Array(_)), "{ty}");

@@ -61,6 +61,26 @@ pub struct Integration {
     pub default_pagination: Option<Sp<String>>,
     /// The vendor's resources (contacts, companies, …), keyed by their plural snake_case name.
     pub resources: SpMap<Resource>,
+    /// Field maps from resources onto unified models, keyed by `<category>.<model>` (`crm.contact`).
+    #[serde(default)]
+    pub unified: SpMap<UnifiedMap>,
+}
+
+/// How one resource maps onto one unified model, in both directions. Each value is a field-map
+/// expression (see docs/authoring.md), checked and compiled to Rust by `cargo xtask gen`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnifiedMap {
+    /// The resource whose methods serve the unified tools (`contacts`).
+    pub resource: Sp<String>,
+    /// Unified field → expression over the vendor record `$`.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
+    pub response: SpMap<Sp<String>>,
+    /// Vendor body property (dotted path, `properties.firstname`) → expression over the unified input `$`.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
+    pub request: SpMap<Sp<String>>,
 }
 
 /// Product category of an integration.

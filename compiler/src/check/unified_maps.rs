@@ -1,0 +1,250 @@
+//! Unified maps: each names a real model and resource, and every expression parses, types against the
+//! documented vendor schema (or the model, for request maps) and fits the field it fills.
+
+use std::collections::BTreeMap;
+
+use super::{ModelUnit, Unit};
+use crate::codes::{self, Code};
+use crate::diagnostic::{Diagnostic, did_you_mean, list_names};
+use crate::mapping::{parse, typecheck, types::Ty, types::TyKind};
+use crate::model::{Field, FieldType, Integration, MethodKind, UnifiedModel};
+use crate::span::{Sp, Span};
+
+/// Checks every integration's `unified:` section against the loaded models.
+pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
+    let by_key: BTreeMap<String, &UnifiedModel> = models
+        .iter()
+        .map(|m| {
+            (
+                format!("{}.{}", m.model.category.value.as_str(), m.model.name.value),
+                &m.model,
+            )
+        })
+        .collect();
+    let mut diags = Vec::new();
+    for unit in units {
+        let file = unit.source.name.as_str();
+        let text = unit.source.text.as_deref().unwrap_or_default();
+        let mut report =
+            |code: &'static Code, span: Span, message: String, help: Option<String>| {
+                diags.push(Diagnostic::error(code, file, span, message).with_help_opt(help));
+            };
+        for (key, map) in unit.def.unified.iter() {
+            let Some(model) = by_key.get(&key.value) else {
+                let help = did_you_mean(&key.value, by_key.keys().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| {
+                        Some(format!(
+                            "unified models: {}",
+                            list_names(by_key.keys().map(String::as_str))
+                        ))
+                    });
+                report(
+                    codes::UNKNOWN_UNIFIED_MODEL,
+                    key.span,
+                    format!("no unified model `{}`", key.value),
+                    help,
+                );
+                continue;
+            };
+            let Some(resource) = unit.def.resources.get(&map.resource.value) else {
+                let help = did_you_mean(&map.resource.value, unit.def.resources.keys())
+                    .map(|s| format!("did you mean `{s}`?"));
+                report(
+                    codes::UNKNOWN_MAP_RESOURCE,
+                    map.resource.span,
+                    format!("no resource `{}` in this integration", map.resource.value),
+                    help,
+                );
+                continue;
+            };
+            let _ = resource;
+            let vendor = record_type(&unit.def, &map.resource.value);
+            let model_fields: BTreeMap<&str, &Field> = model
+                .fields
+                .iter()
+                .map(|(k, f)| (k.value.as_str(), f))
+                .collect();
+            for (field, expr) in map.response.iter() {
+                let Some(target) = model_fields.get(field.value.as_str()) else {
+                    let help = did_you_mean(&field.value, model_fields.keys().copied())
+                        .map(|s| format!("did you mean `{s}`?"));
+                    report(
+                        codes::UNKNOWN_UNIFIED_FIELD,
+                        field.span,
+                        format!(
+                            "the unified model `{}` has no field `{}`",
+                            key.value, field.value
+                        ),
+                        help,
+                    );
+                    continue;
+                };
+                if let Some(ty) = check_expr(
+                    text,
+                    expr,
+                    &vendor,
+                    "the documented vendor record",
+                    &mut report,
+                ) {
+                    let want = Ty::from_field(target);
+                    if !ty.fits(&want) {
+                        report(
+                            codes::MAP_RESULT_MISMATCH,
+                            expr.span,
+                            format!(
+                                "`{}` is {want}, but this expression gives {ty}",
+                                field.value
+                            ),
+                            conversion_hint(&ty, &want),
+                        );
+                    }
+                }
+            }
+            for (name, field) in model.fields.iter() {
+                if field.required && map.response.get(&name.value).is_none() {
+                    report(
+                        codes::REQUIRED_FIELD_UNMAPPED,
+                        key.span,
+                        format!(
+                            "the response map for `{}` leaves the required field `{}` unset",
+                            key.value, name.value
+                        ),
+                        Some(format!(
+                            "add `{}: <expression>` under `response:`",
+                            name.value
+                        )),
+                    );
+                }
+            }
+            let unified = Ty::of(TyKind::Object(Some(
+                model
+                    .fields
+                    .iter()
+                    .map(|(k, f)| (k.value.clone(), Ty::from_field(f)))
+                    .collect(),
+            )));
+            let input_name = format!("the unified {}", model.name.value);
+            for (_, expr) in map.request.iter() {
+                check_expr(text, expr, &unified, &input_name, &mut report);
+            }
+        }
+    }
+    diags
+}
+
+/// Parses and types one expression; reports what is wrong and returns its type when it is sound.
+fn check_expr(
+    text: &str,
+    expr: &Sp<String>,
+    record: &Ty,
+    record_name: &str,
+    report: &mut impl FnMut(&'static Code, Span, String, Option<String>),
+) -> Option<Ty> {
+    let parsed = match parse::parse(&expr.value) {
+        Ok(p) => p,
+        Err(e) => {
+            report(
+                codes::MAP_SYNTAX,
+                inner_span(text, expr, e.range),
+                e.message,
+                None,
+            );
+            return None;
+        }
+    };
+    let (ty, errors) = typecheck::check(&parsed, record, record_name);
+    for e in &errors {
+        let code = match e.kind {
+            typecheck::TypeErrorKind::UnknownField => codes::MAP_UNKNOWN_PATH,
+            _ => codes::MAP_TYPE,
+        };
+        report(
+            code,
+            inner_span(text, expr, e.range),
+            e.message.clone(),
+            e.help.clone(),
+        );
+    }
+    errors.is_empty().then_some(ty)
+}
+
+/// The span of `range` inside the scalar `expr`, when the scalar is written on one line as is (plain or
+/// quoted without escapes); otherwise the whole scalar.
+fn inner_span(text: &str, expr: &Sp<String>, range: crate::mapping::ast::Range) -> Span {
+    let start = expr.span.start;
+    let offset = [0, 1].into_iter().find(|skip| {
+        text.get(start + skip..)
+            .is_some_and(|rest| rest.starts_with(expr.value.as_str()))
+            && !expr.value.contains('\n')
+    });
+    match offset {
+        Some(skip) if range.end <= expr.value.len() => {
+            let before = expr
+                .value
+                .get(..range.start)
+                .map_or(0, |s| s.chars().count());
+            Span {
+                start: start + skip + range.start,
+                len: range.end.saturating_sub(range.start).max(1),
+                line: expr.span.line,
+                column: expr.span.column + u32::try_from(skip + before).unwrap_or(0),
+            }
+        }
+        _ => expr.span,
+    }
+}
+
+fn conversion_hint(have: &Ty, want: &Ty) -> Option<String> {
+    let f = match (&have.kind, &want.kind) {
+        (TyKind::String, TyKind::Number) => "to_number",
+        (TyKind::String, TyKind::Bool) => "to_boolean",
+        (TyKind::Number | TyKind::Bool, TyKind::String) => "to_string",
+        _ => return None,
+    };
+    Some(format!("convert explicitly: `{f}(...)`"))
+}
+
+/// The documented shape of one record of `resource`: its `get` response, or the items of its list page.
+fn record_type(def: &Integration, resource: &str) -> Ty {
+    let Some(r) = def.resources.get(resource) else {
+        return Ty::any();
+    };
+    let documented = |kind: MethodKind| {
+        r.methods
+            .iter()
+            .find(|(k, m)| m.resolved_kind(k) == Some(kind))
+            .and_then(|(_, m)| {
+                m.documentation
+                    .as_ref()?
+                    .response
+                    .as_ref()
+                    .map(|resp| (m, resp))
+            })
+    };
+    if let Some((_, response)) = documented(MethodKind::Get) {
+        return Ty::from_field(response);
+    }
+    if let Some((method, response)) = documented(MethodKind::List) {
+        let pointer = def
+            .pagination_for(MethodKind::List, method)
+            .and_then(|n| def.pagination.get(&n.value))
+            .map(|rule| rule.results.value.as_str())
+            .unwrap_or_default();
+        if let Some(items) = field_at(response, pointer).and_then(|f| f.items.as_deref()) {
+            return Ty::from_field(items);
+        }
+    }
+    Ty::any()
+}
+
+fn field_at<'a>(mut field: &'a Field, pointer: &str) -> Option<&'a Field> {
+    for token in pointer.split('/').skip(1) {
+        field = match field.ty.value {
+            FieldType::Object => field.properties.as_ref()?.get(token)?,
+            FieldType::Array => field.items.as_deref()?,
+            _ => return None,
+        };
+    }
+    Some(field)
+}
