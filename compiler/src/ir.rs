@@ -60,6 +60,21 @@ pub struct IntegrationIr {
     pub tools: Vec<ToolIr>,
     /// Methods skipped for lack of documentation (`resource.method`), sorted.
     pub skipped: Vec<String>,
+    /// Field maps onto unified models, sorted by model key.
+    pub maps: Vec<UnifiedMapIr>,
+}
+
+/// One resource's maps onto one unified model.
+#[derive(Debug)]
+pub struct UnifiedMapIr {
+    /// `<category>.<model>`.
+    pub model: String,
+    /// The resource serving it.
+    pub resource: String,
+    /// Unified field → parsed expression over the vendor record, in source order.
+    pub response: Vec<(String, crate::mapping::ast::Expr)>,
+    /// Vendor body path (split on `.`) → parsed expression over the unified input, in source order.
+    pub request: Vec<(Vec<String>, crate::mapping::ast::Expr)>,
 }
 
 /// Authentication.

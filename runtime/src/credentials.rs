@@ -115,6 +115,7 @@ mod tests {
                 code: None,
             },
             tools: &[],
+            maps: &[],
         }
     }
 

@@ -41,6 +41,33 @@ pub fn path(root: &Value, steps: &[Step]) -> Value {
     v.clone()
 }
 
+/// Sets `value` at `path` inside `target`, creating objects on the way; a null value is left out, so
+/// an unset unified field never clears a vendor field.
+pub fn set_path(target: &mut Value, path: &[&str], value: Value) {
+    if value.is_null() {
+        return;
+    }
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = target;
+    for key in parents {
+        if !node.is_object() {
+            *node = Value::Object(Map::new());
+        }
+        let Value::Object(m) = node else { return };
+        node = m
+            .entry((*key).to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+    if !node.is_object() {
+        *node = Value::Object(Map::new());
+    }
+    if let Value::Object(m) = node {
+        m.insert((*last).to_owned(), value);
+    }
+}
+
 /// Whether a value counts as true: not null, false, 0 or "".
 pub fn truthy(v: &Value) -> bool {
     match v {
@@ -430,6 +457,18 @@ mod tests {
         ] {
             assert_eq!(datetime(&bad), Value::Null, "{bad}");
         }
+    }
+
+    #[test]
+    fn set_path_builds_nested_bodies_and_skips_nulls() {
+        let mut body = Value::Object(Map::new());
+        set_path(&mut body, &["properties", "firstname"], json!("Ann"));
+        set_path(&mut body, &["properties", "email"], Value::Null);
+        set_path(&mut body, &["Name"], json!("x"));
+        assert_eq!(
+            body,
+            json!({"properties": {"firstname": "Ann"}, "Name": "x"})
+        );
     }
 
     #[test]

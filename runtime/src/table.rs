@@ -24,6 +24,21 @@ pub struct Integration {
     pub errors: ErrorRules,
     /// The tools, sorted by name.
     pub tools: &'static [Tool],
+    /// Compiled field maps onto unified models, sorted by model.
+    pub maps: &'static [UnifiedMap],
+}
+
+/// One resource's compiled maps onto one unified model.
+#[derive(Debug)]
+pub struct UnifiedMap {
+    /// `<category>.<model>` (`crm.contact`).
+    pub model: &'static str,
+    /// The resource whose tools serve it.
+    pub resource: &'static str,
+    /// Vendor record → unified record (nulls and empty strings dropped).
+    pub from_vendor: fn(&serde_json::Value) -> serde_json::Value,
+    /// Unified input → vendor request body (unset fields left out).
+    pub to_vendor: fn(&serde_json::Value) -> serde_json::Value,
 }
 
 /// Accepted authentication schemes.

@@ -138,6 +138,7 @@ mod tests {
             },
             errors: ErrorRules { message, code },
             tools: &[],
+            maps: &[],
         }
     }
 

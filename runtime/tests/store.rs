@@ -44,6 +44,7 @@ static CRM: Integration = Integration {
         code: None,
     },
     tools: &[],
+    maps: &[],
 };
 
 static TICKETS: Integration = Integration {
@@ -68,6 +69,7 @@ static TICKETS: Integration = Integration {
         code: None,
     },
     tools: &[],
+    maps: &[],
 };
 
 static INTEGRATIONS: &[&Integration] = &[&CRM, &TICKETS];

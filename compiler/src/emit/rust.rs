@@ -58,8 +58,10 @@ pub fn integration_module(i: &IntegrationIr) -> Result<GeneratedFile, EmitError>
     let error_message = &i.error_message;
     let error_code = opt_str(i.error_code.as_deref());
     let tools = i.tools.iter().map(|t| tool(i, t));
+    let (map_entries, map_fns) = maps(i);
     let tokens = quote! {
         //! Tool table for one integration.
+        use switchboard_runtime::mapping as rt;
         use switchboard_runtime::table::*;
 
         /// The integration's table.
@@ -77,13 +79,55 @@ pub fn integration_module(i: &IntegrationIr) -> Result<GeneratedFile, EmitError>
             },
             errors: ErrorRules { message: #error_message, code: #error_code },
             tools: &[#(#tools),*],
+            maps: &[#(#map_entries),*],
         };
+
+        #(#map_fns)*
     };
     render(
         &format!("generated/src/{}.rs", i.name),
         &format!("integrations/{}.yaml", i.name),
         tokens,
     )
+}
+
+/// The table entries and the compiled functions of an integration's unified maps.
+fn maps(i: &IntegrationIr) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let mut entries = Vec::new();
+    let mut fns = Vec::new();
+    for m in &i.maps {
+        let base = m.model.replace('.', "_");
+        let from = ident(&format!("{base}_from_vendor"));
+        let to = ident(&format!("{base}_to_vendor"));
+        let (model, resource) = (&m.model, &m.resource);
+        entries.push(quote!(UnifiedMap { model: #model, resource: #resource, from_vendor: #from, to_vendor: #to }));
+        let fields = m.response.iter().map(|(field, e)| {
+            let e = crate::mapping::codegen::expr(e);
+            quote!(out.insert(#field.to_owned(), #e);)
+        });
+        let from_doc = format!("Maps a `{resource}` record onto the unified `{model}`.");
+        let to_doc = format!("Maps a unified `{model}` onto a `{resource}` request body.");
+        let sets = m.request.iter().map(|(path, e)| {
+            let e = crate::mapping::codegen::expr(e);
+            quote!(rt::set_path(&mut body, &[#(#path),*], #e);)
+        });
+        fns.push(quote! {
+            #[doc = #from_doc]
+            pub fn #from(record: &rt::Value) -> rt::Value {
+                let mut out = rt::Map::new();
+                #(#fields)*
+                rt::compact(&rt::Value::Object(out))
+            }
+
+            #[doc = #to_doc]
+            pub fn #to(record: &rt::Value) -> rt::Value {
+                let mut body = rt::Value::Object(rt::Map::new());
+                #(#sets)*
+                body
+            }
+        });
+    }
+    (entries, fns)
 }
 
 fn auth(i: &IntegrationIr) -> TokenStream {

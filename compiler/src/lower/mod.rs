@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::check::Unit;
 use crate::ir::{
     AnnotationsIr, AuthIr, Catalog, IntegrationIr, ModelIr, OAuth2Ir, PaginationIr, ParamIr,
-    ParamLocation, RateLimitHeaderIr, ToolIr,
+    ParamLocation, RateLimitHeaderIr, ToolIr, UnifiedMapIr,
 };
 use crate::model::{
     Documentation, Integration, Method, MethodKind, PaginationRule, PaginationStyle, QueryStyle,
@@ -153,7 +153,35 @@ fn lower_integration(def: &Integration) -> IntegrationIr {
         error_code: def.errors.code.as_ref().map(|c| c.value.clone()),
         tools,
         skipped,
+        maps: lower_maps(def),
     }
+}
+
+/// Parsed maps. `check` has already reported any expression that does not parse, so those are skipped.
+fn lower_maps(def: &Integration) -> Vec<UnifiedMapIr> {
+    let parse = |e: &crate::span::Sp<String>| crate::mapping::parse::parse(&e.value).ok();
+    let mut maps: Vec<UnifiedMapIr> = def
+        .unified
+        .iter()
+        .map(|(key, map)| UnifiedMapIr {
+            model: key.value.clone(),
+            resource: map.resource.value.clone(),
+            response: map
+                .response
+                .iter()
+                .filter_map(|(f, e)| Some((f.value.clone(), parse(e)?)))
+                .collect(),
+            request: map
+                .request
+                .iter()
+                .filter_map(|(p, e)| {
+                    Some((p.value.split('.').map(str::to_owned).collect(), parse(e)?))
+                })
+                .collect(),
+        })
+        .collect();
+    maps.sort_by(|a, b| a.model.cmp(&b.model));
+    maps
 }
 
 fn unit_name(unit: ResetUnit) -> &'static str {

@@ -48,7 +48,7 @@ pub fn expr(e: &Expr) -> TokenStream {
         }
         ExprKind::Array(items) => {
             let items = items.iter().map(expr);
-            quote!(rt::Value::Array(vec![#(#items),*]))
+            quote!(rt::Value::Array(Vec::from([#(#items),*])))
         }
         ExprKind::Call { name, args, .. } => call(name, args),
     }
@@ -70,7 +70,7 @@ fn call(name: &str, args: &[Expr]) -> TokenStream {
         }
         ("concat", _) => {
             let args = args.iter().map(expr);
-            quote!(rt::concat(vec![#(#args),*]))
+            quote!(rt::concat(Vec::from([#(#args),*])))
         }
         ("if", [c, a, b]) => {
             let (c, a, b) = (expr(c), expr(a), expr(b));
