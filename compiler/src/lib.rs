@@ -162,11 +162,9 @@ pub fn compile_paths(
     let mut unreadable = Vec::new();
     // Unified maps are checked against the workspace's unified models, whichever files were named.
     let mut paths = paths.to_vec();
+    let named: Vec<Option<PathBuf>> = paths.iter().map(|p| p.canonicalize().ok()).collect();
     for model in unified_model_files(root)? {
-        if !paths
-            .iter()
-            .any(|p| p.canonicalize().ok() == model.canonicalize().ok())
-        {
+        if !named.contains(&model.canonicalize().ok()) {
             paths.push(model);
         }
     }

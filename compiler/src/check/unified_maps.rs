@@ -7,7 +7,7 @@ use super::{ModelUnit, Unit};
 use crate::codes::{self, Code};
 use crate::diagnostic::{Diagnostic, did_you_mean, list_names};
 use crate::mapping::{parse, typecheck, types::Ty, types::TyKind};
-use crate::model::{Field, FieldType, Integration, MethodKind, UnifiedModel};
+use crate::model::{Field, Integration, MethodKind, UnifiedModel};
 use crate::span::{Sp, Span};
 
 /// Checks every integration's `unified:` section against the loaded models.
@@ -47,7 +47,7 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
                 );
                 continue;
             };
-            let Some(resource) = unit.def.resources.get(&map.resource.value) else {
+            if unit.def.resources.get(&map.resource.value).is_none() {
                 let help = did_you_mean(&map.resource.value, unit.def.resources.keys())
                     .map(|s| format!("did you mean `{s}`?"));
                 report(
@@ -57,8 +57,7 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
                     help,
                 );
                 continue;
-            };
-            let _ = resource;
+            }
             let vendor = record_type(&unit.def, &map.resource.value);
             let model_fields: BTreeMap<&str, &Field> = model
                 .fields
@@ -231,20 +230,9 @@ fn record_type(def: &Integration, resource: &str) -> Ty {
             .and_then(|n| def.pagination.get(&n.value))
             .map(|rule| rule.results.value.as_str())
             .unwrap_or_default();
-        if let Some(items) = field_at(response, pointer).and_then(|f| f.items.as_deref()) {
+        if let Some(items) = response.at(pointer).and_then(|f| f.items.as_deref()) {
             return Ty::from_field(items);
         }
     }
     Ty::any()
-}
-
-fn field_at<'a>(mut field: &'a Field, pointer: &str) -> Option<&'a Field> {
-    for token in pointer.split('/').skip(1) {
-        field = match field.ty.value {
-            FieldType::Object => field.properties.as_ref()?.get(token)?,
-            FieldType::Array => field.items.as_deref()?,
-            _ => return None,
-        };
-    }
-    Some(field)
 }

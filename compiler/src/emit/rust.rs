@@ -5,9 +5,7 @@ use quote::quote;
 
 use super::json::GENERATED_MARKER;
 use super::{EmitError, GeneratedFile};
-use crate::ir::{
-    Catalog, IntegrationIr, MethodKind, PaginationIr, PaginationStyle, ParamLocation, ToolIr,
-};
+use crate::ir::{Catalog, IntegrationIr, PaginationIr, PaginationStyle, ParamLocation, ToolIr};
 
 /// `generated/src/lib.rs`: the list of every integration.
 pub fn lib_module(catalog: &Catalog) -> Result<GeneratedFile, EmitError> {
@@ -191,7 +189,6 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
     let a = t.annotations;
     let (ro, de, id, ow) = (a.read_only, a.destructive, a.idempotent, a.open_world);
     let schema_path = format!("../schemas/{}/{}.json", i.name, t.name);
-    let _ = MethodKind::List;
     quote! {
         Tool {
             name: #name,

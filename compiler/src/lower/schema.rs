@@ -155,15 +155,7 @@ pub fn single_output(response: Value) -> Value {
 
 /// Follows a JSON Pointer through a response schema to the array it names, returning the item schema.
 pub fn items_at(response: Option<&Field>, pointer: &str) -> Option<Value> {
-    let mut field = response?;
-    for token in pointer.split('/').skip(1) {
-        let token = token.replace("~1", "/").replace("~0", "~");
-        field = match field.ty.value {
-            FieldType::Object => field.properties.as_ref()?.get(&token)?,
-            FieldType::Array => field.items.as_deref()?,
-            _ => return None,
-        };
-    }
+    let field = response?.at(pointer)?;
     (field.ty.value == FieldType::Array)
         .then(|| field.items.as_deref().map(field_schema))
         .flatten()

@@ -58,6 +58,22 @@ pub struct Field {
     pub style: Option<QueryStyle>,
 }
 
+impl Field {
+    /// The field a JSON Pointer (`/results`, `/paging/next/after`) names inside this one, if documented.
+    pub fn at(&self, pointer: &str) -> Option<&Field> {
+        let mut field = self;
+        for token in pointer.split('/').skip(1) {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            field = match field.ty.value {
+                FieldType::Object => field.properties.as_ref()?.get(&token)?,
+                FieldType::Array => field.items.as_deref()?,
+                _ => return None,
+            };
+        }
+        Some(field)
+    }
+}
+
 /// JSON types a field may have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
