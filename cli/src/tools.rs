@@ -107,6 +107,7 @@ struct ToolJson<'a> {
     name: &'a str,
     integration: &'a str,
     kind: &'a str,
+    tool_kind: &'a str,
     group: &'a str,
     scopes: &'a [&'a str],
     tags: &'a [&'a str],
@@ -122,6 +123,15 @@ pub fn group(tool: &Tool) -> &'static str {
     }
 }
 
+/// `proxy` for vendor-shaped tools, `unified` for canonical ones (what `--kinds` selects).
+pub fn tool_kind(tool: &Tool) -> &'static str {
+    if tool.is_unified() {
+        "unified"
+    } else {
+        "proxy"
+    }
+}
+
 /// The tools of `integration` (or of all integrations) that `filter` allows, sorted by name.
 pub fn matching_tools(filter: &ToolFilter, integration: Option<&str>) -> Vec<&'static Tool> {
     let mut tools: Vec<&'static Tool> = INTEGRATIONS
@@ -130,7 +140,7 @@ pub fn matching_tools(filter: &ToolFilter, integration: Option<&str>) -> Vec<&'s
         .flat_map(|i| i.tools.iter())
         .filter(|t| filter.allows(t))
         .collect();
-    tools.sort_by_key(|t| t.name);
+    tools.sort_by_key(|t| (t.name, t.integration));
     tools
 }
 
@@ -146,6 +156,7 @@ pub fn run(args: &ToolsArgs) -> Outcome {
                     name: t.name,
                     integration: t.integration,
                     kind: method_name(t.kind),
+                    tool_kind: tool_kind(t),
                     group: group(t),
                     scopes: t.scopes,
                     tags: t.tags,
@@ -160,12 +171,14 @@ pub fn run(args: &ToolsArgs) -> Outcome {
                 .map(|t| {
                     vec![
                         t.name.to_owned(),
+                        t.integration.to_owned(),
                         method_name(t.kind).to_owned(),
+                        tool_kind(t).to_owned(),
                         t.scopes.join(" "),
                     ]
                 })
                 .collect();
-            print_table(&["NAME", "KIND", "SCOPES"], &rows)?;
+            print_table(&["NAME", "INTEGRATION", "METHOD", "KIND", "SCOPES"], &rows)?;
             if tools.is_empty() {
                 eprintln!("no tool matches {filter}");
             }

@@ -293,6 +293,7 @@ fn tools_json_lists_every_tool_with_its_metadata() {
         .expect("list_all_hub_spot_contacts is listed");
     assert_eq!(contacts["integration"], "hubspot");
     assert_eq!(contacts["kind"], "list");
+    assert_eq!(contacts["tool_kind"], "proxy");
     assert_eq!(contacts["group"], "read");
     assert_eq!(
         contacts["scopes"],
@@ -319,6 +320,7 @@ fn tools_json_lists_every_tool_with_its_metadata() {
         "name",
         "scopes",
         "tags",
+        "tool_kind",
     ];
     expected.sort_unstable();
     let mut keys_sorted = keys.clone();
@@ -337,7 +339,7 @@ fn tools_json_lists_every_tool_with_its_metadata() {
     assert!(!only.is_empty());
     assert!(only.iter().all(|t| t["integration"] == "salesforce"));
 
-    // The human table: a header, then name, kind and scopes.
+    // The human table: a header, then name, integration, method, kind and scopes.
     let table = s.ok(&["tools", "--integration", "hubspot"]);
     let header = table.lines().next().unwrap();
     assert!(header.starts_with("NAME") && header.contains("KIND") && header.contains("SCOPES"));
@@ -346,8 +348,41 @@ fn tools_json_lists_every_tool_with_its_metadata() {
         .find(|l| l.starts_with("list_all_hub_spot_contacts "))
         .unwrap();
     assert!(
-        row.contains(" list ") && row.ends_with("crm.objects.contacts.read"),
+        row.contains(" list ")
+            && row.contains(" proxy ")
+            && row.ends_with("crm.objects.contacts.read"),
         "{row}"
+    );
+
+    // Unified tools: one per integration mapping the model, chosen with --kinds.
+    let unified: Value =
+        serde_json::from_str(&s.ok(&["tools", "--kinds", "unified", "--format", "json"])).unwrap();
+    let unified = unified.as_array().unwrap();
+    assert!(
+        unified.iter().all(|t| t["tool_kind"] == "unified"),
+        "{unified:?}"
+    );
+    for integration in ["hubspot", "salesforce"] {
+        assert!(
+            unified
+                .iter()
+                .any(|t| t["name"] == "list_all_crm_contacts" && t["integration"] == integration),
+            "{integration}"
+        );
+    }
+    let proxy: Value =
+        serde_json::from_str(&s.ok(&["tools", "--kinds", "proxy", "--format", "json"])).unwrap();
+    assert!(
+        proxy
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["tool_kind"] == "proxy")
+    );
+    assert_eq!(
+        proxy.as_array().unwrap().len() + unified.len(),
+        tools.len(),
+        "the default lists both kinds"
     );
 }
 

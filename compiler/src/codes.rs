@@ -62,6 +62,8 @@ codes! {
     MAP_UNKNOWN_PATH = "E0506", "a field-map path into a field the documented schema does not have";
     MAP_RESULT_MISMATCH = "E0507", "a field-map result that does not fit its unified field";
     REQUIRED_FIELD_UNMAPPED = "E0508", "a required unified field that the response map leaves unset";
+    UNKNOWN_READ_ARG = "E0509", "a unified map's read argument that the resource's list or get method does not take";
+    READ_BACK_UNSERVED = "E0510", "a unified map reads records back, but the resource cannot serve it";
     UNDOCUMENTED_METHOD = "W0001", "a method without documentation: no tool is generated for it";
     NO_RESPONSE_SCHEMA = "W0002", "a documented method without a response schema";
     UNUSED_PAGINATION = "W0003", "a pagination rule no method uses";

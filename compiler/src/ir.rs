@@ -29,6 +29,26 @@ pub struct ModelIr {
     pub pii_fields: Vec<String>,
     /// JSON Schema (2020-12) of one record.
     pub schema: Value,
+    /// The unified tools over this model (list, get, create, update, delete), sorted by name.
+    pub tools: Vec<ModelToolIr>,
+}
+
+/// One unified tool over a model: the same name, schemas and description for every integration that
+/// maps the model.
+#[derive(Clone, Debug)]
+pub struct ModelToolIr {
+    /// Tool name (`list_all_crm_contacts`).
+    pub name: String,
+    /// Method kind.
+    pub kind: MethodKind,
+    /// Title for people.
+    pub title: String,
+    /// Description for agents.
+    pub description: String,
+    /// JSON Schema of the arguments.
+    pub input_schema: Value,
+    /// JSON Schema of the result envelope.
+    pub output_schema: Value,
 }
 
 /// One integration.
@@ -75,6 +95,12 @@ pub struct UnifiedMapIr {
     pub response: Vec<(String, crate::mapping::ast::Expr)>,
     /// Vendor body path (split on `.`) → parsed expression over the unified input, in source order.
     pub request: Vec<(Vec<String>, crate::mapping::ast::Expr)>,
+    /// Arguments always passed to reads, as compact JSON object text.
+    pub read_args: String,
+    /// When the create answer holds only the id: the pointer to it.
+    pub created_id: Option<String>,
+    /// Whether updates read the record back.
+    pub read_after_update: bool,
 }
 
 /// Authentication.
@@ -161,10 +187,30 @@ pub struct ToolIr {
     pub input_schema: Value,
     /// JSON Schema of the result envelope.
     pub output_schema: Value,
+    /// For unified tools: how the call runs through a proxy tool; `None` for proxy tools.
+    pub unified: Option<UnifiedRouteIr>,
+}
+
+/// How a unified tool runs for one integration.
+#[derive(Clone, Debug)]
+pub struct UnifiedRouteIr {
+    /// `<category>.<model>`.
+    pub model: String,
+    /// Where the shared schema file lives (`generated/schemas/unified/crm/contact/<tool>.json`).
+    pub schema_path: String,
+    /// The proxy tool making the request.
+    pub proxy: String,
+    /// The proxy's path parameter taking the record id (get, update, delete).
+    pub id_param: Option<String>,
+    /// Arguments always passed on reads, as compact JSON object text.
+    pub read_args: String,
+    /// For writes whose answer is not the whole record: the get tool, and for creates the pointer to
+    /// the new id.
+    pub read_back: Option<(String, Option<String>)>,
 }
 
 /// One argument.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ParamIr {
     /// Name.
     pub name: String,
@@ -186,7 +232,7 @@ pub enum ParamLocation {
 }
 
 /// Paging of a list tool.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct PaginationIr {
     /// Style.
     pub style: PaginationStyle,

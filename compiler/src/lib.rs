@@ -99,6 +99,7 @@ pub fn compile(
     } else {
         let mut catalog = lower::lower(&units);
         catalog.models = lower::lower_models(&model_units);
+        lower::link_unified_tools(&mut catalog);
         Some(emit::emit(&catalog, templates)?)
     };
     sources.extend(units.into_iter().map(|u| u.source));

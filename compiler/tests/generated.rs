@@ -100,10 +100,46 @@ fn catalog_holds_the_expected_tools() {
     ] {
         assert!(names.contains(&expected), "catalog lacks {expected}");
     }
-    let mut sorted = names.clone();
-    sorted.sort_unstable();
-    sorted.dedup();
-    assert_eq!(sorted.len(), names.len(), "tool names are unique");
+    // Unified tools share their name across the integrations that map the model; within one
+    // integration every name is unique.
+    let tools = catalog["tools"].as_array().expect("tools");
+    let mut keys: Vec<(&str, &str)> = tools
+        .iter()
+        .map(|t| {
+            (
+                t["integration"].as_str().unwrap(),
+                t["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let count = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), count, "tool names are unique per integration");
+    for integration in ["hubspot", "salesforce"] {
+        for name in [
+            "list_all_crm_contacts",
+            "get_single_crm_contact_by_id",
+            "create_a_crm_contact",
+            "update_a_crm_contact_by_id",
+            "delete_a_crm_contact_by_id",
+        ] {
+            let tool = tools
+                .iter()
+                .find(|t| t["integration"] == integration && t["name"] == name)
+                .unwrap_or_else(|| panic!("{integration} lacks {name}"));
+            assert_eq!(tool["tool_kind"], "unified", "{name}");
+            assert_eq!(tool["model"], "crm.contact", "{name}");
+            // Routed to the integration's own proxy tool of the same kind.
+            let via = tool["via"].as_str().unwrap();
+            let proxy = tools
+                .iter()
+                .find(|t| t["integration"] == integration && t["name"] == via)
+                .unwrap_or_else(|| panic!("{name} is routed to a missing tool {via}"));
+            assert_eq!(proxy["tool_kind"], "proxy");
+            assert_eq!(proxy["kind"], tool["kind"]);
+        }
+    }
 }
 
 /// Walks a schema and collects the JSON Pointers of properties without a description.
@@ -134,7 +170,14 @@ fn tool_schemas_are_described_and_annotated() {
     for tool in tools {
         let name = tool["name"].as_str().expect("name");
         let integration = tool["integration"].as_str().expect("integration");
-        let file = read_json(&format!("generated/schemas/{integration}/{name}.json"));
+        let file = match tool["model"].as_str() {
+            // Unified tools share one schema file per model.
+            Some(model) => read_json(&format!(
+                "generated/schemas/unified/{}/{name}.json",
+                model.replace('.', "/")
+            )),
+            None => read_json(&format!("generated/schemas/{integration}/{name}.json")),
+        };
         let input = &file["inputSchema"];
         assert_eq!(input["type"], "object", "{name}");
         assert!(

@@ -51,6 +51,51 @@ pub static INTEGRATION: Integration = Integration {
     },
     tools: &[
         Tool {
+            name: "create_a_crm_contact",
+            title: "Create a CRM contact",
+            description: "Creates a contact from canonical fields and returns it in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. Fields the connected CRM has no place for are not sent; the CRM may refuse values it does not accept (its error comes back as is).",
+            integration: "hubspot",
+            resource: "contacts",
+            method: "create",
+            kind: MethodKind::Create,
+            http: HttpVerb::Post,
+            path: "/crm/v3/objects/contacts",
+            params: &[
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "associations",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.contacts.write"],
+            tags: &["contacts", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: false,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/contact/create_a_crm_contact.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.contact",
+                proxy: "create_a_hub_spot_contact",
+                id_param: None,
+                read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
+                read_back: None,
+                from_vendor: crm_contact_from_vendor,
+                to_vendor: crm_contact_to_vendor,
+            }),
+        },
+        Tool {
             name: "create_a_hub_spot_company",
             title: "Create a HubSpot company",
             description: "Creates a company from property values, optionally associated with existing records such as contacts. Returns the new company (HTTP 201) with its id. HubSpot does not deduplicate companies created through the API by domain, so search by domain first to avoid duplicates; to change an existing company use update_a_hub_spot_company_by_id.",
@@ -83,6 +128,7 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/create_a_hub_spot_company.json"),
+            unified: None,
         },
         Tool {
             name: "create_a_hub_spot_contact",
@@ -117,6 +163,7 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/create_a_hub_spot_contact.json"),
+            unified: None,
         },
         Tool {
             name: "create_a_hub_spot_deal",
@@ -151,6 +198,47 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/create_a_hub_spot_deal.json"),
+            unified: None,
+        },
+        Tool {
+            name: "delete_a_crm_contact_by_id",
+            title: "Delete a CRM contact",
+            description: "Deletes one contact by its id in the connected CRM (where the CRM keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
+            integration: "hubspot",
+            resource: "contacts",
+            method: "delete",
+            kind: MethodKind::Delete,
+            http: HttpVerb::Delete,
+            path: "/crm/v3/objects/contacts/{contactId}",
+            params: &[
+                Param {
+                    name: "contactId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.contacts.write"],
+            tags: &["contacts", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: true,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/contact/delete_a_crm_contact_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.contact",
+                proxy: "delete_a_hub_spot_contact_by_id",
+                id_param: Some("contactId"),
+                read_args: "{}",
+                read_back: None,
+                from_vendor: crm_contact_from_vendor,
+                to_vendor: crm_contact_to_vendor,
+            }),
         },
         Tool {
             name: "delete_a_hub_spot_company_by_id",
@@ -182,6 +270,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/hubspot/delete_a_hub_spot_company_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "delete_a_hub_spot_contact_by_id",
@@ -213,6 +302,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/hubspot/delete_a_hub_spot_contact_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "delete_a_hub_spot_deal_by_id",
@@ -242,6 +332,72 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/delete_a_hub_spot_deal_by_id.json"),
+            unified: None,
+        },
+        Tool {
+            name: "get_single_crm_contact_by_id",
+            title: "Get a CRM contact",
+            description: "Reads one contact by its id, in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. Fails with not_found (status 404) when the CRM has no contact with this id.",
+            integration: "hubspot",
+            resource: "contacts",
+            method: "get",
+            kind: MethodKind::Get,
+            http: HttpVerb::Get,
+            path: "/crm/v3/objects/contacts/{contactId}",
+            params: &[
+                Param {
+                    name: "contactId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "idProperty",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "propertiesWithHistory",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "associations",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "archived",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.contacts.read"],
+            tags: &["contacts", "crm"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/contact/get_single_crm_contact_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.contact",
+                proxy: "get_single_hub_spot_contact_by_id",
+                id_param: Some("contactId"),
+                read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
+                read_back: None,
+                from_vendor: crm_contact_from_vendor,
+                to_vendor: crm_contact_to_vendor,
+            }),
         },
         Tool {
             name: "get_single_hub_spot_company_by_id",
@@ -298,6 +454,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/hubspot/get_single_hub_spot_company_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "get_single_hub_spot_contact_by_id",
@@ -354,6 +511,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/hubspot/get_single_hub_spot_contact_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "get_single_hub_spot_deal_by_id",
@@ -410,6 +568,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/hubspot/get_single_hub_spot_deal_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "get_single_hub_spot_owner_by_id",
@@ -451,6 +610,71 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/hubspot/get_single_hub_spot_owner_by_id.json"
             ),
+            unified: None,
+        },
+        Tool {
+            name: "list_all_crm_contacts",
+            title: "List CRM contacts",
+            description: "Lists the contacts in the connected CRM, in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one contact whose id you know with get_single_crm_contact_by_id.",
+            integration: "hubspot",
+            resource: "contacts",
+            method: "list",
+            kind: MethodKind::List,
+            http: HttpVerb::Get,
+            path: "/crm/v3/objects/contacts",
+            params: &[
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "propertiesWithHistory",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "associations",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "archived",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: Some(Pagination {
+                style: PaginationStyle::Cursor,
+                results: "/results",
+                param: Some("after"),
+                next: Some("/paging/next/after"),
+                has_more: None,
+                limit_param: Some("limit"),
+                limit_header: None,
+                max_limit: Some(100u32),
+            }),
+            scopes: &["crm.objects.contacts.read"],
+            tags: &["contacts", "crm"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/contact/list_all_crm_contacts.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.contact",
+                proxy: "list_all_hub_spot_contacts",
+                id_param: None,
+                read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
+                read_back: None,
+                from_vendor: crm_contact_from_vendor,
+                to_vendor: crm_contact_to_vendor,
+            }),
         },
         Tool {
             name: "list_all_hub_spot_companies",
@@ -504,6 +728,7 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/list_all_hub_spot_companies.json"),
+            unified: None,
         },
         Tool {
             name: "list_all_hub_spot_contacts",
@@ -557,6 +782,7 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/list_all_hub_spot_contacts.json"),
+            unified: None,
         },
         Tool {
             name: "list_all_hub_spot_deals",
@@ -610,6 +836,7 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/list_all_hub_spot_deals.json"),
+            unified: None,
         },
         Tool {
             name: "list_all_hub_spot_owners",
@@ -653,6 +880,7 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/list_all_hub_spot_owners.json"),
+            unified: None,
         },
         Tool {
             name: "search_hub_spot_companies",
@@ -707,6 +935,7 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/search_hub_spot_companies.json"),
+            unified: None,
         },
         Tool {
             name: "search_hub_spot_contacts",
@@ -761,6 +990,7 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/search_hub_spot_contacts.json"),
+            unified: None,
         },
         Tool {
             name: "search_hub_spot_deals",
@@ -815,6 +1045,60 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/search_hub_spot_deals.json"),
+            unified: None,
+        },
+        Tool {
+            name: "update_a_crm_contact_by_id",
+            title: "Update a CRM contact",
+            description: "Changes the given canonical fields of one contact; fields not given keep their values. Returns the updated contact in the canonical `crm.contact` shape, the same fields whichever CRM the account uses.",
+            integration: "hubspot",
+            resource: "contacts",
+            method: "update",
+            kind: MethodKind::Update,
+            http: HttpVerb::Patch,
+            path: "/crm/v3/objects/contacts/{contactId}",
+            params: &[
+                Param {
+                    name: "contactId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "idProperty",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.contacts.read", "crm.objects.contacts.write"],
+            tags: &["contacts", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/contact/update_a_crm_contact_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.contact",
+                proxy: "update_a_hub_spot_contact_by_id",
+                id_param: Some("contactId"),
+                read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
+                read_back: Some(ReadBack {
+                    get: "get_single_hub_spot_contact_by_id",
+                    created_id: None,
+                }),
+                from_vendor: crm_contact_from_vendor,
+                to_vendor: crm_contact_to_vendor,
+            }),
         },
         Tool {
             name: "update_a_hub_spot_company_by_id",
@@ -856,6 +1140,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/hubspot/update_a_hub_spot_company_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "update_a_hub_spot_contact_by_id",
@@ -897,6 +1182,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/hubspot/update_a_hub_spot_contact_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "update_a_hub_spot_deal_by_id",
@@ -936,6 +1222,7 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/hubspot/update_a_hub_spot_deal_by_id.json"),
+            unified: None,
         },
     ],
     maps: &[
@@ -1077,6 +1364,34 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     ),
                     || rt::Value::Array(Vec::from([])),
                 ),
+                rt::if_(
+                    &rt::exists(
+                        &rt::path(
+                            record,
+                            &[rt::Step::Key("properties"), rt::Step::Key("fax")],
+                        ),
+                    ),
+                    || rt::Value::Array(
+                        Vec::from([
+                            {
+                                let mut m = rt::Map::new();
+                                m.insert(
+                                    "number".to_owned(),
+                                    rt::path(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("fax")],
+                                    ),
+                                );
+                                m.insert(
+                                    "type".to_owned(),
+                                    rt::Value::String("fax".to_owned()),
+                                );
+                                rt::Value::Object(m)
+                            },
+                        ]),
+                    ),
+                    || rt::Value::Array(Vec::from([])),
+                ),
             ]),
         ),
     );
@@ -1147,6 +1462,32 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
         ),
     );
     out.insert(
+        "account".to_owned(),
+        rt::if_(
+            &rt::exists(
+                &rt::path(
+                    record,
+                    &[rt::Step::Key("properties"), rt::Step::Key("associatedcompanyid")],
+                ),
+            ),
+            || {
+                let mut m = rt::Map::new();
+                m.insert(
+                    "id".to_owned(),
+                    rt::path(
+                        record,
+                        &[
+                            rt::Step::Key("properties"),
+                            rt::Step::Key("associatedcompanyid"),
+                        ],
+                    ),
+                );
+                rt::Value::Object(m)
+            },
+            || rt::Value::Null,
+        ),
+    );
+    out.insert(
         "owner".to_owned(),
         rt::if_(
             &rt::exists(
@@ -1183,7 +1524,9 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                         rt::Value::String("hs_additional_emails".to_owned()),
                         rt::Value::String("phone".to_owned()),
                         rt::Value::String("mobilephone".to_owned()),
+                        rt::Value::String("fax".to_owned()),
                         rt::Value::String("hubspot_owner_id".to_owned()),
+                        rt::Value::String("associatedcompanyid".to_owned()),
                         rt::Value::String("address".to_owned()),
                         rt::Value::String("city".to_owned()),
                         rt::Value::String("state".to_owned()),
@@ -1258,6 +1601,22 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
                     |el: &rt::Value| rt::Value::Bool(
                         (rt::path(el, &[rt::Step::Key("type")])
                             == rt::Value::String("mobile".to_owned())) == true,
+                    ),
+                ),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "fax"],
+        rt::first(
+            &rt::map(
+                &rt::filter(
+                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    |el: &rt::Value| rt::Value::Bool(
+                        (rt::path(el, &[rt::Step::Key("type")])
+                            == rt::Value::String("fax".to_owned())) == true,
                     ),
                 ),
                 |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),

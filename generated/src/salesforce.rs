@@ -41,6 +41,164 @@ pub static INTEGRATION: Integration = Integration {
     },
     tools: &[
         Tool {
+            name: "create_a_crm_contact",
+            title: "Create a CRM contact",
+            description: "Creates a contact from canonical fields and returns it in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. Fields the connected CRM has no place for are not sent; the CRM may refuse values it does not accept (its error comes back as is).",
+            integration: "salesforce",
+            resource: "contacts",
+            method: "create",
+            kind: MethodKind::Create,
+            http: HttpVerb::Post,
+            path: "/services/data/v60.0/sobjects/Contact",
+            params: &[
+                Param {
+                    name: "Salutation",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "FirstName",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "LastName",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Title",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Department",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Email",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Phone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MobilePhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "HomePhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "OtherPhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Fax",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AssistantName",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AssistantPhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AccountId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "OwnerId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ReportsToId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MailingStreet",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MailingCity",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MailingState",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MailingPostalCode",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MailingCountry",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "LeadSource",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Birthdate",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Description",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["contacts", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: false,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/contact/create_a_crm_contact.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.contact",
+                proxy: "create_a_salesforce_contact",
+                id_param: None,
+                read_args: "{}",
+                read_back: Some(ReadBack {
+                    get: "get_single_salesforce_contact_by_id",
+                    created_id: Some("/id"),
+                }),
+                from_vendor: crm_contact_from_vendor,
+                to_vendor: crm_contact_to_vendor,
+            }),
+        },
+        Tool {
             name: "create_a_salesforce_account",
             title: "Create a Salesforce account",
             description: "Creates an account (a company or organization). Name is required. Returns the new account's Id (HTTP 201) as {id, success, errors}; read it back with get_single_salesforce_account_by_id for its full record. Fails with 400 and an errorCode such as REQUIRED_FIELD_MISSING or FIELD_CUSTOM_VALIDATION_EXCEPTION when the org rejects the values; Salesforce duplicate rules may also block it (DUPLICATES_DETECTED).",
@@ -170,6 +328,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/create_a_salesforce_account.json"
             ),
+            unified: None,
         },
         Tool {
             name: "create_a_salesforce_contact",
@@ -219,6 +378,31 @@ pub static INTEGRATION: Integration = Integration {
                 },
                 Param {
                     name: "MobilePhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "HomePhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "OtherPhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Fax",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AssistantName",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AssistantPhone",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -291,6 +475,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/create_a_salesforce_contact.json"
             ),
+            unified: None,
         },
         Tool {
             name: "create_a_salesforce_opportunity",
@@ -372,6 +557,47 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/create_a_salesforce_opportunity.json"
             ),
+            unified: None,
+        },
+        Tool {
+            name: "delete_a_crm_contact_by_id",
+            title: "Delete a CRM contact",
+            description: "Deletes one contact by its id in the connected CRM (where the CRM keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
+            integration: "salesforce",
+            resource: "contacts",
+            method: "delete",
+            kind: MethodKind::Delete,
+            http: HttpVerb::Delete,
+            path: "/services/data/v60.0/sobjects/Contact/{id}",
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["contacts", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: true,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/contact/delete_a_crm_contact_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.contact",
+                proxy: "delete_a_salesforce_contact_by_id",
+                id_param: Some("id"),
+                read_args: "{}",
+                read_back: None,
+                from_vendor: crm_contact_from_vendor,
+                to_vendor: crm_contact_to_vendor,
+            }),
         },
         Tool {
             name: "delete_a_salesforce_account_by_id",
@@ -403,6 +629,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/delete_a_salesforce_account_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "delete_a_salesforce_contact_by_id",
@@ -434,6 +661,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/delete_a_salesforce_contact_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "delete_a_salesforce_opportunity_by_id",
@@ -465,6 +693,52 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/delete_a_salesforce_opportunity_by_id.json"
             ),
+            unified: None,
+        },
+        Tool {
+            name: "get_single_crm_contact_by_id",
+            title: "Get a CRM contact",
+            description: "Reads one contact by its id, in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. Fails with not_found (status 404) when the CRM has no contact with this id.",
+            integration: "salesforce",
+            resource: "contacts",
+            method: "get",
+            kind: MethodKind::Get,
+            http: HttpVerb::Get,
+            path: "/services/data/v60.0/sobjects/Contact/{id}",
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "fields",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["contacts", "crm"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/contact/get_single_crm_contact_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.contact",
+                proxy: "get_single_salesforce_contact_by_id",
+                id_param: Some("id"),
+                read_args: "{}",
+                read_back: None,
+                from_vendor: crm_contact_from_vendor,
+                to_vendor: crm_contact_to_vendor,
+            }),
         },
         Tool {
             name: "get_single_salesforce_account_by_id",
@@ -501,6 +775,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/get_single_salesforce_account_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "get_single_salesforce_contact_by_id",
@@ -537,6 +812,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/get_single_salesforce_contact_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "get_single_salesforce_opportunity_by_id",
@@ -573,6 +849,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/get_single_salesforce_opportunity_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "get_single_salesforce_user_by_id",
@@ -609,6 +886,59 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/get_single_salesforce_user_by_id.json"
             ),
+            unified: None,
+        },
+        Tool {
+            name: "list_all_crm_contacts",
+            title: "List CRM contacts",
+            description: "Lists the contacts in the connected CRM, in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one contact whose id you know with get_single_crm_contact_by_id.",
+            integration: "salesforce",
+            resource: "contacts",
+            method: "list",
+            kind: MethodKind::List,
+            http: HttpVerb::Get,
+            path: "/services/data/v60.0/query",
+            params: &[],
+            fixed_query: &[
+                (
+                    "q",
+                    "SELECT Id, Salutation, FirstName, LastName, Name, Title, Department, Email, Phone, MobilePhone, HomePhone, OtherPhone, Fax, AssistantName, AssistantPhone, AccountId, OwnerId, ReportsToId, MailingStreet, MailingCity, MailingState, MailingPostalCode, MailingCountry, LeadSource, Description, CreatedDate, LastModifiedDate FROM Contact ORDER BY Id",
+                ),
+            ],
+            pagination: Some(Pagination {
+                style: PaginationStyle::NextUrl,
+                results: "/records",
+                param: None,
+                next: Some("/nextRecordsUrl"),
+                has_more: None,
+                limit_param: None,
+                limit_header: Some((
+                    "Sforce-Query-Options",
+                    "batchSize={limit}",
+                    200u32,
+                )),
+                max_limit: Some(2000u32),
+            }),
+            scopes: &["api"],
+            tags: &["contacts", "crm"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/contact/list_all_crm_contacts.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.contact",
+                proxy: "list_all_salesforce_contacts",
+                id_param: None,
+                read_args: "{}",
+                read_back: None,
+                from_vendor: crm_contact_from_vendor,
+                to_vendor: crm_contact_to_vendor,
+            }),
         },
         Tool {
             name: "list_all_salesforce_accounts",
@@ -652,11 +982,12 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/list_all_salesforce_accounts.json"
             ),
+            unified: None,
         },
         Tool {
             name: "list_all_salesforce_contacts",
             title: "List Salesforce contacts",
-            description: "Lists every contact (person) in the Salesforce org that the connected user can see, ordered by Id, one page at a time. Each record has Id, name fields, Title, Department, Email, Phone, MobilePhone, AccountId (the contact's account), OwnerId, ReportsToId, mailing address, LeadSource, Description, CreatedDate and LastModifiedDate. Custom fields are not included: use get_single_salesforce_contact_by_id for every field of one contact. totalSize gives the number of contacts in all.",
+            description: "Lists every contact (person) in the Salesforce org that the connected user can see, ordered by Id, one page at a time. Each record has Id, name fields, Title, Department, Email, the six phone fields, AccountId (the contact's account), OwnerId, ReportsToId, mailing address, LeadSource, Description, CreatedDate and LastModifiedDate. Custom fields are not included: use get_single_salesforce_contact_by_id for every field of one contact. totalSize gives the number of contacts in all.",
             integration: "salesforce",
             resource: "contacts",
             method: "list",
@@ -667,7 +998,7 @@ pub static INTEGRATION: Integration = Integration {
             fixed_query: &[
                 (
                     "q",
-                    "SELECT Id, Salutation, FirstName, LastName, Name, Title, Department, Email, Phone, MobilePhone, AccountId, OwnerId, ReportsToId, MailingStreet, MailingCity, MailingState, MailingPostalCode, MailingCountry, LeadSource, Description, CreatedDate, LastModifiedDate FROM Contact ORDER BY Id",
+                    "SELECT Id, Salutation, FirstName, LastName, Name, Title, Department, Email, Phone, MobilePhone, HomePhone, OtherPhone, Fax, AssistantName, AssistantPhone, AccountId, OwnerId, ReportsToId, MailingStreet, MailingCity, MailingState, MailingPostalCode, MailingCountry, LeadSource, Description, CreatedDate, LastModifiedDate FROM Contact ORDER BY Id",
                 ),
             ],
             pagination: Some(Pagination {
@@ -695,6 +1026,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/list_all_salesforce_contacts.json"
             ),
+            unified: None,
         },
         Tool {
             name: "list_all_salesforce_opportunities",
@@ -738,6 +1070,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/list_all_salesforce_opportunities.json"
             ),
+            unified: None,
         },
         Tool {
             name: "list_all_salesforce_users",
@@ -779,6 +1112,170 @@ pub static INTEGRATION: Integration = Integration {
                 open_world: true,
             },
             schema: include_str!("../schemas/salesforce/list_all_salesforce_users.json"),
+            unified: None,
+        },
+        Tool {
+            name: "update_a_crm_contact_by_id",
+            title: "Update a CRM contact",
+            description: "Changes the given canonical fields of one contact; fields not given keep their values. Returns the updated contact in the canonical `crm.contact` shape, the same fields whichever CRM the account uses.",
+            integration: "salesforce",
+            resource: "contacts",
+            method: "update",
+            kind: MethodKind::Update,
+            http: HttpVerb::Patch,
+            path: "/services/data/v60.0/sobjects/Contact/{id}",
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Salutation",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "FirstName",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "LastName",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Title",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Department",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Email",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Phone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MobilePhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "HomePhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "OtherPhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Fax",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AssistantName",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AssistantPhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AccountId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "OwnerId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ReportsToId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MailingStreet",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MailingCity",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MailingState",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MailingPostalCode",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "MailingCountry",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "LeadSource",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Birthdate",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Description",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["contacts", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/contact/update_a_crm_contact_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.contact",
+                proxy: "update_a_salesforce_contact_by_id",
+                id_param: Some("id"),
+                read_args: "{}",
+                read_back: Some(ReadBack {
+                    get: "get_single_salesforce_contact_by_id",
+                    created_id: None,
+                }),
+                from_vendor: crm_contact_from_vendor,
+                to_vendor: crm_contact_to_vendor,
+            }),
         },
         Tool {
             name: "update_a_salesforce_account_by_id",
@@ -915,6 +1412,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/update_a_salesforce_account_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "update_a_salesforce_contact_by_id",
@@ -969,6 +1467,31 @@ pub static INTEGRATION: Integration = Integration {
                 },
                 Param {
                     name: "MobilePhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "HomePhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "OtherPhone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Fax",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AssistantName",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AssistantPhone",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -1041,6 +1564,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/update_a_salesforce_contact_by_id.json"
             ),
+            unified: None,
         },
         Tool {
             name: "update_a_salesforce_opportunity_by_id",
@@ -1127,6 +1651,7 @@ pub static INTEGRATION: Integration = Integration {
             schema: include_str!(
                 "../schemas/salesforce/update_a_salesforce_opportunity_by_id.json"
             ),
+            unified: None,
         },
     ],
     maps: &[
@@ -1207,6 +1732,86 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "type".to_owned(),
                                     rt::Value::String("mobile".to_owned()),
+                                );
+                                rt::Value::Object(m)
+                            },
+                        ]),
+                    ),
+                    || rt::Value::Array(Vec::from([])),
+                ),
+                rt::if_(
+                    &rt::exists(&rt::path(record, &[rt::Step::Key("HomePhone")])),
+                    || rt::Value::Array(
+                        Vec::from([
+                            {
+                                let mut m = rt::Map::new();
+                                m.insert(
+                                    "number".to_owned(),
+                                    rt::path(record, &[rt::Step::Key("HomePhone")]),
+                                );
+                                m.insert(
+                                    "type".to_owned(),
+                                    rt::Value::String("home".to_owned()),
+                                );
+                                rt::Value::Object(m)
+                            },
+                        ]),
+                    ),
+                    || rt::Value::Array(Vec::from([])),
+                ),
+                rt::if_(
+                    &rt::exists(&rt::path(record, &[rt::Step::Key("OtherPhone")])),
+                    || rt::Value::Array(
+                        Vec::from([
+                            {
+                                let mut m = rt::Map::new();
+                                m.insert(
+                                    "number".to_owned(),
+                                    rt::path(record, &[rt::Step::Key("OtherPhone")]),
+                                );
+                                m.insert(
+                                    "type".to_owned(),
+                                    rt::Value::String("other".to_owned()),
+                                );
+                                rt::Value::Object(m)
+                            },
+                        ]),
+                    ),
+                    || rt::Value::Array(Vec::from([])),
+                ),
+                rt::if_(
+                    &rt::exists(&rt::path(record, &[rt::Step::Key("Fax")])),
+                    || rt::Value::Array(
+                        Vec::from([
+                            {
+                                let mut m = rt::Map::new();
+                                m.insert(
+                                    "number".to_owned(),
+                                    rt::path(record, &[rt::Step::Key("Fax")]),
+                                );
+                                m.insert(
+                                    "type".to_owned(),
+                                    rt::Value::String("fax".to_owned()),
+                                );
+                                rt::Value::Object(m)
+                            },
+                        ]),
+                    ),
+                    || rt::Value::Array(Vec::from([])),
+                ),
+                rt::if_(
+                    &rt::exists(&rt::path(record, &[rt::Step::Key("AssistantPhone")])),
+                    || rt::Value::Array(
+                        Vec::from([
+                            {
+                                let mut m = rt::Map::new();
+                                m.insert(
+                                    "number".to_owned(),
+                                    rt::path(record, &[rt::Step::Key("AssistantPhone")]),
+                                );
+                                m.insert(
+                                    "type".to_owned(),
+                                    rt::Value::String("assistant".to_owned()),
                                 );
                                 rt::Value::Object(m)
                             },
@@ -1359,6 +1964,120 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
                     ),
                 ),
                 |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["HomePhone"],
+        rt::first(
+            &rt::map(
+                &rt::filter(
+                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    |el: &rt::Value| rt::Value::Bool(
+                        (rt::path(el, &[rt::Step::Key("type")])
+                            == rt::Value::String("home".to_owned())) == true,
+                    ),
+                ),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["OtherPhone"],
+        rt::first(
+            &rt::map(
+                &rt::filter(
+                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    |el: &rt::Value| rt::Value::Bool(
+                        (rt::path(el, &[rt::Step::Key("type")])
+                            == rt::Value::String("other".to_owned())) == true,
+                    ),
+                ),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["Fax"],
+        rt::first(
+            &rt::map(
+                &rt::filter(
+                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    |el: &rt::Value| rt::Value::Bool(
+                        (rt::path(el, &[rt::Step::Key("type")])
+                            == rt::Value::String("fax".to_owned())) == true,
+                    ),
+                ),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["AssistantPhone"],
+        rt::first(
+            &rt::map(
+                &rt::filter(
+                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    |el: &rt::Value| rt::Value::Bool(
+                        (rt::path(el, &[rt::Step::Key("type")])
+                            == rt::Value::String("assistant".to_owned())) == true,
+                    ),
+                ),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["MailingStreet"],
+        rt::first(
+            &rt::map(
+                &rt::path(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("street")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["MailingCity"],
+        rt::first(
+            &rt::map(
+                &rt::path(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("city")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["MailingState"],
+        rt::first(
+            &rt::map(
+                &rt::path(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("state")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["MailingPostalCode"],
+        rt::first(
+            &rt::map(
+                &rt::path(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("postal_code")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["MailingCountry"],
+        rt::first(
+            &rt::map(
+                &rt::path(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("country")]),
             ),
         ),
     );

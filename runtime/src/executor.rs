@@ -23,6 +23,7 @@ use crate::pagination;
 use crate::rate_limit::{self, RateLimitReading};
 use crate::request::{self, SplitArgs};
 use crate::table::{HttpVerb, Integration, Tool};
+use crate::unified;
 use crate::upstream_error;
 use crate::validate;
 
@@ -107,7 +108,10 @@ impl fmt::Debug for Executor {
 
 struct Inner {
     integrations: &'static [&'static Integration],
-    by_name: HashMap<&'static str, Entry>,
+    /// Tools by name; unified tools share a name across integrations, so each name holds one entry
+    /// per integration that has it.
+    by_name: HashMap<&'static str, Vec<Entry>>,
+    /// Every tool, sorted by name then integration; an entry's `index` points here.
     sorted: Vec<&'static Tool>,
     /// Parsed schemas, per tool index, on first use.
     schemas: Vec<OnceLock<ToolSchemas>>,
@@ -131,29 +135,28 @@ struct Entry {
 impl Executor {
     /// Builds an executor over the given tables.
     pub fn new(integrations: &'static [&'static Integration], config: ExecutorConfig) -> Self {
-        let mut by_name = HashMap::new();
-        let mut sorted = Vec::new();
-        for integration in integrations {
-            for tool in integration.tools {
-                let index = sorted.len();
-                // Names are unique by construction (the compiler refuses collisions); keep the first.
-                if let std::collections::hash_map::Entry::Vacant(slot) = by_name.entry(tool.name) {
-                    slot.insert(Entry {
-                        integration,
-                        tool,
-                        index,
-                    });
-                    sorted.push(tool);
-                }
-            }
+        let mut all: Vec<(&'static Integration, &'static Tool)> = integrations
+            .iter()
+            .flat_map(|integration| {
+                integration
+                    .tools
+                    .iter()
+                    .map(move |tool| (*integration, tool))
+            })
+            .collect();
+        all.sort_by_key(|(integration, tool)| (tool.name, integration.name));
+        // Names are unique per integration by construction (the compiler refuses collisions); keep the
+        // first should a hand-written table repeat one.
+        all.dedup_by_key(|(integration, tool)| (tool.name, integration.name));
+        let mut by_name: HashMap<&'static str, Vec<Entry>> = HashMap::new();
+        for (index, (integration, tool)) in all.iter().enumerate() {
+            by_name.entry(tool.name).or_default().push(Entry {
+                integration,
+                tool,
+                index,
+            });
         }
-        sorted.sort_by_key(|tool| tool.name);
-        // Indexes were assigned in table order; re-key them to the sorted order.
-        for (index, tool) in sorted.iter().enumerate() {
-            if let Some(entry) = by_name.get_mut(tool.name) {
-                entry.index = index;
-            }
-        }
+        let sorted: Vec<&'static Tool> = all.iter().map(|(_, tool)| *tool).collect();
         let client = Client::builder()
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
@@ -204,19 +207,28 @@ impl Executor {
             .find(|i| i.name == name)
     }
 
-    /// One tool by name.
-    pub fn tool(&self, name: &str) -> Option<&'static Tool> {
-        self.inner.by_name.get(name).map(|entry| entry.tool)
+    /// The tool `name` of `integration`.
+    pub fn tool(&self, integration: &str, name: &str) -> Option<&'static Tool> {
+        self.entry(integration, name).map(|entry| entry.tool)
     }
 
-    /// All tools, sorted by name.
+    /// All tools of every integration, sorted by name then integration.
     pub fn tools(&self) -> impl Iterator<Item = &'static Tool> {
         self.inner.sorted.iter().copied()
     }
 
+    fn entry(&self, integration: &str, name: &str) -> Option<Entry> {
+        self.inner
+            .by_name
+            .get(name)?
+            .iter()
+            .find(|entry| entry.integration.name == integration)
+            .copied()
+    }
+
     /// A tool's parsed schemas (parsed on first use, then cached).
     pub fn schemas(&self, tool: &Tool) -> &ToolSchemas {
-        match self.inner.by_name.get(tool.name) {
+        match self.entry(tool.integration, tool.name) {
             Some(entry) => self
                 .inner
                 .schemas
@@ -264,17 +276,10 @@ impl Executor {
         args: Value,
         upstream_status: &mut Option<u16>,
     ) -> Result<Success, ToolError> {
+        // Looked up in the account's own integration: another integration's tool does not exist here.
         let entry = self
-            .inner
-            .by_name
-            .get(tool_name)
-            .copied()
+            .entry(&account.integration, tool_name)
             .ok_or_else(|| ToolError::UnknownTool(tool_name.to_owned()))?;
-        let (integration, tool) = (entry.integration, entry.tool);
-        if account.integration != integration.name {
-            // Not "your account is wrong": the tool does not exist for this account.
-            return Err(ToolError::UnknownTool(tool_name.to_owned()));
-        }
         // Absent arguments are an empty object; anything else not an object fails below.
         let args = match args {
             Value::Null => Value::Object(Map::new()),
@@ -287,7 +292,54 @@ impl Executor {
                 message: "arguments must be a JSON object".to_owned(),
             });
         };
-        let split = request::split(tool, args)?;
+        match &entry.tool.unified {
+            Some(route) => {
+                unified::run(self, account, entry.tool, route, args, upstream_status).await
+            }
+            None => {
+                let split = request::split(entry.tool, args)?;
+                self.execute(account, entry.tool, split, upstream_status)
+                    .await
+            }
+        }
+    }
+
+    /// Runs the proxy tool `name` of the account's integration with already split arguments: one
+    /// upstream request, never retried.
+    pub(crate) async fn execute_proxy(
+        &self,
+        account: &Account,
+        name: &str,
+        split: impl FnOnce(&'static Tool) -> Result<SplitArgs, ToolError>,
+        upstream_status: &mut Option<u16>,
+    ) -> Result<Success, ToolError> {
+        let tool = self
+            .entry(&account.integration, name)
+            .filter(|entry| !entry.tool.is_unified())
+            .map(|entry| entry.tool)
+            .ok_or_else(|| {
+                // The compiler routes unified tools only to proxy tools it emitted.
+                ToolError::Transport(format!(
+                    "the tool table routes to `{}`, which this integration does not have; \
+                     regenerate the tool tables",
+                    loggable_tool_name(name)
+                ))
+            })?;
+        let split = split(tool)?;
+        self.execute(account, tool, split, upstream_status).await
+    }
+
+    /// One proxy request for `tool` with split arguments.
+    async fn execute(
+        &self,
+        account: &Account,
+        tool: &'static Tool,
+        split: SplitArgs,
+        upstream_status: &mut Option<u16>,
+    ) -> Result<Success, ToolError> {
+        let integration = self
+            .integration(tool.integration)
+            .ok_or_else(|| ToolError::UnknownTool(tool.name.to_owned()))?;
         let base = request::base_url(account.base_url.as_deref().unwrap_or(integration.base_url))?;
         let credential = credentials::place(integration, &account.credential)?;
 

@@ -129,9 +129,14 @@ impl ToolFilter {
         Ok(self)
     }
 
-    /// Whether the filter allows the tool (a proxy tool; see [`ToolFilter::allows_kind`]).
+    /// Whether the filter allows the tool.
     pub fn allows(&self, tool: &Tool) -> bool {
-        self.allows_kind(tool, ToolKind::Proxy)
+        let kind = if tool.is_unified() {
+            ToolKind::Unified
+        } else {
+            ToolKind::Proxy
+        };
+        self.allows_kind(tool, kind)
     }
 
     /// Whether the filter allows `tool`, which is of kind `kind`.
@@ -325,6 +330,7 @@ mod tests {
                 open_world: true,
             },
             schema: "{}",
+            unified: None,
         }
     }
 

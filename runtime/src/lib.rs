@@ -16,5 +16,6 @@ pub mod rate_limit;
 pub mod request;
 pub mod store;
 pub mod table;
+mod unified;
 pub mod upstream_error;
 pub mod validate;

@@ -318,6 +318,7 @@ mod tests {
                 open_world: true,
             },
             schema: "{}",
+            unified: None,
         }
     }
 

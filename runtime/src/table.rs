@@ -194,6 +194,44 @@ pub struct Tool {
     pub annotations: Annotations,
     /// `{"inputSchema": …, "outputSchema": …}` as JSON text.
     pub schema: &'static str,
+    /// For unified tools, how the call runs; `None` for proxy tools.
+    pub unified: Option<UnifiedRoute>,
+}
+
+impl Tool {
+    /// Whether this is a unified (canonical-shape) tool rather than a vendor-shaped proxy tool.
+    pub fn is_unified(&self) -> bool {
+        self.unified.is_some()
+    }
+}
+
+/// How a unified tool runs for one integration: through one of its proxy tools, with the compiled
+/// maps turning the unified input into the vendor body and the vendor records into unified ones.
+#[derive(Debug)]
+pub struct UnifiedRoute {
+    /// `<category>.<model>` (`crm.contact`).
+    pub model: &'static str,
+    /// The proxy tool that makes the request.
+    pub proxy: &'static str,
+    /// The proxy's path parameter taking the record id (get, update and delete).
+    pub id_param: Option<&'static str>,
+    /// Arguments always passed to the proxy when reading, as a JSON object (which fields to return).
+    pub read_args: &'static str,
+    /// For vendors whose write answers are not the record: how to read it back.
+    pub read_back: Option<ReadBack>,
+    /// Vendor record → unified record.
+    pub from_vendor: fn(&serde_json::Value) -> serde_json::Value,
+    /// Unified input → vendor request body.
+    pub to_vendor: fn(&serde_json::Value) -> serde_json::Value,
+}
+
+/// Reading a record back after a write whose answer is not the whole record.
+#[derive(Debug)]
+pub struct ReadBack {
+    /// The get tool.
+    pub get: &'static str,
+    /// For creates: JSON Pointer to the new record's id in the answer.
+    pub created_id: Option<&'static str>,
 }
 
 /// Kinds of methods.

@@ -335,7 +335,9 @@ async fn salesforce_id(sb: &SandboxHandle, object: &str) -> String {
 async fn every_generated_tool_runs_against_the_sandbox() {
     let sb = sandbox(SandboxConfig::default()).await;
     let ex = executor();
-    let mut tools: Vec<&'static Tool> = ex.tools().collect();
+    // Proxy tools; the unified tools that run through them have their own end-to-end tests
+    // (tests/tests/unified_tools.rs).
+    let mut tools: Vec<&'static Tool> = ex.tools().filter(|t| !t.is_unified()).collect();
     assert!(
         tools.len() >= 37,
         "expected the HubSpot and Salesforce tables"
@@ -423,7 +425,11 @@ async fn every_generated_tool_runs_against_the_sandbox() {
         }
         called.insert(tool.name);
     }
-    let all: BTreeSet<&str> = ex.tools().map(|t| t.name).collect();
+    let all: BTreeSet<&str> = ex
+        .tools()
+        .filter(|t| !t.is_unified())
+        .map(|t| t.name)
+        .collect();
     assert_eq!(called, all);
 }
 
@@ -884,12 +890,15 @@ fn executor_and_calls_can_cross_tasks() {
 #[test]
 fn tools_are_sorted_and_found_by_name() {
     let ex = executor();
-    let names: Vec<&str> = ex.tools().map(|t| t.name).collect();
+    let names: Vec<(&str, &str)> = ex.tools().map(|t| (t.name, t.integration)).collect();
     let mut sorted = names.clone();
     sorted.sort_unstable();
     assert_eq!(names, sorted);
-    for name in names {
-        let tool = ex.tool(name).unwrap_or_else(|| panic!("{name} not found"));
+    for (name, integration) in names {
+        let tool = ex
+            .tool(integration, name)
+            .unwrap_or_else(|| panic!("{name} not found"));
+        assert_eq!((tool.name, tool.integration), (name, integration));
         let schemas = ex.schemas(tool);
         assert_eq!(schemas.input.get("type"), Some(&json!("object")), "{name}");
         assert!(!schemas.description.is_empty(), "{name}");
@@ -897,7 +906,19 @@ fn tools_are_sorted_and_found_by_name() {
         // Parsed once: the same allocation every time.
         assert!(Arc::ptr_eq(&schemas.input, &ex.schemas(tool).input));
     }
-    assert!(ex.tool("no_such_tool").is_none());
+    assert!(ex.tool("hubspot", "no_such_tool").is_none());
+    // Unified tools share their name across integrations; each integration has its own route.
+    let hubspot = ex.tool("hubspot", "list_all_crm_contacts").unwrap();
+    let salesforce = ex.tool("salesforce", "list_all_crm_contacts").unwrap();
+    assert!(hubspot.is_unified() && salesforce.is_unified());
+    assert_ne!(
+        hubspot.unified.as_ref().unwrap().proxy,
+        salesforce.unified.as_ref().unwrap().proxy
+    );
+    assert!(
+        ex.tool("salesforce", "list_all_hub_spot_contacts")
+            .is_none()
+    );
     assert!(ex.integration("hubspot").is_some());
     assert_eq!(
         ex.integrations().len(),

@@ -66,9 +66,23 @@ async fn list_and_read_contacts(client: &Client) {
     assert_eq!(listed, sorted, "tools/list is sorted by name");
     assert!(listed.contains(&"list_all_hub_spot_contacts".to_owned()));
     assert!(listed.contains(&"create_a_hub_spot_contact".to_owned()));
+    // The account's integration's proxy tools, and the unified tools it maps.
     assert!(
-        listed.iter().all(|name| name.contains("hub_spot")),
+        listed
+            .iter()
+            .all(|name| name.contains("hub_spot") || name.contains("_crm_")),
         "only the account's integration: {listed:?}"
+    );
+    assert!(listed.contains(&"list_all_crm_contacts".to_owned()));
+    let unified = tools
+        .iter()
+        .find(|t| t.name == "list_all_crm_contacts")
+        .unwrap();
+    // Its output schema is the unified envelope of canonical contacts.
+    let output = serde_json::to_value(unified.output_schema.as_ref().unwrap()).unwrap();
+    assert!(
+        output["properties"]["result"]["items"]["properties"]["email_addresses"].is_object(),
+        "{output}"
     );
 
     let list = tools

@@ -7,7 +7,7 @@ use super::{ModelUnit, Unit};
 use crate::codes::{self, Code};
 use crate::diagnostic::{Diagnostic, did_you_mean, list_names};
 use crate::mapping::{parse, typecheck, types::Ty, types::TyKind};
-use crate::model::{Field, Integration, MethodKind, UnifiedModel};
+use crate::model::{Field, Integration, MethodKind, UnifiedMap, UnifiedModel};
 use crate::span::{Sp, Span};
 
 /// Checks every integration's `unified:` section against the loaded models.
@@ -58,6 +58,7 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
                 );
                 continue;
             }
+            check_reads(&unit.def, &map.resource.value, map, &mut report);
             let vendor = record_type(&unit.def, &map.resource.value);
             let model_fields: BTreeMap<&str, &Field> = model
                 .fields
@@ -130,6 +131,82 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
         }
     }
     diags
+}
+
+/// `read_args` name query parameters of the resource's list and get methods; `read_back` has a get
+/// method to read with, and a `created_id` the create answer documents.
+fn check_reads(
+    def: &Integration,
+    resource: &str,
+    map: &UnifiedMap,
+    report: &mut impl FnMut(&'static Code, Span, String, Option<String>),
+) {
+    let documented = |kind: MethodKind| {
+        def.resources.get(resource).and_then(|r| {
+            r.methods
+                .iter()
+                .find(|(k, m)| m.resolved_kind(k) == Some(kind))
+                .and_then(|(_, m)| m.documentation.as_ref())
+        })
+    };
+    for (name, _) in map.read_args.iter() {
+        for kind in [MethodKind::List, MethodKind::Get] {
+            let Some(doc) = documented(kind) else {
+                continue;
+            };
+            if doc.query.get(&name.value).is_none() {
+                let help = did_you_mean(&name.value, doc.query.keys())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| {
+                        Some(format!(
+                            "its query parameters: {}",
+                            list_names(doc.query.keys())
+                        ))
+                    });
+                report(
+                    codes::UNKNOWN_READ_ARG,
+                    name.span,
+                    format!(
+                        "`{}` is not a query parameter of the `{resource}` {} method",
+                        name.value,
+                        kind.as_str()
+                    ),
+                    help,
+                );
+            }
+        }
+    }
+    let Some(read_back) = &map.read_back else {
+        return;
+    };
+    if documented(MethodKind::Get).is_none() {
+        report(
+            codes::READ_BACK_UNSERVED,
+            read_back.span,
+            format!("records are read back, but `{resource}` has no documented get method"),
+            Some("document the resource's get method, or remove `read_back`".to_owned()),
+        );
+        return;
+    }
+    if let Some(pointer) = &read_back.value.created_id {
+        let response = documented(MethodKind::Create).and_then(|d| d.response.as_ref());
+        let found =
+            pointer.value.starts_with('/') && response.and_then(|r| r.at(&pointer.value)).is_some();
+        if !found {
+            report(
+                codes::READ_BACK_UNSERVED,
+                pointer.span,
+                format!(
+                    "`{}` is not a documented field of the `{resource}` create answer",
+                    pointer.value
+                ),
+                Some(
+                    "give a JSON Pointer (`/id`) into the create method's documented response"
+                        .to_owned(),
+                ),
+            );
+        }
+    }
 }
 
 /// Parses and types one expression; reports what is wrong and returns its type when it is sound.

@@ -49,12 +49,13 @@ pub fn catalog(catalog: &Catalog) -> GeneratedFile {
 }
 
 fn tool_entry(t: &ToolIr) -> Value {
-    json!({
+    let mut entry = json!({
         "name": t.name,
         "integration": t.integration,
         "resource": t.resource,
         "method": t.method,
         "kind": t.kind.as_str(),
+        "tool_kind": if t.unified.is_some() { "unified" } else { "proxy" },
         "group": if t.annotations.read_only { "read" } else { "write" },
         "tags": t.tags,
         "scopes": t.scopes,
@@ -64,5 +65,10 @@ fn tool_entry(t: &ToolIr) -> Value {
             "idempotentHint": t.annotations.idempotent,
             "openWorldHint": t.annotations.open_world,
         },
-    })
+    });
+    if let (Some(route), Some(obj)) = (&t.unified, entry.as_object_mut()) {
+        obj.insert("model".into(), json!(route.model));
+        obj.insert("via".into(), json!(route.proxy));
+    }
+    entry
 }

@@ -55,6 +55,7 @@ pub fn emit(catalog: &Catalog, templates: &Templates) -> Result<Vec<GeneratedFil
     ];
     files.push(catalog::catalog(catalog));
     files.extend(catalog.models.iter().map(schemas::model_schema));
+    files.extend(catalog.models.iter().flat_map(schemas::model_tool_schemas));
     let per_integration =
         crate::parallel::map(catalog.integrations.iter().collect(), |integration| {
             let mut out = schemas::tool_schemas(integration);

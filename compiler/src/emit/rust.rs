@@ -188,7 +188,43 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
     let tags = &t.tags;
     let a = t.annotations;
     let (ro, de, id, ow) = (a.read_only, a.destructive, a.idempotent, a.open_world);
-    let schema_path = format!("../schemas/{}/{}.json", i.name, t.name);
+    // Paths relative to `generated/src/`.
+    let schema_path = match &t.unified {
+        Some(route) => format!(
+            "../{}",
+            route
+                .schema_path
+                .strip_prefix("generated/")
+                .unwrap_or(&route.schema_path)
+        ),
+        None => format!("../schemas/{}/{}.json", i.name, t.name),
+    };
+    let unified = match &t.unified {
+        Some(route) => {
+            let (model, proxy, read_args) = (&route.model, &route.proxy, &route.read_args);
+            let id_param = opt_str(route.id_param.as_deref());
+            let read_back = match &route.read_back {
+                Some((get, created_id)) => {
+                    let created_id = opt_str(created_id.as_deref());
+                    quote!(Some(ReadBack { get: #get, created_id: #created_id }))
+                }
+                None => quote!(None),
+            };
+            let base = model.replace('.', "_");
+            let from = ident(&format!("{base}_from_vendor"));
+            let to = ident(&format!("{base}_to_vendor"));
+            quote!(Some(UnifiedRoute {
+                model: #model,
+                proxy: #proxy,
+                id_param: #id_param,
+                read_args: #read_args,
+                read_back: #read_back,
+                from_vendor: #from,
+                to_vendor: #to,
+            }))
+        }
+        None => quote!(None),
+    };
     quote! {
         Tool {
             name: #name,
@@ -207,6 +243,7 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
             tags: &[#(#tags),*],
             annotations: Annotations { read_only: #ro, destructive: #de, idempotent: #id, open_world: #ow },
             schema: include_str!(#schema_path),
+            unified: #unified,
         }
     }
 }

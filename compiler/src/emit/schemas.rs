@@ -52,23 +52,63 @@ pub fn model_schema(model: &ModelIr) -> GeneratedFile {
     }
 }
 
-/// `generated/schemas/<integration>/<tool>.json` for every tool.
+/// `generated/schemas/unified/<category>/<model>/<tool>.json`: each unified tool's schemas, shared by
+/// every integration that maps the model.
+pub fn model_tool_schemas(model: &ModelIr) -> Vec<GeneratedFile> {
+    let source = format!(
+        "integrations/unified/{}/{}.yaml",
+        model.category, model.name
+    );
+    model
+        .tools
+        .iter()
+        .map(|tool| {
+            tool_file(
+                crate::lower::unified_tool_schema_path(model, &tool.name),
+                [&tool.name, &tool.description],
+                [&tool.input_schema, &tool.output_schema],
+                &source,
+            )
+        })
+        .collect()
+}
+
+/// One tool's `{name, description, inputSchema, outputSchema}` file.
+fn tool_file(
+    path: String,
+    [name, description]: [&String; 2],
+    [input, output]: [&serde_json::Value; 2],
+    source: &str,
+) -> GeneratedFile {
+    GeneratedFile {
+        path,
+        contents: document(
+            json!({
+                "name": name,
+                "description": description,
+                "inputSchema": input,
+                "outputSchema": output,
+            }),
+            source,
+        ),
+    }
+}
+
+/// `generated/schemas/<integration>/<tool>.json` for every proxy tool (unified tools share their
+/// model's files).
 pub fn tool_schemas(integration: &IntegrationIr) -> Vec<GeneratedFile> {
     let source = format!("integrations/{}.yaml", integration.name);
     integration
         .tools
         .iter()
-        .map(|tool| GeneratedFile {
-            path: format!("generated/schemas/{}/{}.json", integration.name, tool.name),
-            contents: document(
-                json!({
-                    "name": tool.name,
-                    "description": tool.description,
-                    "inputSchema": tool.input_schema,
-                    "outputSchema": tool.output_schema,
-                }),
+        .filter(|tool| tool.unified.is_none())
+        .map(|tool| {
+            tool_file(
+                format!("generated/schemas/{}/{}.json", integration.name, tool.name),
+                [&tool.name, &tool.description],
+                [&tool.input_schema, &tool.output_schema],
                 &source,
-            ),
+            )
         })
         .collect()
 }

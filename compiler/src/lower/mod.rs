@@ -1,6 +1,9 @@
 //! Pass 3: lower checked definitions to the IR. Runs only on definitions that passed `check`.
 
 mod schema;
+mod unified_tools;
+
+pub use unified_tools::{link as link_unified_tools, tool_schema_path as unified_tool_schema_path};
 
 use serde_json::{Map, Value, json};
 
@@ -46,6 +49,7 @@ pub fn lower_models(units: &[crate::check::ModelUnit]) -> Vec<ModelIr> {
                 category: m.category.value.as_str().to_owned(),
                 description: m.description.value.trim().to_owned(),
                 pii_fields,
+                tools: unified_tools::model_tools(m),
                 schema: json!({
                     "$schema": "https://json-schema.org/draft/2020-12/schema",
                     "title": m.name.value,
@@ -112,6 +116,7 @@ fn lower_integration(def: &Integration) -> IntegrationIr {
                 output_schema: output_schema(kind, doc, pagination.as_ref()),
                 pagination,
                 name,
+                unified: None,
             });
         }
     }
@@ -178,6 +183,19 @@ fn lower_maps(def: &Integration) -> Vec<UnifiedMapIr> {
                     Some((p.value.split('.').map(str::to_owned).collect(), parse(e)?))
                 })
                 .collect(),
+            read_args: Value::Object(
+                map.read_args
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), v.clone()))
+                    .collect(),
+            )
+            .to_string(),
+            created_id: map
+                .read_back
+                .as_ref()
+                .and_then(|r| r.value.created_id.as_ref())
+                .map(|p| p.value.clone()),
+            read_after_update: map.read_back.as_ref().is_some_and(|r| r.value.after_update),
         })
         .collect();
     maps.sort_by(|a, b| a.model.cmp(&b.model));

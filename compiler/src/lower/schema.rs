@@ -25,6 +25,9 @@ pub fn field_schema(field: &Field) -> Value {
         // An annotation keyword (JSON Schema allows unknown `x-` keywords): personal data.
         s.insert("x-pii".into(), json!(true));
     }
+    if field.read_only {
+        s.insert("readOnly".into(), json!(true));
+    }
     if let Some(f) = &field.format {
         s.insert("format".into(), json!(f));
     }

@@ -26,6 +26,10 @@ pub struct Field {
     /// or hash it, and it never reaches a log.
     #[serde(default)]
     pub pii: bool,
+    /// Whether the value is set by the vendor and never written (ids, timestamps): unified create and
+    /// update tools leave it out of their input.
+    #[serde(default)]
+    pub read_only: bool,
     /// A JSON Schema format such as `date-time`, `email` or `uri`.
     #[serde(default)]
     pub format: Option<String>,

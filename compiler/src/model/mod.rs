@@ -81,6 +81,30 @@ pub struct UnifiedMap {
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, String>")]
     pub request: SpMap<Sp<String>>,
+    /// Arguments always passed to the resource's list and get methods by the unified tools, such as
+    /// which properties to return (`properties: [firstname, lastname, email]`). Each must be a
+    /// documented query parameter of those methods.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, serde_json::Value>")]
+    pub read_args: SpMap<serde_json::Value>,
+    /// Set when the vendor answers a create or an update with something other than the whole record
+    /// (an id, no content, only the changed fields): the unified tools then read the record back with
+    /// the get method, one more request.
+    #[serde(default)]
+    pub read_back: Option<Sp<ReadBack>>,
+}
+
+/// When to read a record back with the get method because the write's answer is not the whole record.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadBack {
+    /// The create answer holds only the new id, at this JSON Pointer (`/id`): read the record back.
+    #[serde(default)]
+    pub created_id: Option<Sp<String>>,
+    /// The update answer is not the whole record (no content, or only the changed fields): read it
+    /// back.
+    #[serde(default)]
+    pub after_update: bool,
 }
 
 /// Product category of an integration.

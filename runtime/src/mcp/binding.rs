@@ -58,7 +58,8 @@ impl Binding {
 
     /// The exposed tool called `name`, if any.
     pub fn tool(&self, executor: &Executor, name: &str) -> Option<&'static Tool> {
-        // `exposes` checks the tool is the account's integration's.
-        executor.tool(name).filter(|tool| self.exposes(tool))
+        executor
+            .tool(&self.account.integration, name)
+            .filter(|tool| self.exposes(tool))
     }
 }

@@ -48,6 +48,8 @@ pub struct Harness {
     pub read_token: String,
     /// The read-write server's capability token.
     pub write_token: String,
+    /// A read-write server on a Salesforce account of the same sandbox.
+    pub salesforce_token: String,
     /// Requests the sandbox has received.
     upstream: Arc<AtomicU64>,
     stops: Vec<oneshot::Sender<()>>,
@@ -67,6 +69,19 @@ impl Harness {
                 NewAccount {
                     id: "acme-hubspot".into(),
                     integration: "hubspot".into(),
+                    base_url: Some(sandbox_url.clone()),
+                    credential: Credential::Bearer(switchboard_sandbox::DEFAULT_API_TOKEN.into()),
+                    granted_scopes: None,
+                },
+                switchboard_generated::INTEGRATIONS,
+            )
+            .unwrap();
+        // The sandbox serves Salesforce on the same origin, with the same people.
+        store
+            .add_account(
+                NewAccount {
+                    id: "acme-salesforce".into(),
+                    integration: "salesforce".into(),
                     base_url: Some(sandbox_url),
                     credential: Credential::Bearer(switchboard_sandbox::DEFAULT_API_TOKEN.into()),
                     granted_scopes: None,
@@ -97,6 +112,15 @@ impl Harness {
             })
             .unwrap();
 
+        let (_, salesforce_token) = store
+            .create_server(NewServer {
+                name: "salesforce-writer".into(),
+                account_id: "acme-salesforce".into(),
+                filter: ToolFilter::default(),
+                expires_at: None,
+            })
+            .unwrap();
+
         let executor = Executor::new(
             switchboard_generated::INTEGRATIONS,
             ExecutorConfig {
@@ -119,6 +143,7 @@ impl Harness {
             addr,
             read_token,
             write_token,
+            salesforce_token,
             upstream,
             stops: vec![stop, sandbox_stop],
             _dir: dir,

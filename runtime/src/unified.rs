@@ -1,0 +1,293 @@
+//! Unified tools: a canonical-shape call runs as the integration's proxy tool for the mapped resource,
+//! with the compiled maps turning the unified input into the vendor body and every vendor record into
+//! the unified record. No interpreter: the maps are generated Rust functions in the tool table.
+
+use serde_json::{Map, Value};
+
+use crate::account::Account;
+use crate::executor::Executor;
+use crate::outcome::{Success, ToolError};
+use crate::request::{self, CURSOR_ARG, LIMIT_ARG, SplitArgs};
+use crate::table::{MethodKind, Tool, UnifiedRoute};
+
+/// The argument holding the record id on get, update and delete.
+const ID_ARG: &str = "id";
+
+/// Runs the unified tool `tool` with arguments already validated against its input schema.
+pub(crate) async fn run(
+    executor: &Executor,
+    account: &Account,
+    tool: &'static Tool,
+    route: &'static UnifiedRoute,
+    mut args: Map<String, Value>,
+    upstream_status: &mut Option<u16>,
+) -> Result<Success, ToolError> {
+    match tool.kind {
+        MethodKind::List => {
+            let mut proxy_args = read_args(tool, route)?;
+            for name in [LIMIT_ARG, CURSOR_ARG] {
+                if let Some(value) = args.remove(name) {
+                    proxy_args.insert(name.to_owned(), value);
+                }
+            }
+            let success = executor
+                .execute_proxy(
+                    account,
+                    route.proxy,
+                    |proxy| request::split(proxy, proxy_args),
+                    upstream_status,
+                )
+                .await?;
+            Ok(map_result(success, |result| match result {
+                Value::Array(records) => {
+                    Value::Array(records.iter().map(route.from_vendor).collect())
+                }
+                // The pager always yields an array; anything else is passed through mapped as one.
+                other => (route.from_vendor)(&other),
+            }))
+        }
+        MethodKind::Get => {
+            let id = take_id(&mut args)?;
+            let success = read(
+                executor,
+                account,
+                tool,
+                route,
+                route.proxy,
+                &id,
+                upstream_status,
+            )
+            .await?;
+            Ok(map_result(success, |record| (route.from_vendor)(&record)))
+        }
+        MethodKind::Create => {
+            let body = vendor_body(route, args)?;
+            let success = executor
+                .execute_proxy(
+                    account,
+                    route.proxy,
+                    |_| {
+                        Ok(SplitArgs {
+                            body: Some(body),
+                            ..SplitArgs::default()
+                        })
+                    },
+                    upstream_status,
+                )
+                .await?;
+            let created_id = route
+                .read_back
+                .as_ref()
+                .and_then(|rb| rb.created_id)
+                .map(|pointer| {
+                    id_text(
+                        success
+                            .envelope
+                            .get("result")
+                            .and_then(|r| r.pointer(pointer)),
+                    )
+                });
+            match created_id {
+                Some(id) => {
+                    read_back(executor, account, tool, route, id, success, upstream_status).await
+                }
+                None => Ok(map_result(success, |record| (route.from_vendor)(&record))),
+            }
+        }
+        MethodKind::Update => {
+            let id = take_id(&mut args)?;
+            if args.is_empty() {
+                return Err(ToolError::InvalidArguments {
+                    pointer: String::new(),
+                    message: "give at least one field to change besides `id`".to_owned(),
+                });
+            }
+            let body = vendor_body(route, args)?;
+            let id_param = id_param(tool, route)?;
+            let success = executor
+                .execute_proxy(
+                    account,
+                    route.proxy,
+                    |proxy| {
+                        let mut split = request::split(proxy, id_args(id_param, &id))?;
+                        split.body = Some(body);
+                        Ok(split)
+                    },
+                    upstream_status,
+                )
+                .await?;
+            if route.read_back.is_some() {
+                read_back(
+                    executor,
+                    account,
+                    tool,
+                    route,
+                    Some(id),
+                    success,
+                    upstream_status,
+                )
+                .await
+            } else {
+                Ok(map_result(success, |record| (route.from_vendor)(&record)))
+            }
+        }
+        MethodKind::Delete => {
+            let id = take_id(&mut args)?;
+            let id_param = id_param(tool, route)?;
+            let success = executor
+                .execute_proxy(
+                    account,
+                    route.proxy,
+                    |proxy| request::split(proxy, id_args(id_param, &id)),
+                    upstream_status,
+                )
+                .await?;
+            Ok(map_result(success, |_| {
+                let mut deleted = Map::new();
+                deleted.insert(ID_ARG.to_owned(), Value::String(id));
+                deleted.insert("deleted".to_owned(), Value::Bool(true));
+                Value::Object(deleted)
+            }))
+        }
+        MethodKind::Search | MethodKind::Custom => Err(ToolError::Transport(format!(
+            "unified tool {} has a kind the runtime does not run; regenerate the tool tables",
+            tool.name
+        ))),
+    }
+}
+
+/// One read through the get tool `get`, with the map's read arguments.
+async fn read(
+    executor: &Executor,
+    account: &Account,
+    tool: &Tool,
+    route: &UnifiedRoute,
+    get: &'static str,
+    id: &str,
+    upstream_status: &mut Option<u16>,
+) -> Result<Success, ToolError> {
+    let mut proxy_args = read_args(tool, route)?;
+    let get_tool_id = match (tool.kind, route.id_param) {
+        (MethodKind::Get, Some(param)) => param,
+        _ => {
+            // A read-back: the get tool's own path parameter.
+            executor
+                .tool(tool.integration, get)
+                .and_then(|g| {
+                    g.params
+                        .iter()
+                        .find(|p| p.location == crate::table::ParamLocation::Path)
+                })
+                .map(|p| p.name)
+                .ok_or_else(|| table_defect(tool))?
+        }
+    };
+    proxy_args.insert(get_tool_id.to_owned(), Value::String(id.to_owned()));
+    executor
+        .execute_proxy(
+            account,
+            get,
+            |proxy| request::split(proxy, proxy_args),
+            upstream_status,
+        )
+        .await
+}
+
+/// After a write whose answer is not the record: reads the record back with the get tool. The write
+/// has happened whatever the read does, so a failed read still reports success, with the id alone (a
+/// valid unified record) rather than an error that would invite the agent to write again.
+async fn read_back(
+    executor: &Executor,
+    account: &Account,
+    tool: &Tool,
+    route: &UnifiedRoute,
+    id: Option<String>,
+    written: Success,
+    upstream_status: &mut Option<u16>,
+) -> Result<Success, ToolError> {
+    let (Some(id), Some(rb)) = (id, &route.read_back) else {
+        return Ok(map_result(written, |record| (route.from_vendor)(&record)));
+    };
+    let write_status = *upstream_status;
+    match read(executor, account, tool, route, rb.get, &id, upstream_status).await {
+        Ok(read) => Ok(Success {
+            upstream_status: written.upstream_status,
+            ..map_result(read, |record| (route.from_vendor)(&record))
+        }),
+        Err(_) => {
+            *upstream_status = write_status;
+            Ok(map_result(written, |_| {
+                let mut only_id = Map::new();
+                only_id.insert(ID_ARG.to_owned(), Value::String(id));
+                Value::Object(only_id)
+            }))
+        }
+    }
+}
+
+/// The map's fixed read arguments as a fresh object.
+fn read_args(tool: &Tool, route: &UnifiedRoute) -> Result<Map<String, Value>, ToolError> {
+    match serde_json::from_str(route.read_args) {
+        Ok(Value::Object(args)) => Ok(args),
+        _ => Err(table_defect(tool)),
+    }
+}
+
+/// The unified input as the vendor's request body.
+fn vendor_body(
+    route: &UnifiedRoute,
+    args: Map<String, Value>,
+) -> Result<Map<String, Value>, ToolError> {
+    match (route.to_vendor)(&Value::Object(args)) {
+        Value::Object(body) => Ok(body),
+        _ => Err(ToolError::Transport(
+            "the request map did not produce a JSON object; regenerate the tool tables".to_owned(),
+        )),
+    }
+}
+
+/// Takes the validated `id` argument out.
+fn take_id(args: &mut Map<String, Value>) -> Result<String, ToolError> {
+    match args.remove(ID_ARG) {
+        Some(Value::String(id)) => Ok(id),
+        _ => Err(ToolError::InvalidArguments {
+            pointer: format!("/{ID_ARG}"),
+            message: "id is required and must be a string".to_owned(),
+        }),
+    }
+}
+
+fn id_param(tool: &Tool, route: &UnifiedRoute) -> Result<&'static str, ToolError> {
+    route.id_param.ok_or_else(|| table_defect(tool))
+}
+
+fn id_args(param: &str, id: &str) -> Map<String, Value> {
+    let mut args = Map::new();
+    args.insert(param.to_owned(), Value::String(id.to_owned()));
+    args
+}
+
+/// A vendor id as text: ids are strings in the unified models, whatever the vendor sends.
+fn id_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `success` with its envelope's `result` replaced by `f(result)`.
+fn map_result(mut success: Success, f: impl FnOnce(Value) -> Value) -> Success {
+    if let Value::Object(envelope) = &mut success.envelope {
+        let result = envelope.remove("result").unwrap_or(Value::Null);
+        envelope.insert("result".to_owned(), f(result));
+    }
+    success
+}
+
+fn table_defect(tool: &Tool) -> ToolError {
+    ToolError::Transport(format!(
+        "unified tool {} has an inconsistent route in the tool table; regenerate the tool tables",
+        tool.name
+    ))
+}
