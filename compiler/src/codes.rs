@@ -67,6 +67,7 @@ codes! {
     UNDOCUMENTED_METHOD = "W0001", "a method without documentation: no tool is generated for it";
     NO_RESPONSE_SCHEMA = "W0002", "a documented method without a response schema";
     UNUSED_PAGINATION = "W0003", "a pagination rule no method uses";
+    MAP_NEAR_MISS = "W0004", "a field-map path to an undocumented key that looks like a misspelled documented one";
 }
 
 /// Looks a code up by its identifier.

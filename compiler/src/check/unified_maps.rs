@@ -27,7 +27,12 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
         let text = unit.source.text.as_deref().unwrap_or_default();
         let mut report =
             |code: &'static Code, span: Span, message: String, help: Option<String>| {
-                diags.push(Diagnostic::error(code, file, span, message).with_help_opt(help));
+                let diagnostic = if code.id.starts_with('W') {
+                    Diagnostic::warning(code, file, span, message)
+                } else {
+                    Diagnostic::error(code, file, span, message)
+                };
+                diags.push(diagnostic.with_help_opt(help));
             };
         for (key, map) in unit.def.unified.iter() {
             let Some(model) = by_key.get(&key.value) else {
@@ -233,6 +238,7 @@ fn check_expr(
     for e in &errors {
         let code = match e.kind {
             typecheck::TypeErrorKind::UnknownField => codes::MAP_UNKNOWN_PATH,
+            typecheck::TypeErrorKind::NearMiss => codes::MAP_NEAR_MISS,
             _ => codes::MAP_TYPE,
         };
         report(
@@ -242,7 +248,7 @@ fn check_expr(
             e.help.clone(),
         );
     }
-    errors.is_empty().then_some(ty)
+    errors.iter().all(|e| e.kind.is_warning()).then_some(ty)
 }
 
 /// The span of `range` inside the scalar `expr`, when the scalar is written on one line as is (plain or

@@ -168,7 +168,9 @@ pub fn result_type(name: &str, args: &[Ty]) -> Result<Ty, (usize, String)> {
             Ok(Ty::of(TyKind::Object(None)))
         }
         "compact" => match args.first().map(|t| &t.kind) {
-            Some(TyKind::Array(_) | TyKind::Object(_) | TyKind::Any) => Ok(args[0].clone()),
+            Some(TyKind::Array(_) | TyKind::Object(_) | TyKind::Open(..) | TyKind::Any) => {
+                Ok(args[0].clone())
+            }
             Some(_) => Err((0, "`compact` takes an array or an object".to_owned())),
             None => Ok(Ty::any()),
         },

@@ -18,6 +18,16 @@ pub enum TypeErrorKind {
     UnknownField,
     /// `@` outside `map`/`filter`.
     ElementOutsideScope,
+    /// An undocumented key of an open object that looks like a misspelled documented one (a warning:
+    /// the key may be a real custom field).
+    NearMiss,
+}
+
+impl TypeErrorKind {
+    /// Whether the finding is only a warning: the expression still types.
+    pub fn is_warning(self) -> bool {
+        self == Self::NearMiss
+    }
 }
 
 /// A type error in one expression.
@@ -252,6 +262,25 @@ impl Checker<'_> {
                     }
                 },
                 (Step::Key(..), TyKind::Object(None)) => Ty::any(),
+                (Step::Key(key, range), TyKind::Open(fields, extra)) => match fields.get(key) {
+                    Some(t) => t.clone().nullable(),
+                    None => {
+                        if let Some(near) = did_you_mean(key, fields.keys().map(String::as_str)) {
+                            self.errors.push(TypeError {
+                                kind: TypeErrorKind::NearMiss,
+                                range: *range,
+                                message: format!(
+                                    "`{key}` is not a documented field of {} here, and looks like a misspelling of `{near}`",
+                                    self.record_name
+                                ),
+                                help: Some(format!(
+                                    "did you mean `{near}`? If `{key}` is a real custom field, document it next to `{near}`"
+                                )),
+                            });
+                        }
+                        (**extra).clone().nullable()
+                    }
+                },
                 (Step::Index(..), TyKind::Array(item)) => (**item).clone().nullable(),
                 (step, other) => {
                     let (what, range) = match step {

@@ -31,6 +31,9 @@ pub enum TyKind {
     Array(Box<Ty>),
     /// A mapping; `None` fields means free-form (any keys).
     Object(Option<BTreeMap<String, Ty>>),
+    /// A mapping with documented keys that also allows others of one type (HubSpot's `properties`:
+    /// standard properties plus any custom one). Keys stay typed; other keys get the second type.
+    Open(BTreeMap<String, Ty>, Box<Ty>),
 }
 
 impl Ty {
@@ -73,6 +76,13 @@ impl Ty {
                         .map(|(k, v)| (k.value.clone(), Ty::from_field(v)))
                         .collect(),
                 )),
+                (Some(props), Some(extra)) => TyKind::Open(
+                    props
+                        .iter()
+                        .map(|(k, v)| (k.value.clone(), Ty::from_field(v)))
+                        .collect(),
+                    Box::new(Ty::from_field(extra)),
+                ),
                 _ => TyKind::Object(None),
             },
         };
@@ -91,8 +101,9 @@ impl Ty {
             | (TyKind::Number, TyKind::Number)
             | (TyKind::String, TyKind::String) => true,
             (TyKind::Array(a), TyKind::Array(b)) => a.fits(b),
-            (TyKind::Object(_), TyKind::Object(None)) => true,
-            (TyKind::Object(None), TyKind::Object(Some(_))) => true,
+            // Open objects may hold any key, so they fit and take objects like free-form ones.
+            (TyKind::Object(_) | TyKind::Open(..), TyKind::Object(None) | TyKind::Open(..)) => true,
+            (TyKind::Object(None) | TyKind::Open(..), TyKind::Object(Some(_))) => true,
             (TyKind::Object(Some(have)), TyKind::Object(Some(want))) => have
                 .iter()
                 .all(|(k, t)| want.get(k).is_some_and(|w| t.fits(w))),
@@ -110,7 +121,7 @@ impl fmt::Display for Ty {
             TyKind::Number => f.write_str("number")?,
             TyKind::String => f.write_str("string")?,
             TyKind::Array(t) => write!(f, "array of {t}")?,
-            TyKind::Object(None) => f.write_str("object")?,
+            TyKind::Object(None) | TyKind::Open(..) => f.write_str("object")?,
             TyKind::Object(Some(fields)) => {
                 f.write_str("{")?;
                 for (i, (k, t)) in fields.iter().enumerate() {
