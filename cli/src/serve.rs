@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use switchboard_runtime::account::Credential;
 use switchboard_runtime::executor::{Executor, ExecutorConfig};
-use switchboard_runtime::filter::ToolFilter;
+use switchboard_runtime::filter::{ToolFilter, ToolKind};
 use switchboard_runtime::http::{Directory, DirectoryError, HttpApp, HttpConfig};
 use switchboard_runtime::mcp::{self, Binding, McpServer};
 use switchboard_runtime::store::{AccountStatus, MasterKey, NewAccount, NewServer, Store};
@@ -172,8 +172,9 @@ impl DemoSandbox {
     }
 }
 
-/// An in-memory store holding one demo account (`demo-<integration>`) and two demo servers
-/// (`demo-<integration>` with every tool, `demo-<integration>-read` with `--methods read`) per
+/// An in-memory store holding one demo account (`demo-<integration>`) and three demo servers
+/// (`demo-<integration>` with every tool, `demo-<integration>-read` with `--methods read`,
+/// `demo-<integration>-unified` with `--kinds unified`) per
 /// integration that takes bearer tokens, pointed at the sandbox. Prints the sandbox's URL
 /// (`demo_sandbox_url=<url>`), the servers' URLs (one `demo_server=<name> mcp_url=<url>` line each),
 /// then a client configuration (`mcpServers`).
@@ -183,6 +184,10 @@ impl DemoSandbox {
 fn demo_store(sandbox_url: &str, sandbox_token: &str, base_url: &str) -> anyhow::Result<Store> {
     let demo = Store::open_with_key(":memory:", MasterKey::generate()?)?;
     let read_only = ToolFilter::default().with_methods("read")?;
+    let unified_only = ToolFilter {
+        kinds: Some([ToolKind::Unified].into()),
+        ..ToolFilter::default()
+    };
     println!("demo_sandbox_url={sandbox_url}");
     let mut urls = BTreeMap::new();
     for integration in INTEGRATIONS.iter().filter(|i| i.auth.accepts_bearer()) {
@@ -202,6 +207,8 @@ fn demo_store(sandbox_url: &str, sandbox_token: &str, base_url: &str) -> anyhow:
         for (name, filter) in [
             (account.clone(), ToolFilter::default()),
             (format!("{account}-read"), read_only.clone()),
+            // The canonical tools only: the same agent prompt works whichever CRM is behind it.
+            (format!("{account}-unified"), unified_only.clone()),
         ] {
             let (server, token) = demo.create_server(NewServer {
                 name,

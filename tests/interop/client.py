@@ -3,7 +3,7 @@
 Connects over stdio (spawning `switchboard mcp stdio`) and over Streamable HTTP, with both the
 initialize handshake (`mode="legacy"`, 2025-era session revisions) and the 2026-07-28 lifecycle
 (`mode="auto"`: `server/discover`, no session), lists the tools (following `nextCursor`) and reads
-five HubSpot contacts. Exits non-zero on the first failed check.
+five HubSpot contacts, plus three canonical contacts through the unified `list_all_crm_contacts`. Exits non-zero on the first failed check.
 
     python client.py --http-url http://127.0.0.1:8080/mcp/<token> \
         [--read-only-url http://127.0.0.1:8080/mcp/<token>] \
@@ -23,6 +23,7 @@ from mcp import Client, StdioServerParameters
 
 LIST_TOOL = "list_all_hub_spot_contacts"
 WRITE_TOOL = "create_a_hub_spot_contact"
+UNIFIED_TOOL = "list_all_crm_contacts"
 
 
 def check(condition: bool, message: str) -> None:
@@ -67,6 +68,17 @@ async def exercise(label: str, server: Any, mode: str, read_only: bool = False) 
         check(envelope.get("result_count") == 5, f"{label}: result_count {envelope.get('result_count')!r}")
         check(len(envelope.get("result", [])) == 5, f"{label}: {len(envelope.get('result', []))} records")
         check(isinstance(envelope.get("next_cursor"), str), f"{label}: no next_cursor")
+
+        # The unified tool: canonical contacts, which the SDK checks against the tool's outputSchema.
+        check(UNIFIED_TOOL in names, f"{label}: {UNIFIED_TOOL} missing")
+        unified = await client.call_tool(UNIFIED_TOOL, {"limit": 3})
+        check(not unified.is_error, f"{label}: {UNIFIED_TOOL} failed: {unified.content!r}")
+        contacts = (unified.structured_content or {}).get("result", [])
+        check(len(contacts) == 3, f"{label}: {len(contacts)} canonical contacts")
+        check(
+            all(isinstance(c.get("id"), str) and c.get("email_addresses") for c in contacts),
+            f"{label}: not canonical contacts: {contacts!r}",
+        )
 
         bad = await client.call_tool(LIST_TOOL, {"limit": "five"})
         check(bool(bad.is_error), f"{label}: bad arguments were accepted")

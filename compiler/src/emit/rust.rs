@@ -117,11 +117,23 @@ fn maps(i: &IntegrationIr) -> (Vec<TokenStream>, Vec<TokenStream>) {
                 rt::compact(&rt::Value::Object(out))
             }
 
-            #[doc = #to_doc]
-            pub fn #to(record: &rt::Value) -> rt::Value {
-                let mut body = rt::Value::Object(rt::Map::new());
-                #(#sets)*
-                body
+        });
+        // Without request maps there is nothing to write (and no unified create or update tool).
+        fns.push(if m.request.is_empty() {
+            quote! {
+                #[doc = #to_doc]
+                pub fn #to(_record: &rt::Value) -> rt::Value {
+                    rt::Value::Object(rt::Map::new())
+                }
+            }
+        } else {
+            quote! {
+                #[doc = #to_doc]
+                pub fn #to(record: &rt::Value) -> rt::Value {
+                    let mut body = rt::Value::Object(rt::Map::new());
+                    #(#sets)*
+                    body
+                }
             }
         });
     }

@@ -199,6 +199,10 @@ fn route(
             .iter()
             .find(|t| t.unified.is_none() && t.resource == map.resource && t.kind == kind)
     };
+    if matches!(tool.kind, MethodKind::Create | MethodKind::Update) && map.request.is_empty() {
+        // No request map: nothing to write with.
+        return None;
+    }
     let proxy = proxy_of(tool.kind)?;
     let id_param = match tool.kind {
         MethodKind::Get | MethodKind::Update | MethodKind::Delete => {
