@@ -204,6 +204,8 @@ pub struct UnifiedRouteIr {
     pub id_param: Option<String>,
     /// Arguments always passed on reads, as compact JSON object text.
     pub read_args: String,
+    /// Top-level fields every unified record must have.
+    pub required: Vec<String>,
     /// For writes whose answer is not the whole record: the get tool, and for creates the pointer to
     /// the new id.
     pub read_back: Option<(String, Option<String>)>,

@@ -51,6 +51,52 @@ pub static INTEGRATION: Integration = Integration {
     },
     tools: &[
         Tool {
+            name: "create_a_crm_company",
+            title: "Create a CRM company",
+            description: "Creates a company from canonical fields and returns it in the canonical `crm.company` shape, the same fields whichever CRM the account uses. Fields the connected CRM has no place for are not sent; the CRM may refuse values it does not accept (its error comes back as is).",
+            integration: "hubspot",
+            resource: "companies",
+            method: "create",
+            kind: MethodKind::Create,
+            http: HttpVerb::Post,
+            path: "/crm/v3/objects/companies",
+            params: &[
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "associations",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.companies.write"],
+            tags: &["companies", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: false,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/company/create_a_crm_company.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.company",
+                proxy: "create_a_hub_spot_company",
+                id_param: None,
+                read_args: "{\"properties\":[\"name\",\"domain\",\"industry\",\"description\",\"numberofemployees\",\"phone\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\"]}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_company_from_vendor,
+                to_vendor: crm_company_to_vendor,
+            }),
+        },
+        Tool {
             name: "create_a_crm_contact",
             title: "Create a CRM contact",
             description: "Creates a contact from canonical fields and returns it in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. Fields the connected CRM has no place for are not sent; the CRM may refuse values it does not accept (its error comes back as is).",
@@ -91,8 +137,53 @@ pub static INTEGRATION: Integration = Integration {
                 id_param: None,
                 read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
                 read_back: None,
+                required: &["id"],
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
+            }),
+        },
+        Tool {
+            name: "create_a_crm_deal",
+            title: "Create a CRM deal",
+            description: "Creates a deal from canonical fields and returns it in the canonical `crm.deal` shape, the same fields whichever CRM the account uses. Fields the connected CRM has no place for are not sent; the CRM may refuse values it does not accept (its error comes back as is).",
+            integration: "hubspot",
+            resource: "deals",
+            method: "create",
+            kind: MethodKind::Create,
+            http: HttpVerb::Post,
+            path: "/crm/v3/objects/deals",
+            params: &[
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "associations",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.deals.write"],
+            tags: &["crm", "deals"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: false,
+                open_world: true,
+            },
+            schema: include_str!("../schemas/unified/crm/deal/create_a_crm_deal.json"),
+            unified: Some(UnifiedRoute {
+                model: "crm.deal",
+                proxy: "create_a_hub_spot_deal",
+                id_param: None,
+                read_args: "{\"properties\":[\"dealname\",\"amount\",\"dealstage\",\"closedate\",\"hubspot_owner_id\"]}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_deal_from_vendor,
+                to_vendor: crm_deal_to_vendor,
             }),
         },
         Tool {
@@ -201,6 +292,47 @@ pub static INTEGRATION: Integration = Integration {
             unified: None,
         },
         Tool {
+            name: "delete_a_crm_company_by_id",
+            title: "Delete a CRM company",
+            description: "Deletes one company by its id in the connected CRM (where the CRM keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
+            integration: "hubspot",
+            resource: "companies",
+            method: "delete",
+            kind: MethodKind::Delete,
+            http: HttpVerb::Delete,
+            path: "/crm/v3/objects/companies/{companyId}",
+            params: &[
+                Param {
+                    name: "companyId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.companies.write"],
+            tags: &["companies", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: true,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/company/delete_a_crm_company_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.company",
+                proxy: "delete_a_hub_spot_company_by_id",
+                id_param: Some("companyId"),
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_company_from_vendor,
+                to_vendor: crm_company_to_vendor,
+            }),
+        },
+        Tool {
             name: "delete_a_crm_contact_by_id",
             title: "Delete a CRM contact",
             description: "Deletes one contact by its id in the connected CRM (where the CRM keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
@@ -236,8 +368,50 @@ pub static INTEGRATION: Integration = Integration {
                 id_param: Some("contactId"),
                 read_args: "{}",
                 read_back: None,
+                required: &["id"],
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
+            }),
+        },
+        Tool {
+            name: "delete_a_crm_deal_by_id",
+            title: "Delete a CRM deal",
+            description: "Deletes one deal by its id in the connected CRM (where the CRM keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
+            integration: "hubspot",
+            resource: "deals",
+            method: "delete",
+            kind: MethodKind::Delete,
+            http: HttpVerb::Delete,
+            path: "/crm/v3/objects/deals/{dealId}",
+            params: &[
+                Param {
+                    name: "dealId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.deals.write"],
+            tags: &["crm", "deals"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: true,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/deal/delete_a_crm_deal_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.deal",
+                proxy: "delete_a_hub_spot_deal_by_id",
+                id_param: Some("dealId"),
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_deal_from_vendor,
+                to_vendor: crm_deal_to_vendor,
             }),
         },
         Tool {
@@ -335,6 +509,72 @@ pub static INTEGRATION: Integration = Integration {
             unified: None,
         },
         Tool {
+            name: "get_single_crm_company_by_id",
+            title: "Get a CRM company",
+            description: "Reads one company by its id, in the canonical `crm.company` shape, the same fields whichever CRM the account uses. Fails with not_found (status 404) when the CRM has no company with this id.",
+            integration: "hubspot",
+            resource: "companies",
+            method: "get",
+            kind: MethodKind::Get,
+            http: HttpVerb::Get,
+            path: "/crm/v3/objects/companies/{companyId}",
+            params: &[
+                Param {
+                    name: "companyId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "idProperty",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "propertiesWithHistory",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "associations",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "archived",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.companies.read"],
+            tags: &["companies", "crm"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/company/get_single_crm_company_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.company",
+                proxy: "get_single_hub_spot_company_by_id",
+                id_param: Some("companyId"),
+                read_args: "{\"properties\":[\"name\",\"domain\",\"industry\",\"description\",\"numberofemployees\",\"phone\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\"]}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_company_from_vendor,
+                to_vendor: crm_company_to_vendor,
+            }),
+        },
+        Tool {
             name: "get_single_crm_contact_by_id",
             title: "Get a CRM contact",
             description: "Reads one contact by its id, in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. Fails with not_found (status 404) when the CRM has no contact with this id.",
@@ -395,8 +635,126 @@ pub static INTEGRATION: Integration = Integration {
                 id_param: Some("contactId"),
                 read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
                 read_back: None,
+                required: &["id"],
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
+            }),
+        },
+        Tool {
+            name: "get_single_crm_deal_by_id",
+            title: "Get a CRM deal",
+            description: "Reads one deal by its id, in the canonical `crm.deal` shape, the same fields whichever CRM the account uses. Fails with not_found (status 404) when the CRM has no deal with this id.",
+            integration: "hubspot",
+            resource: "deals",
+            method: "get",
+            kind: MethodKind::Get,
+            http: HttpVerb::Get,
+            path: "/crm/v3/objects/deals/{dealId}",
+            params: &[
+                Param {
+                    name: "dealId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "idProperty",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "propertiesWithHistory",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "associations",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "archived",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.deals.read"],
+            tags: &["crm", "deals"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/deal/get_single_crm_deal_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.deal",
+                proxy: "get_single_hub_spot_deal_by_id",
+                id_param: Some("dealId"),
+                read_args: "{\"properties\":[\"dealname\",\"amount\",\"dealstage\",\"closedate\",\"hubspot_owner_id\"]}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_deal_from_vendor,
+                to_vendor: crm_deal_to_vendor,
+            }),
+        },
+        Tool {
+            name: "get_single_crm_owner_by_id",
+            title: "Get a CRM owner",
+            description: "Reads one owner by its id, in the canonical `crm.owner` shape, the same fields whichever CRM the account uses. Fails with not_found (status 404) when the CRM has no owner with this id.",
+            integration: "hubspot",
+            resource: "owners",
+            method: "get",
+            kind: MethodKind::Get,
+            http: HttpVerb::Get,
+            path: "/crm/v3/owners/{ownerId}",
+            params: &[
+                Param {
+                    name: "ownerId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "idProperty",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "archived",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.owners.read"],
+            tags: &["crm", "owners"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/owner/get_single_crm_owner_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.owner",
+                proxy: "get_single_hub_spot_owner_by_id",
+                id_param: Some("ownerId"),
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_owner_from_vendor,
+                to_vendor: crm_owner_to_vendor,
             }),
         },
         Tool {
@@ -613,6 +971,71 @@ pub static INTEGRATION: Integration = Integration {
             unified: None,
         },
         Tool {
+            name: "list_all_crm_companies",
+            title: "List CRM companies",
+            description: "Lists the companies in the connected CRM, in the canonical `crm.company` shape, the same fields whichever CRM the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one company whose id you know with get_single_crm_company_by_id.",
+            integration: "hubspot",
+            resource: "companies",
+            method: "list",
+            kind: MethodKind::List,
+            http: HttpVerb::Get,
+            path: "/crm/v3/objects/companies",
+            params: &[
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "propertiesWithHistory",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "associations",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "archived",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: Some(Pagination {
+                style: PaginationStyle::Cursor,
+                results: "/results",
+                param: Some("after"),
+                next: Some("/paging/next/after"),
+                has_more: None,
+                limit_param: Some("limit"),
+                limit_header: None,
+                max_limit: Some(100u32),
+            }),
+            scopes: &["crm.objects.companies.read"],
+            tags: &["companies", "crm"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/company/list_all_crm_companies.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.company",
+                proxy: "list_all_hub_spot_companies",
+                id_param: None,
+                read_args: "{\"properties\":[\"name\",\"domain\",\"industry\",\"description\",\"numberofemployees\",\"phone\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\"]}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_company_from_vendor,
+                to_vendor: crm_company_to_vendor,
+            }),
+        },
+        Tool {
             name: "list_all_crm_contacts",
             title: "List CRM contacts",
             description: "Lists the contacts in the connected CRM, in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one contact whose id you know with get_single_crm_contact_by_id.",
@@ -672,8 +1095,127 @@ pub static INTEGRATION: Integration = Integration {
                 id_param: None,
                 read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
                 read_back: None,
+                required: &["id"],
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
+            }),
+        },
+        Tool {
+            name: "list_all_crm_deals",
+            title: "List CRM deals",
+            description: "Lists the deals in the connected CRM, in the canonical `crm.deal` shape, the same fields whichever CRM the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one deal whose id you know with get_single_crm_deal_by_id.",
+            integration: "hubspot",
+            resource: "deals",
+            method: "list",
+            kind: MethodKind::List,
+            http: HttpVerb::Get,
+            path: "/crm/v3/objects/deals",
+            params: &[
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "propertiesWithHistory",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "associations",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "archived",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: Some(Pagination {
+                style: PaginationStyle::Cursor,
+                results: "/results",
+                param: Some("after"),
+                next: Some("/paging/next/after"),
+                has_more: None,
+                limit_param: Some("limit"),
+                limit_header: None,
+                max_limit: Some(100u32),
+            }),
+            scopes: &["crm.objects.deals.read"],
+            tags: &["crm", "deals"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!("../schemas/unified/crm/deal/list_all_crm_deals.json"),
+            unified: Some(UnifiedRoute {
+                model: "crm.deal",
+                proxy: "list_all_hub_spot_deals",
+                id_param: None,
+                read_args: "{\"properties\":[\"dealname\",\"amount\",\"dealstage\",\"closedate\",\"hubspot_owner_id\"]}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_deal_from_vendor,
+                to_vendor: crm_deal_to_vendor,
+            }),
+        },
+        Tool {
+            name: "list_all_crm_owners",
+            title: "List CRM owners",
+            description: "Lists the owners in the connected CRM, in the canonical `crm.owner` shape, the same fields whichever CRM the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one owner whose id you know with get_single_crm_owner_by_id.",
+            integration: "hubspot",
+            resource: "owners",
+            method: "list",
+            kind: MethodKind::List,
+            http: HttpVerb::Get,
+            path: "/crm/v3/owners",
+            params: &[
+                Param {
+                    name: "email",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "archived",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: Some(Pagination {
+                style: PaginationStyle::Cursor,
+                results: "/results",
+                param: Some("after"),
+                next: Some("/paging/next/after"),
+                has_more: None,
+                limit_param: Some("limit"),
+                limit_header: None,
+                max_limit: Some(100u32),
+            }),
+            scopes: &["crm.objects.owners.read"],
+            tags: &["crm", "owners"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/owner/list_all_crm_owners.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.owner",
+                proxy: "list_all_hub_spot_owners",
+                id_param: None,
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_owner_from_vendor,
+                to_vendor: crm_owner_to_vendor,
             }),
         },
         Tool {
@@ -1048,6 +1590,60 @@ pub static INTEGRATION: Integration = Integration {
             unified: None,
         },
         Tool {
+            name: "update_a_crm_company_by_id",
+            title: "Update a CRM company",
+            description: "Changes the given canonical fields of one company; fields not given keep their values. Returns the updated company in the canonical `crm.company` shape, the same fields whichever CRM the account uses.",
+            integration: "hubspot",
+            resource: "companies",
+            method: "update",
+            kind: MethodKind::Update,
+            http: HttpVerb::Patch,
+            path: "/crm/v3/objects/companies/{companyId}",
+            params: &[
+                Param {
+                    name: "companyId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "idProperty",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.companies.read", "crm.objects.companies.write"],
+            tags: &["companies", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/company/update_a_crm_company_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.company",
+                proxy: "update_a_hub_spot_company_by_id",
+                id_param: Some("companyId"),
+                read_args: "{\"properties\":[\"name\",\"domain\",\"industry\",\"description\",\"numberofemployees\",\"phone\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\"]}",
+                read_back: Some(ReadBack {
+                    get: "get_single_hub_spot_company_by_id",
+                    created_id: None,
+                }),
+                required: &["id"],
+                from_vendor: crm_company_from_vendor,
+                to_vendor: crm_company_to_vendor,
+            }),
+        },
+        Tool {
             name: "update_a_crm_contact_by_id",
             title: "Update a CRM contact",
             description: "Changes the given canonical fields of one contact; fields not given keep their values. Returns the updated contact in the canonical `crm.contact` shape, the same fields whichever CRM the account uses.",
@@ -1096,8 +1692,63 @@ pub static INTEGRATION: Integration = Integration {
                     get: "get_single_hub_spot_contact_by_id",
                     created_id: None,
                 }),
+                required: &["id"],
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
+            }),
+        },
+        Tool {
+            name: "update_a_crm_deal_by_id",
+            title: "Update a CRM deal",
+            description: "Changes the given canonical fields of one deal; fields not given keep their values. Returns the updated deal in the canonical `crm.deal` shape, the same fields whichever CRM the account uses.",
+            integration: "hubspot",
+            resource: "deals",
+            method: "update",
+            kind: MethodKind::Update,
+            http: HttpVerb::Patch,
+            path: "/crm/v3/objects/deals/{dealId}",
+            params: &[
+                Param {
+                    name: "dealId",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "idProperty",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "properties",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["crm.objects.deals.read", "crm.objects.deals.write"],
+            tags: &["crm", "deals"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/deal/update_a_crm_deal_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.deal",
+                proxy: "update_a_hub_spot_deal_by_id",
+                id_param: Some("dealId"),
+                read_args: "{\"properties\":[\"dealname\",\"amount\",\"dealstage\",\"closedate\",\"hubspot_owner_id\"]}",
+                read_back: Some(ReadBack {
+                    get: "get_single_hub_spot_deal_by_id",
+                    created_id: None,
+                }),
+                required: &["id"],
+                from_vendor: crm_deal_from_vendor,
+                to_vendor: crm_deal_to_vendor,
             }),
         },
         Tool {
@@ -1227,13 +1878,365 @@ pub static INTEGRATION: Integration = Integration {
     ],
     maps: &[
         UnifiedMap {
+            model: "crm.company",
+            resource: "companies",
+            from_vendor: crm_company_from_vendor,
+            to_vendor: crm_company_to_vendor,
+        },
+        UnifiedMap {
             model: "crm.contact",
             resource: "contacts",
             from_vendor: crm_contact_from_vendor,
             to_vendor: crm_contact_to_vendor,
         },
+        UnifiedMap {
+            model: "crm.deal",
+            resource: "deals",
+            from_vendor: crm_deal_from_vendor,
+            to_vendor: crm_deal_to_vendor,
+        },
+        UnifiedMap {
+            model: "crm.owner",
+            resource: "owners",
+            from_vendor: crm_owner_from_vendor,
+            to_vendor: crm_owner_to_vendor,
+        },
     ],
 };
+///Maps a `companies` record onto the unified `crm.company`.
+pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
+    let mut out = rt::Map::new();
+    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("id")]));
+    out.insert(
+        "name".to_owned(),
+        rt::trim(
+            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("name")]),
+        ),
+    );
+    out.insert(
+        "domain".to_owned(),
+        rt::lower(
+            &rt::trim(
+                &rt::path(
+                    record,
+                    &[rt::Step::Key("properties"), rt::Step::Key("domain")],
+                ),
+            ),
+        ),
+    );
+    out.insert(
+        "industry".to_owned(),
+        rt::trim(
+            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("industry")]),
+        ),
+    );
+    out.insert(
+        "description".to_owned(),
+        rt::trim(
+            &rt::path(
+                record,
+                &[rt::Step::Key("properties"), rt::Step::Key("description")],
+            ),
+        ),
+    );
+    out.insert(
+        "employee_count".to_owned(),
+        rt::to_integer(
+            &rt::path(
+                record,
+                &[rt::Step::Key("properties"), rt::Step::Key("numberofemployees")],
+            ),
+        ),
+    );
+    out.insert(
+        "phone_numbers".to_owned(),
+        rt::if_(
+            &rt::exists(
+                &rt::trim(
+                    &rt::path(
+                        record,
+                        &[rt::Step::Key("properties"), rt::Step::Key("phone")],
+                    ),
+                ),
+            ),
+            || rt::Value::Array(
+                Vec::from([
+                    {
+                        let mut m = rt::Map::new();
+                        m.insert(
+                            "number".to_owned(),
+                            rt::trim(
+                                &rt::path(
+                                    record,
+                                    &[rt::Step::Key("properties"), rt::Step::Key("phone")],
+                                ),
+                            ),
+                        );
+                        m.insert(
+                            "type".to_owned(),
+                            rt::Value::String("work".to_owned()),
+                        );
+                        rt::Value::Object(m)
+                    },
+                ]),
+            ),
+            || rt::Value::Array(Vec::from([])),
+        ),
+    );
+    out.insert(
+        "addresses".to_owned(),
+        rt::if_(
+            &rt::if_(
+                &rt::exists(
+                    &rt::trim(
+                        &rt::path(
+                            record,
+                            &[rt::Step::Key("properties"), rt::Step::Key("address")],
+                        ),
+                    ),
+                ),
+                || rt::Value::Bool(true),
+                || rt::exists(
+                    &rt::trim(
+                        &rt::path(
+                            record,
+                            &[rt::Step::Key("properties"), rt::Step::Key("city")],
+                        ),
+                    ),
+                ),
+            ),
+            || rt::Value::Array(
+                Vec::from([
+                    rt::compact(
+                        &{
+                            let mut m = rt::Map::new();
+                            m.insert(
+                                "street".to_owned(),
+                                rt::trim(
+                                    &rt::path(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("address")],
+                                    ),
+                                ),
+                            );
+                            m.insert(
+                                "city".to_owned(),
+                                rt::trim(
+                                    &rt::path(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("city")],
+                                    ),
+                                ),
+                            );
+                            m.insert(
+                                "state".to_owned(),
+                                rt::trim(
+                                    &rt::path(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("state")],
+                                    ),
+                                ),
+                            );
+                            m.insert(
+                                "postal_code".to_owned(),
+                                rt::trim(
+                                    &rt::path(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("zip")],
+                                    ),
+                                ),
+                            );
+                            m.insert(
+                                "country".to_owned(),
+                                rt::trim(
+                                    &rt::path(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("country")],
+                                    ),
+                                ),
+                            );
+                            rt::Value::Object(m)
+                        },
+                    ),
+                ]),
+            ),
+            || rt::Value::Array(Vec::from([])),
+        ),
+    );
+    out.insert(
+        "owner".to_owned(),
+        rt::if_(
+            &rt::exists(
+                &rt::trim(
+                    &rt::path(
+                        record,
+                        &[rt::Step::Key("properties"), rt::Step::Key("hubspot_owner_id")],
+                    ),
+                ),
+            ),
+            || {
+                let mut m = rt::Map::new();
+                m.insert(
+                    "id".to_owned(),
+                    rt::trim(
+                        &rt::path(
+                            record,
+                            &[
+                                rt::Step::Key("properties"),
+                                rt::Step::Key("hubspot_owner_id"),
+                            ],
+                        ),
+                    ),
+                );
+                rt::Value::Object(m)
+            },
+            || rt::Value::Null,
+        ),
+    );
+    out.insert(
+        "custom_fields".to_owned(),
+        rt::compact(
+            &rt::to_strings(
+                &rt::omit(
+                    &rt::path(record, &[rt::Step::Key("properties")]),
+                    &rt::Value::Array(
+                        Vec::from([
+                            rt::Value::String("hs_object_id".to_owned()),
+                            rt::Value::String("name".to_owned()),
+                            rt::Value::String("domain".to_owned()),
+                            rt::Value::String("website".to_owned()),
+                            rt::Value::String("industry".to_owned()),
+                            rt::Value::String("description".to_owned()),
+                            rt::Value::String("numberofemployees".to_owned()),
+                            rt::Value::String("annualrevenue".to_owned()),
+                            rt::Value::String("phone".to_owned()),
+                            rt::Value::String("address".to_owned()),
+                            rt::Value::String("city".to_owned()),
+                            rt::Value::String("state".to_owned()),
+                            rt::Value::String("zip".to_owned()),
+                            rt::Value::String("country".to_owned()),
+                            rt::Value::String("lifecyclestage".to_owned()),
+                            rt::Value::String("type".to_owned()),
+                            rt::Value::String("hubspot_owner_id".to_owned()),
+                            rt::Value::String("createdate".to_owned()),
+                            rt::Value::String("hs_lastmodifieddate".to_owned()),
+                        ]),
+                    ),
+                ),
+            ),
+        ),
+    );
+    out.insert(
+        "created_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("createdAt")])),
+    );
+    out.insert(
+        "updated_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("updatedAt")])),
+    );
+    rt::compact(&rt::Value::Object(out))
+}
+///Maps a unified `crm.company` onto a `companies` request body.
+pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
+    let mut body = rt::Value::Object(rt::Map::new());
+    rt::set_path(
+        &mut body,
+        &["properties", "name"],
+        rt::path(record, &[rt::Step::Key("name")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "domain"],
+        rt::path(record, &[rt::Step::Key("domain")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "industry"],
+        rt::path(record, &[rt::Step::Key("industry")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "description"],
+        rt::path(record, &[rt::Step::Key("description")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "numberofemployees"],
+        rt::to_string(&rt::path(record, &[rt::Step::Key("employee_count")])),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "phone"],
+        rt::first(
+            &rt::map(
+                &rt::filter(
+                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    |el: &rt::Value| rt::Value::Bool(
+                        (rt::path(el, &[rt::Step::Key("type")])
+                            == rt::Value::String("work".to_owned())) == true,
+                    ),
+                ),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "address"],
+        rt::first(
+            &rt::map(
+                &rt::path(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("street")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "city"],
+        rt::first(
+            &rt::map(
+                &rt::path(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("city")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "state"],
+        rt::first(
+            &rt::map(
+                &rt::path(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("state")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "zip"],
+        rt::first(
+            &rt::map(
+                &rt::path(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("postal_code")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "country"],
+        rt::first(
+            &rt::map(
+                &rt::path(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("country")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "hubspot_owner_id"],
+        rt::path(record, &[rt::Step::Key("owner"), rt::Step::Key("id")]),
+    );
+    body
+}
 ///Maps a `contacts` record onto the unified `crm.contact`.
 pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
@@ -1513,28 +2516,30 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "custom_fields".to_owned(),
         rt::compact(
-            &rt::omit(
-                &rt::path(record, &[rt::Step::Key("properties")]),
-                &rt::Value::Array(
-                    Vec::from([
-                        rt::Value::String("hs_object_id".to_owned()),
-                        rt::Value::String("firstname".to_owned()),
-                        rt::Value::String("lastname".to_owned()),
-                        rt::Value::String("email".to_owned()),
-                        rt::Value::String("hs_additional_emails".to_owned()),
-                        rt::Value::String("phone".to_owned()),
-                        rt::Value::String("mobilephone".to_owned()),
-                        rt::Value::String("fax".to_owned()),
-                        rt::Value::String("hubspot_owner_id".to_owned()),
-                        rt::Value::String("associatedcompanyid".to_owned()),
-                        rt::Value::String("address".to_owned()),
-                        rt::Value::String("city".to_owned()),
-                        rt::Value::String("state".to_owned()),
-                        rt::Value::String("zip".to_owned()),
-                        rt::Value::String("country".to_owned()),
-                        rt::Value::String("createdate".to_owned()),
-                        rt::Value::String("lastmodifieddate".to_owned()),
-                    ]),
+            &rt::to_strings(
+                &rt::omit(
+                    &rt::path(record, &[rt::Step::Key("properties")]),
+                    &rt::Value::Array(
+                        Vec::from([
+                            rt::Value::String("hs_object_id".to_owned()),
+                            rt::Value::String("firstname".to_owned()),
+                            rt::Value::String("lastname".to_owned()),
+                            rt::Value::String("email".to_owned()),
+                            rt::Value::String("hs_additional_emails".to_owned()),
+                            rt::Value::String("phone".to_owned()),
+                            rt::Value::String("mobilephone".to_owned()),
+                            rt::Value::String("fax".to_owned()),
+                            rt::Value::String("hubspot_owner_id".to_owned()),
+                            rt::Value::String("associatedcompanyid".to_owned()),
+                            rt::Value::String("address".to_owned()),
+                            rt::Value::String("city".to_owned()),
+                            rt::Value::String("state".to_owned()),
+                            rt::Value::String("zip".to_owned()),
+                            rt::Value::String("country".to_owned()),
+                            rt::Value::String("createdate".to_owned()),
+                            rt::Value::String("lastmodifieddate".to_owned()),
+                        ]),
+                    ),
                 ),
             ),
         ),
@@ -1679,4 +2684,178 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         ),
     );
     body
+}
+///Maps a `deals` record onto the unified `crm.deal`.
+pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
+    let mut out = rt::Map::new();
+    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("id")]));
+    out.insert(
+        "name".to_owned(),
+        rt::trim(
+            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("dealname")]),
+        ),
+    );
+    out.insert(
+        "amount".to_owned(),
+        rt::to_number(
+            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("amount")]),
+        ),
+    );
+    out.insert(
+        "stage".to_owned(),
+        rt::trim(
+            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("dealstage")]),
+        ),
+    );
+    out.insert(
+        "close_date".to_owned(),
+        rt::first(
+            &rt::split(
+                &rt::datetime(
+                    &rt::path(
+                        record,
+                        &[rt::Step::Key("properties"), rt::Step::Key("closedate")],
+                    ),
+                ),
+                &rt::Value::String("T".to_owned()),
+            ),
+        ),
+    );
+    out.insert(
+        "owner".to_owned(),
+        rt::if_(
+            &rt::exists(
+                &rt::trim(
+                    &rt::path(
+                        record,
+                        &[rt::Step::Key("properties"), rt::Step::Key("hubspot_owner_id")],
+                    ),
+                ),
+            ),
+            || {
+                let mut m = rt::Map::new();
+                m.insert(
+                    "id".to_owned(),
+                    rt::trim(
+                        &rt::path(
+                            record,
+                            &[
+                                rt::Step::Key("properties"),
+                                rt::Step::Key("hubspot_owner_id"),
+                            ],
+                        ),
+                    ),
+                );
+                rt::Value::Object(m)
+            },
+            || rt::Value::Null,
+        ),
+    );
+    out.insert(
+        "custom_fields".to_owned(),
+        rt::compact(
+            &rt::to_strings(
+                &rt::omit(
+                    &rt::path(record, &[rt::Step::Key("properties")]),
+                    &rt::Value::Array(
+                        Vec::from([
+                            rt::Value::String("hs_object_id".to_owned()),
+                            rt::Value::String("dealname".to_owned()),
+                            rt::Value::String("amount".to_owned()),
+                            rt::Value::String("closedate".to_owned()),
+                            rt::Value::String("pipeline".to_owned()),
+                            rt::Value::String("dealstage".to_owned()),
+                            rt::Value::String("dealtype".to_owned()),
+                            rt::Value::String("description".to_owned()),
+                            rt::Value::String("hubspot_owner_id".to_owned()),
+                            rt::Value::String("createdate".to_owned()),
+                            rt::Value::String("hs_lastmodifieddate".to_owned()),
+                        ]),
+                    ),
+                ),
+            ),
+        ),
+    );
+    out.insert(
+        "created_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("createdAt")])),
+    );
+    out.insert(
+        "updated_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("updatedAt")])),
+    );
+    rt::compact(&rt::Value::Object(out))
+}
+///Maps a unified `crm.deal` onto a `deals` request body.
+pub fn crm_deal_to_vendor(record: &rt::Value) -> rt::Value {
+    let mut body = rt::Value::Object(rt::Map::new());
+    rt::set_path(
+        &mut body,
+        &["properties", "dealname"],
+        rt::path(record, &[rt::Step::Key("name")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "amount"],
+        rt::to_string(&rt::path(record, &[rt::Step::Key("amount")])),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "dealstage"],
+        rt::path(record, &[rt::Step::Key("stage")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "closedate"],
+        rt::if_(
+            &rt::exists(&rt::path(record, &[rt::Step::Key("close_date")])),
+            || rt::concat(
+                Vec::from([
+                    rt::path(record, &[rt::Step::Key("close_date")]),
+                    rt::Value::String("T00:00:00Z".to_owned()),
+                ]),
+            ),
+            || rt::Value::Null,
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["properties", "hubspot_owner_id"],
+        rt::path(record, &[rt::Step::Key("owner"), rt::Step::Key("id")]),
+    );
+    body
+}
+///Maps a `owners` record onto the unified `crm.owner`.
+pub fn crm_owner_from_vendor(record: &rt::Value) -> rt::Value {
+    let mut out = rt::Map::new();
+    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("id")]));
+    out.insert(
+        "first_name".to_owned(),
+        rt::trim(&rt::path(record, &[rt::Step::Key("firstName")])),
+    );
+    out.insert(
+        "last_name".to_owned(),
+        rt::trim(&rt::path(record, &[rt::Step::Key("lastName")])),
+    );
+    out.insert(
+        "email".to_owned(),
+        rt::trim(&rt::path(record, &[rt::Step::Key("email")])),
+    );
+    out.insert(
+        "active".to_owned(),
+        rt::not(&rt::path(record, &[rt::Step::Key("archived")])),
+    );
+    out.insert(
+        "created_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("createdAt")])),
+    );
+    out.insert(
+        "updated_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("updatedAt")])),
+    );
+    rt::compact(&rt::Value::Object(out))
+}
+///Maps a unified `crm.owner` onto a `owners` request body.
+pub fn crm_owner_to_vendor(_record: &rt::Value) -> rt::Value {
+    rt::Value::Object(rt::Map::new())
 }

@@ -41,6 +41,155 @@ pub static INTEGRATION: Integration = Integration {
     },
     tools: &[
         Tool {
+            name: "create_a_crm_company",
+            title: "Create a CRM company",
+            description: "Creates a company from canonical fields and returns it in the canonical `crm.company` shape, the same fields whichever CRM the account uses. Fields the connected CRM has no place for are not sent; the CRM may refuse values it does not accept (its error comes back as is).",
+            integration: "salesforce",
+            resource: "accounts",
+            method: "create",
+            kind: MethodKind::Create,
+            http: HttpVerb::Post,
+            path: "/services/data/v60.0/sobjects/Account",
+            params: &[
+                Param {
+                    name: "Name",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Type",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ParentId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Industry",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Website",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Phone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Fax",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AccountNumber",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "BillingStreet",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "BillingCity",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "BillingState",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "BillingPostalCode",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "BillingCountry",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ShippingStreet",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ShippingCity",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ShippingState",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ShippingPostalCode",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ShippingCountry",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AnnualRevenue",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "NumberOfEmployees",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Description",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "OwnerId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["accounts", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: false,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/company/create_a_crm_company.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.company",
+                proxy: "create_a_salesforce_account",
+                id_param: None,
+                read_args: "{}",
+                read_back: Some(ReadBack {
+                    get: "get_single_salesforce_account_by_id",
+                    created_id: Some("/id"),
+                }),
+                required: &["id"],
+                from_vendor: crm_company_from_vendor,
+                to_vendor: crm_company_to_vendor,
+            }),
+        },
+        Tool {
             name: "create_a_crm_contact",
             title: "Create a CRM contact",
             description: "Creates a contact from canonical fields and returns it in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. Fields the connected CRM has no place for are not sent; the CRM may refuse values it does not accept (its error comes back as is).",
@@ -194,8 +343,101 @@ pub static INTEGRATION: Integration = Integration {
                     get: "get_single_salesforce_contact_by_id",
                     created_id: Some("/id"),
                 }),
+                required: &["id"],
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
+            }),
+        },
+        Tool {
+            name: "create_a_crm_deal",
+            title: "Create a CRM deal",
+            description: "Creates a deal from canonical fields and returns it in the canonical `crm.deal` shape, the same fields whichever CRM the account uses. Fields the connected CRM has no place for are not sent; the CRM may refuse values it does not accept (its error comes back as is).",
+            integration: "salesforce",
+            resource: "opportunities",
+            method: "create",
+            kind: MethodKind::Create,
+            http: HttpVerb::Post,
+            path: "/services/data/v60.0/sobjects/Opportunity",
+            params: &[
+                Param {
+                    name: "Name",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "StageName",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "CloseDate",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AccountId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Amount",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Probability",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Type",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "LeadSource",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "NextStep",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Description",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "OwnerId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["crm", "deals", "opportunities"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: false,
+                open_world: true,
+            },
+            schema: include_str!("../schemas/unified/crm/deal/create_a_crm_deal.json"),
+            unified: Some(UnifiedRoute {
+                model: "crm.deal",
+                proxy: "create_a_salesforce_opportunity",
+                id_param: None,
+                read_args: "{}",
+                read_back: Some(ReadBack {
+                    get: "get_single_salesforce_opportunity_by_id",
+                    created_id: Some("/id"),
+                }),
+                required: &["id"],
+                from_vendor: crm_deal_from_vendor,
+                to_vendor: crm_deal_to_vendor,
             }),
         },
         Tool {
@@ -236,6 +478,11 @@ pub static INTEGRATION: Integration = Integration {
                 },
                 Param {
                     name: "Phone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Fax",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -560,6 +807,47 @@ pub static INTEGRATION: Integration = Integration {
             unified: None,
         },
         Tool {
+            name: "delete_a_crm_company_by_id",
+            title: "Delete a CRM company",
+            description: "Deletes one company by its id in the connected CRM (where the CRM keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
+            integration: "salesforce",
+            resource: "accounts",
+            method: "delete",
+            kind: MethodKind::Delete,
+            http: HttpVerb::Delete,
+            path: "/services/data/v60.0/sobjects/Account/{id}",
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["accounts", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: true,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/company/delete_a_crm_company_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.company",
+                proxy: "delete_a_salesforce_account_by_id",
+                id_param: Some("id"),
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_company_from_vendor,
+                to_vendor: crm_company_to_vendor,
+            }),
+        },
+        Tool {
             name: "delete_a_crm_contact_by_id",
             title: "Delete a CRM contact",
             description: "Deletes one contact by its id in the connected CRM (where the CRM keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
@@ -595,8 +883,50 @@ pub static INTEGRATION: Integration = Integration {
                 id_param: Some("id"),
                 read_args: "{}",
                 read_back: None,
+                required: &["id"],
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
+            }),
+        },
+        Tool {
+            name: "delete_a_crm_deal_by_id",
+            title: "Delete a CRM deal",
+            description: "Deletes one deal by its id in the connected CRM (where the CRM keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
+            integration: "salesforce",
+            resource: "opportunities",
+            method: "delete",
+            kind: MethodKind::Delete,
+            http: HttpVerb::Delete,
+            path: "/services/data/v60.0/sobjects/Opportunity/{id}",
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["crm", "deals", "opportunities"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: true,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/deal/delete_a_crm_deal_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.deal",
+                proxy: "delete_a_salesforce_opportunity_by_id",
+                id_param: Some("id"),
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_deal_from_vendor,
+                to_vendor: crm_deal_to_vendor,
             }),
         },
         Tool {
@@ -696,6 +1026,52 @@ pub static INTEGRATION: Integration = Integration {
             unified: None,
         },
         Tool {
+            name: "get_single_crm_company_by_id",
+            title: "Get a CRM company",
+            description: "Reads one company by its id, in the canonical `crm.company` shape, the same fields whichever CRM the account uses. Fails with not_found (status 404) when the CRM has no company with this id.",
+            integration: "salesforce",
+            resource: "accounts",
+            method: "get",
+            kind: MethodKind::Get,
+            http: HttpVerb::Get,
+            path: "/services/data/v60.0/sobjects/Account/{id}",
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "fields",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["accounts", "crm"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/company/get_single_crm_company_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.company",
+                proxy: "get_single_salesforce_account_by_id",
+                id_param: Some("id"),
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_company_from_vendor,
+                to_vendor: crm_company_to_vendor,
+            }),
+        },
+        Tool {
             name: "get_single_crm_contact_by_id",
             title: "Get a CRM contact",
             description: "Reads one contact by its id, in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. Fails with not_found (status 404) when the CRM has no contact with this id.",
@@ -736,8 +1112,101 @@ pub static INTEGRATION: Integration = Integration {
                 id_param: Some("id"),
                 read_args: "{}",
                 read_back: None,
+                required: &["id"],
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
+            }),
+        },
+        Tool {
+            name: "get_single_crm_deal_by_id",
+            title: "Get a CRM deal",
+            description: "Reads one deal by its id, in the canonical `crm.deal` shape, the same fields whichever CRM the account uses. Fails with not_found (status 404) when the CRM has no deal with this id.",
+            integration: "salesforce",
+            resource: "opportunities",
+            method: "get",
+            kind: MethodKind::Get,
+            http: HttpVerb::Get,
+            path: "/services/data/v60.0/sobjects/Opportunity/{id}",
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "fields",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["crm", "deals", "opportunities"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/deal/get_single_crm_deal_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.deal",
+                proxy: "get_single_salesforce_opportunity_by_id",
+                id_param: Some("id"),
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_deal_from_vendor,
+                to_vendor: crm_deal_to_vendor,
+            }),
+        },
+        Tool {
+            name: "get_single_crm_owner_by_id",
+            title: "Get a CRM owner",
+            description: "Reads one owner by its id, in the canonical `crm.owner` shape, the same fields whichever CRM the account uses. Fails with not_found (status 404) when the CRM has no owner with this id.",
+            integration: "salesforce",
+            resource: "users",
+            method: "get",
+            kind: MethodKind::Get,
+            http: HttpVerb::Get,
+            path: "/services/data/v60.0/sobjects/User/{id}",
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "fields",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["crm", "users"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/owner/get_single_crm_owner_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.owner",
+                proxy: "get_single_salesforce_user_by_id",
+                id_param: Some("id"),
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_owner_from_vendor,
+                to_vendor: crm_owner_to_vendor,
             }),
         },
         Tool {
@@ -889,6 +1358,59 @@ pub static INTEGRATION: Integration = Integration {
             unified: None,
         },
         Tool {
+            name: "list_all_crm_companies",
+            title: "List CRM companies",
+            description: "Lists the companies in the connected CRM, in the canonical `crm.company` shape, the same fields whichever CRM the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one company whose id you know with get_single_crm_company_by_id.",
+            integration: "salesforce",
+            resource: "accounts",
+            method: "list",
+            kind: MethodKind::List,
+            http: HttpVerb::Get,
+            path: "/services/data/v60.0/query",
+            params: &[],
+            fixed_query: &[
+                (
+                    "q",
+                    "SELECT Id, Name, Type, ParentId, Industry, Website, Phone, Fax, AccountNumber, BillingStreet, BillingCity, BillingState, BillingPostalCode, BillingCountry, ShippingStreet, ShippingCity, ShippingState, ShippingPostalCode, ShippingCountry, AnnualRevenue, NumberOfEmployees, Description, OwnerId, CreatedDate, LastModifiedDate FROM Account ORDER BY Id",
+                ),
+            ],
+            pagination: Some(Pagination {
+                style: PaginationStyle::NextUrl,
+                results: "/records",
+                param: None,
+                next: Some("/nextRecordsUrl"),
+                has_more: None,
+                limit_param: None,
+                limit_header: Some((
+                    "Sforce-Query-Options",
+                    "batchSize={limit}",
+                    200u32,
+                )),
+                max_limit: Some(2000u32),
+            }),
+            scopes: &["api"],
+            tags: &["accounts", "crm"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/company/list_all_crm_companies.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.company",
+                proxy: "list_all_salesforce_accounts",
+                id_param: None,
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_company_from_vendor,
+                to_vendor: crm_company_to_vendor,
+            }),
+        },
+        Tool {
             name: "list_all_crm_contacts",
             title: "List CRM contacts",
             description: "Lists the contacts in the connected CRM, in the canonical `crm.contact` shape, the same fields whichever CRM the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one contact whose id you know with get_single_crm_contact_by_id.",
@@ -936,14 +1458,119 @@ pub static INTEGRATION: Integration = Integration {
                 id_param: None,
                 read_args: "{}",
                 read_back: None,
+                required: &["id"],
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
             }),
         },
         Tool {
+            name: "list_all_crm_deals",
+            title: "List CRM deals",
+            description: "Lists the deals in the connected CRM, in the canonical `crm.deal` shape, the same fields whichever CRM the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one deal whose id you know with get_single_crm_deal_by_id.",
+            integration: "salesforce",
+            resource: "opportunities",
+            method: "list",
+            kind: MethodKind::List,
+            http: HttpVerb::Get,
+            path: "/services/data/v60.0/query",
+            params: &[],
+            fixed_query: &[
+                (
+                    "q",
+                    "SELECT Id, Name, AccountId, StageName, Amount, Probability, CloseDate, Type, LeadSource, NextStep, ForecastCategoryName, IsClosed, IsWon, Description, OwnerId, CreatedDate, LastModifiedDate FROM Opportunity ORDER BY Id",
+                ),
+            ],
+            pagination: Some(Pagination {
+                style: PaginationStyle::NextUrl,
+                results: "/records",
+                param: None,
+                next: Some("/nextRecordsUrl"),
+                has_more: None,
+                limit_param: None,
+                limit_header: Some((
+                    "Sforce-Query-Options",
+                    "batchSize={limit}",
+                    200u32,
+                )),
+                max_limit: Some(2000u32),
+            }),
+            scopes: &["api"],
+            tags: &["crm", "deals", "opportunities"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!("../schemas/unified/crm/deal/list_all_crm_deals.json"),
+            unified: Some(UnifiedRoute {
+                model: "crm.deal",
+                proxy: "list_all_salesforce_opportunities",
+                id_param: None,
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_deal_from_vendor,
+                to_vendor: crm_deal_to_vendor,
+            }),
+        },
+        Tool {
+            name: "list_all_crm_owners",
+            title: "List CRM owners",
+            description: "Lists the owners in the connected CRM, in the canonical `crm.owner` shape, the same fields whichever CRM the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one owner whose id you know with get_single_crm_owner_by_id.",
+            integration: "salesforce",
+            resource: "users",
+            method: "list",
+            kind: MethodKind::List,
+            http: HttpVerb::Get,
+            path: "/services/data/v60.0/query",
+            params: &[],
+            fixed_query: &[
+                (
+                    "q",
+                    "SELECT Id, Username, FirstName, LastName, Name, Email, Title, Department, Phone, MobilePhone, IsActive, UserType, ProfileId, UserRoleId, ManagerId, TimeZoneSidKey, CreatedDate, LastModifiedDate FROM User ORDER BY Id",
+                ),
+            ],
+            pagination: Some(Pagination {
+                style: PaginationStyle::NextUrl,
+                results: "/records",
+                param: None,
+                next: Some("/nextRecordsUrl"),
+                has_more: None,
+                limit_param: None,
+                limit_header: Some((
+                    "Sforce-Query-Options",
+                    "batchSize={limit}",
+                    200u32,
+                )),
+                max_limit: Some(2000u32),
+            }),
+            scopes: &["api"],
+            tags: &["crm", "users"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/owner/list_all_crm_owners.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.owner",
+                proxy: "list_all_salesforce_users",
+                id_param: None,
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: crm_owner_from_vendor,
+                to_vendor: crm_owner_to_vendor,
+            }),
+        },
+        Tool {
             name: "list_all_salesforce_accounts",
             title: "List Salesforce accounts",
-            description: "Lists every account (company or organization) in the Salesforce org that the connected user can see, ordered by Id, one page at a time. Each record has Id, Name, Type, ParentId, Industry, Website, Phone, AccountNumber, billing and shipping addresses, AnnualRevenue, NumberOfEmployees, Description, OwnerId, CreatedDate and LastModifiedDate. Custom fields are not included: use get_single_salesforce_account_by_id for every field of one account.",
+            description: "Lists every account (company or organization) in the Salesforce org that the connected user can see, ordered by Id, one page at a time. Each record has Id, Name, Type, ParentId, Industry, Website, Phone, Fax, AccountNumber, billing and shipping addresses, AnnualRevenue, NumberOfEmployees, Description, OwnerId, CreatedDate and LastModifiedDate. Custom fields are not included: use get_single_salesforce_account_by_id for every field of one account.",
             integration: "salesforce",
             resource: "accounts",
             method: "list",
@@ -954,7 +1581,7 @@ pub static INTEGRATION: Integration = Integration {
             fixed_query: &[
                 (
                     "q",
-                    "SELECT Id, Name, Type, ParentId, Industry, Website, Phone, AccountNumber, BillingStreet, BillingCity, BillingState, BillingPostalCode, BillingCountry, ShippingStreet, ShippingCity, ShippingState, ShippingPostalCode, ShippingCountry, AnnualRevenue, NumberOfEmployees, Description, OwnerId, CreatedDate, LastModifiedDate FROM Account ORDER BY Id",
+                    "SELECT Id, Name, Type, ParentId, Industry, Website, Phone, Fax, AccountNumber, BillingStreet, BillingCity, BillingState, BillingPostalCode, BillingCountry, ShippingStreet, ShippingCity, ShippingState, ShippingPostalCode, ShippingCountry, AnnualRevenue, NumberOfEmployees, Description, OwnerId, CreatedDate, LastModifiedDate FROM Account ORDER BY Id",
                 ),
             ],
             pagination: Some(Pagination {
@@ -1115,6 +1742,160 @@ pub static INTEGRATION: Integration = Integration {
             unified: None,
         },
         Tool {
+            name: "update_a_crm_company_by_id",
+            title: "Update a CRM company",
+            description: "Changes the given canonical fields of one company; fields not given keep their values. Returns the updated company in the canonical `crm.company` shape, the same fields whichever CRM the account uses.",
+            integration: "salesforce",
+            resource: "accounts",
+            method: "update",
+            kind: MethodKind::Update,
+            http: HttpVerb::Patch,
+            path: "/services/data/v60.0/sobjects/Account/{id}",
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Name",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Type",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ParentId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Industry",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Website",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Phone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Fax",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AccountNumber",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "BillingStreet",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "BillingCity",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "BillingState",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "BillingPostalCode",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "BillingCountry",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ShippingStreet",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ShippingCity",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ShippingState",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ShippingPostalCode",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "ShippingCountry",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AnnualRevenue",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "NumberOfEmployees",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Description",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "OwnerId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["accounts", "crm"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/company/update_a_crm_company_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.company",
+                proxy: "update_a_salesforce_account_by_id",
+                id_param: Some("id"),
+                read_args: "{}",
+                read_back: Some(ReadBack {
+                    get: "get_single_salesforce_account_by_id",
+                    created_id: None,
+                }),
+                required: &["id"],
+                from_vendor: crm_company_from_vendor,
+                to_vendor: crm_company_to_vendor,
+            }),
+        },
+        Tool {
             name: "update_a_crm_contact_by_id",
             title: "Update a CRM contact",
             description: "Changes the given canonical fields of one contact; fields not given keep their values. Returns the updated contact in the canonical `crm.contact` shape, the same fields whichever CRM the account uses.",
@@ -1273,8 +2054,108 @@ pub static INTEGRATION: Integration = Integration {
                     get: "get_single_salesforce_contact_by_id",
                     created_id: None,
                 }),
+                required: &["id"],
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
+            }),
+        },
+        Tool {
+            name: "update_a_crm_deal_by_id",
+            title: "Update a CRM deal",
+            description: "Changes the given canonical fields of one deal; fields not given keep their values. Returns the updated deal in the canonical `crm.deal` shape, the same fields whichever CRM the account uses.",
+            integration: "salesforce",
+            resource: "opportunities",
+            method: "update",
+            kind: MethodKind::Update,
+            http: HttpVerb::Patch,
+            path: "/services/data/v60.0/sobjects/Opportunity/{id}",
+            params: &[
+                Param {
+                    name: "id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Name",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "StageName",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "CloseDate",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "AccountId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Amount",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Probability",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Type",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "LeadSource",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "NextStep",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Description",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "OwnerId",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[],
+            pagination: None,
+            scopes: &["api"],
+            tags: &["crm", "deals", "opportunities"],
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/crm/deal/update_a_crm_deal_by_id.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "crm.deal",
+                proxy: "update_a_salesforce_opportunity_by_id",
+                id_param: Some("id"),
+                read_args: "{}",
+                read_back: Some(ReadBack {
+                    get: "get_single_salesforce_opportunity_by_id",
+                    created_id: None,
+                }),
+                required: &["id"],
+                from_vendor: crm_deal_from_vendor,
+                to_vendor: crm_deal_to_vendor,
             }),
         },
         Tool {
@@ -1320,6 +2201,11 @@ pub static INTEGRATION: Integration = Integration {
                 },
                 Param {
                     name: "Phone",
+                    location: ParamLocation::Body,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "Fax",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -1656,13 +2542,591 @@ pub static INTEGRATION: Integration = Integration {
     ],
     maps: &[
         UnifiedMap {
+            model: "crm.company",
+            resource: "accounts",
+            from_vendor: crm_company_from_vendor,
+            to_vendor: crm_company_to_vendor,
+        },
+        UnifiedMap {
             model: "crm.contact",
             resource: "contacts",
             from_vendor: crm_contact_from_vendor,
             to_vendor: crm_contact_to_vendor,
         },
+        UnifiedMap {
+            model: "crm.deal",
+            resource: "opportunities",
+            from_vendor: crm_deal_from_vendor,
+            to_vendor: crm_deal_to_vendor,
+        },
+        UnifiedMap {
+            model: "crm.owner",
+            resource: "users",
+            from_vendor: crm_owner_from_vendor,
+            to_vendor: crm_owner_to_vendor,
+        },
     ],
 };
+///Maps a `accounts` record onto the unified `crm.company`.
+pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
+    let mut out = rt::Map::new();
+    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("Id")]));
+    out.insert("name".to_owned(), rt::trim(&rt::path(record, &[rt::Step::Key("Name")])));
+    out.insert(
+        "domain".to_owned(),
+        rt::if_(
+            &rt::Value::Bool(
+                (rt::concat(
+                    Vec::from([
+                        rt::Value::String("www.".to_owned()),
+                        rt::first(
+                            &rt::split(
+                                &rt::first(
+                                    &rt::filter(
+                                        &rt::filter(
+                                            &rt::split(
+                                                &rt::lower(
+                                                    &rt::trim(&rt::path(record, &[rt::Step::Key("Website")])),
+                                                ),
+                                                &rt::Value::String("/".to_owned()),
+                                            ),
+                                            |el: &rt::Value| rt::Value::Bool(
+                                                (rt::path(el, &[])
+                                                    == rt::Value::String("https:".to_owned())) == false,
+                                            ),
+                                        ),
+                                        |el: &rt::Value| rt::Value::Bool(
+                                            (rt::path(el, &[]) == rt::Value::String("http:".to_owned()))
+                                                == false,
+                                        ),
+                                    ),
+                                ),
+                                &rt::Value::String("www.".to_owned()),
+                            ),
+                        ),
+                    ]),
+                )
+                    == rt::first(
+                        &rt::filter(
+                            &rt::filter(
+                                &rt::split(
+                                    &rt::lower(
+                                        &rt::trim(&rt::path(record, &[rt::Step::Key("Website")])),
+                                    ),
+                                    &rt::Value::String("/".to_owned()),
+                                ),
+                                |el: &rt::Value| rt::Value::Bool(
+                                    (rt::path(el, &[])
+                                        == rt::Value::String("https:".to_owned())) == false,
+                                ),
+                            ),
+                            |el: &rt::Value| rt::Value::Bool(
+                                (rt::path(el, &[]) == rt::Value::String("http:".to_owned()))
+                                    == false,
+                            ),
+                        ),
+                    )) == true,
+            ),
+            || rt::first(
+                &rt::split(
+                    &rt::first(
+                        &rt::filter(
+                            &rt::filter(
+                                &rt::split(
+                                    &rt::lower(
+                                        &rt::trim(&rt::path(record, &[rt::Step::Key("Website")])),
+                                    ),
+                                    &rt::Value::String("/".to_owned()),
+                                ),
+                                |el: &rt::Value| rt::Value::Bool(
+                                    (rt::path(el, &[])
+                                        == rt::Value::String("https:".to_owned())) == false,
+                                ),
+                            ),
+                            |el: &rt::Value| rt::Value::Bool(
+                                (rt::path(el, &[]) == rt::Value::String("http:".to_owned()))
+                                    == false,
+                            ),
+                        ),
+                    ),
+                    &rt::Value::String("www.".to_owned()),
+                ),
+            ),
+            || rt::first(
+                &rt::filter(
+                    &rt::filter(
+                        &rt::split(
+                            &rt::lower(
+                                &rt::trim(&rt::path(record, &[rt::Step::Key("Website")])),
+                            ),
+                            &rt::Value::String("/".to_owned()),
+                        ),
+                        |el: &rt::Value| rt::Value::Bool(
+                            (rt::path(el, &[]) == rt::Value::String("https:".to_owned()))
+                                == false,
+                        ),
+                    ),
+                    |el: &rt::Value| rt::Value::Bool(
+                        (rt::path(el, &[]) == rt::Value::String("http:".to_owned()))
+                            == false,
+                    ),
+                ),
+            ),
+        ),
+    );
+    out.insert(
+        "industry".to_owned(),
+        rt::trim(&rt::path(record, &[rt::Step::Key("Industry")])),
+    );
+    out.insert(
+        "description".to_owned(),
+        rt::trim(&rt::path(record, &[rt::Step::Key("Description")])),
+    );
+    out.insert(
+        "employee_count".to_owned(),
+        rt::to_integer(&rt::path(record, &[rt::Step::Key("NumberOfEmployees")])),
+    );
+    out.insert(
+        "phone_numbers".to_owned(),
+        rt::concat(
+            Vec::from([
+                rt::if_(
+                    &rt::exists(&rt::trim(&rt::path(record, &[rt::Step::Key("Phone")]))),
+                    || rt::Value::Array(
+                        Vec::from([
+                            {
+                                let mut m = rt::Map::new();
+                                m.insert(
+                                    "number".to_owned(),
+                                    rt::trim(&rt::path(record, &[rt::Step::Key("Phone")])),
+                                );
+                                m.insert(
+                                    "type".to_owned(),
+                                    rt::Value::String("work".to_owned()),
+                                );
+                                rt::Value::Object(m)
+                            },
+                        ]),
+                    ),
+                    || rt::Value::Array(Vec::from([])),
+                ),
+                rt::if_(
+                    &rt::exists(&rt::trim(&rt::path(record, &[rt::Step::Key("Fax")]))),
+                    || rt::Value::Array(
+                        Vec::from([
+                            {
+                                let mut m = rt::Map::new();
+                                m.insert(
+                                    "number".to_owned(),
+                                    rt::trim(&rt::path(record, &[rt::Step::Key("Fax")])),
+                                );
+                                m.insert(
+                                    "type".to_owned(),
+                                    rt::Value::String("fax".to_owned()),
+                                );
+                                rt::Value::Object(m)
+                            },
+                        ]),
+                    ),
+                    || rt::Value::Array(Vec::from([])),
+                ),
+            ]),
+        ),
+    );
+    out.insert(
+        "addresses".to_owned(),
+        rt::concat(
+            Vec::from([
+                rt::if_(
+                    &rt::if_(
+                        &rt::exists(
+                            &rt::trim(
+                                &rt::path(record, &[rt::Step::Key("BillingStreet")]),
+                            ),
+                        ),
+                        || rt::Value::Bool(true),
+                        || rt::exists(
+                            &rt::trim(&rt::path(record, &[rt::Step::Key("BillingCity")])),
+                        ),
+                    ),
+                    || rt::Value::Array(
+                        Vec::from([
+                            rt::compact(
+                                &{
+                                    let mut m = rt::Map::new();
+                                    m.insert(
+                                        "street".to_owned(),
+                                        rt::trim(
+                                            &rt::path(record, &[rt::Step::Key("BillingStreet")]),
+                                        ),
+                                    );
+                                    m.insert(
+                                        "city".to_owned(),
+                                        rt::trim(&rt::path(record, &[rt::Step::Key("BillingCity")])),
+                                    );
+                                    m.insert(
+                                        "state".to_owned(),
+                                        rt::trim(
+                                            &rt::path(record, &[rt::Step::Key("BillingState")]),
+                                        ),
+                                    );
+                                    m.insert(
+                                        "postal_code".to_owned(),
+                                        rt::trim(
+                                            &rt::path(record, &[rt::Step::Key("BillingPostalCode")]),
+                                        ),
+                                    );
+                                    m.insert(
+                                        "country".to_owned(),
+                                        rt::trim(
+                                            &rt::path(record, &[rt::Step::Key("BillingCountry")]),
+                                        ),
+                                    );
+                                    rt::Value::Object(m)
+                                },
+                            ),
+                        ]),
+                    ),
+                    || rt::Value::Array(Vec::from([])),
+                ),
+                rt::if_(
+                    &rt::if_(
+                        &rt::exists(
+                            &rt::trim(
+                                &rt::path(record, &[rt::Step::Key("ShippingStreet")]),
+                            ),
+                        ),
+                        || rt::Value::Bool(true),
+                        || rt::exists(
+                            &rt::trim(
+                                &rt::path(record, &[rt::Step::Key("ShippingCity")]),
+                            ),
+                        ),
+                    ),
+                    || rt::if_(
+                        &rt::Value::Bool(
+                            (rt::compact(
+                                &{
+                                    let mut m = rt::Map::new();
+                                    m.insert(
+                                        "street".to_owned(),
+                                        rt::trim(
+                                            &rt::path(record, &[rt::Step::Key("ShippingStreet")]),
+                                        ),
+                                    );
+                                    m.insert(
+                                        "city".to_owned(),
+                                        rt::trim(
+                                            &rt::path(record, &[rt::Step::Key("ShippingCity")]),
+                                        ),
+                                    );
+                                    m.insert(
+                                        "state".to_owned(),
+                                        rt::trim(
+                                            &rt::path(record, &[rt::Step::Key("ShippingState")]),
+                                        ),
+                                    );
+                                    m.insert(
+                                        "postal_code".to_owned(),
+                                        rt::trim(
+                                            &rt::path(record, &[rt::Step::Key("ShippingPostalCode")]),
+                                        ),
+                                    );
+                                    m.insert(
+                                        "country".to_owned(),
+                                        rt::trim(
+                                            &rt::path(record, &[rt::Step::Key("ShippingCountry")]),
+                                        ),
+                                    );
+                                    rt::Value::Object(m)
+                                },
+                            )
+                                == rt::compact(
+                                    &{
+                                        let mut m = rt::Map::new();
+                                        m.insert(
+                                            "street".to_owned(),
+                                            rt::trim(
+                                                &rt::path(record, &[rt::Step::Key("BillingStreet")]),
+                                            ),
+                                        );
+                                        m.insert(
+                                            "city".to_owned(),
+                                            rt::trim(&rt::path(record, &[rt::Step::Key("BillingCity")])),
+                                        );
+                                        m.insert(
+                                            "state".to_owned(),
+                                            rt::trim(
+                                                &rt::path(record, &[rt::Step::Key("BillingState")]),
+                                            ),
+                                        );
+                                        m.insert(
+                                            "postal_code".to_owned(),
+                                            rt::trim(
+                                                &rt::path(record, &[rt::Step::Key("BillingPostalCode")]),
+                                            ),
+                                        );
+                                        m.insert(
+                                            "country".to_owned(),
+                                            rt::trim(
+                                                &rt::path(record, &[rt::Step::Key("BillingCountry")]),
+                                            ),
+                                        );
+                                        rt::Value::Object(m)
+                                    },
+                                )) == true,
+                        ),
+                        || rt::Value::Array(Vec::from([])),
+                        || rt::Value::Array(
+                            Vec::from([
+                                rt::compact(
+                                    &{
+                                        let mut m = rt::Map::new();
+                                        m.insert(
+                                            "street".to_owned(),
+                                            rt::trim(
+                                                &rt::path(record, &[rt::Step::Key("ShippingStreet")]),
+                                            ),
+                                        );
+                                        m.insert(
+                                            "city".to_owned(),
+                                            rt::trim(
+                                                &rt::path(record, &[rt::Step::Key("ShippingCity")]),
+                                            ),
+                                        );
+                                        m.insert(
+                                            "state".to_owned(),
+                                            rt::trim(
+                                                &rt::path(record, &[rt::Step::Key("ShippingState")]),
+                                            ),
+                                        );
+                                        m.insert(
+                                            "postal_code".to_owned(),
+                                            rt::trim(
+                                                &rt::path(record, &[rt::Step::Key("ShippingPostalCode")]),
+                                            ),
+                                        );
+                                        m.insert(
+                                            "country".to_owned(),
+                                            rt::trim(
+                                                &rt::path(record, &[rt::Step::Key("ShippingCountry")]),
+                                            ),
+                                        );
+                                        rt::Value::Object(m)
+                                    },
+                                ),
+                            ]),
+                        ),
+                    ),
+                    || rt::Value::Array(Vec::from([])),
+                ),
+            ]),
+        ),
+    );
+    out.insert(
+        "owner".to_owned(),
+        rt::if_(
+            &rt::exists(&rt::path(record, &[rt::Step::Key("OwnerId")])),
+            || {
+                let mut m = rt::Map::new();
+                m.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("OwnerId")]));
+                rt::Value::Object(m)
+            },
+            || rt::Value::Null,
+        ),
+    );
+    out.insert(
+        "custom_fields".to_owned(),
+        rt::compact(
+            &rt::to_strings(
+                &rt::with_suffix(
+                    &rt::path(record, &[]),
+                    &rt::Value::String("__c".to_owned()),
+                ),
+            ),
+        ),
+    );
+    out.insert(
+        "created_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("CreatedDate")])),
+    );
+    out.insert(
+        "updated_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+    );
+    rt::compact(&rt::Value::Object(out))
+}
+///Maps a unified `crm.company` onto a `accounts` request body.
+pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
+    let mut body = rt::Value::Object(rt::Map::new());
+    rt::set_path(&mut body, &["Name"], rt::path(record, &[rt::Step::Key("name")]));
+    rt::set_path(&mut body, &["Website"], rt::path(record, &[rt::Step::Key("domain")]));
+    rt::set_path(
+        &mut body,
+        &["Industry"],
+        rt::path(record, &[rt::Step::Key("industry")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["Description"],
+        rt::path(record, &[rt::Step::Key("description")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["NumberOfEmployees"],
+        rt::path(record, &[rt::Step::Key("employee_count")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["Phone"],
+        rt::first(
+            &rt::map(
+                &rt::filter(
+                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    |el: &rt::Value| rt::Value::Bool(
+                        (rt::path(el, &[rt::Step::Key("type")])
+                            == rt::Value::String("work".to_owned())) == true,
+                    ),
+                ),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["Fax"],
+        rt::first(
+            &rt::map(
+                &rt::filter(
+                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    |el: &rt::Value| rt::Value::Bool(
+                        (rt::path(el, &[rt::Step::Key("type")])
+                            == rt::Value::String("fax".to_owned())) == true,
+                    ),
+                ),
+                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+            ),
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["BillingStreet"],
+        rt::path(
+            record,
+            &[
+                rt::Step::Key("addresses"),
+                rt::Step::Index(0usize),
+                rt::Step::Key("street"),
+            ],
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["BillingCity"],
+        rt::path(
+            record,
+            &[rt::Step::Key("addresses"), rt::Step::Index(0usize), rt::Step::Key("city")],
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["BillingState"],
+        rt::path(
+            record,
+            &[
+                rt::Step::Key("addresses"),
+                rt::Step::Index(0usize),
+                rt::Step::Key("state"),
+            ],
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["BillingPostalCode"],
+        rt::path(
+            record,
+            &[
+                rt::Step::Key("addresses"),
+                rt::Step::Index(0usize),
+                rt::Step::Key("postal_code"),
+            ],
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["BillingCountry"],
+        rt::path(
+            record,
+            &[
+                rt::Step::Key("addresses"),
+                rt::Step::Index(0usize),
+                rt::Step::Key("country"),
+            ],
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["ShippingStreet"],
+        rt::path(
+            record,
+            &[
+                rt::Step::Key("addresses"),
+                rt::Step::Index(1usize),
+                rt::Step::Key("street"),
+            ],
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["ShippingCity"],
+        rt::path(
+            record,
+            &[rt::Step::Key("addresses"), rt::Step::Index(1usize), rt::Step::Key("city")],
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["ShippingState"],
+        rt::path(
+            record,
+            &[
+                rt::Step::Key("addresses"),
+                rt::Step::Index(1usize),
+                rt::Step::Key("state"),
+            ],
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["ShippingPostalCode"],
+        rt::path(
+            record,
+            &[
+                rt::Step::Key("addresses"),
+                rt::Step::Index(1usize),
+                rt::Step::Key("postal_code"),
+            ],
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["ShippingCountry"],
+        rt::path(
+            record,
+            &[
+                rt::Step::Key("addresses"),
+                rt::Step::Index(1usize),
+                rt::Step::Key("country"),
+            ],
+        ),
+    );
+    rt::set_path(
+        &mut body,
+        &["OwnerId"],
+        rt::path(record, &[rt::Step::Key("owner"), rt::Step::Key("id")]),
+    );
+    body
+}
 ///Maps a `contacts` record onto the unified `crm.contact`.
 pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
@@ -1893,9 +3357,11 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "custom_fields".to_owned(),
         rt::compact(
-            &rt::with_suffix(
-                &rt::path(record, &[]),
-                &rt::Value::String("__c".to_owned()),
+            &rt::to_strings(
+                &rt::with_suffix(
+                    &rt::path(record, &[]),
+                    &rt::Value::String("__c".to_owned()),
+                ),
             ),
         ),
     );
@@ -2092,4 +3558,134 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::path(record, &[rt::Step::Key("owner"), rt::Step::Key("id")]),
     );
     body
+}
+///Maps a `opportunities` record onto the unified `crm.deal`.
+pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
+    let mut out = rt::Map::new();
+    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("Id")]));
+    out.insert("name".to_owned(), rt::trim(&rt::path(record, &[rt::Step::Key("Name")])));
+    out.insert(
+        "amount".to_owned(),
+        rt::to_number(&rt::path(record, &[rt::Step::Key("Amount")])),
+    );
+    out.insert(
+        "stage".to_owned(),
+        rt::trim(&rt::path(record, &[rt::Step::Key("StageName")])),
+    );
+    out.insert(
+        "probability".to_owned(),
+        rt::to_number(&rt::path(record, &[rt::Step::Key("Probability")])),
+    );
+    out.insert(
+        "close_date".to_owned(),
+        rt::trim(&rt::path(record, &[rt::Step::Key("CloseDate")])),
+    );
+    out.insert("is_closed".to_owned(), rt::path(record, &[rt::Step::Key("IsClosed")]));
+    out.insert("is_won".to_owned(), rt::path(record, &[rt::Step::Key("IsWon")]));
+    out.insert(
+        "account".to_owned(),
+        rt::if_(
+            &rt::exists(&rt::path(record, &[rt::Step::Key("AccountId")])),
+            || {
+                let mut m = rt::Map::new();
+                m.insert(
+                    "id".to_owned(),
+                    rt::path(record, &[rt::Step::Key("AccountId")]),
+                );
+                rt::Value::Object(m)
+            },
+            || rt::Value::Null,
+        ),
+    );
+    out.insert(
+        "owner".to_owned(),
+        rt::if_(
+            &rt::exists(&rt::path(record, &[rt::Step::Key("OwnerId")])),
+            || {
+                let mut m = rt::Map::new();
+                m.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("OwnerId")]));
+                rt::Value::Object(m)
+            },
+            || rt::Value::Null,
+        ),
+    );
+    out.insert(
+        "custom_fields".to_owned(),
+        rt::compact(
+            &rt::to_strings(
+                &rt::with_suffix(
+                    &rt::path(record, &[]),
+                    &rt::Value::String("__c".to_owned()),
+                ),
+            ),
+        ),
+    );
+    out.insert(
+        "created_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("CreatedDate")])),
+    );
+    out.insert(
+        "updated_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+    );
+    rt::compact(&rt::Value::Object(out))
+}
+///Maps a unified `crm.deal` onto a `opportunities` request body.
+pub fn crm_deal_to_vendor(record: &rt::Value) -> rt::Value {
+    let mut body = rt::Value::Object(rt::Map::new());
+    rt::set_path(&mut body, &["Name"], rt::path(record, &[rt::Step::Key("name")]));
+    rt::set_path(&mut body, &["Amount"], rt::path(record, &[rt::Step::Key("amount")]));
+    rt::set_path(&mut body, &["StageName"], rt::path(record, &[rt::Step::Key("stage")]));
+    rt::set_path(
+        &mut body,
+        &["Probability"],
+        rt::path(record, &[rt::Step::Key("probability")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["CloseDate"],
+        rt::path(record, &[rt::Step::Key("close_date")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["AccountId"],
+        rt::path(record, &[rt::Step::Key("account"), rt::Step::Key("id")]),
+    );
+    rt::set_path(
+        &mut body,
+        &["OwnerId"],
+        rt::path(record, &[rt::Step::Key("owner"), rt::Step::Key("id")]),
+    );
+    body
+}
+///Maps a `users` record onto the unified `crm.owner`.
+pub fn crm_owner_from_vendor(record: &rt::Value) -> rt::Value {
+    let mut out = rt::Map::new();
+    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("Id")]));
+    out.insert(
+        "first_name".to_owned(),
+        rt::trim(&rt::path(record, &[rt::Step::Key("FirstName")])),
+    );
+    out.insert(
+        "last_name".to_owned(),
+        rt::trim(&rt::path(record, &[rt::Step::Key("LastName")])),
+    );
+    out.insert(
+        "email".to_owned(),
+        rt::trim(&rt::path(record, &[rt::Step::Key("Email")])),
+    );
+    out.insert("active".to_owned(), rt::path(record, &[rt::Step::Key("IsActive")]));
+    out.insert(
+        "created_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("CreatedDate")])),
+    );
+    out.insert(
+        "updated_at".to_owned(),
+        rt::datetime(&rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+    );
+    rt::compact(&rt::Value::Object(out))
+}
+///Maps a unified `crm.owner` onto a `users` request body.
+pub fn crm_owner_to_vendor(_record: &rt::Value) -> rt::Value {
+    rt::Value::Object(rt::Map::new())
 }

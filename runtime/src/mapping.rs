@@ -246,24 +246,49 @@ pub fn to_boolean(v: &Value) -> Value {
     }
 }
 
-/// A number from a number or a numeric string; otherwise null.
+/// Largest magnitude below which every whole `f64` is exact (2^53).
+const EXACT_WHOLE: f64 = 9_007_199_254_740_992.0;
+
+/// A number from a number or a numeric string; otherwise null. Whole values are written as integers,
+/// so one vendor's `5000.0` and another's `"5000"` map to the same canonical `5000`.
 pub fn to_number(v: &Value) -> Value {
-    match v {
-        Value::Number(_) => v.clone(),
+    let number = match v {
+        Value::Number(n) if n.is_i64() || n.is_u64() => return v.clone(),
+        Value::Number(n) => n.as_f64(),
         Value::String(s) => {
             let t = s.trim();
             if let Ok(i) = t.parse::<i64>() {
-                Value::from(i)
-            } else {
-                t.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite())
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or(Value::Null, Value::Number)
+                return Value::from(i);
             }
+            t.parse::<f64>().ok()
         }
+        _ => None,
+    };
+    match number.filter(|f| f.is_finite()) {
+        Some(f) if f.fract() == 0.0 && f.abs() < EXACT_WHOLE => Value::from(f as i64),
+        Some(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+        None => Value::Null,
+    }
+}
+
+/// An integer from a whole number or a whole numeric string; otherwise null (never rounded).
+pub fn to_integer(v: &Value) -> Value {
+    match to_number(v) {
+        n @ Value::Number(_) if n.is_i64() || n.is_u64() => n,
         _ => Value::Null,
     }
+}
+
+/// Every scalar value of an object as a string; nulls, arrays and objects dropped.
+pub fn to_strings(obj: &Value) -> Value {
+    let Value::Object(m) = obj else {
+        return Value::Object(Map::new());
+    };
+    Value::Object(
+        m.iter()
+            .filter_map(|(k, v)| Some((k.clone(), Value::String(scalar_string(v)?))))
+            .collect(),
+    )
 }
 
 fn scalar_string(v: &Value) -> Option<String> {
@@ -322,7 +347,12 @@ pub fn datetime(v: &Value) -> Value {
         Value::String(s) => parse_rfc3339_millis(s.trim()),
         _ => None,
     };
-    millis.map_or(Value::Null, |ms| Value::String(format_utc(ms)))
+    // RFC 3339 has four-digit years: 0000-01-01 to 9999-12-31.
+    const FIRST: i64 = -62_167_219_200_000;
+    const LAST: i64 = 253_402_300_799_999;
+    millis
+        .filter(|ms| (FIRST..=LAST).contains(ms))
+        .map_or(Value::Null, |ms| Value::String(format_utc(ms)))
 }
 
 /// Milliseconds since the Unix epoch of an RFC 3339-like timestamp.
@@ -481,6 +511,25 @@ mod tests {
         assert_eq!(to_number(&json!("42.5")), json!(42.5));
         assert_eq!(to_number(&json!("12")), json!(12));
         assert_eq!(to_number(&json!("abc")), Value::Null);
+        // Whole values are integers whatever the vendor wrote.
+        assert_eq!(to_number(&json!(5000.0)), json!(5000));
+        assert_eq!(to_number(&json!("5000.0")), json!(5000));
+        assert_eq!(to_number(&json!(5000)), json!(5000));
+        assert_eq!(to_integer(&json!("120.0")), json!(120));
+        assert_eq!(to_integer(&json!(12.5)), Value::Null);
+        assert_eq!(to_integer(&json!("x")), Value::Null);
+        assert_eq!(
+            to_strings(&json!({"a": 1, "b": true, "c": null, "d": "x", "e": [1], "f": 2.5})),
+            json!({"a": "1", "b": "true", "d": "x", "f": "2.5"})
+        );
+        assert_eq!(to_strings(&json!([1])), json!({}));
+        // Years RFC 3339 cannot write are null.
+        assert_eq!(datetime(&json!(253_402_300_800_000_i64)), Value::Null);
+        assert_eq!(datetime(&json!(-62_167_219_200_001_i64)), Value::Null);
+        assert_eq!(
+            datetime(&json!(253_402_300_799_999_i64)),
+            json!("9999-12-31T23:59:59.999Z")
+        );
         assert_eq!(to_boolean(&json!("TRUE")), json!(true));
         assert_eq!(trim(&json!("  ")), Value::Null);
         assert_eq!(coalesce(json!(""), || json!("b")), json!("b"));

@@ -82,6 +82,9 @@ pub enum ToolError {
     },
     /// Could not reach the vendor, or its answer could not be used (too large, not JSON…).
     Transport(String),
+    /// The vendor answered, but a record lacks what the unified model requires (an id): the unified
+    /// result would be wrong, so none is given.
+    Mapping(String),
 }
 
 impl ToolError {
@@ -96,6 +99,7 @@ impl ToolError {
             Self::Timeout => "upstream_timeout",
             Self::AuthRequired { .. } => "auth_required",
             Self::Transport(_) => "upstream_unreachable",
+            Self::Mapping(_) => "mapping_failed",
         }
     }
 }

@@ -219,6 +219,8 @@ pub struct UnifiedRoute {
     pub read_args: &'static str,
     /// For vendors whose write answers are not the record: how to read it back.
     pub read_back: Option<ReadBack>,
+    /// Top-level fields every unified record must have (`id`).
+    pub required: &'static [&'static str],
     /// Vendor record → unified record.
     pub from_vendor: fn(&serde_json::Value) -> serde_json::Value,
     /// Unified input → vendor request body.

@@ -38,13 +38,16 @@ pub(crate) async fn run(
                     upstream_status,
                 )
                 .await?;
-            Ok(map_result(success, |result| match result {
-                Value::Array(records) => {
-                    Value::Array(records.iter().map(route.from_vendor).collect())
-                }
-                // The pager always yields an array; anything else is passed through mapped as one.
-                other => (route.from_vendor)(&other),
-            }))
+            try_map_result(success, |result| match result {
+                Value::Array(records) => records
+                    .iter()
+                    .enumerate()
+                    .map(|(i, record)| to_unified(tool, route, record, Some(i)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::Array),
+                // The pager always yields an array; anything else is mapped as one record.
+                other => to_unified(tool, route, &other, None),
+            })
         }
         MethodKind::Get => {
             let id = take_id(&mut args)?;
@@ -58,7 +61,7 @@ pub(crate) async fn run(
                 upstream_status,
             )
             .await?;
-            Ok(map_result(success, |record| (route.from_vendor)(&record)))
+            try_map_result(success, |record| to_unified(tool, route, &record, None))
         }
         MethodKind::Create => {
             let body = vendor_body(route, args)?;
@@ -91,7 +94,7 @@ pub(crate) async fn run(
                 Some(id) => {
                     read_back(executor, account, tool, route, id, success, upstream_status).await
                 }
-                None => Ok(map_result(success, |record| (route.from_vendor)(&record))),
+                None => try_map_result(success, |record| to_unified(tool, route, &record, None)),
             }
         }
         MethodKind::Update => {
@@ -128,7 +131,7 @@ pub(crate) async fn run(
                 )
                 .await
             } else {
-                Ok(map_result(success, |record| (route.from_vendor)(&record)))
+                try_map_result(success, |record| to_unified(tool, route, &record, None))
             }
         }
         MethodKind::Delete => {
@@ -206,13 +209,13 @@ async fn read_back(
     upstream_status: &mut Option<u16>,
 ) -> Result<Success, ToolError> {
     let (Some(id), Some(rb)) = (id, &route.read_back) else {
-        return Ok(map_result(written, |record| (route.from_vendor)(&record)));
+        return try_map_result(written, |record| to_unified(tool, route, &record, None));
     };
     let write_status = *upstream_status;
     match read(executor, account, tool, route, rb.get, &id, upstream_status).await {
         Ok(read) => Ok(Success {
             upstream_status: written.upstream_status,
-            ..map_result(read, |record| (route.from_vendor)(&record))
+            ..try_map_result(read, |record| to_unified(tool, route, &record, None))?
         }),
         Err(_) => {
             *upstream_status = write_status;
@@ -274,6 +277,60 @@ fn id_text(value: Option<&Value>) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// One vendor record as a unified record; an error when it lacks a field the model requires (the
+/// vendor sent something other than a record, or one without an id), rather than a record that
+/// breaks the tool's output schema.
+fn to_unified(
+    tool: &Tool,
+    route: &UnifiedRoute,
+    record: &Value,
+    index: Option<usize>,
+) -> Result<Value, ToolError> {
+    let unified = (route.from_vendor)(record);
+    let missing: Vec<&str> = route
+        .required
+        .iter()
+        .copied()
+        .filter(|field| unified.get(field).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(unified);
+    }
+    let which = match index {
+        Some(i) => format!("record {} of the vendor's page", i + 1),
+        None => "the vendor's record".to_owned(),
+    };
+    // Field names only: the record itself may hold personal data.
+    tracing::warn!(
+        tool = tool.name,
+        model = route.model,
+        missing = ?missing,
+        "vendor record without the unified model's required fields"
+    );
+    Err(ToolError::Mapping(format!(
+        "{which} maps to a `{}` without {}; the vendor-shaped tool {} shows it as sent",
+        route.model,
+        missing
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        route.proxy
+    )))
+}
+
+/// `success` with its envelope's `result` replaced by `f(result)`, or `f`'s error.
+fn try_map_result(
+    mut success: Success,
+    f: impl FnOnce(Value) -> Result<Value, ToolError>,
+) -> Result<Success, ToolError> {
+    if let Value::Object(envelope) = &mut success.envelope {
+        let result = envelope.remove("result").unwrap_or(Value::Null);
+        envelope.insert("result".to_owned(), f(result)?);
+    }
+    Ok(success)
 }
 
 /// `success` with its envelope's `result` replaced by `f(result)`.

@@ -873,6 +873,54 @@ async fn empty_success_is_a_null_result() {
     assert_eq!(success.upstream_status, 204);
 }
 
+#[tokio::test]
+async fn unified_records_without_an_id_are_a_mapping_error_not_a_broken_result() {
+    // A page whose second record is not a contact at all.
+    let page = r#"{"results": [{"id": "1", "properties": {"firstname": "Ada"}, "createdAt": "2024-01-02T03:04:05Z", "updatedAt": "2024-01-02T03:04:05Z"}, {"properties": {"firstname": "Nobody"}}, 7]}"#;
+    let (base, requests) = canned_server(http_response("200 OK", "application/json", page)).await;
+    let ex = executor();
+    let account = account("acme-hubspot", "hubspot", &base, "token");
+    let error = err(&ex, &account, "list_all_crm_contacts", json!({"limit": 3})).await;
+    assert!(
+        matches!(&error, ToolError::Mapping(message)
+            if message.contains("record 2") && message.contains("`id`") && message.contains("list_all_hub_spot_contacts")),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), "mapping_failed");
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "one request, no retry");
+
+    // A well-formed page maps every record, with the vendor's strings normalized: names trimmed, the
+    // additional emails split, empty strings dropped (lists the vendor has nothing for stay empty).
+    let page = r#"{"results": [{"id": "1", "properties": {"firstname": " Ada ", "email": "ada@example.com", "hs_additional_emails": "a@x.example;;b@y.example", "phone": ""}, "createdAt": "2024-01-02T03:04:05.600Z", "updatedAt": "2024-01-02T03:04:05Z"}]}"#;
+    let (base, _) = canned_server(http_response("200 OK", "application/json", page)).await;
+    let account = account_with_base(&account, &base);
+    let success = ok(&ex, &account, "list_all_crm_contacts", json!({})).await;
+    assert_eq!(
+        success.envelope["result"],
+        json!([{
+            "id": "1",
+            "first_name": "Ada",
+            "phone_numbers": [],
+            "addresses": [],
+            "custom_fields": {},
+            "email_addresses": [
+                {"email": "ada@example.com", "is_primary": true},
+                {"email": "a@x.example", "is_primary": false},
+                {"email": "b@y.example", "is_primary": false}
+            ],
+            "created_at": "2024-01-02T03:04:05.600Z",
+            "updated_at": "2024-01-02T03:04:05Z"
+        }])
+    );
+}
+
+fn account_with_base(account: &Account, base: &str) -> Account {
+    Account {
+        base_url: Some(base.to_owned()),
+        ..account.clone()
+    }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Catalogue
 

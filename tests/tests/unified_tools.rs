@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use support::{Harness, Options};
 use switchboard_runtime::filter::{ToolFilter, ToolKind};
 use switchboard_runtime::store::NewServer;
+use switchboard_runtime::table::{MethodKind, Tool};
 
 /// A compiled validator for a generated schema file (workspace-relative path).
 fn validator(path: &str) -> jsonschema::Validator {
@@ -22,9 +23,31 @@ fn validator(path: &str) -> jsonschema::Validator {
     jsonschema::draft202012::new(&schema).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The output schema of a unified tool, from its generated file.
+/// The unified tools of one integration, sorted by name.
+fn unified_tools(integration: &str) -> Vec<&'static Tool> {
+    let mut tools: Vec<&'static Tool> = switchboard_generated::INTEGRATIONS
+        .iter()
+        .find(|i| i.name == integration)
+        .unwrap()
+        .tools
+        .iter()
+        .filter(|t| t.is_unified())
+        .collect();
+    tools.sort_by_key(|t| t.name);
+    tools
+}
+
+/// The output schema of a unified contact tool, from its generated file.
 fn output_validator(tool: &str) -> jsonschema::Validator {
-    let path = format!("generated/schemas/unified/crm/contact/{tool}.json");
+    model_output_validator("crm.contact", tool)
+}
+
+/// The output schema of a unified tool of `model`, from its generated file.
+fn model_output_validator(model: &str, tool: &str) -> jsonschema::Validator {
+    let path = format!(
+        "generated/schemas/unified/{}/{tool}.json",
+        model.replace('.', "/")
+    );
     let text =
         std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let file: Value = serde_json::from_str(&text).unwrap();
@@ -353,16 +376,24 @@ async fn servers_choose_tool_kinds() {
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        names(&listed),
-        [
-            "create_a_crm_contact",
-            "delete_a_crm_contact_by_id",
-            "get_single_crm_contact_by_id",
-            "list_all_crm_contacts",
-            "update_a_crm_contact_by_id"
-        ]
-    );
+    // Exactly the unified tools of the account's integration.
+    let expected: Vec<String> = unified_tools("hubspot")
+        .iter()
+        .map(|t| t.name.to_owned())
+        .collect();
+    assert_eq!(names(&listed), expected);
+    for name in [
+        "create_a_crm_contact",
+        "delete_a_crm_contact_by_id",
+        "get_single_crm_contact_by_id",
+        "list_all_crm_contacts",
+        "update_a_crm_contact_by_id",
+        "list_all_crm_companies",
+        "list_all_crm_deals",
+        "list_all_crm_owners",
+    ] {
+        assert!(expected.iter().any(|n| n == name), "{name}");
+    }
     let (status, _) = rest(
         &http,
         &harness,
@@ -399,4 +430,159 @@ async fn servers_choose_tool_kinds() {
     let read = names(&read);
     assert!(read.contains(&"get_single_crm_contact_by_id".to_owned()));
     assert!(!read.contains(&"create_a_crm_contact".to_owned()));
+}
+
+/// What creating one record of `model` takes on `integration`: every field an agent would give,
+/// with the vendor's own stage values (the unified `stage` is the CRM's raw stage).
+fn create_input(integration: &str, model: &str) -> Value {
+    match model {
+        "crm.contact" => json!({
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "email_addresses": [{"email": "grace@navy.example", "is_primary": true}],
+            "phone_numbers": [{"number": "+1 202 555 0142", "type": "work"}]
+        }),
+        "crm.company" => json!({
+            "name": "Analytical Engines Ltd",
+            "domain": "analytical.example",
+            "phone_numbers": [{"number": "+44 20 7946 0100", "type": "work"}],
+            "addresses": [{"street": "1 Babbage Row", "city": "London", "postal_code": "NW1 6XE", "country": "United Kingdom"}]
+        }),
+        "crm.deal" => json!({
+            "name": "Difference engine No. 2",
+            "amount": 1500,
+            "close_date": "2026-12-31",
+            "stage": if integration == "hubspot" { "appointmentscheduled" } else { "Prospecting" }
+        }),
+        other => panic!("no create input for {other}"),
+    }
+}
+
+/// The record without what two reads of it may legitimately differ in: lists may leave out the
+/// custom fields a get returns.
+fn without_custom_fields(record: &Value) -> Value {
+    let mut record = record.clone();
+    record.as_object_mut().unwrap().remove("custom_fields");
+    record
+}
+
+#[tokio::test]
+async fn every_unified_tool_of_every_integration_runs_against_the_sandbox() {
+    let harness = Harness::start(Options::default()).await;
+    let http = Client::new();
+    let mut called = Vec::new();
+    for (integration, token) in [
+        ("hubspot", &harness.write_token),
+        ("salesforce", &harness.salesforce_token),
+    ] {
+        let tools = unified_tools(integration);
+        let mut models: Vec<&str> = tools
+            .iter()
+            .map(|t| t.unified.as_ref().unwrap().model)
+            .collect();
+        models.dedup();
+        models.sort_unstable();
+        models.dedup();
+        assert_eq!(
+            models,
+            ["crm.company", "crm.contact", "crm.deal", "crm.owner"],
+            "{integration} maps every CRM model"
+        );
+        for model in models {
+            let record_schema = validator(&format!(
+                "generated/schemas/unified/{}.json",
+                model.replace('.', "/")
+            ));
+            let tool = |kind: MethodKind| {
+                tools
+                    .iter()
+                    .find(|t| t.unified.as_ref().unwrap().model == model && t.kind == kind)
+                    .map(|t| t.name)
+            };
+            let mut call = async |kind: MethodKind, args: Value| -> Option<(u16, Value)> {
+                let name = tool(kind)?;
+                let (status, body) = rest(&http, &harness, token, name, args).await;
+                if status == 200 {
+                    assert_valid(&model_output_validator(model, name), &body);
+                }
+                called.push(format!("{integration}/{name}"));
+                Some((status, body))
+            };
+            let context = format!("{integration} {model}");
+
+            let (status, page) = call(MethodKind::List, json!({"limit": 3})).await.unwrap();
+            assert_eq!(status, 200, "{context}: {page}");
+            let listed = page["result"].as_array().unwrap();
+            assert_eq!(listed.len(), 3, "{context}");
+            for record in listed {
+                assert_valid(&record_schema, record);
+            }
+            let first = &listed[0];
+            let id = first["id"].as_str().unwrap().to_owned();
+
+            let (status, got) = call(MethodKind::Get, json!({"id": id})).await.unwrap();
+            assert_eq!(status, 200, "{context}: {got}");
+            assert_valid(&record_schema, &got["result"]);
+            assert_eq!(
+                without_custom_fields(&got["result"]),
+                without_custom_fields(first),
+                "{context}: get and list agree"
+            );
+
+            let Some(_) = tool(MethodKind::Create) else {
+                assert_eq!(model, "crm.owner", "{context}: only owners are read-only");
+                continue;
+            };
+            let input = create_input(integration, model);
+            let (status, created) = call(MethodKind::Create, input.clone()).await.unwrap();
+            assert_eq!(status, 200, "{context}: {created}");
+            let record = &created["result"];
+            assert_valid(&record_schema, record);
+            // What the CRM stored is what was given, in the canonical shape.
+            for (field, value) in input.as_object().unwrap() {
+                assert_eq!(&record[field], value, "{context}: {field} in {record}");
+            }
+            let new_id = record["id"].as_str().unwrap().to_owned();
+
+            // Rename it: one field changed, the rest kept.
+            let field = if model == "crm.contact" {
+                "last_name"
+            } else {
+                "name"
+            };
+            let changed = json!(format!("{} (renamed)", input[field].as_str().unwrap()));
+            let (status, updated) = call(MethodKind::Update, json!({"id": new_id, field: changed}))
+                .await
+                .unwrap();
+            assert_eq!(status, 200, "{context}: {updated}");
+            assert_eq!(updated["result"][field], changed, "{context}");
+            assert_eq!(updated["result"]["id"], json!(new_id), "{context}");
+            for (kept, value) in input.as_object().unwrap() {
+                if kept != field {
+                    assert_eq!(&updated["result"][kept], value, "{context}: {kept} kept");
+                }
+            }
+
+            let (status, deleted) = call(MethodKind::Delete, json!({"id": new_id}))
+                .await
+                .unwrap();
+            assert_eq!(status, 200, "{context}: {deleted}");
+            assert_eq!(deleted["result"], json!({"id": new_id, "deleted": true}));
+            let (status, _) = call(MethodKind::Get, json!({"id": new_id})).await.unwrap();
+            assert_eq!(status, 404, "{context}: deleted records are gone");
+        }
+    }
+    // Every unified tool of both integrations was called.
+    let mut all: Vec<String> = ["hubspot", "salesforce"]
+        .iter()
+        .flat_map(|i| {
+            unified_tools(i)
+                .into_iter()
+                .map(move |t| format!("{i}/{}", t.name))
+        })
+        .collect();
+    all.sort();
+    called.sort();
+    called.dedup();
+    assert_eq!(called, all);
 }

@@ -214,6 +214,7 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
     let unified = match &t.unified {
         Some(route) => {
             let (model, proxy, read_args) = (&route.model, &route.proxy, &route.read_args);
+            let required = &route.required;
             let id_param = opt_str(route.id_param.as_deref());
             let read_back = match &route.read_back {
                 Some((get, created_id)) => {
@@ -231,6 +232,7 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
                 id_param: #id_param,
                 read_args: #read_args,
                 read_back: #read_back,
+                required: &[#(#required),*],
                 from_vendor: #from,
                 to_vendor: #to,
             }))

@@ -262,6 +262,14 @@ fn route(
             proxy: proxy.name.clone(),
             id_param,
             read_args,
+            required: model.schema["required"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|f| f.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
             read_back,
         }),
     })

@@ -67,10 +67,14 @@ functions! {
         "split('a; b;', ';') → ['a', 'b']";
     "to_boolean", 1, 1, Plain, "Converts 'true'/'false', 1/0 and booleans; null otherwise.",
         "to_boolean('true') → true";
-    "to_number", 1, 1, Plain, "Converts numeric strings and numbers; null otherwise.",
+    "to_integer", 1, 1, Plain, "Converts whole numbers and whole numeric strings to integers; null otherwise (never rounds).",
+        "to_integer('120.0') → 120";
+    "to_number", 1, 1, Plain, "Converts numeric strings and numbers (whole values written as integers, so 5000.0 and '5000' agree); null otherwise.",
         "to_number('42.5') → 42.5";
     "to_string", 1, 1, Plain, "Converts numbers and booleans to strings; strings stay; null stays null.",
         "to_string(42) → '42'";
+    "to_strings", 1, 1, Plain, "Every value of an object as a string (numbers and booleans converted; nulls, arrays and objects dropped): typed custom fields in one shape.",
+        "to_strings({a: 1, b: true, c: null}) → {a: '1', b: 'true'}";
     "trim", 1, 1, Plain, "Removes leading and trailing whitespace; an empty result becomes null.",
         "trim('  Ann ') → 'Ann'";
     "upper", 1, 1, Plain, "Upper-cases a string.",
@@ -116,7 +120,11 @@ pub fn result_type(name: &str, args: &[Ty]) -> Result<Ty, (usize, String)> {
             need(1, &string, "a string separator")?;
             Ok(nullable(TyKind::String))
         }
-        "to_number" => Ok(nullable(TyKind::Number)),
+        "to_number" | "to_integer" => Ok(nullable(TyKind::Number)),
+        "to_strings" => {
+            need(0, &any_object, "an object")?;
+            Ok(Ty::of(TyKind::Object(None)))
+        }
         "to_string" | "datetime" => Ok(nullable(TyKind::String)),
         "to_boolean" => Ok(nullable(TyKind::Bool)),
         "exists" | "not" => Ok(Ty::of(TyKind::Bool)),

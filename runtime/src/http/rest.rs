@@ -99,7 +99,9 @@ pub(crate) fn status_of(error: &ToolError) -> StatusCode {
         ToolError::Upstream { status, .. } if (400..500).contains(status) => {
             StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
         }
-        ToolError::Upstream { .. } | ToolError::Transport(_) => StatusCode::BAD_GATEWAY,
+        ToolError::Upstream { .. } | ToolError::Transport(_) | ToolError::Mapping(_) => {
+            StatusCode::BAD_GATEWAY
+        }
         ToolError::AuthRequired { .. } => StatusCode::UNAUTHORIZED,
         ToolError::Timeout => StatusCode::GATEWAY_TIMEOUT,
     }

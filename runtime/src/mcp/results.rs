@@ -61,7 +61,10 @@ pub fn error_value(error: &ToolError) -> Value {
         ToolError::UnknownTool(name) => {
             detail.insert("tool".into(), Value::from(name.as_str()));
         }
-        ToolError::InvalidCursor(_) | ToolError::Timeout | ToolError::Transport(_) => {}
+        ToolError::InvalidCursor(_)
+        | ToolError::Timeout
+        | ToolError::Transport(_)
+        | ToolError::Mapping(_) => {}
     }
     body.insert("error".into(), Value::Object(detail));
     Value::Object(body)
@@ -99,7 +102,7 @@ pub fn message(error: &ToolError) -> String {
         }
         ToolError::Timeout => "the vendor did not answer in time".to_owned(),
         ToolError::AuthRequired { message, .. } => message.clone(),
-        ToolError::Transport(message) => message.clone(),
+        ToolError::Transport(message) | ToolError::Mapping(message) => message.clone(),
     }
 }
 
