@@ -91,6 +91,8 @@ pub struct UnifiedMapIr {
     pub model: String,
     /// The resource serving it.
     pub resource: String,
+    /// The documented type of one vendor record (`$` in response maps).
+    pub record: crate::mapping::types::Ty,
     /// Unified field → parsed expression over the vendor record, in source order.
     pub response: Vec<(String, crate::mapping::ast::Expr)>,
     /// Vendor body path (split on `.`) → parsed expression over the unified input, in source order.

@@ -1906,45 +1906,56 @@ pub static INTEGRATION: Integration = Integration {
 ///Maps a `companies` record onto the unified `crm.company`.
 pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
-    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("id")]));
+    out.insert(
+        "id".to_owned(),
+        rt::only_string(rt::path(record, &[rt::Step::Key("id")])),
+    );
     out.insert(
         "name".to_owned(),
         rt::trim(
-            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("name")]),
+            &rt::only_string(
+                rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("name")]),
+            ),
         ),
     );
     out.insert(
         "domain".to_owned(),
-        rt::lower(
-            &rt::trim(
-                &rt::path(
-                    record,
-                    &[rt::Step::Key("properties"), rt::Step::Key("domain")],
-                ),
+        rt::host(
+            &rt::only_string(
+                rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("domain")]),
             ),
         ),
     );
     out.insert(
         "industry".to_owned(),
         rt::trim(
-            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("industry")]),
+            &rt::only_string(
+                rt::path(
+                    record,
+                    &[rt::Step::Key("properties"), rt::Step::Key("industry")],
+                ),
+            ),
         ),
     );
     out.insert(
         "description".to_owned(),
         rt::trim(
-            &rt::path(
-                record,
-                &[rt::Step::Key("properties"), rt::Step::Key("description")],
+            &rt::only_string(
+                rt::path(
+                    record,
+                    &[rt::Step::Key("properties"), rt::Step::Key("description")],
+                ),
             ),
         ),
     );
     out.insert(
         "employee_count".to_owned(),
         rt::to_integer(
-            &rt::path(
-                record,
-                &[rt::Step::Key("properties"), rt::Step::Key("numberofemployees")],
+            &rt::only_string(
+                rt::path(
+                    record,
+                    &[rt::Step::Key("properties"), rt::Step::Key("numberofemployees")],
+                ),
             ),
         ),
     );
@@ -1953,9 +1964,11 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
         rt::if_(
             &rt::exists(
                 &rt::trim(
-                    &rt::path(
-                        record,
-                        &[rt::Step::Key("properties"), rt::Step::Key("phone")],
+                    &rt::only_string(
+                        rt::path(
+                            record,
+                            &[rt::Step::Key("properties"), rt::Step::Key("phone")],
+                        ),
                     ),
                 ),
             ),
@@ -1966,9 +1979,11 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                         m.insert(
                             "number".to_owned(),
                             rt::trim(
-                                &rt::path(
-                                    record,
-                                    &[rt::Step::Key("properties"), rt::Step::Key("phone")],
+                                &rt::only_string(
+                                    rt::path(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("phone")],
+                                    ),
                                 ),
                             ),
                         );
@@ -1985,27 +2000,8 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     );
     out.insert(
         "addresses".to_owned(),
-        rt::if_(
-            &rt::if_(
-                &rt::exists(
-                    &rt::trim(
-                        &rt::path(
-                            record,
-                            &[rt::Step::Key("properties"), rt::Step::Key("address")],
-                        ),
-                    ),
-                ),
-                || rt::Value::Bool(true),
-                || rt::exists(
-                    &rt::trim(
-                        &rt::path(
-                            record,
-                            &[rt::Step::Key("properties"), rt::Step::Key("city")],
-                        ),
-                    ),
-                ),
-            ),
-            || rt::Value::Array(
+        rt::compact(
+            &rt::Value::Array(
                 Vec::from([
                     rt::compact(
                         &{
@@ -2013,45 +2009,55 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                             m.insert(
                                 "street".to_owned(),
                                 rt::trim(
-                                    &rt::path(
-                                        record,
-                                        &[rt::Step::Key("properties"), rt::Step::Key("address")],
+                                    &rt::only_string(
+                                        rt::path(
+                                            record,
+                                            &[rt::Step::Key("properties"), rt::Step::Key("address")],
+                                        ),
                                     ),
                                 ),
                             );
                             m.insert(
                                 "city".to_owned(),
                                 rt::trim(
-                                    &rt::path(
-                                        record,
-                                        &[rt::Step::Key("properties"), rt::Step::Key("city")],
+                                    &rt::only_string(
+                                        rt::path(
+                                            record,
+                                            &[rt::Step::Key("properties"), rt::Step::Key("city")],
+                                        ),
                                     ),
                                 ),
                             );
                             m.insert(
                                 "state".to_owned(),
                                 rt::trim(
-                                    &rt::path(
-                                        record,
-                                        &[rt::Step::Key("properties"), rt::Step::Key("state")],
+                                    &rt::only_string(
+                                        rt::path(
+                                            record,
+                                            &[rt::Step::Key("properties"), rt::Step::Key("state")],
+                                        ),
                                     ),
                                 ),
                             );
                             m.insert(
                                 "postal_code".to_owned(),
                                 rt::trim(
-                                    &rt::path(
-                                        record,
-                                        &[rt::Step::Key("properties"), rt::Step::Key("zip")],
+                                    &rt::only_string(
+                                        rt::path(
+                                            record,
+                                            &[rt::Step::Key("properties"), rt::Step::Key("zip")],
+                                        ),
                                     ),
                                 ),
                             );
                             m.insert(
                                 "country".to_owned(),
                                 rt::trim(
-                                    &rt::path(
-                                        record,
-                                        &[rt::Step::Key("properties"), rt::Step::Key("country")],
+                                    &rt::only_string(
+                                        rt::path(
+                                            record,
+                                            &[rt::Step::Key("properties"), rt::Step::Key("country")],
+                                        ),
                                     ),
                                 ),
                             );
@@ -2060,7 +2066,6 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                     ),
                 ]),
             ),
-            || rt::Value::Array(Vec::from([])),
         ),
     );
     out.insert(
@@ -2068,9 +2073,14 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
         rt::if_(
             &rt::exists(
                 &rt::trim(
-                    &rt::path(
-                        record,
-                        &[rt::Step::Key("properties"), rt::Step::Key("hubspot_owner_id")],
+                    &rt::only_string(
+                        rt::path(
+                            record,
+                            &[
+                                rt::Step::Key("properties"),
+                                rt::Step::Key("hubspot_owner_id"),
+                            ],
+                        ),
                     ),
                 ),
             ),
@@ -2079,12 +2089,14 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                 m.insert(
                     "id".to_owned(),
                     rt::trim(
-                        &rt::path(
-                            record,
-                            &[
-                                rt::Step::Key("properties"),
-                                rt::Step::Key("hubspot_owner_id"),
-                            ],
+                        &rt::only_string(
+                            rt::path(
+                                record,
+                                &[
+                                    rt::Step::Key("properties"),
+                                    rt::Step::Key("hubspot_owner_id"),
+                                ],
+                            ),
                         ),
                     ),
                 );
@@ -2128,11 +2140,11 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("createdAt")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("createdAt")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("updatedAt")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("updatedAt")]))),
     );
     rt::compact(&rt::Value::Object(out))
 }
@@ -2240,71 +2252,90 @@ pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
 ///Maps a `contacts` record onto the unified `crm.contact`.
 pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
-    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("id")]));
+    out.insert(
+        "id".to_owned(),
+        rt::only_string(rt::path(record, &[rt::Step::Key("id")])),
+    );
     out.insert(
         "first_name".to_owned(),
         rt::trim(
-            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("firstname")]),
+            &rt::only_string(
+                rt::path(
+                    record,
+                    &[rt::Step::Key("properties"), rt::Step::Key("firstname")],
+                ),
+            ),
         ),
     );
     out.insert(
         "last_name".to_owned(),
         rt::trim(
-            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("lastname")]),
+            &rt::only_string(
+                rt::path(
+                    record,
+                    &[rt::Step::Key("properties"), rt::Step::Key("lastname")],
+                ),
+            ),
         ),
     );
     out.insert(
         "email_addresses".to_owned(),
-        rt::compact(
-            &rt::concat(
-                Vec::from([
-                    rt::if_(
-                        &rt::exists(
-                            &rt::path(
-                                record,
-                                &[rt::Step::Key("properties"), rt::Step::Key("email")],
+        rt::concat(
+            Vec::from([
+                rt::if_(
+                    &rt::exists(
+                        &rt::trim(
+                            &rt::only_string(
+                                rt::path(
+                                    record,
+                                    &[rt::Step::Key("properties"), rt::Step::Key("email")],
+                                ),
                             ),
                         ),
-                        || rt::Value::Array(
-                            Vec::from([
-                                {
-                                    let mut m = rt::Map::new();
-                                    m.insert(
-                                        "email".to_owned(),
-                                        rt::trim(
-                                            &rt::path(
+                    ),
+                    || rt::Value::Array(
+                        Vec::from([
+                            {
+                                let mut m = rt::Map::new();
+                                m.insert(
+                                    "email".to_owned(),
+                                    rt::trim(
+                                        &rt::only_string(
+                                            rt::path(
                                                 record,
                                                 &[rt::Step::Key("properties"), rt::Step::Key("email")],
                                             ),
                                         ),
-                                    );
-                                    m.insert("is_primary".to_owned(), rt::Value::Bool(true));
-                                    rt::Value::Object(m)
-                                },
-                            ]),
-                        ),
-                        || rt::Value::Array(Vec::from([])),
+                                    ),
+                                );
+                                m.insert("is_primary".to_owned(), rt::Value::Bool(true));
+                                rt::Value::Object(m)
+                            },
+                        ]),
                     ),
-                    rt::map(
-                        &rt::split(
-                            &rt::path(
+                    || rt::Value::Array(Vec::from([])),
+                ),
+                rt::map(
+                    &rt::split(
+                        &rt::only_string(
+                            rt::path(
                                 record,
                                 &[
                                     rt::Step::Key("properties"),
                                     rt::Step::Key("hs_additional_emails"),
                                 ],
                             ),
-                            &rt::Value::String(";".to_owned()),
                         ),
-                        |el: &rt::Value| {
-                            let mut m = rt::Map::new();
-                            m.insert("email".to_owned(), rt::path(el, &[]));
-                            m.insert("is_primary".to_owned(), rt::Value::Bool(false));
-                            rt::Value::Object(m)
-                        },
+                        &rt::Value::String(";".to_owned()),
                     ),
-                ]),
-            ),
+                    |el: &rt::Value| {
+                        let mut m = rt::Map::new();
+                        m.insert("email".to_owned(), rt::path(el, &[]));
+                        m.insert("is_primary".to_owned(), rt::Value::Bool(false));
+                        rt::Value::Object(m)
+                    },
+                ),
+            ]),
         ),
     );
     out.insert(
@@ -2313,9 +2344,13 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
             Vec::from([
                 rt::if_(
                     &rt::exists(
-                        &rt::path(
-                            record,
-                            &[rt::Step::Key("properties"), rt::Step::Key("phone")],
+                        &rt::trim(
+                            &rt::only_string(
+                                rt::path(
+                                    record,
+                                    &[rt::Step::Key("properties"), rt::Step::Key("phone")],
+                                ),
+                            ),
                         ),
                     ),
                     || rt::Value::Array(
@@ -2324,9 +2359,13 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 let mut m = rt::Map::new();
                                 m.insert(
                                     "number".to_owned(),
-                                    rt::path(
-                                        record,
-                                        &[rt::Step::Key("properties"), rt::Step::Key("phone")],
+                                    rt::trim(
+                                        &rt::only_string(
+                                            rt::path(
+                                                record,
+                                                &[rt::Step::Key("properties"), rt::Step::Key("phone")],
+                                            ),
+                                        ),
                                     ),
                                 );
                                 m.insert(
@@ -2341,9 +2380,13 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                 ),
                 rt::if_(
                     &rt::exists(
-                        &rt::path(
-                            record,
-                            &[rt::Step::Key("properties"), rt::Step::Key("mobilephone")],
+                        &rt::trim(
+                            &rt::only_string(
+                                rt::path(
+                                    record,
+                                    &[rt::Step::Key("properties"), rt::Step::Key("mobilephone")],
+                                ),
+                            ),
                         ),
                     ),
                     || rt::Value::Array(
@@ -2352,9 +2395,13 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 let mut m = rt::Map::new();
                                 m.insert(
                                     "number".to_owned(),
-                                    rt::path(
-                                        record,
-                                        &[rt::Step::Key("properties"), rt::Step::Key("mobilephone")],
+                                    rt::trim(
+                                        &rt::only_string(
+                                            rt::path(
+                                                record,
+                                                &[rt::Step::Key("properties"), rt::Step::Key("mobilephone")],
+                                            ),
+                                        ),
                                     ),
                                 );
                                 m.insert(
@@ -2369,9 +2416,13 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                 ),
                 rt::if_(
                     &rt::exists(
-                        &rt::path(
-                            record,
-                            &[rt::Step::Key("properties"), rt::Step::Key("fax")],
+                        &rt::trim(
+                            &rt::only_string(
+                                rt::path(
+                                    record,
+                                    &[rt::Step::Key("properties"), rt::Step::Key("fax")],
+                                ),
+                            ),
                         ),
                     ),
                     || rt::Value::Array(
@@ -2380,9 +2431,13 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 let mut m = rt::Map::new();
                                 m.insert(
                                     "number".to_owned(),
-                                    rt::path(
-                                        record,
-                                        &[rt::Step::Key("properties"), rt::Step::Key("fax")],
+                                    rt::trim(
+                                        &rt::only_string(
+                                            rt::path(
+                                                record,
+                                                &[rt::Step::Key("properties"), rt::Step::Key("fax")],
+                                            ),
+                                        ),
                                     ),
                                 );
                                 m.insert(
@@ -2400,60 +2455,65 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     );
     out.insert(
         "addresses".to_owned(),
-        rt::if_(
-            &rt::if_(
-                &rt::exists(
-                    &rt::path(
-                        record,
-                        &[rt::Step::Key("properties"), rt::Step::Key("address")],
-                    ),
-                ),
-                || rt::Value::Bool(true),
-                || rt::exists(
-                    &rt::path(
-                        record,
-                        &[rt::Step::Key("properties"), rt::Step::Key("city")],
-                    ),
-                ),
-            ),
-            || rt::Value::Array(
+        rt::compact(
+            &rt::Value::Array(
                 Vec::from([
                     rt::compact(
                         &{
                             let mut m = rt::Map::new();
                             m.insert(
                                 "street".to_owned(),
-                                rt::path(
-                                    record,
-                                    &[rt::Step::Key("properties"), rt::Step::Key("address")],
+                                rt::trim(
+                                    &rt::only_string(
+                                        rt::path(
+                                            record,
+                                            &[rt::Step::Key("properties"), rt::Step::Key("address")],
+                                        ),
+                                    ),
                                 ),
                             );
                             m.insert(
                                 "city".to_owned(),
-                                rt::path(
-                                    record,
-                                    &[rt::Step::Key("properties"), rt::Step::Key("city")],
+                                rt::trim(
+                                    &rt::only_string(
+                                        rt::path(
+                                            record,
+                                            &[rt::Step::Key("properties"), rt::Step::Key("city")],
+                                        ),
+                                    ),
                                 ),
                             );
                             m.insert(
                                 "state".to_owned(),
-                                rt::path(
-                                    record,
-                                    &[rt::Step::Key("properties"), rt::Step::Key("state")],
+                                rt::trim(
+                                    &rt::only_string(
+                                        rt::path(
+                                            record,
+                                            &[rt::Step::Key("properties"), rt::Step::Key("state")],
+                                        ),
+                                    ),
                                 ),
                             );
                             m.insert(
                                 "postal_code".to_owned(),
-                                rt::path(
-                                    record,
-                                    &[rt::Step::Key("properties"), rt::Step::Key("zip")],
+                                rt::trim(
+                                    &rt::only_string(
+                                        rt::path(
+                                            record,
+                                            &[rt::Step::Key("properties"), rt::Step::Key("zip")],
+                                        ),
+                                    ),
                                 ),
                             );
                             m.insert(
                                 "country".to_owned(),
-                                rt::path(
-                                    record,
-                                    &[rt::Step::Key("properties"), rt::Step::Key("country")],
+                                rt::trim(
+                                    &rt::only_string(
+                                        rt::path(
+                                            record,
+                                            &[rt::Step::Key("properties"), rt::Step::Key("country")],
+                                        ),
+                                    ),
                                 ),
                             );
                             rt::Value::Object(m)
@@ -2461,28 +2521,38 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     ),
                 ]),
             ),
-            || rt::Value::Array(Vec::from([])),
         ),
     );
     out.insert(
         "account".to_owned(),
         rt::if_(
             &rt::exists(
-                &rt::path(
-                    record,
-                    &[rt::Step::Key("properties"), rt::Step::Key("associatedcompanyid")],
+                &rt::trim(
+                    &rt::only_string(
+                        rt::path(
+                            record,
+                            &[
+                                rt::Step::Key("properties"),
+                                rt::Step::Key("associatedcompanyid"),
+                            ],
+                        ),
+                    ),
                 ),
             ),
             || {
                 let mut m = rt::Map::new();
                 m.insert(
                     "id".to_owned(),
-                    rt::path(
-                        record,
-                        &[
-                            rt::Step::Key("properties"),
-                            rt::Step::Key("associatedcompanyid"),
-                        ],
+                    rt::trim(
+                        &rt::only_string(
+                            rt::path(
+                                record,
+                                &[
+                                    rt::Step::Key("properties"),
+                                    rt::Step::Key("associatedcompanyid"),
+                                ],
+                            ),
+                        ),
                     ),
                 );
                 rt::Value::Object(m)
@@ -2494,18 +2564,32 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
         "owner".to_owned(),
         rt::if_(
             &rt::exists(
-                &rt::path(
-                    record,
-                    &[rt::Step::Key("properties"), rt::Step::Key("hubspot_owner_id")],
+                &rt::trim(
+                    &rt::only_string(
+                        rt::path(
+                            record,
+                            &[
+                                rt::Step::Key("properties"),
+                                rt::Step::Key("hubspot_owner_id"),
+                            ],
+                        ),
+                    ),
                 ),
             ),
             || {
                 let mut m = rt::Map::new();
                 m.insert(
                     "id".to_owned(),
-                    rt::path(
-                        record,
-                        &[rt::Step::Key("properties"), rt::Step::Key("hubspot_owner_id")],
+                    rt::trim(
+                        &rt::only_string(
+                            rt::path(
+                                record,
+                                &[
+                                    rt::Step::Key("properties"),
+                                    rt::Step::Key("hubspot_owner_id"),
+                                ],
+                            ),
+                        ),
                     ),
                 );
                 rt::Value::Object(m)
@@ -2546,11 +2630,11 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("createdAt")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("createdAt")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("updatedAt")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("updatedAt")]))),
     );
     rt::compact(&rt::Value::Object(out))
 }
@@ -2688,36 +2772,48 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
 ///Maps a `deals` record onto the unified `crm.deal`.
 pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
-    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("id")]));
+    out.insert(
+        "id".to_owned(),
+        rt::only_string(rt::path(record, &[rt::Step::Key("id")])),
+    );
     out.insert(
         "name".to_owned(),
         rt::trim(
-            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("dealname")]),
+            &rt::only_string(
+                rt::path(
+                    record,
+                    &[rt::Step::Key("properties"), rt::Step::Key("dealname")],
+                ),
+            ),
         ),
     );
     out.insert(
         "amount".to_owned(),
         rt::to_number(
-            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("amount")]),
+            &rt::only_string(
+                rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("amount")]),
+            ),
         ),
     );
     out.insert(
         "stage".to_owned(),
         rt::trim(
-            &rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("dealstage")]),
+            &rt::only_string(
+                rt::path(
+                    record,
+                    &[rt::Step::Key("properties"), rt::Step::Key("dealstage")],
+                ),
+            ),
         ),
     );
     out.insert(
         "close_date".to_owned(),
-        rt::first(
-            &rt::split(
-                &rt::datetime(
-                    &rt::path(
-                        record,
-                        &[rt::Step::Key("properties"), rt::Step::Key("closedate")],
-                    ),
+        rt::date(
+            &rt::only_string(
+                rt::path(
+                    record,
+                    &[rt::Step::Key("properties"), rt::Step::Key("closedate")],
                 ),
-                &rt::Value::String("T".to_owned()),
             ),
         ),
     );
@@ -2726,9 +2822,14 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
         rt::if_(
             &rt::exists(
                 &rt::trim(
-                    &rt::path(
-                        record,
-                        &[rt::Step::Key("properties"), rt::Step::Key("hubspot_owner_id")],
+                    &rt::only_string(
+                        rt::path(
+                            record,
+                            &[
+                                rt::Step::Key("properties"),
+                                rt::Step::Key("hubspot_owner_id"),
+                            ],
+                        ),
                     ),
                 ),
             ),
@@ -2737,12 +2838,14 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
                 m.insert(
                     "id".to_owned(),
                     rt::trim(
-                        &rt::path(
-                            record,
-                            &[
-                                rt::Step::Key("properties"),
-                                rt::Step::Key("hubspot_owner_id"),
-                            ],
+                        &rt::only_string(
+                            rt::path(
+                                record,
+                                &[
+                                    rt::Step::Key("properties"),
+                                    rt::Step::Key("hubspot_owner_id"),
+                                ],
+                            ),
                         ),
                     ),
                 );
@@ -2778,11 +2881,11 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("createdAt")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("createdAt")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("updatedAt")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("updatedAt")]))),
     );
     rt::compact(&rt::Value::Object(out))
 }
@@ -2828,30 +2931,33 @@ pub fn crm_deal_to_vendor(record: &rt::Value) -> rt::Value {
 ///Maps a `owners` record onto the unified `crm.owner`.
 pub fn crm_owner_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
-    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("id")]));
+    out.insert(
+        "id".to_owned(),
+        rt::only_string(rt::path(record, &[rt::Step::Key("id")])),
+    );
     out.insert(
         "first_name".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("firstName")])),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("firstName")]))),
     );
     out.insert(
         "last_name".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("lastName")])),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("lastName")]))),
     );
     out.insert(
         "email".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("email")])),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("email")]))),
     );
     out.insert(
         "active".to_owned(),
-        rt::not(&rt::path(record, &[rt::Step::Key("archived")])),
+        rt::not(&rt::only_bool(rt::path(record, &[rt::Step::Key("archived")]))),
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("createdAt")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("createdAt")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("updatedAt")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("updatedAt")]))),
     );
     rt::compact(&rt::Value::Object(out))
 }

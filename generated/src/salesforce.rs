@@ -2570,135 +2570,53 @@ pub static INTEGRATION: Integration = Integration {
 ///Maps a `accounts` record onto the unified `crm.company`.
 pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
-    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("Id")]));
-    out.insert("name".to_owned(), rt::trim(&rt::path(record, &[rt::Step::Key("Name")])));
+    out.insert(
+        "id".to_owned(),
+        rt::only_string(rt::path(record, &[rt::Step::Key("Id")])),
+    );
+    out.insert(
+        "name".to_owned(),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Name")]))),
+    );
     out.insert(
         "domain".to_owned(),
-        rt::if_(
-            &rt::Value::Bool(
-                (rt::concat(
-                    Vec::from([
-                        rt::Value::String("www.".to_owned()),
-                        rt::first(
-                            &rt::split(
-                                &rt::first(
-                                    &rt::filter(
-                                        &rt::filter(
-                                            &rt::split(
-                                                &rt::lower(
-                                                    &rt::trim(&rt::path(record, &[rt::Step::Key("Website")])),
-                                                ),
-                                                &rt::Value::String("/".to_owned()),
-                                            ),
-                                            |el: &rt::Value| rt::Value::Bool(
-                                                (rt::path(el, &[])
-                                                    == rt::Value::String("https:".to_owned())) == false,
-                                            ),
-                                        ),
-                                        |el: &rt::Value| rt::Value::Bool(
-                                            (rt::path(el, &[]) == rt::Value::String("http:".to_owned()))
-                                                == false,
-                                        ),
-                                    ),
-                                ),
-                                &rt::Value::String("www.".to_owned()),
-                            ),
-                        ),
-                    ]),
-                )
-                    == rt::first(
-                        &rt::filter(
-                            &rt::filter(
-                                &rt::split(
-                                    &rt::lower(
-                                        &rt::trim(&rt::path(record, &[rt::Step::Key("Website")])),
-                                    ),
-                                    &rt::Value::String("/".to_owned()),
-                                ),
-                                |el: &rt::Value| rt::Value::Bool(
-                                    (rt::path(el, &[])
-                                        == rt::Value::String("https:".to_owned())) == false,
-                                ),
-                            ),
-                            |el: &rt::Value| rt::Value::Bool(
-                                (rt::path(el, &[]) == rt::Value::String("http:".to_owned()))
-                                    == false,
-                            ),
-                        ),
-                    )) == true,
-            ),
-            || rt::first(
-                &rt::split(
-                    &rt::first(
-                        &rt::filter(
-                            &rt::filter(
-                                &rt::split(
-                                    &rt::lower(
-                                        &rt::trim(&rt::path(record, &[rt::Step::Key("Website")])),
-                                    ),
-                                    &rt::Value::String("/".to_owned()),
-                                ),
-                                |el: &rt::Value| rt::Value::Bool(
-                                    (rt::path(el, &[])
-                                        == rt::Value::String("https:".to_owned())) == false,
-                                ),
-                            ),
-                            |el: &rt::Value| rt::Value::Bool(
-                                (rt::path(el, &[]) == rt::Value::String("http:".to_owned()))
-                                    == false,
-                            ),
-                        ),
-                    ),
-                    &rt::Value::String("www.".to_owned()),
-                ),
-            ),
-            || rt::first(
-                &rt::filter(
-                    &rt::filter(
-                        &rt::split(
-                            &rt::lower(
-                                &rt::trim(&rt::path(record, &[rt::Step::Key("Website")])),
-                            ),
-                            &rt::Value::String("/".to_owned()),
-                        ),
-                        |el: &rt::Value| rt::Value::Bool(
-                            (rt::path(el, &[]) == rt::Value::String("https:".to_owned()))
-                                == false,
-                        ),
-                    ),
-                    |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[]) == rt::Value::String("http:".to_owned()))
-                            == false,
-                    ),
-                ),
-            ),
-        ),
+        rt::host(&rt::only_string(rt::path(record, &[rt::Step::Key("Website")]))),
     );
     out.insert(
         "industry".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("Industry")])),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Industry")]))),
     );
     out.insert(
         "description".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("Description")])),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Description")]))),
     );
     out.insert(
         "employee_count".to_owned(),
-        rt::to_integer(&rt::path(record, &[rt::Step::Key("NumberOfEmployees")])),
+        rt::to_integer(
+            &rt::only_number(rt::path(record, &[rt::Step::Key("NumberOfEmployees")])),
+        ),
     );
     out.insert(
         "phone_numbers".to_owned(),
         rt::concat(
             Vec::from([
                 rt::if_(
-                    &rt::exists(&rt::trim(&rt::path(record, &[rt::Step::Key("Phone")]))),
+                    &rt::exists(
+                        &rt::trim(
+                            &rt::only_string(rt::path(record, &[rt::Step::Key("Phone")])),
+                        ),
+                    ),
                     || rt::Value::Array(
                         Vec::from([
                             {
                                 let mut m = rt::Map::new();
                                 m.insert(
                                     "number".to_owned(),
-                                    rt::trim(&rt::path(record, &[rt::Step::Key("Phone")])),
+                                    rt::trim(
+                                        &rt::only_string(
+                                            rt::path(record, &[rt::Step::Key("Phone")]),
+                                        ),
+                                    ),
                                 );
                                 m.insert(
                                     "type".to_owned(),
@@ -2711,14 +2629,20 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(&rt::trim(&rt::path(record, &[rt::Step::Key("Fax")]))),
+                    &rt::exists(
+                        &rt::trim(
+                            &rt::only_string(rt::path(record, &[rt::Step::Key("Fax")])),
+                        ),
+                    ),
                     || rt::Value::Array(
                         Vec::from([
                             {
                                 let mut m = rt::Map::new();
                                 m.insert(
                                     "number".to_owned(),
-                                    rt::trim(&rt::path(record, &[rt::Step::Key("Fax")])),
+                                    rt::trim(
+                                        &rt::only_string(rt::path(record, &[rt::Step::Key("Fax")])),
+                                    ),
                                 );
                                 m.insert(
                                     "type".to_owned(),
@@ -2735,21 +2659,10 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     );
     out.insert(
         "addresses".to_owned(),
-        rt::concat(
-            Vec::from([
-                rt::if_(
-                    &rt::if_(
-                        &rt::exists(
-                            &rt::trim(
-                                &rt::path(record, &[rt::Step::Key("BillingStreet")]),
-                            ),
-                        ),
-                        || rt::Value::Bool(true),
-                        || rt::exists(
-                            &rt::trim(&rt::path(record, &[rt::Step::Key("BillingCity")])),
-                        ),
-                    ),
-                    || rt::Value::Array(
+        rt::compact(
+            &rt::concat(
+                Vec::from([
+                    rt::Value::Array(
                         Vec::from([
                             rt::compact(
                                 &{
@@ -2757,29 +2670,41 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                                     m.insert(
                                         "street".to_owned(),
                                         rt::trim(
-                                            &rt::path(record, &[rt::Step::Key("BillingStreet")]),
+                                            &rt::only_string(
+                                                rt::path(record, &[rt::Step::Key("BillingStreet")]),
+                                            ),
                                         ),
                                     );
                                     m.insert(
                                         "city".to_owned(),
-                                        rt::trim(&rt::path(record, &[rt::Step::Key("BillingCity")])),
+                                        rt::trim(
+                                            &rt::only_string(
+                                                rt::path(record, &[rt::Step::Key("BillingCity")]),
+                                            ),
+                                        ),
                                     );
                                     m.insert(
                                         "state".to_owned(),
                                         rt::trim(
-                                            &rt::path(record, &[rt::Step::Key("BillingState")]),
+                                            &rt::only_string(
+                                                rt::path(record, &[rt::Step::Key("BillingState")]),
+                                            ),
                                         ),
                                     );
                                     m.insert(
                                         "postal_code".to_owned(),
                                         rt::trim(
-                                            &rt::path(record, &[rt::Step::Key("BillingPostalCode")]),
+                                            &rt::only_string(
+                                                rt::path(record, &[rt::Step::Key("BillingPostalCode")]),
+                                            ),
                                         ),
                                     );
                                     m.insert(
                                         "country".to_owned(),
                                         rt::trim(
-                                            &rt::path(record, &[rt::Step::Key("BillingCountry")]),
+                                            &rt::only_string(
+                                                rt::path(record, &[rt::Step::Key("BillingCountry")]),
+                                            ),
                                         ),
                                     );
                                     rt::Value::Object(m)
@@ -2787,23 +2712,7 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                             ),
                         ]),
                     ),
-                    || rt::Value::Array(Vec::from([])),
-                ),
-                rt::if_(
-                    &rt::if_(
-                        &rt::exists(
-                            &rt::trim(
-                                &rt::path(record, &[rt::Step::Key("ShippingStreet")]),
-                            ),
-                        ),
-                        || rt::Value::Bool(true),
-                        || rt::exists(
-                            &rt::trim(
-                                &rt::path(record, &[rt::Step::Key("ShippingCity")]),
-                            ),
-                        ),
-                    ),
-                    || rt::if_(
+                    rt::if_(
                         &rt::Value::Bool(
                             (rt::compact(
                                 &{
@@ -2811,31 +2720,41 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                                     m.insert(
                                         "street".to_owned(),
                                         rt::trim(
-                                            &rt::path(record, &[rt::Step::Key("ShippingStreet")]),
+                                            &rt::only_string(
+                                                rt::path(record, &[rt::Step::Key("ShippingStreet")]),
+                                            ),
                                         ),
                                     );
                                     m.insert(
                                         "city".to_owned(),
                                         rt::trim(
-                                            &rt::path(record, &[rt::Step::Key("ShippingCity")]),
+                                            &rt::only_string(
+                                                rt::path(record, &[rt::Step::Key("ShippingCity")]),
+                                            ),
                                         ),
                                     );
                                     m.insert(
                                         "state".to_owned(),
                                         rt::trim(
-                                            &rt::path(record, &[rt::Step::Key("ShippingState")]),
+                                            &rt::only_string(
+                                                rt::path(record, &[rt::Step::Key("ShippingState")]),
+                                            ),
                                         ),
                                     );
                                     m.insert(
                                         "postal_code".to_owned(),
                                         rt::trim(
-                                            &rt::path(record, &[rt::Step::Key("ShippingPostalCode")]),
+                                            &rt::only_string(
+                                                rt::path(record, &[rt::Step::Key("ShippingPostalCode")]),
+                                            ),
                                         ),
                                     );
                                     m.insert(
                                         "country".to_owned(),
                                         rt::trim(
-                                            &rt::path(record, &[rt::Step::Key("ShippingCountry")]),
+                                            &rt::only_string(
+                                                rt::path(record, &[rt::Step::Key("ShippingCountry")]),
+                                            ),
                                         ),
                                     );
                                     rt::Value::Object(m)
@@ -2847,29 +2766,41 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                                         m.insert(
                                             "street".to_owned(),
                                             rt::trim(
-                                                &rt::path(record, &[rt::Step::Key("BillingStreet")]),
+                                                &rt::only_string(
+                                                    rt::path(record, &[rt::Step::Key("BillingStreet")]),
+                                                ),
                                             ),
                                         );
                                         m.insert(
                                             "city".to_owned(),
-                                            rt::trim(&rt::path(record, &[rt::Step::Key("BillingCity")])),
+                                            rt::trim(
+                                                &rt::only_string(
+                                                    rt::path(record, &[rt::Step::Key("BillingCity")]),
+                                                ),
+                                            ),
                                         );
                                         m.insert(
                                             "state".to_owned(),
                                             rt::trim(
-                                                &rt::path(record, &[rt::Step::Key("BillingState")]),
+                                                &rt::only_string(
+                                                    rt::path(record, &[rt::Step::Key("BillingState")]),
+                                                ),
                                             ),
                                         );
                                         m.insert(
                                             "postal_code".to_owned(),
                                             rt::trim(
-                                                &rt::path(record, &[rt::Step::Key("BillingPostalCode")]),
+                                                &rt::only_string(
+                                                    rt::path(record, &[rt::Step::Key("BillingPostalCode")]),
+                                                ),
                                             ),
                                         );
                                         m.insert(
                                             "country".to_owned(),
                                             rt::trim(
-                                                &rt::path(record, &[rt::Step::Key("BillingCountry")]),
+                                                &rt::only_string(
+                                                    rt::path(record, &[rt::Step::Key("BillingCountry")]),
+                                                ),
                                             ),
                                         );
                                         rt::Value::Object(m)
@@ -2885,31 +2816,41 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                                         m.insert(
                                             "street".to_owned(),
                                             rt::trim(
-                                                &rt::path(record, &[rt::Step::Key("ShippingStreet")]),
+                                                &rt::only_string(
+                                                    rt::path(record, &[rt::Step::Key("ShippingStreet")]),
+                                                ),
                                             ),
                                         );
                                         m.insert(
                                             "city".to_owned(),
                                             rt::trim(
-                                                &rt::path(record, &[rt::Step::Key("ShippingCity")]),
+                                                &rt::only_string(
+                                                    rt::path(record, &[rt::Step::Key("ShippingCity")]),
+                                                ),
                                             ),
                                         );
                                         m.insert(
                                             "state".to_owned(),
                                             rt::trim(
-                                                &rt::path(record, &[rt::Step::Key("ShippingState")]),
+                                                &rt::only_string(
+                                                    rt::path(record, &[rt::Step::Key("ShippingState")]),
+                                                ),
                                             ),
                                         );
                                         m.insert(
                                             "postal_code".to_owned(),
                                             rt::trim(
-                                                &rt::path(record, &[rt::Step::Key("ShippingPostalCode")]),
+                                                &rt::only_string(
+                                                    rt::path(record, &[rt::Step::Key("ShippingPostalCode")]),
+                                                ),
                                             ),
                                         );
                                         m.insert(
                                             "country".to_owned(),
                                             rt::trim(
-                                                &rt::path(record, &[rt::Step::Key("ShippingCountry")]),
+                                                &rt::only_string(
+                                                    rt::path(record, &[rt::Step::Key("ShippingCountry")]),
+                                                ),
                                             ),
                                         );
                                         rt::Value::Object(m)
@@ -2918,18 +2859,20 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                             ]),
                         ),
                     ),
-                    || rt::Value::Array(Vec::from([])),
-                ),
-            ]),
+                ]),
+            ),
         ),
     );
     out.insert(
         "owner".to_owned(),
         rt::if_(
-            &rt::exists(&rt::path(record, &[rt::Step::Key("OwnerId")])),
+            &rt::exists(&rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")]))),
             || {
                 let mut m = rt::Map::new();
-                m.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("OwnerId")]));
+                m.insert(
+                    "id".to_owned(),
+                    rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")])),
+                );
                 rt::Value::Object(m)
             },
             || rt::Value::Null,
@@ -2948,11 +2891,13 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("CreatedDate")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("CreatedDate")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+        rt::datetime(
+            &rt::only_string(rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+        ),
     );
     rt::compact(&rt::Value::Object(out))
 }
@@ -3130,26 +3075,35 @@ pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
 ///Maps a `contacts` record onto the unified `crm.contact`.
 pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
-    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("Id")]));
+    out.insert(
+        "id".to_owned(),
+        rt::only_string(rt::path(record, &[rt::Step::Key("Id")])),
+    );
     out.insert(
         "first_name".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("FirstName")])),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("FirstName")]))),
     );
     out.insert(
         "last_name".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("LastName")])),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("LastName")]))),
     );
     out.insert(
         "email_addresses".to_owned(),
         rt::if_(
-            &rt::exists(&rt::path(record, &[rt::Step::Key("Email")])),
+            &rt::exists(
+                &rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Email")]))),
+            ),
             || rt::Value::Array(
                 Vec::from([
                     {
                         let mut m = rt::Map::new();
                         m.insert(
                             "email".to_owned(),
-                            rt::trim(&rt::path(record, &[rt::Step::Key("Email")])),
+                            rt::trim(
+                                &rt::only_string(
+                                    rt::path(record, &[rt::Step::Key("Email")]),
+                                ),
+                            ),
                         );
                         m.insert("is_primary".to_owned(), rt::Value::Bool(true));
                         rt::Value::Object(m)
@@ -3164,14 +3118,22 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
         rt::concat(
             Vec::from([
                 rt::if_(
-                    &rt::exists(&rt::path(record, &[rt::Step::Key("Phone")])),
+                    &rt::exists(
+                        &rt::trim(
+                            &rt::only_string(rt::path(record, &[rt::Step::Key("Phone")])),
+                        ),
+                    ),
                     || rt::Value::Array(
                         Vec::from([
                             {
                                 let mut m = rt::Map::new();
                                 m.insert(
                                     "number".to_owned(),
-                                    rt::path(record, &[rt::Step::Key("Phone")]),
+                                    rt::trim(
+                                        &rt::only_string(
+                                            rt::path(record, &[rt::Step::Key("Phone")]),
+                                        ),
+                                    ),
                                 );
                                 m.insert(
                                     "type".to_owned(),
@@ -3184,14 +3146,24 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(&rt::path(record, &[rt::Step::Key("MobilePhone")])),
+                    &rt::exists(
+                        &rt::trim(
+                            &rt::only_string(
+                                rt::path(record, &[rt::Step::Key("MobilePhone")]),
+                            ),
+                        ),
+                    ),
                     || rt::Value::Array(
                         Vec::from([
                             {
                                 let mut m = rt::Map::new();
                                 m.insert(
                                     "number".to_owned(),
-                                    rt::path(record, &[rt::Step::Key("MobilePhone")]),
+                                    rt::trim(
+                                        &rt::only_string(
+                                            rt::path(record, &[rt::Step::Key("MobilePhone")]),
+                                        ),
+                                    ),
                                 );
                                 m.insert(
                                     "type".to_owned(),
@@ -3204,14 +3176,24 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(&rt::path(record, &[rt::Step::Key("HomePhone")])),
+                    &rt::exists(
+                        &rt::trim(
+                            &rt::only_string(
+                                rt::path(record, &[rt::Step::Key("HomePhone")]),
+                            ),
+                        ),
+                    ),
                     || rt::Value::Array(
                         Vec::from([
                             {
                                 let mut m = rt::Map::new();
                                 m.insert(
                                     "number".to_owned(),
-                                    rt::path(record, &[rt::Step::Key("HomePhone")]),
+                                    rt::trim(
+                                        &rt::only_string(
+                                            rt::path(record, &[rt::Step::Key("HomePhone")]),
+                                        ),
+                                    ),
                                 );
                                 m.insert(
                                     "type".to_owned(),
@@ -3224,14 +3206,24 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(&rt::path(record, &[rt::Step::Key("OtherPhone")])),
+                    &rt::exists(
+                        &rt::trim(
+                            &rt::only_string(
+                                rt::path(record, &[rt::Step::Key("OtherPhone")]),
+                            ),
+                        ),
+                    ),
                     || rt::Value::Array(
                         Vec::from([
                             {
                                 let mut m = rt::Map::new();
                                 m.insert(
                                     "number".to_owned(),
-                                    rt::path(record, &[rt::Step::Key("OtherPhone")]),
+                                    rt::trim(
+                                        &rt::only_string(
+                                            rt::path(record, &[rt::Step::Key("OtherPhone")]),
+                                        ),
+                                    ),
                                 );
                                 m.insert(
                                     "type".to_owned(),
@@ -3244,14 +3236,20 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(&rt::path(record, &[rt::Step::Key("Fax")])),
+                    &rt::exists(
+                        &rt::trim(
+                            &rt::only_string(rt::path(record, &[rt::Step::Key("Fax")])),
+                        ),
+                    ),
                     || rt::Value::Array(
                         Vec::from([
                             {
                                 let mut m = rt::Map::new();
                                 m.insert(
                                     "number".to_owned(),
-                                    rt::path(record, &[rt::Step::Key("Fax")]),
+                                    rt::trim(
+                                        &rt::only_string(rt::path(record, &[rt::Step::Key("Fax")])),
+                                    ),
                                 );
                                 m.insert(
                                     "type".to_owned(),
@@ -3264,14 +3262,24 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(&rt::path(record, &[rt::Step::Key("AssistantPhone")])),
+                    &rt::exists(
+                        &rt::trim(
+                            &rt::only_string(
+                                rt::path(record, &[rt::Step::Key("AssistantPhone")]),
+                            ),
+                        ),
+                    ),
                     || rt::Value::Array(
                         Vec::from([
                             {
                                 let mut m = rt::Map::new();
                                 m.insert(
                                     "number".to_owned(),
-                                    rt::path(record, &[rt::Step::Key("AssistantPhone")]),
+                                    rt::trim(
+                                        &rt::only_string(
+                                            rt::path(record, &[rt::Step::Key("AssistantPhone")]),
+                                        ),
+                                    ),
                                 );
                                 m.insert(
                                     "type".to_owned(),
@@ -3288,54 +3296,74 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     );
     out.insert(
         "addresses".to_owned(),
-        rt::if_(
-            &rt::if_(
-                &rt::exists(&rt::path(record, &[rt::Step::Key("MailingStreet")])),
-                || rt::Value::Bool(true),
-                || rt::exists(&rt::path(record, &[rt::Step::Key("MailingCity")])),
-            ),
-            || rt::Value::Array(
+        rt::compact(
+            &rt::Value::Array(
                 Vec::from([
                     rt::compact(
                         &{
                             let mut m = rt::Map::new();
                             m.insert(
                                 "street".to_owned(),
-                                rt::path(record, &[rt::Step::Key("MailingStreet")]),
+                                rt::trim(
+                                    &rt::only_string(
+                                        rt::path(record, &[rt::Step::Key("MailingStreet")]),
+                                    ),
+                                ),
                             );
                             m.insert(
                                 "city".to_owned(),
-                                rt::path(record, &[rt::Step::Key("MailingCity")]),
+                                rt::trim(
+                                    &rt::only_string(
+                                        rt::path(record, &[rt::Step::Key("MailingCity")]),
+                                    ),
+                                ),
                             );
                             m.insert(
                                 "state".to_owned(),
-                                rt::path(record, &[rt::Step::Key("MailingState")]),
+                                rt::trim(
+                                    &rt::only_string(
+                                        rt::path(record, &[rt::Step::Key("MailingState")]),
+                                    ),
+                                ),
                             );
                             m.insert(
                                 "postal_code".to_owned(),
-                                rt::path(record, &[rt::Step::Key("MailingPostalCode")]),
+                                rt::trim(
+                                    &rt::only_string(
+                                        rt::path(record, &[rt::Step::Key("MailingPostalCode")]),
+                                    ),
+                                ),
                             );
                             m.insert(
                                 "country".to_owned(),
-                                rt::path(record, &[rt::Step::Key("MailingCountry")]),
+                                rt::trim(
+                                    &rt::only_string(
+                                        rt::path(record, &[rt::Step::Key("MailingCountry")]),
+                                    ),
+                                ),
                             );
                             rt::Value::Object(m)
                         },
                     ),
                 ]),
             ),
-            || rt::Value::Array(Vec::from([])),
         ),
     );
     out.insert(
         "account".to_owned(),
         rt::if_(
-            &rt::exists(&rt::path(record, &[rt::Step::Key("AccountId")])),
+            &rt::exists(
+                &rt::trim(
+                    &rt::only_string(rt::path(record, &[rt::Step::Key("AccountId")])),
+                ),
+            ),
             || {
                 let mut m = rt::Map::new();
                 m.insert(
                     "id".to_owned(),
-                    rt::path(record, &[rt::Step::Key("AccountId")]),
+                    rt::trim(
+                        &rt::only_string(rt::path(record, &[rt::Step::Key("AccountId")])),
+                    ),
                 );
                 rt::Value::Object(m)
             },
@@ -3345,10 +3373,19 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "owner".to_owned(),
         rt::if_(
-            &rt::exists(&rt::path(record, &[rt::Step::Key("OwnerId")])),
+            &rt::exists(
+                &rt::trim(
+                    &rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")])),
+                ),
+            ),
             || {
                 let mut m = rt::Map::new();
-                m.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("OwnerId")]));
+                m.insert(
+                    "id".to_owned(),
+                    rt::trim(
+                        &rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")])),
+                    ),
+                );
                 rt::Value::Object(m)
             },
             || rt::Value::Null,
@@ -3367,11 +3404,13 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("CreatedDate")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("CreatedDate")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+        rt::datetime(
+            &rt::only_string(rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+        ),
     );
     rt::compact(&rt::Value::Object(out))
 }
@@ -3562,35 +3601,51 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
 ///Maps a `opportunities` record onto the unified `crm.deal`.
 pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
-    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("Id")]));
-    out.insert("name".to_owned(), rt::trim(&rt::path(record, &[rt::Step::Key("Name")])));
+    out.insert(
+        "id".to_owned(),
+        rt::only_string(rt::path(record, &[rt::Step::Key("Id")])),
+    );
+    out.insert(
+        "name".to_owned(),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Name")]))),
+    );
     out.insert(
         "amount".to_owned(),
-        rt::to_number(&rt::path(record, &[rt::Step::Key("Amount")])),
+        rt::to_number(&rt::only_number(rt::path(record, &[rt::Step::Key("Amount")]))),
     );
     out.insert(
         "stage".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("StageName")])),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("StageName")]))),
     );
     out.insert(
         "probability".to_owned(),
-        rt::to_number(&rt::path(record, &[rt::Step::Key("Probability")])),
+        rt::to_number(
+            &rt::only_number(rt::path(record, &[rt::Step::Key("Probability")])),
+        ),
     );
     out.insert(
         "close_date".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("CloseDate")])),
+        rt::date(&rt::only_string(rt::path(record, &[rt::Step::Key("CloseDate")]))),
     );
-    out.insert("is_closed".to_owned(), rt::path(record, &[rt::Step::Key("IsClosed")]));
-    out.insert("is_won".to_owned(), rt::path(record, &[rt::Step::Key("IsWon")]));
+    out.insert(
+        "is_closed".to_owned(),
+        rt::only_bool(rt::path(record, &[rt::Step::Key("IsClosed")])),
+    );
+    out.insert(
+        "is_won".to_owned(),
+        rt::only_bool(rt::path(record, &[rt::Step::Key("IsWon")])),
+    );
     out.insert(
         "account".to_owned(),
         rt::if_(
-            &rt::exists(&rt::path(record, &[rt::Step::Key("AccountId")])),
+            &rt::exists(
+                &rt::only_string(rt::path(record, &[rt::Step::Key("AccountId")])),
+            ),
             || {
                 let mut m = rt::Map::new();
                 m.insert(
                     "id".to_owned(),
-                    rt::path(record, &[rt::Step::Key("AccountId")]),
+                    rt::only_string(rt::path(record, &[rt::Step::Key("AccountId")])),
                 );
                 rt::Value::Object(m)
             },
@@ -3600,10 +3655,13 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "owner".to_owned(),
         rt::if_(
-            &rt::exists(&rt::path(record, &[rt::Step::Key("OwnerId")])),
+            &rt::exists(&rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")]))),
             || {
                 let mut m = rt::Map::new();
-                m.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("OwnerId")]));
+                m.insert(
+                    "id".to_owned(),
+                    rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")])),
+                );
                 rt::Value::Object(m)
             },
             || rt::Value::Null,
@@ -3622,11 +3680,13 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("CreatedDate")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("CreatedDate")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+        rt::datetime(
+            &rt::only_string(rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+        ),
     );
     rt::compact(&rt::Value::Object(out))
 }
@@ -3661,27 +3721,35 @@ pub fn crm_deal_to_vendor(record: &rt::Value) -> rt::Value {
 ///Maps a `users` record onto the unified `crm.owner`.
 pub fn crm_owner_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
-    out.insert("id".to_owned(), rt::path(record, &[rt::Step::Key("Id")]));
+    out.insert(
+        "id".to_owned(),
+        rt::only_string(rt::path(record, &[rt::Step::Key("Id")])),
+    );
     out.insert(
         "first_name".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("FirstName")])),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("FirstName")]))),
     );
     out.insert(
         "last_name".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("LastName")])),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("LastName")]))),
     );
     out.insert(
         "email".to_owned(),
-        rt::trim(&rt::path(record, &[rt::Step::Key("Email")])),
+        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Email")]))),
     );
-    out.insert("active".to_owned(), rt::path(record, &[rt::Step::Key("IsActive")]));
+    out.insert(
+        "active".to_owned(),
+        rt::only_bool(rt::path(record, &[rt::Step::Key("IsActive")])),
+    );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("CreatedDate")])),
+        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("CreatedDate")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+        rt::datetime(
+            &rt::only_string(rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+        ),
     );
     rt::compact(&rt::Value::Object(out))
 }

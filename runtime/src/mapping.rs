@@ -22,6 +22,22 @@ pub fn number(n: f64) -> Value {
     }
 }
 
+/// The value when it is a string; null otherwise (a vendor field documented as a string that holds
+/// something else is treated as missing).
+pub fn only_string(v: Value) -> Value {
+    if v.is_string() { v } else { Value::Null }
+}
+
+/// The value when it is a number; null otherwise.
+pub fn only_number(v: Value) -> Value {
+    if v.is_number() { v } else { Value::Null }
+}
+
+/// The value when it is a boolean; null otherwise.
+pub fn only_bool(v: Value) -> Value {
+    if v.is_boolean() { v } else { Value::Null }
+}
+
 /// The value at `steps` below `root`, or null.
 pub fn path(root: &Value, steps: &[Step]) -> Value {
     let mut v = root;
@@ -140,13 +156,19 @@ fn present(v: &Value) -> bool {
     !(v.is_null() || v.as_str().is_some_and(str::is_empty))
 }
 
-/// Drops nulls and empty strings from an array, or null- and empty-valued keys from an object.
+/// Drops empty values — nulls, empty strings, empty arrays and empty objects — from an array, or the
+/// keys holding them from an object: "absent" and "none" read the same in every CRM.
 pub fn compact(v: &Value) -> Value {
+    let keep = |x: &Value| match x {
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+        other => present(other),
+    };
     match v {
-        Value::Array(a) => Value::Array(a.iter().filter(|x| present(x)).cloned().collect()),
+        Value::Array(a) => Value::Array(a.iter().filter(|x| keep(x)).cloned().collect()),
         Value::Object(m) => Value::Object(
             m.iter()
-                .filter(|(_, x)| present(x))
+                .filter(|(_, x)| keep(x))
                 .map(|(k, x)| (k.clone(), x.clone()))
                 .collect(),
         ),
@@ -279,6 +301,29 @@ pub fn to_integer(v: &Value) -> Value {
     }
 }
 
+/// The lower-cased host of a URL or a bare domain (`https://www.Example.com:443/about` →
+/// `example.com`), without scheme, user, port, path or a leading `www.`; null when there is none.
+pub fn host(v: &Value) -> Value {
+    let Some(s) = v.as_str() else {
+        return Value::Null;
+    };
+    let s = s.trim();
+    let rest = s.split_once("://").map_or(s, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = hostport
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        Value::Null
+    } else {
+        Value::String(host.to_owned())
+    }
+}
+
 /// Every scalar value of an object as a string; nulls, arrays and objects dropped.
 pub fn to_strings(obj: &Value) -> Value {
     let Value::Object(m) = obj else {
@@ -353,6 +398,35 @@ pub fn datetime(v: &Value) -> Value {
     millis
         .filter(|ms| (FIRST..=LAST).contains(ms))
         .map_or(Value::Null, |ms| Value::String(format_utc(ms)))
+}
+
+/// A calendar date (`2024-04-01`) from a `YYYY-MM-DD` date, an RFC 3339 timestamp or epoch
+/// milliseconds as a number (the UTC date); null otherwise, including impossible dates such as
+/// `2024-02-30`.
+pub fn date(v: &Value) -> Value {
+    if let Some(s) = v.as_str().map(str::trim)
+        && s.len() == 10
+    {
+        let valid = parse_rfc3339_millis(&format!("{s}T00:00:00Z"))
+            .is_some_and(|ms| format_utc(ms).get(..10) == Some(s));
+        return if valid {
+            Value::String(s.to_owned())
+        } else {
+            Value::Null
+        };
+    }
+    // Digit strings are not dates here ("0" is no close date), though numbers are epoch milliseconds.
+    if v.as_str()
+        .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Value::Null;
+    }
+    match datetime(v) {
+        Value::String(ts) => ts
+            .get(..10)
+            .map_or(Value::Null, |d| Value::String(d.to_owned())),
+        _ => Value::Null,
+    }
 }
 
 /// Milliseconds since the Unix epoch of an RFC 3339-like timestamp.
@@ -523,6 +597,29 @@ mod tests {
             json!({"a": "1", "b": "true", "d": "x", "f": "2.5"})
         );
         assert_eq!(to_strings(&json!([1])), json!({}));
+        assert_eq!(date(&json!("2024-02-29")), json!("2024-02-29"));
+        assert_eq!(date(&json!("2023-02-29")), Value::Null);
+        assert_eq!(date(&json!("0")), Value::Null);
+        assert_eq!(
+            date(&json!("2024-03-31T22:30:00-04:00")),
+            json!("2024-04-01")
+        );
+        assert_eq!(date(&json!(1_711_929_600_000_i64)), json!("2024-04-01"));
+        for (url, want) in [
+            ("https://www.Example.com/about", json!("example.com")),
+            ("example.com", json!("example.com")),
+            (
+                "http://user@shop.example.org:8080/x?y#z",
+                json!("shop.example.org"),
+            ),
+            ("  WWW.example.net  ", json!("example.net")),
+            ("https://", Value::Null),
+            ("", Value::Null),
+        ] {
+            assert_eq!(host(&json!(url)), want, "{url}");
+        }
+        assert_eq!(host(&json!(5)), Value::Null);
+        assert_eq!(compact(&json!(["a", null, "", {}, [], 0])), json!(["a", 0]));
         // Years RFC 3339 cannot write are null.
         assert_eq!(datetime(&json!(253_402_300_800_000_i64)), Value::Null);
         assert_eq!(datetime(&json!(-62_167_219_200_001_i64)), Value::Null);

@@ -42,6 +42,14 @@ pub fn check(units: &[Unit]) -> Vec<Diagnostic> {
     diags
 }
 
+/// The documented shape of one record of `resource`, as field maps see `$`.
+pub(crate) fn vendor_record_type(
+    def: &crate::model::Integration,
+    resource: &str,
+) -> crate::mapping::types::Ty {
+    unified_maps::record_type(def, resource)
+}
+
 /// Checks every integration's unified maps against the unified models.
 pub fn check_unified_maps(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
     unified_maps::check(units, models)

@@ -288,7 +288,7 @@ fn conversion_hint(have: &Ty, want: &Ty) -> Option<String> {
 }
 
 /// The documented shape of one record of `resource`: its `get` response, or the items of its list page.
-fn record_type(def: &Integration, resource: &str) -> Ty {
+pub(crate) fn record_type(def: &Integration, resource: &str) -> Ty {
     let Some(r) = def.resources.get(resource) else {
         return Ty::any();
     };

@@ -100,13 +100,13 @@ fn maps(i: &IntegrationIr) -> (Vec<TokenStream>, Vec<TokenStream>) {
         let (model, resource) = (&m.model, &m.resource);
         entries.push(quote!(UnifiedMap { model: #model, resource: #resource, from_vendor: #from, to_vendor: #to }));
         let fields = m.response.iter().map(|(field, e)| {
-            let e = crate::mapping::codegen::expr(e);
+            let e = crate::mapping::codegen::expr(e, Some(&m.record));
             quote!(out.insert(#field.to_owned(), #e);)
         });
         let from_doc = format!("Maps a `{resource}` record onto the unified `{model}`.");
         let to_doc = format!("Maps a unified `{model}` onto a `{resource}` request body.");
         let sets = m.request.iter().map(|(path, e)| {
-            let e = crate::mapping::codegen::expr(e);
+            let e = crate::mapping::codegen::expr(e, None);
             quote!(rt::set_path(&mut body, &[#(#path),*], #e);)
         });
         fns.push(quote! {

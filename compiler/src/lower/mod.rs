@@ -171,6 +171,7 @@ fn lower_maps(def: &Integration) -> Vec<UnifiedMapIr> {
         .map(|(key, map)| UnifiedMapIr {
             model: key.value.clone(),
             resource: map.resource.value.clone(),
+            record: crate::check::vendor_record_type(def, &map.resource.value),
             response: map
                 .response
                 .iter()

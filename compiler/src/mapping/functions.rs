@@ -39,10 +39,12 @@ macro_rules! functions {
 }
 
 functions! {
-    "compact", 1, 1, Plain, "Drops nulls and empty strings from an array, or null- and empty-valued keys from an object.",
-        "compact(['a', null, '']) → ['a']";
+    "compact", 1, 1, Plain, "Drops empty values (null, '', [] and {}) from an array, or the keys holding them from an object.",
+        "compact(['a', null, '', {}]) → ['a']";
     "concat", 2, usize::MAX, Plain, "Joins arrays into one array, or strings into one string.",
         "concat([1], [2, 3]) → [1, 2, 3]";
+    "date", 1, 1, Plain, "A calendar date `YYYY-MM-DD` from a date or a timestamp (a timestamp's UTC date); null if unreadable.",
+        "date('2024-03-31T22:30:00-04:00') → '2024-04-01'";
     "datetime", 1, 1, Plain, "Normalizes a timestamp (RFC 3339 with any offset, `+0000` offsets, epoch milliseconds) to RFC 3339 UTC; null if unreadable.",
         "datetime('2021-12-02T18:22:42.000+0000') → '2021-12-02T18:22:42Z'";
     "exists", 1, 1, Plain, "True when the value is present and not null.",
@@ -51,6 +53,8 @@ functions! {
         "filter($.phones, @.number != null)";
     "first", 1, 1, Plain, "The first element of an array, or null.",
         "first(['a', 'b']) → 'a'";
+    "host", 1, 1, Plain, "The lower-cased host of a URL or bare domain, without scheme, port, path or a leading `www.`; null if none.",
+        "host('https://www.Example.com/about') → 'example.com'";
     "if", 3, 3, Plain, "The second argument when the first is true (not null, false, 0 or ''), else the third.",
         "if($.is_active, 'active', 'inactive')";
     "join", 2, 2, Plain, "Joins an array of strings with a separator, skipping nulls.",
@@ -102,7 +106,7 @@ pub fn result_type(name: &str, args: &[Ty]) -> Result<Ty, (usize, String)> {
     };
     let nullable = |t: TyKind| Ty::of(t).nullable();
     match name {
-        "trim" | "lower" | "upper" => {
+        "trim" | "lower" | "upper" | "host" => {
             need(0, &string, "a string")?;
             Ok(nullable(TyKind::String))
         }
@@ -125,7 +129,7 @@ pub fn result_type(name: &str, args: &[Ty]) -> Result<Ty, (usize, String)> {
             need(0, &any_object, "an object")?;
             Ok(Ty::of(TyKind::Object(None)))
         }
-        "to_string" | "datetime" => Ok(nullable(TyKind::String)),
+        "to_string" | "datetime" | "date" => Ok(nullable(TyKind::String)),
         "to_boolean" => Ok(nullable(TyKind::Bool)),
         "exists" | "not" => Ok(Ty::of(TyKind::Bool)),
         "concat" => {
