@@ -9,6 +9,9 @@ mod support;
 use std::collections::BTreeMap;
 
 use reqwest::Client;
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, ClientConfig};
+use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::{Value, json};
 use support::{Harness, Options};
 use switchboard_runtime::filter::{ToolFilter, ToolKind};
@@ -81,11 +84,18 @@ async fn rest(
 
 /// `count` contacts through `list_all_crm_contacts`, following `next_cursor`; every page checked
 /// against the tool's output schema and every record against the unified contact schema.
-async fn list_contacts(http: &Client, harness: &Harness, token: &str, count: usize) -> Vec<Value> {
+async fn list_contacts(harness: &Harness, token: &str, count: usize) -> Vec<Value> {
     let (page_schema, record_schema) = (
         output_validator("list_all_crm_contacts"),
         validator("generated/schemas/unified/crm/contact.json"),
     );
+    // Over MCP, as an agent calls it: the official Rust SDK's client on Streamable HTTP.
+    let client = ClientConfig::default()
+        .serve(StreamableHttpClientTransport::from_uri(
+            harness.mcp_url(token),
+        ))
+        .await
+        .unwrap();
     let mut records = Vec::new();
     let mut cursor = Value::Null;
     while records.len() < count {
@@ -93,8 +103,15 @@ async fn list_contacts(http: &Client, harness: &Harness, token: &str, count: usi
         if !cursor.is_null() {
             args["next_cursor"] = cursor.clone();
         }
-        let (status, page) = rest(http, harness, token, "list_all_crm_contacts", args).await;
-        assert_eq!(status, 200, "{page}");
+        let Value::Object(args) = args else {
+            unreachable!("an object literal")
+        };
+        let result = client
+            .call_tool(CallToolRequestParams::new("list_all_crm_contacts").with_arguments(args))
+            .await
+            .unwrap();
+        assert_ne!(result.is_error, Some(true), "{result:?}");
+        let page = result.structured_content.clone().unwrap();
         assert_valid(&page_schema, &page);
         for record in page["result"].as_array().unwrap() {
             assert_valid(&record_schema, record);
@@ -103,6 +120,7 @@ async fn list_contacts(http: &Client, harness: &Harness, token: &str, count: usi
         cursor = page["next_cursor"].clone();
         assert!(cursor.is_string(), "ran out of pages at {}", records.len());
     }
+    client.cancel().await.unwrap();
     records.truncate(count);
     records
 }
@@ -135,9 +153,8 @@ fn primary_email(record: &Value) -> String {
 #[tokio::test]
 async fn the_same_person_comes_back_as_the_same_canonical_contact_from_hubspot_and_salesforce() {
     let harness = Harness::start(Options::default()).await;
-    let http = Client::new();
-    let hubspot = list_contacts(&http, &harness, &harness.write_token, 100).await;
-    let salesforce = list_contacts(&http, &harness, &harness.salesforce_token, 100).await;
+    let hubspot = list_contacts(&harness, &harness.write_token, 100).await;
+    let salesforce = list_contacts(&harness, &harness.salesforce_token, 100).await;
     // Ids differ between the CRMs (HubSpot's numeric strings, Salesforce's 18-character ids).
     assert!(
         hubspot[0]["id"]
