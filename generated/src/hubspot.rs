@@ -1908,40 +1908,37 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
     out.insert(
         "id".to_owned(),
-        rt::only_string(rt::path(record, &[rt::Step::Key("id")])),
+        rt::Value::clone(rt::only_string(rt::at(record, &[rt::Step::Key("id")]))),
     );
     out.insert(
         "name".to_owned(),
         rt::trim(
-            &rt::only_string(
-                rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("name")]),
+            rt::only_string(
+                rt::at(record, &[rt::Step::Key("properties"), rt::Step::Key("name")]),
             ),
         ),
     );
     out.insert(
         "domain".to_owned(),
         rt::host(
-            &rt::only_string(
-                rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("domain")]),
+            rt::only_string(
+                rt::at(record, &[rt::Step::Key("properties"), rt::Step::Key("domain")]),
             ),
         ),
     );
     out.insert(
         "industry".to_owned(),
         rt::trim(
-            &rt::only_string(
-                rt::path(
-                    record,
-                    &[rt::Step::Key("properties"), rt::Step::Key("industry")],
-                ),
+            rt::only_string(
+                rt::at(record, &[rt::Step::Key("properties"), rt::Step::Key("industry")]),
             ),
         ),
     );
     out.insert(
         "description".to_owned(),
         rt::trim(
-            &rt::only_string(
-                rt::path(
+            rt::only_string(
+                rt::at(
                     record,
                     &[rt::Step::Key("properties"), rt::Step::Key("description")],
                 ),
@@ -1951,8 +1948,8 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "employee_count".to_owned(),
         rt::to_integer(
-            &rt::only_string(
-                rt::path(
+            rt::only_string(
+                rt::at(
                     record,
                     &[rt::Step::Key("properties"), rt::Step::Key("numberofemployees")],
                 ),
@@ -1962,13 +1959,11 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "phone_numbers".to_owned(),
         rt::if_(
-            &rt::exists(
-                &rt::trim(
-                    &rt::only_string(
-                        rt::path(
-                            record,
-                            &[rt::Step::Key("properties"), rt::Step::Key("phone")],
-                        ),
+            &rt::has_text(
+                rt::only_string(
+                    rt::at(
+                        record,
+                        &[rt::Step::Key("properties"), rt::Step::Key("phone")],
                     ),
                 ),
             ),
@@ -1979,8 +1974,8 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                         m.insert(
                             "number".to_owned(),
                             rt::trim(
-                                &rt::only_string(
-                                    rt::path(
+                                rt::only_string(
+                                    rt::at(
                                         record,
                                         &[rt::Step::Key("properties"), rt::Step::Key("phone")],
                                     ),
@@ -2001,69 +1996,67 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "addresses".to_owned(),
         rt::compact(
-            &rt::Value::Array(
+            rt::Value::Array(
                 Vec::from([
-                    rt::compact(
-                        &{
-                            let mut m = rt::Map::new();
-                            m.insert(
-                                "street".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(
-                                            record,
-                                            &[rt::Step::Key("properties"), rt::Step::Key("address")],
-                                        ),
+                    rt::compact({
+                        let mut m = rt::Map::new();
+                        m.insert(
+                            "street".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("address")],
                                     ),
                                 ),
-                            );
-                            m.insert(
-                                "city".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(
-                                            record,
-                                            &[rt::Step::Key("properties"), rt::Step::Key("city")],
-                                        ),
+                            ),
+                        );
+                        m.insert(
+                            "city".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("city")],
                                     ),
                                 ),
-                            );
-                            m.insert(
-                                "state".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(
-                                            record,
-                                            &[rt::Step::Key("properties"), rt::Step::Key("state")],
-                                        ),
+                            ),
+                        );
+                        m.insert(
+                            "state".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("state")],
                                     ),
                                 ),
-                            );
-                            m.insert(
-                                "postal_code".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(
-                                            record,
-                                            &[rt::Step::Key("properties"), rt::Step::Key("zip")],
-                                        ),
+                            ),
+                        );
+                        m.insert(
+                            "postal_code".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("zip")],
                                     ),
                                 ),
-                            );
-                            m.insert(
-                                "country".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(
-                                            record,
-                                            &[rt::Step::Key("properties"), rt::Step::Key("country")],
-                                        ),
+                            ),
+                        );
+                        m.insert(
+                            "country".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("country")],
                                     ),
                                 ),
-                            );
-                            rt::Value::Object(m)
-                        },
-                    ),
+                            ),
+                        );
+                        rt::Value::Object(m)
+                    }),
                 ]),
             ),
         ),
@@ -2071,16 +2064,11 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "owner".to_owned(),
         rt::if_(
-            &rt::exists(
-                &rt::trim(
-                    &rt::only_string(
-                        rt::path(
-                            record,
-                            &[
-                                rt::Step::Key("properties"),
-                                rt::Step::Key("hubspot_owner_id"),
-                            ],
-                        ),
+            &rt::has_text(
+                rt::only_string(
+                    rt::at(
+                        record,
+                        &[rt::Step::Key("properties"), rt::Step::Key("hubspot_owner_id")],
                     ),
                 ),
             ),
@@ -2089,8 +2077,8 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                 m.insert(
                     "id".to_owned(),
                     rt::trim(
-                        &rt::only_string(
-                            rt::path(
+                        rt::only_string(
+                            rt::at(
                                 record,
                                 &[
                                     rt::Step::Key("properties"),
@@ -2108,45 +2096,49 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "custom_fields".to_owned(),
         rt::compact(
-            &rt::to_strings(
-                &rt::omit(
-                    &rt::path(record, &[rt::Step::Key("properties")]),
-                    &rt::Value::Array(
-                        Vec::from([
-                            rt::Value::String("hs_object_id".to_owned()),
-                            rt::Value::String("name".to_owned()),
-                            rt::Value::String("domain".to_owned()),
-                            rt::Value::String("website".to_owned()),
-                            rt::Value::String("industry".to_owned()),
-                            rt::Value::String("description".to_owned()),
-                            rt::Value::String("numberofemployees".to_owned()),
-                            rt::Value::String("annualrevenue".to_owned()),
-                            rt::Value::String("phone".to_owned()),
-                            rt::Value::String("address".to_owned()),
-                            rt::Value::String("city".to_owned()),
-                            rt::Value::String("state".to_owned()),
-                            rt::Value::String("zip".to_owned()),
-                            rt::Value::String("country".to_owned()),
-                            rt::Value::String("lifecyclestage".to_owned()),
-                            rt::Value::String("type".to_owned()),
-                            rt::Value::String("hubspot_owner_id".to_owned()),
-                            rt::Value::String("createdate".to_owned()),
-                            rt::Value::String("hs_lastmodifieddate".to_owned()),
-                        ]),
-                    ),
+            rt::to_strings(
+                rt::omit(
+                    rt::at(record, &[rt::Step::Key("properties")]),
+                    {
+                        static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                        rt::Value::Array(
+                            Vec::from([
+                                rt::Value::String("hs_object_id".to_owned()),
+                                rt::Value::String("name".to_owned()),
+                                rt::Value::String("domain".to_owned()),
+                                rt::Value::String("website".to_owned()),
+                                rt::Value::String("industry".to_owned()),
+                                rt::Value::String("description".to_owned()),
+                                rt::Value::String("numberofemployees".to_owned()),
+                                rt::Value::String("annualrevenue".to_owned()),
+                                rt::Value::String("phone".to_owned()),
+                                rt::Value::String("address".to_owned()),
+                                rt::Value::String("city".to_owned()),
+                                rt::Value::String("state".to_owned()),
+                                rt::Value::String("zip".to_owned()),
+                                rt::Value::String("country".to_owned()),
+                                rt::Value::String("lifecyclestage".to_owned()),
+                                rt::Value::String("type".to_owned()),
+                                rt::Value::String("hubspot_owner_id".to_owned()),
+                                rt::Value::String("createdate".to_owned()),
+                                rt::Value::String("hs_lastmodifieddate".to_owned()),
+                            ]),
+                        ));
+                        &*CONSTANT
+                    },
                 ),
             ),
         ),
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("createdAt")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("createdAt")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("updatedAt")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("updatedAt")]))),
     );
-    rt::compact(&rt::Value::Object(out))
+    rt::compact(rt::Value::Object(out))
 }
 ///Maps a unified `crm.company` onto a `companies` request body.
 pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
@@ -2154,27 +2146,27 @@ pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
     rt::set_path(
         &mut body,
         &["properties", "name"],
-        rt::path(record, &[rt::Step::Key("name")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("name")])),
     );
     rt::set_path(
         &mut body,
         &["properties", "domain"],
-        rt::path(record, &[rt::Step::Key("domain")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("domain")])),
     );
     rt::set_path(
         &mut body,
         &["properties", "industry"],
-        rt::path(record, &[rt::Step::Key("industry")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("industry")])),
     );
     rt::set_path(
         &mut body,
         &["properties", "description"],
-        rt::path(record, &[rt::Step::Key("description")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("description")])),
     );
     rt::set_path(
         &mut body,
         &["properties", "numberofemployees"],
-        rt::to_string(&rt::path(record, &[rt::Step::Key("employee_count")])),
+        rt::to_string(rt::at(record, &[rt::Step::Key("employee_count")])),
     );
     rt::set_path(
         &mut body,
@@ -2182,13 +2174,17 @@ pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("work".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("work".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
@@ -2197,8 +2193,8 @@ pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
         &["properties", "address"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("street")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("street")])),
             ),
         ),
     );
@@ -2207,8 +2203,8 @@ pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
         &["properties", "city"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("city")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("city")])),
             ),
         ),
     );
@@ -2217,8 +2213,8 @@ pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
         &["properties", "state"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("state")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("state")])),
             ),
         ),
     );
@@ -2227,8 +2223,10 @@ pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
         &["properties", "zip"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("postal_code")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(
+                    rt::at(el, &[rt::Step::Key("postal_code")]),
+                ),
             ),
         ),
     );
@@ -2237,15 +2235,17 @@ pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
         &["properties", "country"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("country")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(
+                    rt::at(el, &[rt::Step::Key("country")]),
+                ),
             ),
         ),
     );
     rt::set_path(
         &mut body,
         &["properties", "hubspot_owner_id"],
-        rt::path(record, &[rt::Step::Key("owner"), rt::Step::Key("id")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("owner"), rt::Step::Key("id")])),
     );
     body
 }
@@ -2254,13 +2254,13 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
     out.insert(
         "id".to_owned(),
-        rt::only_string(rt::path(record, &[rt::Step::Key("id")])),
+        rt::Value::clone(rt::only_string(rt::at(record, &[rt::Step::Key("id")]))),
     );
     out.insert(
         "first_name".to_owned(),
         rt::trim(
-            &rt::only_string(
-                rt::path(
+            rt::only_string(
+                rt::at(
                     record,
                     &[rt::Step::Key("properties"), rt::Step::Key("firstname")],
                 ),
@@ -2270,11 +2270,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "last_name".to_owned(),
         rt::trim(
-            &rt::only_string(
-                rt::path(
-                    record,
-                    &[rt::Step::Key("properties"), rt::Step::Key("lastname")],
-                ),
+            rt::only_string(
+                rt::at(record, &[rt::Step::Key("properties"), rt::Step::Key("lastname")]),
             ),
         ),
     );
@@ -2283,13 +2280,11 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
         rt::concat(
             Vec::from([
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(
-                                rt::path(
-                                    record,
-                                    &[rt::Step::Key("properties"), rt::Step::Key("email")],
-                                ),
+                    &rt::has_text(
+                        rt::only_string(
+                            rt::at(
+                                record,
+                                &[rt::Step::Key("properties"), rt::Step::Key("email")],
                             ),
                         ),
                     ),
@@ -2300,8 +2295,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "email".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(
-                                            rt::path(
+                                        rt::only_string(
+                                            rt::at(
                                                 record,
                                                 &[rt::Step::Key("properties"), rt::Step::Key("email")],
                                             ),
@@ -2317,8 +2312,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                 ),
                 rt::map(
                     &rt::split(
-                        &rt::only_string(
-                            rt::path(
+                        rt::only_string(
+                            rt::at(
                                 record,
                                 &[
                                     rt::Step::Key("properties"),
@@ -2326,11 +2321,15 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 ],
                             ),
                         ),
-                        &rt::Value::String(";".to_owned()),
+                        {
+                            static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                            rt::Value::String(";".to_owned()));
+                            &*CONSTANT
+                        },
                     ),
                     |el: &rt::Value| {
                         let mut m = rt::Map::new();
-                        m.insert("email".to_owned(), rt::path(el, &[]));
+                        m.insert("email".to_owned(), rt::Value::clone(rt::at(el, &[])));
                         m.insert("is_primary".to_owned(), rt::Value::Bool(false));
                         rt::Value::Object(m)
                     },
@@ -2343,13 +2342,11 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
         rt::concat(
             Vec::from([
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(
-                                rt::path(
-                                    record,
-                                    &[rt::Step::Key("properties"), rt::Step::Key("phone")],
-                                ),
+                    &rt::has_text(
+                        rt::only_string(
+                            rt::at(
+                                record,
+                                &[rt::Step::Key("properties"), rt::Step::Key("phone")],
                             ),
                         ),
                     ),
@@ -2360,8 +2357,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "number".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(
-                                            rt::path(
+                                        rt::only_string(
+                                            rt::at(
                                                 record,
                                                 &[rt::Step::Key("properties"), rt::Step::Key("phone")],
                                             ),
@@ -2379,13 +2376,11 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(
-                                rt::path(
-                                    record,
-                                    &[rt::Step::Key("properties"), rt::Step::Key("mobilephone")],
-                                ),
+                    &rt::has_text(
+                        rt::only_string(
+                            rt::at(
+                                record,
+                                &[rt::Step::Key("properties"), rt::Step::Key("mobilephone")],
                             ),
                         ),
                     ),
@@ -2396,8 +2391,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "number".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(
-                                            rt::path(
+                                        rt::only_string(
+                                            rt::at(
                                                 record,
                                                 &[rt::Step::Key("properties"), rt::Step::Key("mobilephone")],
                                             ),
@@ -2415,13 +2410,11 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(
-                                rt::path(
-                                    record,
-                                    &[rt::Step::Key("properties"), rt::Step::Key("fax")],
-                                ),
+                    &rt::has_text(
+                        rt::only_string(
+                            rt::at(
+                                record,
+                                &[rt::Step::Key("properties"), rt::Step::Key("fax")],
                             ),
                         ),
                     ),
@@ -2432,8 +2425,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "number".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(
-                                            rt::path(
+                                        rt::only_string(
+                                            rt::at(
                                                 record,
                                                 &[rt::Step::Key("properties"), rt::Step::Key("fax")],
                                             ),
@@ -2456,69 +2449,67 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "addresses".to_owned(),
         rt::compact(
-            &rt::Value::Array(
+            rt::Value::Array(
                 Vec::from([
-                    rt::compact(
-                        &{
-                            let mut m = rt::Map::new();
-                            m.insert(
-                                "street".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(
-                                            record,
-                                            &[rt::Step::Key("properties"), rt::Step::Key("address")],
-                                        ),
+                    rt::compact({
+                        let mut m = rt::Map::new();
+                        m.insert(
+                            "street".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("address")],
                                     ),
                                 ),
-                            );
-                            m.insert(
-                                "city".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(
-                                            record,
-                                            &[rt::Step::Key("properties"), rt::Step::Key("city")],
-                                        ),
+                            ),
+                        );
+                        m.insert(
+                            "city".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("city")],
                                     ),
                                 ),
-                            );
-                            m.insert(
-                                "state".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(
-                                            record,
-                                            &[rt::Step::Key("properties"), rt::Step::Key("state")],
-                                        ),
+                            ),
+                        );
+                        m.insert(
+                            "state".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("state")],
                                     ),
                                 ),
-                            );
-                            m.insert(
-                                "postal_code".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(
-                                            record,
-                                            &[rt::Step::Key("properties"), rt::Step::Key("zip")],
-                                        ),
+                            ),
+                        );
+                        m.insert(
+                            "postal_code".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("zip")],
                                     ),
                                 ),
-                            );
-                            m.insert(
-                                "country".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(
-                                            record,
-                                            &[rt::Step::Key("properties"), rt::Step::Key("country")],
-                                        ),
+                            ),
+                        );
+                        m.insert(
+                            "country".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(
+                                        record,
+                                        &[rt::Step::Key("properties"), rt::Step::Key("country")],
                                     ),
                                 ),
-                            );
-                            rt::Value::Object(m)
-                        },
-                    ),
+                            ),
+                        );
+                        rt::Value::Object(m)
+                    }),
                 ]),
             ),
         ),
@@ -2526,16 +2517,14 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "account".to_owned(),
         rt::if_(
-            &rt::exists(
-                &rt::trim(
-                    &rt::only_string(
-                        rt::path(
-                            record,
-                            &[
-                                rt::Step::Key("properties"),
-                                rt::Step::Key("associatedcompanyid"),
-                            ],
-                        ),
+            &rt::has_text(
+                rt::only_string(
+                    rt::at(
+                        record,
+                        &[
+                            rt::Step::Key("properties"),
+                            rt::Step::Key("associatedcompanyid"),
+                        ],
                     ),
                 ),
             ),
@@ -2544,8 +2533,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                 m.insert(
                     "id".to_owned(),
                     rt::trim(
-                        &rt::only_string(
-                            rt::path(
+                        rt::only_string(
+                            rt::at(
                                 record,
                                 &[
                                     rt::Step::Key("properties"),
@@ -2563,16 +2552,11 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "owner".to_owned(),
         rt::if_(
-            &rt::exists(
-                &rt::trim(
-                    &rt::only_string(
-                        rt::path(
-                            record,
-                            &[
-                                rt::Step::Key("properties"),
-                                rt::Step::Key("hubspot_owner_id"),
-                            ],
-                        ),
+            &rt::has_text(
+                rt::only_string(
+                    rt::at(
+                        record,
+                        &[rt::Step::Key("properties"), rt::Step::Key("hubspot_owner_id")],
                     ),
                 ),
             ),
@@ -2581,8 +2565,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                 m.insert(
                     "id".to_owned(),
                     rt::trim(
-                        &rt::only_string(
-                            rt::path(
+                        rt::only_string(
+                            rt::at(
                                 record,
                                 &[
                                     rt::Step::Key("properties"),
@@ -2600,43 +2584,47 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "custom_fields".to_owned(),
         rt::compact(
-            &rt::to_strings(
-                &rt::omit(
-                    &rt::path(record, &[rt::Step::Key("properties")]),
-                    &rt::Value::Array(
-                        Vec::from([
-                            rt::Value::String("hs_object_id".to_owned()),
-                            rt::Value::String("firstname".to_owned()),
-                            rt::Value::String("lastname".to_owned()),
-                            rt::Value::String("email".to_owned()),
-                            rt::Value::String("hs_additional_emails".to_owned()),
-                            rt::Value::String("phone".to_owned()),
-                            rt::Value::String("mobilephone".to_owned()),
-                            rt::Value::String("fax".to_owned()),
-                            rt::Value::String("hubspot_owner_id".to_owned()),
-                            rt::Value::String("associatedcompanyid".to_owned()),
-                            rt::Value::String("address".to_owned()),
-                            rt::Value::String("city".to_owned()),
-                            rt::Value::String("state".to_owned()),
-                            rt::Value::String("zip".to_owned()),
-                            rt::Value::String("country".to_owned()),
-                            rt::Value::String("createdate".to_owned()),
-                            rt::Value::String("lastmodifieddate".to_owned()),
-                        ]),
-                    ),
+            rt::to_strings(
+                rt::omit(
+                    rt::at(record, &[rt::Step::Key("properties")]),
+                    {
+                        static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                        rt::Value::Array(
+                            Vec::from([
+                                rt::Value::String("hs_object_id".to_owned()),
+                                rt::Value::String("firstname".to_owned()),
+                                rt::Value::String("lastname".to_owned()),
+                                rt::Value::String("email".to_owned()),
+                                rt::Value::String("hs_additional_emails".to_owned()),
+                                rt::Value::String("phone".to_owned()),
+                                rt::Value::String("mobilephone".to_owned()),
+                                rt::Value::String("fax".to_owned()),
+                                rt::Value::String("hubspot_owner_id".to_owned()),
+                                rt::Value::String("associatedcompanyid".to_owned()),
+                                rt::Value::String("address".to_owned()),
+                                rt::Value::String("city".to_owned()),
+                                rt::Value::String("state".to_owned()),
+                                rt::Value::String("zip".to_owned()),
+                                rt::Value::String("country".to_owned()),
+                                rt::Value::String("createdate".to_owned()),
+                                rt::Value::String("lastmodifieddate".to_owned()),
+                            ]),
+                        ));
+                        &*CONSTANT
+                    },
                 ),
             ),
         ),
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("createdAt")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("createdAt")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("updatedAt")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("updatedAt")]))),
     );
-    rt::compact(&rt::Value::Object(out))
+    rt::compact(rt::Value::Object(out))
 }
 ///Maps a unified `crm.contact` onto a `contacts` request body.
 pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
@@ -2644,12 +2632,12 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
     rt::set_path(
         &mut body,
         &["properties", "firstname"],
-        rt::path(record, &[rt::Step::Key("first_name")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("first_name")])),
     );
     rt::set_path(
         &mut body,
         &["properties", "lastname"],
-        rt::path(record, &[rt::Step::Key("last_name")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("last_name")])),
     );
     rt::set_path(
         &mut body,
@@ -2657,10 +2645,12 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("email_addresses")]),
-                    |el: &rt::Value| rt::path(el, &[rt::Step::Key("is_primary")]),
+                    rt::at(record, &[rt::Step::Key("email_addresses")]),
+                    |el: &rt::Value| rt::Value::clone(
+                        rt::at(el, &[rt::Step::Key("is_primary")]),
+                    ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("email")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("email")])),
             ),
         ),
     );
@@ -2670,13 +2660,17 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("work".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("work".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
@@ -2686,13 +2680,17 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("mobile".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("mobile".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
@@ -2702,28 +2700,32 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("fax".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("fax".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
     rt::set_path(
         &mut body,
         &["properties", "hubspot_owner_id"],
-        rt::path(record, &[rt::Step::Key("owner"), rt::Step::Key("id")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("owner"), rt::Step::Key("id")])),
     );
     rt::set_path(
         &mut body,
         &["properties", "address"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("street")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("street")])),
             ),
         ),
     );
@@ -2732,8 +2734,8 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         &["properties", "city"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("city")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("city")])),
             ),
         ),
     );
@@ -2742,8 +2744,8 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         &["properties", "state"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("state")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("state")])),
             ),
         ),
     );
@@ -2752,8 +2754,10 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         &["properties", "zip"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("postal_code")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(
+                    rt::at(el, &[rt::Step::Key("postal_code")]),
+                ),
             ),
         ),
     );
@@ -2762,8 +2766,10 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         &["properties", "country"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("country")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(
+                    rt::at(el, &[rt::Step::Key("country")]),
+                ),
             ),
         ),
     );
@@ -2774,32 +2780,29 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
     out.insert(
         "id".to_owned(),
-        rt::only_string(rt::path(record, &[rt::Step::Key("id")])),
+        rt::Value::clone(rt::only_string(rt::at(record, &[rt::Step::Key("id")]))),
     );
     out.insert(
         "name".to_owned(),
         rt::trim(
-            &rt::only_string(
-                rt::path(
-                    record,
-                    &[rt::Step::Key("properties"), rt::Step::Key("dealname")],
-                ),
+            rt::only_string(
+                rt::at(record, &[rt::Step::Key("properties"), rt::Step::Key("dealname")]),
             ),
         ),
     );
     out.insert(
         "amount".to_owned(),
         rt::to_number(
-            &rt::only_string(
-                rt::path(record, &[rt::Step::Key("properties"), rt::Step::Key("amount")]),
+            rt::only_string(
+                rt::at(record, &[rt::Step::Key("properties"), rt::Step::Key("amount")]),
             ),
         ),
     );
     out.insert(
         "stage".to_owned(),
         rt::trim(
-            &rt::only_string(
-                rt::path(
+            rt::only_string(
+                rt::at(
                     record,
                     &[rt::Step::Key("properties"), rt::Step::Key("dealstage")],
                 ),
@@ -2809,8 +2812,8 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "close_date".to_owned(),
         rt::date(
-            &rt::only_string(
-                rt::path(
+            rt::only_string(
+                rt::at(
                     record,
                     &[rt::Step::Key("properties"), rt::Step::Key("closedate")],
                 ),
@@ -2820,16 +2823,11 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "owner".to_owned(),
         rt::if_(
-            &rt::exists(
-                &rt::trim(
-                    &rt::only_string(
-                        rt::path(
-                            record,
-                            &[
-                                rt::Step::Key("properties"),
-                                rt::Step::Key("hubspot_owner_id"),
-                            ],
-                        ),
+            &rt::has_text(
+                rt::only_string(
+                    rt::at(
+                        record,
+                        &[rt::Step::Key("properties"), rt::Step::Key("hubspot_owner_id")],
                     ),
                 ),
             ),
@@ -2838,8 +2836,8 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
                 m.insert(
                     "id".to_owned(),
                     rt::trim(
-                        &rt::only_string(
-                            rt::path(
+                        rt::only_string(
+                            rt::at(
                                 record,
                                 &[
                                     rt::Step::Key("properties"),
@@ -2857,37 +2855,41 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "custom_fields".to_owned(),
         rt::compact(
-            &rt::to_strings(
-                &rt::omit(
-                    &rt::path(record, &[rt::Step::Key("properties")]),
-                    &rt::Value::Array(
-                        Vec::from([
-                            rt::Value::String("hs_object_id".to_owned()),
-                            rt::Value::String("dealname".to_owned()),
-                            rt::Value::String("amount".to_owned()),
-                            rt::Value::String("closedate".to_owned()),
-                            rt::Value::String("pipeline".to_owned()),
-                            rt::Value::String("dealstage".to_owned()),
-                            rt::Value::String("dealtype".to_owned()),
-                            rt::Value::String("description".to_owned()),
-                            rt::Value::String("hubspot_owner_id".to_owned()),
-                            rt::Value::String("createdate".to_owned()),
-                            rt::Value::String("hs_lastmodifieddate".to_owned()),
-                        ]),
-                    ),
+            rt::to_strings(
+                rt::omit(
+                    rt::at(record, &[rt::Step::Key("properties")]),
+                    {
+                        static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                        rt::Value::Array(
+                            Vec::from([
+                                rt::Value::String("hs_object_id".to_owned()),
+                                rt::Value::String("dealname".to_owned()),
+                                rt::Value::String("amount".to_owned()),
+                                rt::Value::String("closedate".to_owned()),
+                                rt::Value::String("pipeline".to_owned()),
+                                rt::Value::String("dealstage".to_owned()),
+                                rt::Value::String("dealtype".to_owned()),
+                                rt::Value::String("description".to_owned()),
+                                rt::Value::String("hubspot_owner_id".to_owned()),
+                                rt::Value::String("createdate".to_owned()),
+                                rt::Value::String("hs_lastmodifieddate".to_owned()),
+                            ]),
+                        ));
+                        &*CONSTANT
+                    },
                 ),
             ),
         ),
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("createdAt")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("createdAt")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("updatedAt")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("updatedAt")]))),
     );
-    rt::compact(&rt::Value::Object(out))
+    rt::compact(rt::Value::Object(out))
 }
 ///Maps a unified `crm.deal` onto a `deals` request body.
 pub fn crm_deal_to_vendor(record: &rt::Value) -> rt::Value {
@@ -2895,26 +2897,26 @@ pub fn crm_deal_to_vendor(record: &rt::Value) -> rt::Value {
     rt::set_path(
         &mut body,
         &["properties", "dealname"],
-        rt::path(record, &[rt::Step::Key("name")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("name")])),
     );
     rt::set_path(
         &mut body,
         &["properties", "amount"],
-        rt::to_string(&rt::path(record, &[rt::Step::Key("amount")])),
+        rt::to_string(rt::at(record, &[rt::Step::Key("amount")])),
     );
     rt::set_path(
         &mut body,
         &["properties", "dealstage"],
-        rt::path(record, &[rt::Step::Key("stage")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("stage")])),
     );
     rt::set_path(
         &mut body,
         &["properties", "closedate"],
         rt::if_(
-            &rt::exists(&rt::path(record, &[rt::Step::Key("close_date")])),
+            &rt::exists(rt::at(record, &[rt::Step::Key("close_date")])),
             || rt::concat(
                 Vec::from([
-                    rt::path(record, &[rt::Step::Key("close_date")]),
+                    rt::Value::clone(rt::at(record, &[rt::Step::Key("close_date")])),
                     rt::Value::String("T00:00:00Z".to_owned()),
                 ]),
             ),
@@ -2924,7 +2926,7 @@ pub fn crm_deal_to_vendor(record: &rt::Value) -> rt::Value {
     rt::set_path(
         &mut body,
         &["properties", "hubspot_owner_id"],
-        rt::path(record, &[rt::Step::Key("owner"), rt::Step::Key("id")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("owner"), rt::Step::Key("id")])),
     );
     body
 }
@@ -2933,33 +2935,33 @@ pub fn crm_owner_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
     out.insert(
         "id".to_owned(),
-        rt::only_string(rt::path(record, &[rt::Step::Key("id")])),
+        rt::Value::clone(rt::only_string(rt::at(record, &[rt::Step::Key("id")]))),
     );
     out.insert(
         "first_name".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("firstName")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("firstName")]))),
     );
     out.insert(
         "last_name".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("lastName")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("lastName")]))),
     );
     out.insert(
         "email".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("email")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("email")]))),
     );
     out.insert(
         "active".to_owned(),
-        rt::not(&rt::only_bool(rt::path(record, &[rt::Step::Key("archived")]))),
+        rt::not(rt::only_bool(rt::at(record, &[rt::Step::Key("archived")]))),
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("createdAt")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("createdAt")]))),
     );
     out.insert(
         "updated_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("updatedAt")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("updatedAt")]))),
     );
-    rt::compact(&rt::Value::Object(out))
+    rt::compact(rt::Value::Object(out))
 }
 ///Maps a unified `crm.owner` onto a `owners` request body.
 pub fn crm_owner_to_vendor(_record: &rt::Value) -> rt::Value {

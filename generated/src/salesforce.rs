@@ -2572,28 +2572,28 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
     out.insert(
         "id".to_owned(),
-        rt::only_string(rt::path(record, &[rt::Step::Key("Id")])),
+        rt::Value::clone(rt::only_string(rt::at(record, &[rt::Step::Key("Id")]))),
     );
     out.insert(
         "name".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Name")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("Name")]))),
     );
     out.insert(
         "domain".to_owned(),
-        rt::host(&rt::only_string(rt::path(record, &[rt::Step::Key("Website")]))),
+        rt::host(rt::only_string(rt::at(record, &[rt::Step::Key("Website")]))),
     );
     out.insert(
         "industry".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Industry")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("Industry")]))),
     );
     out.insert(
         "description".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Description")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("Description")]))),
     );
     out.insert(
         "employee_count".to_owned(),
         rt::to_integer(
-            &rt::only_number(rt::path(record, &[rt::Step::Key("NumberOfEmployees")])),
+            rt::only_number(rt::at(record, &[rt::Step::Key("NumberOfEmployees")])),
         ),
     );
     out.insert(
@@ -2601,10 +2601,8 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
         rt::concat(
             Vec::from([
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(rt::path(record, &[rt::Step::Key("Phone")])),
-                        ),
+                    &rt::has_text(
+                        rt::only_string(rt::at(record, &[rt::Step::Key("Phone")])),
                     ),
                     || rt::Value::Array(
                         Vec::from([
@@ -2613,9 +2611,7 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "number".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(
-                                            rt::path(record, &[rt::Step::Key("Phone")]),
-                                        ),
+                                        rt::only_string(rt::at(record, &[rt::Step::Key("Phone")])),
                                     ),
                                 );
                                 m.insert(
@@ -2629,10 +2625,8 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(rt::path(record, &[rt::Step::Key("Fax")])),
-                        ),
+                    &rt::has_text(
+                        rt::only_string(rt::at(record, &[rt::Step::Key("Fax")])),
                     ),
                     || rt::Value::Array(
                         Vec::from([
@@ -2641,7 +2635,7 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "number".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(rt::path(record, &[rt::Step::Key("Fax")])),
+                                        rt::only_string(rt::at(record, &[rt::Step::Key("Fax")])),
                                     ),
                                 );
                                 m.insert(
@@ -2660,202 +2654,194 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "addresses".to_owned(),
         rt::compact(
-            &rt::concat(
+            rt::concat(
                 Vec::from([
                     rt::Value::Array(
                         Vec::from([
-                            rt::compact(
-                                &{
-                                    let mut m = rt::Map::new();
-                                    m.insert(
-                                        "street".to_owned(),
-                                        rt::trim(
-                                            &rt::only_string(
-                                                rt::path(record, &[rt::Step::Key("BillingStreet")]),
-                                            ),
+                            rt::compact({
+                                let mut m = rt::Map::new();
+                                m.insert(
+                                    "street".to_owned(),
+                                    rt::trim(
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("BillingStreet")]),
                                         ),
-                                    );
-                                    m.insert(
-                                        "city".to_owned(),
-                                        rt::trim(
-                                            &rt::only_string(
-                                                rt::path(record, &[rt::Step::Key("BillingCity")]),
-                                            ),
+                                    ),
+                                );
+                                m.insert(
+                                    "city".to_owned(),
+                                    rt::trim(
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("BillingCity")]),
                                         ),
-                                    );
-                                    m.insert(
-                                        "state".to_owned(),
-                                        rt::trim(
-                                            &rt::only_string(
-                                                rt::path(record, &[rt::Step::Key("BillingState")]),
-                                            ),
+                                    ),
+                                );
+                                m.insert(
+                                    "state".to_owned(),
+                                    rt::trim(
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("BillingState")]),
                                         ),
-                                    );
-                                    m.insert(
-                                        "postal_code".to_owned(),
-                                        rt::trim(
-                                            &rt::only_string(
-                                                rt::path(record, &[rt::Step::Key("BillingPostalCode")]),
-                                            ),
+                                    ),
+                                );
+                                m.insert(
+                                    "postal_code".to_owned(),
+                                    rt::trim(
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("BillingPostalCode")]),
                                         ),
-                                    );
-                                    m.insert(
-                                        "country".to_owned(),
-                                        rt::trim(
-                                            &rt::only_string(
-                                                rt::path(record, &[rt::Step::Key("BillingCountry")]),
-                                            ),
+                                    ),
+                                );
+                                m.insert(
+                                    "country".to_owned(),
+                                    rt::trim(
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("BillingCountry")]),
                                         ),
-                                    );
-                                    rt::Value::Object(m)
-                                },
-                            ),
+                                    ),
+                                );
+                                rt::Value::Object(m)
+                            }),
                         ]),
                     ),
                     rt::if_(
                         &rt::Value::Bool(
-                            (rt::compact(
-                                &{
+                            (&rt::compact({
+                                let mut m = rt::Map::new();
+                                m.insert(
+                                    "street".to_owned(),
+                                    rt::trim(
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("ShippingStreet")]),
+                                        ),
+                                    ),
+                                );
+                                m.insert(
+                                    "city".to_owned(),
+                                    rt::trim(
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("ShippingCity")]),
+                                        ),
+                                    ),
+                                );
+                                m.insert(
+                                    "state".to_owned(),
+                                    rt::trim(
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("ShippingState")]),
+                                        ),
+                                    ),
+                                );
+                                m.insert(
+                                    "postal_code".to_owned(),
+                                    rt::trim(
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("ShippingPostalCode")]),
+                                        ),
+                                    ),
+                                );
+                                m.insert(
+                                    "country".to_owned(),
+                                    rt::trim(
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("ShippingCountry")]),
+                                        ),
+                                    ),
+                                );
+                                rt::Value::Object(m)
+                            })
+                                == &rt::compact({
                                     let mut m = rt::Map::new();
                                     m.insert(
                                         "street".to_owned(),
                                         rt::trim(
-                                            &rt::only_string(
-                                                rt::path(record, &[rt::Step::Key("ShippingStreet")]),
+                                            rt::only_string(
+                                                rt::at(record, &[rt::Step::Key("BillingStreet")]),
                                             ),
                                         ),
                                     );
                                     m.insert(
                                         "city".to_owned(),
                                         rt::trim(
-                                            &rt::only_string(
-                                                rt::path(record, &[rt::Step::Key("ShippingCity")]),
+                                            rt::only_string(
+                                                rt::at(record, &[rt::Step::Key("BillingCity")]),
                                             ),
                                         ),
                                     );
                                     m.insert(
                                         "state".to_owned(),
                                         rt::trim(
-                                            &rt::only_string(
-                                                rt::path(record, &[rt::Step::Key("ShippingState")]),
+                                            rt::only_string(
+                                                rt::at(record, &[rt::Step::Key("BillingState")]),
                                             ),
                                         ),
                                     );
                                     m.insert(
                                         "postal_code".to_owned(),
                                         rt::trim(
-                                            &rt::only_string(
-                                                rt::path(record, &[rt::Step::Key("ShippingPostalCode")]),
+                                            rt::only_string(
+                                                rt::at(record, &[rt::Step::Key("BillingPostalCode")]),
                                             ),
                                         ),
                                     );
                                     m.insert(
                                         "country".to_owned(),
                                         rt::trim(
-                                            &rt::only_string(
-                                                rt::path(record, &[rt::Step::Key("ShippingCountry")]),
+                                            rt::only_string(
+                                                rt::at(record, &[rt::Step::Key("BillingCountry")]),
                                             ),
                                         ),
                                     );
                                     rt::Value::Object(m)
-                                },
-                            )
-                                == rt::compact(
-                                    &{
-                                        let mut m = rt::Map::new();
-                                        m.insert(
-                                            "street".to_owned(),
-                                            rt::trim(
-                                                &rt::only_string(
-                                                    rt::path(record, &[rt::Step::Key("BillingStreet")]),
-                                                ),
-                                            ),
-                                        );
-                                        m.insert(
-                                            "city".to_owned(),
-                                            rt::trim(
-                                                &rt::only_string(
-                                                    rt::path(record, &[rt::Step::Key("BillingCity")]),
-                                                ),
-                                            ),
-                                        );
-                                        m.insert(
-                                            "state".to_owned(),
-                                            rt::trim(
-                                                &rt::only_string(
-                                                    rt::path(record, &[rt::Step::Key("BillingState")]),
-                                                ),
-                                            ),
-                                        );
-                                        m.insert(
-                                            "postal_code".to_owned(),
-                                            rt::trim(
-                                                &rt::only_string(
-                                                    rt::path(record, &[rt::Step::Key("BillingPostalCode")]),
-                                                ),
-                                            ),
-                                        );
-                                        m.insert(
-                                            "country".to_owned(),
-                                            rt::trim(
-                                                &rt::only_string(
-                                                    rt::path(record, &[rt::Step::Key("BillingCountry")]),
-                                                ),
-                                            ),
-                                        );
-                                        rt::Value::Object(m)
-                                    },
-                                )) == true,
+                                })) == true,
                         ),
                         || rt::Value::Array(Vec::from([])),
                         || rt::Value::Array(
                             Vec::from([
-                                rt::compact(
-                                    &{
-                                        let mut m = rt::Map::new();
-                                        m.insert(
-                                            "street".to_owned(),
-                                            rt::trim(
-                                                &rt::only_string(
-                                                    rt::path(record, &[rt::Step::Key("ShippingStreet")]),
-                                                ),
+                                rt::compact({
+                                    let mut m = rt::Map::new();
+                                    m.insert(
+                                        "street".to_owned(),
+                                        rt::trim(
+                                            rt::only_string(
+                                                rt::at(record, &[rt::Step::Key("ShippingStreet")]),
                                             ),
-                                        );
-                                        m.insert(
-                                            "city".to_owned(),
-                                            rt::trim(
-                                                &rt::only_string(
-                                                    rt::path(record, &[rt::Step::Key("ShippingCity")]),
-                                                ),
+                                        ),
+                                    );
+                                    m.insert(
+                                        "city".to_owned(),
+                                        rt::trim(
+                                            rt::only_string(
+                                                rt::at(record, &[rt::Step::Key("ShippingCity")]),
                                             ),
-                                        );
-                                        m.insert(
-                                            "state".to_owned(),
-                                            rt::trim(
-                                                &rt::only_string(
-                                                    rt::path(record, &[rt::Step::Key("ShippingState")]),
-                                                ),
+                                        ),
+                                    );
+                                    m.insert(
+                                        "state".to_owned(),
+                                        rt::trim(
+                                            rt::only_string(
+                                                rt::at(record, &[rt::Step::Key("ShippingState")]),
                                             ),
-                                        );
-                                        m.insert(
-                                            "postal_code".to_owned(),
-                                            rt::trim(
-                                                &rt::only_string(
-                                                    rt::path(record, &[rt::Step::Key("ShippingPostalCode")]),
-                                                ),
+                                        ),
+                                    );
+                                    m.insert(
+                                        "postal_code".to_owned(),
+                                        rt::trim(
+                                            rt::only_string(
+                                                rt::at(record, &[rt::Step::Key("ShippingPostalCode")]),
                                             ),
-                                        );
-                                        m.insert(
-                                            "country".to_owned(),
-                                            rt::trim(
-                                                &rt::only_string(
-                                                    rt::path(record, &[rt::Step::Key("ShippingCountry")]),
-                                                ),
+                                        ),
+                                    );
+                                    m.insert(
+                                        "country".to_owned(),
+                                        rt::trim(
+                                            rt::only_string(
+                                                rt::at(record, &[rt::Step::Key("ShippingCountry")]),
                                             ),
-                                        );
-                                        rt::Value::Object(m)
-                                    },
-                                ),
+                                        ),
+                                    );
+                                    rt::Value::Object(m)
+                                }),
                             ]),
                         ),
                     ),
@@ -2866,12 +2852,14 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "owner".to_owned(),
         rt::if_(
-            &rt::exists(&rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")]))),
+            &rt::exists(rt::only_string(rt::at(record, &[rt::Step::Key("OwnerId")]))),
             || {
                 let mut m = rt::Map::new();
                 m.insert(
                     "id".to_owned(),
-                    rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")])),
+                    rt::Value::clone(
+                        rt::only_string(rt::at(record, &[rt::Step::Key("OwnerId")])),
+                    ),
                 );
                 rt::Value::Object(m)
             },
@@ -2881,45 +2869,57 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "custom_fields".to_owned(),
         rt::compact(
-            &rt::to_strings(
-                &rt::with_suffix(
-                    &rt::path(record, &[]),
-                    &rt::Value::String("__c".to_owned()),
+            rt::to_strings(
+                rt::with_suffix(
+                    rt::at(record, &[]),
+                    {
+                        static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                        rt::Value::String("__c".to_owned()));
+                        &*CONSTANT
+                    },
                 ),
             ),
         ),
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("CreatedDate")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("CreatedDate")]))),
     );
     out.insert(
         "updated_at".to_owned(),
         rt::datetime(
-            &rt::only_string(rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+            rt::only_string(rt::at(record, &[rt::Step::Key("LastModifiedDate")])),
         ),
     );
-    rt::compact(&rt::Value::Object(out))
+    rt::compact(rt::Value::Object(out))
 }
 ///Maps a unified `crm.company` onto a `accounts` request body.
 pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
     let mut body = rt::Value::Object(rt::Map::new());
-    rt::set_path(&mut body, &["Name"], rt::path(record, &[rt::Step::Key("name")]));
-    rt::set_path(&mut body, &["Website"], rt::path(record, &[rt::Step::Key("domain")]));
+    rt::set_path(
+        &mut body,
+        &["Name"],
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("name")])),
+    );
+    rt::set_path(
+        &mut body,
+        &["Website"],
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("domain")])),
+    );
     rt::set_path(
         &mut body,
         &["Industry"],
-        rt::path(record, &[rt::Step::Key("industry")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("industry")])),
     );
     rt::set_path(
         &mut body,
         &["Description"],
-        rt::path(record, &[rt::Step::Key("description")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("description")])),
     );
     rt::set_path(
         &mut body,
         &["NumberOfEmployees"],
-        rt::path(record, &[rt::Step::Key("employee_count")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("employee_count")])),
     );
     rt::set_path(
         &mut body,
@@ -2927,13 +2927,17 @@ pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("work".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("work".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
@@ -2943,132 +2947,164 @@ pub fn crm_company_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("fax".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("fax".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
     rt::set_path(
         &mut body,
         &["BillingStreet"],
-        rt::path(
-            record,
-            &[
-                rt::Step::Key("addresses"),
-                rt::Step::Index(0usize),
-                rt::Step::Key("street"),
-            ],
+        rt::Value::clone(
+            rt::at(
+                record,
+                &[
+                    rt::Step::Key("addresses"),
+                    rt::Step::Index(0usize),
+                    rt::Step::Key("street"),
+                ],
+            ),
         ),
     );
     rt::set_path(
         &mut body,
         &["BillingCity"],
-        rt::path(
-            record,
-            &[rt::Step::Key("addresses"), rt::Step::Index(0usize), rt::Step::Key("city")],
+        rt::Value::clone(
+            rt::at(
+                record,
+                &[
+                    rt::Step::Key("addresses"),
+                    rt::Step::Index(0usize),
+                    rt::Step::Key("city"),
+                ],
+            ),
         ),
     );
     rt::set_path(
         &mut body,
         &["BillingState"],
-        rt::path(
-            record,
-            &[
-                rt::Step::Key("addresses"),
-                rt::Step::Index(0usize),
-                rt::Step::Key("state"),
-            ],
+        rt::Value::clone(
+            rt::at(
+                record,
+                &[
+                    rt::Step::Key("addresses"),
+                    rt::Step::Index(0usize),
+                    rt::Step::Key("state"),
+                ],
+            ),
         ),
     );
     rt::set_path(
         &mut body,
         &["BillingPostalCode"],
-        rt::path(
-            record,
-            &[
-                rt::Step::Key("addresses"),
-                rt::Step::Index(0usize),
-                rt::Step::Key("postal_code"),
-            ],
+        rt::Value::clone(
+            rt::at(
+                record,
+                &[
+                    rt::Step::Key("addresses"),
+                    rt::Step::Index(0usize),
+                    rt::Step::Key("postal_code"),
+                ],
+            ),
         ),
     );
     rt::set_path(
         &mut body,
         &["BillingCountry"],
-        rt::path(
-            record,
-            &[
-                rt::Step::Key("addresses"),
-                rt::Step::Index(0usize),
-                rt::Step::Key("country"),
-            ],
+        rt::Value::clone(
+            rt::at(
+                record,
+                &[
+                    rt::Step::Key("addresses"),
+                    rt::Step::Index(0usize),
+                    rt::Step::Key("country"),
+                ],
+            ),
         ),
     );
     rt::set_path(
         &mut body,
         &["ShippingStreet"],
-        rt::path(
-            record,
-            &[
-                rt::Step::Key("addresses"),
-                rt::Step::Index(1usize),
-                rt::Step::Key("street"),
-            ],
+        rt::Value::clone(
+            rt::at(
+                record,
+                &[
+                    rt::Step::Key("addresses"),
+                    rt::Step::Index(1usize),
+                    rt::Step::Key("street"),
+                ],
+            ),
         ),
     );
     rt::set_path(
         &mut body,
         &["ShippingCity"],
-        rt::path(
-            record,
-            &[rt::Step::Key("addresses"), rt::Step::Index(1usize), rt::Step::Key("city")],
+        rt::Value::clone(
+            rt::at(
+                record,
+                &[
+                    rt::Step::Key("addresses"),
+                    rt::Step::Index(1usize),
+                    rt::Step::Key("city"),
+                ],
+            ),
         ),
     );
     rt::set_path(
         &mut body,
         &["ShippingState"],
-        rt::path(
-            record,
-            &[
-                rt::Step::Key("addresses"),
-                rt::Step::Index(1usize),
-                rt::Step::Key("state"),
-            ],
+        rt::Value::clone(
+            rt::at(
+                record,
+                &[
+                    rt::Step::Key("addresses"),
+                    rt::Step::Index(1usize),
+                    rt::Step::Key("state"),
+                ],
+            ),
         ),
     );
     rt::set_path(
         &mut body,
         &["ShippingPostalCode"],
-        rt::path(
-            record,
-            &[
-                rt::Step::Key("addresses"),
-                rt::Step::Index(1usize),
-                rt::Step::Key("postal_code"),
-            ],
+        rt::Value::clone(
+            rt::at(
+                record,
+                &[
+                    rt::Step::Key("addresses"),
+                    rt::Step::Index(1usize),
+                    rt::Step::Key("postal_code"),
+                ],
+            ),
         ),
     );
     rt::set_path(
         &mut body,
         &["ShippingCountry"],
-        rt::path(
-            record,
-            &[
-                rt::Step::Key("addresses"),
-                rt::Step::Index(1usize),
-                rt::Step::Key("country"),
-            ],
+        rt::Value::clone(
+            rt::at(
+                record,
+                &[
+                    rt::Step::Key("addresses"),
+                    rt::Step::Index(1usize),
+                    rt::Step::Key("country"),
+                ],
+            ),
         ),
     );
     rt::set_path(
         &mut body,
         &["OwnerId"],
-        rt::path(record, &[rt::Step::Key("owner"), rt::Step::Key("id")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("owner"), rt::Step::Key("id")])),
     );
     body
 }
@@ -3077,22 +3113,20 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
     out.insert(
         "id".to_owned(),
-        rt::only_string(rt::path(record, &[rt::Step::Key("Id")])),
+        rt::Value::clone(rt::only_string(rt::at(record, &[rt::Step::Key("Id")]))),
     );
     out.insert(
         "first_name".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("FirstName")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("FirstName")]))),
     );
     out.insert(
         "last_name".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("LastName")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("LastName")]))),
     );
     out.insert(
         "email_addresses".to_owned(),
         rt::if_(
-            &rt::exists(
-                &rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Email")]))),
-            ),
+            &rt::has_text(rt::only_string(rt::at(record, &[rt::Step::Key("Email")]))),
             || rt::Value::Array(
                 Vec::from([
                     {
@@ -3100,9 +3134,7 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                         m.insert(
                             "email".to_owned(),
                             rt::trim(
-                                &rt::only_string(
-                                    rt::path(record, &[rt::Step::Key("Email")]),
-                                ),
+                                rt::only_string(rt::at(record, &[rt::Step::Key("Email")])),
                             ),
                         );
                         m.insert("is_primary".to_owned(), rt::Value::Bool(true));
@@ -3118,10 +3150,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
         rt::concat(
             Vec::from([
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(rt::path(record, &[rt::Step::Key("Phone")])),
-                        ),
+                    &rt::has_text(
+                        rt::only_string(rt::at(record, &[rt::Step::Key("Phone")])),
                     ),
                     || rt::Value::Array(
                         Vec::from([
@@ -3130,9 +3160,7 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "number".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(
-                                            rt::path(record, &[rt::Step::Key("Phone")]),
-                                        ),
+                                        rt::only_string(rt::at(record, &[rt::Step::Key("Phone")])),
                                     ),
                                 );
                                 m.insert(
@@ -3146,12 +3174,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(
-                                rt::path(record, &[rt::Step::Key("MobilePhone")]),
-                            ),
-                        ),
+                    &rt::has_text(
+                        rt::only_string(rt::at(record, &[rt::Step::Key("MobilePhone")])),
                     ),
                     || rt::Value::Array(
                         Vec::from([
@@ -3160,8 +3184,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "number".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(
-                                            rt::path(record, &[rt::Step::Key("MobilePhone")]),
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("MobilePhone")]),
                                         ),
                                     ),
                                 );
@@ -3176,12 +3200,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(
-                                rt::path(record, &[rt::Step::Key("HomePhone")]),
-                            ),
-                        ),
+                    &rt::has_text(
+                        rt::only_string(rt::at(record, &[rt::Step::Key("HomePhone")])),
                     ),
                     || rt::Value::Array(
                         Vec::from([
@@ -3190,8 +3210,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "number".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(
-                                            rt::path(record, &[rt::Step::Key("HomePhone")]),
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("HomePhone")]),
                                         ),
                                     ),
                                 );
@@ -3206,12 +3226,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(
-                                rt::path(record, &[rt::Step::Key("OtherPhone")]),
-                            ),
-                        ),
+                    &rt::has_text(
+                        rt::only_string(rt::at(record, &[rt::Step::Key("OtherPhone")])),
                     ),
                     || rt::Value::Array(
                         Vec::from([
@@ -3220,8 +3236,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "number".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(
-                                            rt::path(record, &[rt::Step::Key("OtherPhone")]),
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("OtherPhone")]),
                                         ),
                                     ),
                                 );
@@ -3236,10 +3252,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(rt::path(record, &[rt::Step::Key("Fax")])),
-                        ),
+                    &rt::has_text(
+                        rt::only_string(rt::at(record, &[rt::Step::Key("Fax")])),
                     ),
                     || rt::Value::Array(
                         Vec::from([
@@ -3248,7 +3262,7 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "number".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(rt::path(record, &[rt::Step::Key("Fax")])),
+                                        rt::only_string(rt::at(record, &[rt::Step::Key("Fax")])),
                                     ),
                                 );
                                 m.insert(
@@ -3262,11 +3276,9 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                     || rt::Value::Array(Vec::from([])),
                 ),
                 rt::if_(
-                    &rt::exists(
-                        &rt::trim(
-                            &rt::only_string(
-                                rt::path(record, &[rt::Step::Key("AssistantPhone")]),
-                            ),
+                    &rt::has_text(
+                        rt::only_string(
+                            rt::at(record, &[rt::Step::Key("AssistantPhone")]),
                         ),
                     ),
                     || rt::Value::Array(
@@ -3276,8 +3288,8 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
                                 m.insert(
                                     "number".to_owned(),
                                     rt::trim(
-                                        &rt::only_string(
-                                            rt::path(record, &[rt::Step::Key("AssistantPhone")]),
+                                        rt::only_string(
+                                            rt::at(record, &[rt::Step::Key("AssistantPhone")]),
                                         ),
                                     ),
                                 );
@@ -3297,54 +3309,52 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "addresses".to_owned(),
         rt::compact(
-            &rt::Value::Array(
+            rt::Value::Array(
                 Vec::from([
-                    rt::compact(
-                        &{
-                            let mut m = rt::Map::new();
-                            m.insert(
-                                "street".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(record, &[rt::Step::Key("MailingStreet")]),
-                                    ),
+                    rt::compact({
+                        let mut m = rt::Map::new();
+                        m.insert(
+                            "street".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(record, &[rt::Step::Key("MailingStreet")]),
                                 ),
-                            );
-                            m.insert(
-                                "city".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(record, &[rt::Step::Key("MailingCity")]),
-                                    ),
+                            ),
+                        );
+                        m.insert(
+                            "city".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(record, &[rt::Step::Key("MailingCity")]),
                                 ),
-                            );
-                            m.insert(
-                                "state".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(record, &[rt::Step::Key("MailingState")]),
-                                    ),
+                            ),
+                        );
+                        m.insert(
+                            "state".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(record, &[rt::Step::Key("MailingState")]),
                                 ),
-                            );
-                            m.insert(
-                                "postal_code".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(record, &[rt::Step::Key("MailingPostalCode")]),
-                                    ),
+                            ),
+                        );
+                        m.insert(
+                            "postal_code".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(record, &[rt::Step::Key("MailingPostalCode")]),
                                 ),
-                            );
-                            m.insert(
-                                "country".to_owned(),
-                                rt::trim(
-                                    &rt::only_string(
-                                        rt::path(record, &[rt::Step::Key("MailingCountry")]),
-                                    ),
+                            ),
+                        );
+                        m.insert(
+                            "country".to_owned(),
+                            rt::trim(
+                                rt::only_string(
+                                    rt::at(record, &[rt::Step::Key("MailingCountry")]),
                                 ),
-                            );
-                            rt::Value::Object(m)
-                        },
-                    ),
+                            ),
+                        );
+                        rt::Value::Object(m)
+                    }),
                 ]),
             ),
         ),
@@ -3352,17 +3362,15 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "account".to_owned(),
         rt::if_(
-            &rt::exists(
-                &rt::trim(
-                    &rt::only_string(rt::path(record, &[rt::Step::Key("AccountId")])),
-                ),
+            &rt::has_text(
+                rt::only_string(rt::at(record, &[rt::Step::Key("AccountId")])),
             ),
             || {
                 let mut m = rt::Map::new();
                 m.insert(
                     "id".to_owned(),
                     rt::trim(
-                        &rt::only_string(rt::path(record, &[rt::Step::Key("AccountId")])),
+                        rt::only_string(rt::at(record, &[rt::Step::Key("AccountId")])),
                     ),
                 );
                 rt::Value::Object(m)
@@ -3373,17 +3381,13 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "owner".to_owned(),
         rt::if_(
-            &rt::exists(
-                &rt::trim(
-                    &rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")])),
-                ),
-            ),
+            &rt::has_text(rt::only_string(rt::at(record, &[rt::Step::Key("OwnerId")]))),
             || {
                 let mut m = rt::Map::new();
                 m.insert(
                     "id".to_owned(),
                     rt::trim(
-                        &rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")])),
+                        rt::only_string(rt::at(record, &[rt::Step::Key("OwnerId")])),
                     ),
                 );
                 rt::Value::Object(m)
@@ -3394,25 +3398,29 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "custom_fields".to_owned(),
         rt::compact(
-            &rt::to_strings(
-                &rt::with_suffix(
-                    &rt::path(record, &[]),
-                    &rt::Value::String("__c".to_owned()),
+            rt::to_strings(
+                rt::with_suffix(
+                    rt::at(record, &[]),
+                    {
+                        static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                        rt::Value::String("__c".to_owned()));
+                        &*CONSTANT
+                    },
                 ),
             ),
         ),
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("CreatedDate")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("CreatedDate")]))),
     );
     out.insert(
         "updated_at".to_owned(),
         rt::datetime(
-            &rt::only_string(rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+            rt::only_string(rt::at(record, &[rt::Step::Key("LastModifiedDate")])),
         ),
     );
-    rt::compact(&rt::Value::Object(out))
+    rt::compact(rt::Value::Object(out))
 }
 ///Maps a unified `crm.contact` onto a `contacts` request body.
 pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
@@ -3420,12 +3428,12 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
     rt::set_path(
         &mut body,
         &["FirstName"],
-        rt::path(record, &[rt::Step::Key("first_name")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("first_name")])),
     );
     rt::set_path(
         &mut body,
         &["LastName"],
-        rt::path(record, &[rt::Step::Key("last_name")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("last_name")])),
     );
     rt::set_path(
         &mut body,
@@ -3433,10 +3441,12 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("email_addresses")]),
-                    |el: &rt::Value| rt::path(el, &[rt::Step::Key("is_primary")]),
+                    rt::at(record, &[rt::Step::Key("email_addresses")]),
+                    |el: &rt::Value| rt::Value::clone(
+                        rt::at(el, &[rt::Step::Key("is_primary")]),
+                    ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("email")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("email")])),
             ),
         ),
     );
@@ -3446,13 +3456,17 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("work".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("work".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
@@ -3462,13 +3476,17 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("mobile".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("mobile".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
@@ -3478,13 +3496,17 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("home".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("home".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
@@ -3494,13 +3516,17 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("other".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("other".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
@@ -3510,13 +3536,17 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("fax".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("fax".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
@@ -3526,13 +3556,17 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         rt::first(
             &rt::map(
                 &rt::filter(
-                    &rt::path(record, &[rt::Step::Key("phone_numbers")]),
+                    rt::at(record, &[rt::Step::Key("phone_numbers")]),
                     |el: &rt::Value| rt::Value::Bool(
-                        (rt::path(el, &[rt::Step::Key("type")])
-                            == rt::Value::String("assistant".to_owned())) == true,
+                        (rt::at(el, &[rt::Step::Key("type")])
+                            == {
+                                static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                                rt::Value::String("assistant".to_owned()));
+                                &*CONSTANT
+                            }) == true,
                     ),
                 ),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("number")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("number")])),
             ),
         ),
     );
@@ -3541,8 +3575,8 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         &["MailingStreet"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("street")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("street")])),
             ),
         ),
     );
@@ -3551,8 +3585,8 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         &["MailingCity"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("city")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("city")])),
             ),
         ),
     );
@@ -3561,8 +3595,8 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         &["MailingState"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("state")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(rt::at(el, &[rt::Step::Key("state")])),
             ),
         ),
     );
@@ -3571,8 +3605,10 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         &["MailingPostalCode"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("postal_code")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(
+                    rt::at(el, &[rt::Step::Key("postal_code")]),
+                ),
             ),
         ),
     );
@@ -3581,20 +3617,24 @@ pub fn crm_contact_to_vendor(record: &rt::Value) -> rt::Value {
         &["MailingCountry"],
         rt::first(
             &rt::map(
-                &rt::path(record, &[rt::Step::Key("addresses")]),
-                |el: &rt::Value| rt::path(el, &[rt::Step::Key("country")]),
+                rt::at(record, &[rt::Step::Key("addresses")]),
+                |el: &rt::Value| rt::Value::clone(
+                    rt::at(el, &[rt::Step::Key("country")]),
+                ),
             ),
         ),
     );
     rt::set_path(
         &mut body,
         &["AccountId"],
-        rt::path(record, &[rt::Step::Key("account"), rt::Step::Key("id")]),
+        rt::Value::clone(
+            rt::at(record, &[rt::Step::Key("account"), rt::Step::Key("id")]),
+        ),
     );
     rt::set_path(
         &mut body,
         &["OwnerId"],
-        rt::path(record, &[rt::Step::Key("owner"), rt::Step::Key("id")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("owner"), rt::Step::Key("id")])),
     );
     body
 }
@@ -3603,49 +3643,47 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
     out.insert(
         "id".to_owned(),
-        rt::only_string(rt::path(record, &[rt::Step::Key("Id")])),
+        rt::Value::clone(rt::only_string(rt::at(record, &[rt::Step::Key("Id")]))),
     );
     out.insert(
         "name".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Name")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("Name")]))),
     );
     out.insert(
         "amount".to_owned(),
-        rt::to_number(&rt::only_number(rt::path(record, &[rt::Step::Key("Amount")]))),
+        rt::to_number(rt::only_number(rt::at(record, &[rt::Step::Key("Amount")]))),
     );
     out.insert(
         "stage".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("StageName")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("StageName")]))),
     );
     out.insert(
         "probability".to_owned(),
-        rt::to_number(
-            &rt::only_number(rt::path(record, &[rt::Step::Key("Probability")])),
-        ),
+        rt::to_number(rt::only_number(rt::at(record, &[rt::Step::Key("Probability")]))),
     );
     out.insert(
         "close_date".to_owned(),
-        rt::date(&rt::only_string(rt::path(record, &[rt::Step::Key("CloseDate")]))),
+        rt::date(rt::only_string(rt::at(record, &[rt::Step::Key("CloseDate")]))),
     );
     out.insert(
         "is_closed".to_owned(),
-        rt::only_bool(rt::path(record, &[rt::Step::Key("IsClosed")])),
+        rt::Value::clone(rt::only_bool(rt::at(record, &[rt::Step::Key("IsClosed")]))),
     );
     out.insert(
         "is_won".to_owned(),
-        rt::only_bool(rt::path(record, &[rt::Step::Key("IsWon")])),
+        rt::Value::clone(rt::only_bool(rt::at(record, &[rt::Step::Key("IsWon")]))),
     );
     out.insert(
         "account".to_owned(),
         rt::if_(
-            &rt::exists(
-                &rt::only_string(rt::path(record, &[rt::Step::Key("AccountId")])),
-            ),
+            &rt::exists(rt::only_string(rt::at(record, &[rt::Step::Key("AccountId")]))),
             || {
                 let mut m = rt::Map::new();
                 m.insert(
                     "id".to_owned(),
-                    rt::only_string(rt::path(record, &[rt::Step::Key("AccountId")])),
+                    rt::Value::clone(
+                        rt::only_string(rt::at(record, &[rt::Step::Key("AccountId")])),
+                    ),
                 );
                 rt::Value::Object(m)
             },
@@ -3655,12 +3693,14 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "owner".to_owned(),
         rt::if_(
-            &rt::exists(&rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")]))),
+            &rt::exists(rt::only_string(rt::at(record, &[rt::Step::Key("OwnerId")]))),
             || {
                 let mut m = rt::Map::new();
                 m.insert(
                     "id".to_owned(),
-                    rt::only_string(rt::path(record, &[rt::Step::Key("OwnerId")])),
+                    rt::Value::clone(
+                        rt::only_string(rt::at(record, &[rt::Step::Key("OwnerId")])),
+                    ),
                 );
                 rt::Value::Object(m)
             },
@@ -3670,51 +3710,69 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
     out.insert(
         "custom_fields".to_owned(),
         rt::compact(
-            &rt::to_strings(
-                &rt::with_suffix(
-                    &rt::path(record, &[]),
-                    &rt::Value::String("__c".to_owned()),
+            rt::to_strings(
+                rt::with_suffix(
+                    rt::at(record, &[]),
+                    {
+                        static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
+                        rt::Value::String("__c".to_owned()));
+                        &*CONSTANT
+                    },
                 ),
             ),
         ),
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("CreatedDate")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("CreatedDate")]))),
     );
     out.insert(
         "updated_at".to_owned(),
         rt::datetime(
-            &rt::only_string(rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+            rt::only_string(rt::at(record, &[rt::Step::Key("LastModifiedDate")])),
         ),
     );
-    rt::compact(&rt::Value::Object(out))
+    rt::compact(rt::Value::Object(out))
 }
 ///Maps a unified `crm.deal` onto a `opportunities` request body.
 pub fn crm_deal_to_vendor(record: &rt::Value) -> rt::Value {
     let mut body = rt::Value::Object(rt::Map::new());
-    rt::set_path(&mut body, &["Name"], rt::path(record, &[rt::Step::Key("name")]));
-    rt::set_path(&mut body, &["Amount"], rt::path(record, &[rt::Step::Key("amount")]));
-    rt::set_path(&mut body, &["StageName"], rt::path(record, &[rt::Step::Key("stage")]));
+    rt::set_path(
+        &mut body,
+        &["Name"],
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("name")])),
+    );
+    rt::set_path(
+        &mut body,
+        &["Amount"],
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("amount")])),
+    );
+    rt::set_path(
+        &mut body,
+        &["StageName"],
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("stage")])),
+    );
     rt::set_path(
         &mut body,
         &["Probability"],
-        rt::path(record, &[rt::Step::Key("probability")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("probability")])),
     );
     rt::set_path(
         &mut body,
         &["CloseDate"],
-        rt::path(record, &[rt::Step::Key("close_date")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("close_date")])),
     );
     rt::set_path(
         &mut body,
         &["AccountId"],
-        rt::path(record, &[rt::Step::Key("account"), rt::Step::Key("id")]),
+        rt::Value::clone(
+            rt::at(record, &[rt::Step::Key("account"), rt::Step::Key("id")]),
+        ),
     );
     rt::set_path(
         &mut body,
         &["OwnerId"],
-        rt::path(record, &[rt::Step::Key("owner"), rt::Step::Key("id")]),
+        rt::Value::clone(rt::at(record, &[rt::Step::Key("owner"), rt::Step::Key("id")])),
     );
     body
 }
@@ -3723,35 +3781,35 @@ pub fn crm_owner_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();
     out.insert(
         "id".to_owned(),
-        rt::only_string(rt::path(record, &[rt::Step::Key("Id")])),
+        rt::Value::clone(rt::only_string(rt::at(record, &[rt::Step::Key("Id")]))),
     );
     out.insert(
         "first_name".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("FirstName")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("FirstName")]))),
     );
     out.insert(
         "last_name".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("LastName")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("LastName")]))),
     );
     out.insert(
         "email".to_owned(),
-        rt::trim(&rt::only_string(rt::path(record, &[rt::Step::Key("Email")]))),
+        rt::trim(rt::only_string(rt::at(record, &[rt::Step::Key("Email")]))),
     );
     out.insert(
         "active".to_owned(),
-        rt::only_bool(rt::path(record, &[rt::Step::Key("IsActive")])),
+        rt::Value::clone(rt::only_bool(rt::at(record, &[rt::Step::Key("IsActive")]))),
     );
     out.insert(
         "created_at".to_owned(),
-        rt::datetime(&rt::only_string(rt::path(record, &[rt::Step::Key("CreatedDate")]))),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("CreatedDate")]))),
     );
     out.insert(
         "updated_at".to_owned(),
         rt::datetime(
-            &rt::only_string(rt::path(record, &[rt::Step::Key("LastModifiedDate")])),
+            rt::only_string(rt::at(record, &[rt::Step::Key("LastModifiedDate")])),
         ),
     );
-    rt::compact(&rt::Value::Object(out))
+    rt::compact(rt::Value::Object(out))
 }
 ///Maps a unified `crm.owner` onto a `users` request body.
 pub fn crm_owner_to_vendor(_record: &rt::Value) -> rt::Value {

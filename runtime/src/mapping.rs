@@ -1,7 +1,15 @@
 //! The helper functions generated field maps call. Each is total: any input gives a value, never a
 //! panic; a wrongly typed input gives `null` (unified models treat null as "not known").
+//!
+//! Reading is borrowed ([`at`] returns a reference into the vendor record), [`omit`] and
+//! [`with_suffix`] copy only the entries they keep, and the helpers that reshape a computed value
+//! ([`compact`], [`to_strings`]) take it by value and work in place, so a map copies each vendor value
+//! it keeps about once.
 
 pub use serde_json::{Map, Value};
+
+/// `null`, for borrowed reads of what is not there.
+pub static NULL: Value = Value::Null;
 
 /// One step of a path.
 #[derive(Clone, Copy, Debug)]
@@ -24,37 +32,48 @@ pub fn number(n: f64) -> Value {
 
 /// The value when it is a string; null otherwise (a vendor field documented as a string that holds
 /// something else is treated as missing).
-pub fn only_string(v: Value) -> Value {
-    if v.is_string() { v } else { Value::Null }
+pub fn only_string(v: &Value) -> &Value {
+    if v.is_string() { v } else { &NULL }
 }
 
 /// The value when it is a number; null otherwise.
-pub fn only_number(v: Value) -> Value {
-    if v.is_number() { v } else { Value::Null }
+pub fn only_number(v: &Value) -> &Value {
+    if v.is_number() { v } else { &NULL }
 }
 
 /// The value when it is a boolean; null otherwise.
-pub fn only_bool(v: Value) -> Value {
-    if v.is_boolean() { v } else { Value::Null }
+pub fn only_bool(v: &Value) -> &Value {
+    if v.is_boolean() { v } else { &NULL }
 }
 
-/// The value at `steps` below `root`, or null.
-pub fn path(root: &Value, steps: &[Step]) -> Value {
+/// The value at `steps` below `root`, or null; borrowed, nothing copied.
+pub fn at<'a>(root: &'a Value, steps: &[Step]) -> &'a Value {
     let mut v = root;
     for step in steps {
         v = match (step, v) {
             (Step::Key(k), Value::Object(m)) => match m.get(*k) {
                 Some(x) => x,
-                None => return Value::Null,
+                None => return &NULL,
             },
             (Step::Index(i), Value::Array(a)) => match a.get(*i) {
                 Some(x) => x,
-                None => return Value::Null,
+                None => return &NULL,
             },
-            _ => return Value::Null,
+            _ => return &NULL,
         };
     }
-    v.clone()
+    v
+}
+
+/// The value at `steps` below `root`, or null, as an owned copy.
+pub fn path(root: &Value, steps: &[Step]) -> Value {
+    at(root, steps).clone()
+}
+
+/// Whether the value is a string with something besides white space: `exists(trim(x))` without
+/// building the trimmed string.
+pub fn has_text(v: &Value) -> Value {
+    Value::Bool(v.as_str().is_some_and(|s| !s.trim().is_empty()))
 }
 
 /// Sets `value` at `path` inside `target`, creating objects on the way; a null value is left out, so
@@ -158,22 +177,18 @@ fn present(v: &Value) -> bool {
 
 /// Drops empty values — nulls, empty strings, empty arrays and empty objects — from an array, or the
 /// keys holding them from an object: "absent" and "none" read the same in every CRM.
-pub fn compact(v: &Value) -> Value {
+pub fn compact(mut v: Value) -> Value {
     let keep = |x: &Value| match x {
         Value::Array(a) => !a.is_empty(),
         Value::Object(m) => !m.is_empty(),
         other => present(other),
     };
-    match v {
-        Value::Array(a) => Value::Array(a.iter().filter(|x| keep(x)).cloned().collect()),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(_, x)| keep(x))
-                .map(|(k, x)| (k.clone(), x.clone()))
-                .collect(),
-        ),
-        other => other.clone(),
+    match &mut v {
+        Value::Array(a) => a.retain(keep),
+        Value::Object(m) => m.retain(|_, x| keep(x)),
+        _ => {}
     }
+    v
 }
 
 /// True when present and not null.
@@ -325,15 +340,19 @@ pub fn host(v: &Value) -> Value {
 }
 
 /// Every scalar value of an object as a string; nulls, arrays and objects dropped.
-pub fn to_strings(obj: &Value) -> Value {
-    let Value::Object(m) = obj else {
+pub fn to_strings(obj: Value) -> Value {
+    let Value::Object(mut m) = obj else {
         return Value::Object(Map::new());
     };
-    Value::Object(
-        m.iter()
-            .filter_map(|(k, v)| Some((k.clone(), Value::String(scalar_string(v)?))))
-            .collect(),
-    )
+    m.retain(|_, v| match v {
+        Value::String(_) => true,
+        Value::Number(_) | Value::Bool(_) => {
+            *v = scalar_string(v).map_or(Value::Null, Value::String);
+            true
+        }
+        _ => false,
+    });
+    Value::Object(m)
 }
 
 fn scalar_string(v: &Value) -> Option<String> {
@@ -355,13 +374,11 @@ pub fn omit(obj: &Value, keys: &Value) -> Value {
     let Value::Object(m) = obj else {
         return Value::Object(Map::new());
     };
-    let keys: Vec<&str> = keys
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let keys = keys.as_array().map(Vec::as_slice).unwrap_or_default();
+    // Only the kept entries are copied.
     Value::Object(
         m.iter()
-            .filter(|(k, _)| !keys.contains(&k.as_str()))
+            .filter(|(k, _)| !keys.iter().any(|key| key.as_str() == Some(k.as_str())))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     )
@@ -593,10 +610,10 @@ mod tests {
         assert_eq!(to_integer(&json!(12.5)), Value::Null);
         assert_eq!(to_integer(&json!("x")), Value::Null);
         assert_eq!(
-            to_strings(&json!({"a": 1, "b": true, "c": null, "d": "x", "e": [1], "f": 2.5})),
+            to_strings(json!({"a": 1, "b": true, "c": null, "d": "x", "e": [1], "f": 2.5})),
             json!({"a": "1", "b": "true", "d": "x", "f": "2.5"})
         );
-        assert_eq!(to_strings(&json!([1])), json!({}));
+        assert_eq!(to_strings(json!([1])), json!({}));
         assert_eq!(date(&json!("2024-02-29")), json!("2024-02-29"));
         assert_eq!(date(&json!("2023-02-29")), Value::Null);
         assert_eq!(date(&json!("0")), Value::Null);
@@ -619,7 +636,7 @@ mod tests {
             assert_eq!(host(&json!(url)), want, "{url}");
         }
         assert_eq!(host(&json!(5)), Value::Null);
-        assert_eq!(compact(&json!(["a", null, "", {}, [], 0])), json!(["a", 0]));
+        assert_eq!(compact(json!(["a", null, "", {}, [], 0])), json!(["a", 0]));
         // Years RFC 3339 cannot write are null.
         assert_eq!(datetime(&json!(253_402_300_800_000_i64)), Value::Null);
         assert_eq!(datetime(&json!(-62_167_219_200_001_i64)), Value::Null);
@@ -631,7 +648,7 @@ mod tests {
         assert_eq!(trim(&json!("  ")), Value::Null);
         assert_eq!(coalesce(json!(""), || json!("b")), json!("b"));
         assert_eq!(
-            compact(&json!({"a": null, "b": "", "c": 1})),
+            compact(json!({"a": null, "b": "", "c": 1})),
             json!({"c": 1})
         );
         assert_eq!(

@@ -114,7 +114,7 @@ fn maps(i: &IntegrationIr) -> (Vec<TokenStream>, Vec<TokenStream>) {
             pub fn #from(record: &rt::Value) -> rt::Value {
                 let mut out = rt::Map::new();
                 #(#fields)*
-                rt::compact(&rt::Value::Object(out))
+                rt::compact(rt::Value::Object(out))
             }
 
         });

@@ -25,46 +25,28 @@ struct Gen<'a> {
 }
 
 impl Gen<'_> {
+    /// `e` as an owned `Value`.
     fn expr(&self, e: &Expr) -> TokenStream {
-        let expr = |e: &Expr| self.expr(e);
-        let call = |name: &str, args: &[Expr]| self.call(name, args);
         match &e.kind {
             ExprKind::Null => quote!(rt::Value::Null),
             ExprKind::Bool(b) => quote!(rt::Value::Bool(#b)),
             ExprKind::Number(n) => quote!(rt::number(#n)),
             ExprKind::String(s) => quote!(rt::Value::String(#s.to_owned())),
-            ExprKind::Path { root, steps } => {
-                let base = match root {
-                    PathRoot::Record => quote!(record),
-                    PathRoot::Element => quote!(el),
-                };
-                let tokens = steps.iter().map(|s| match s {
-                    Step::Key(k, _) => quote!(rt::Step::Key(#k)),
-                    Step::Index(i, _) => quote!(rt::Step::Index(#i)),
-                });
-                let path = quote!(rt::path(#base, &[#(#tokens),*]));
-                let documented = match (root, self.record) {
-                    (PathRoot::Record, Some(record)) => type_at(record, steps).map(|t| t.kind),
-                    _ => None,
-                };
-                match documented {
-                    Some(TyKind::String) => quote!(rt::only_string(#path)),
-                    Some(TyKind::Number) => quote!(rt::only_number(#path)),
-                    Some(TyKind::Bool) => quote!(rt::only_bool(#path)),
-                    _ => path,
-                }
+            ExprKind::Path { .. } => {
+                let read = self.borrowed(e);
+                quote!(rt::Value::clone(#read))
             }
             ExprKind::Coalesce(a, b) => {
-                let (a, b) = (expr(a), expr(b));
+                let (a, b) = (self.expr(a), self.expr(b));
                 quote!(rt::coalesce(#a, || #b))
             }
             ExprKind::Compare { equal, left, right } => {
-                let (l, r) = (expr(left), expr(right));
+                let (l, r) = (self.borrowed(left), self.borrowed(right));
                 quote!(rt::Value::Bool((#l == #r) == #equal))
             }
             ExprKind::Object(entries) => {
                 let inserts = entries.iter().map(|(k, v)| {
-                    let v = expr(v);
+                    let v = self.expr(v);
                     quote!(m.insert(#k.to_owned(), #v);)
                 });
                 quote!({
@@ -74,15 +56,55 @@ impl Gen<'_> {
                 })
             }
             ExprKind::Array(items) => {
-                let items = items.iter().map(expr);
+                let items = items.iter().map(|i| self.expr(i));
                 quote!(rt::Value::Array(Vec::from([#(#items),*])))
             }
-            ExprKind::Call { name, args, .. } => call(name, args),
+            ExprKind::Call { name, args, .. } => self.call(name, args),
+        }
+    }
+
+    /// `e` as a `&Value`: paths borrow from the record (nothing copied), literals are built once per
+    /// process, anything else borrows a temporary.
+    fn borrowed(&self, e: &Expr) -> TokenStream {
+        match &e.kind {
+            ExprKind::Null => quote!(&rt::NULL),
+            ExprKind::Path { root, steps } => {
+                let base = match root {
+                    PathRoot::Record => quote!(record),
+                    PathRoot::Element => quote!(el),
+                };
+                let tokens = steps.iter().map(|s| match s {
+                    Step::Key(k, _) => quote!(rt::Step::Key(#k)),
+                    Step::Index(i, _) => quote!(rt::Step::Index(#i)),
+                });
+                let read = quote!(rt::at(#base, &[#(#tokens),*]));
+                let documented = match (root, self.record) {
+                    (PathRoot::Record, Some(record)) => type_at(record, steps).map(|t| t.kind),
+                    _ => None,
+                };
+                match documented {
+                    Some(TyKind::String) => quote!(rt::only_string(#read)),
+                    Some(TyKind::Number) => quote!(rt::only_number(#read)),
+                    Some(TyKind::Bool) => quote!(rt::only_bool(#read)),
+                    _ => read,
+                }
+            }
+            _ if is_constant(e) => {
+                let value = self.expr(e);
+                quote!({
+                    static CONSTANT: std::sync::LazyLock<rt::Value> =
+                        std::sync::LazyLock::new(|| #value);
+                    &*CONSTANT
+                })
+            }
+            _ => {
+                let value = self.expr(e);
+                quote!(&#value)
+            }
         }
     }
 
     fn call(&self, name: &str, args: &[Expr]) -> TokenStream {
-        let expr = |e: &Expr| self.expr(e);
         let f = proc_macro2::Ident::new(
             match name {
                 // `if` is a Rust keyword; the helper is `if_`.
@@ -93,25 +115,46 @@ impl Gen<'_> {
         );
         match (name, args) {
             ("map" | "filter", [list, body]) => {
-                let (list, body) = (expr(list), expr(body));
-                quote!(rt::#f(&#list, |el: &rt::Value| #body))
+                let (list, body) = (self.borrowed(list), self.expr(body));
+                quote!(rt::#f(#list, |el: &rt::Value| #body))
             }
             ("concat", _) => {
-                let args = args.iter().map(expr);
+                let args = args.iter().map(|a| self.expr(a));
                 quote!(rt::concat(Vec::from([#(#args),*])))
             }
             ("if", [c, a, b]) => {
-                let (c, a, b) = (expr(c), expr(a), expr(b));
-                quote!(rt::if_(&#c, || #a, || #b))
+                let (c, a, b) = (self.borrowed(c), self.expr(a), self.expr(b));
+                quote!(rt::if_(#c, || #a, || #b))
+            }
+            // `exists(trim(x))`, the usual "has a value" test, without building the trimmed string.
+            ("exists", [inner]) if matches!(&inner.kind, ExprKind::Call { name, args, .. } if name == "trim" && args.len() == 1) =>
+            {
+                let ExprKind::Call { args, .. } = &inner.kind else {
+                    unreachable!("matched above")
+                };
+                let text = self.borrowed(&args[0]);
+                quote!(rt::has_text(#text))
+            }
+            // These reshape their first argument in place: it is passed by value.
+            ("compact" | "to_strings", [value]) => {
+                let value = self.expr(value);
+                quote!(rt::#f(#value))
             }
             _ => {
-                let args = args.iter().map(|a| {
-                    let a = expr(a);
-                    quote!(&#a)
-                });
+                let args = args.iter().map(|a| self.borrowed(a));
                 quote!(rt::#f(#(#args),*))
             }
         }
+    }
+}
+
+/// Whether `e` is made of literals only (its value is the same for every record).
+fn is_constant(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::String(_) => true,
+        ExprKind::Array(items) => items.iter().all(is_constant),
+        ExprKind::Object(entries) => entries.iter().all(|(_, v)| is_constant(v)),
+        _ => false,
     }
 }
 
