@@ -2097,34 +2097,16 @@ pub fn crm_company_from_vendor(record: &rt::Value) -> rt::Value {
         "custom_fields".to_owned(),
         rt::compact(
             rt::to_strings(
-                rt::omit(
+                rt::omit_where(
                     rt::at(record, &[rt::Step::Key("properties")]),
-                    {
-                        static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
-                        rt::Value::Array(
-                            Vec::from([
-                                rt::Value::String("hs_object_id".to_owned()),
-                                rt::Value::String("name".to_owned()),
-                                rt::Value::String("domain".to_owned()),
-                                rt::Value::String("website".to_owned()),
-                                rt::Value::String("industry".to_owned()),
-                                rt::Value::String("description".to_owned()),
-                                rt::Value::String("numberofemployees".to_owned()),
-                                rt::Value::String("annualrevenue".to_owned()),
-                                rt::Value::String("phone".to_owned()),
-                                rt::Value::String("address".to_owned()),
-                                rt::Value::String("city".to_owned()),
-                                rt::Value::String("state".to_owned()),
-                                rt::Value::String("zip".to_owned()),
-                                rt::Value::String("country".to_owned()),
-                                rt::Value::String("lifecyclestage".to_owned()),
-                                rt::Value::String("type".to_owned()),
-                                rt::Value::String("hubspot_owner_id".to_owned()),
-                                rt::Value::String("createdate".to_owned()),
-                                rt::Value::String("hs_lastmodifieddate".to_owned()),
-                            ]),
-                        ));
-                        &*CONSTANT
+                    |key: &str| {
+                        matches!(
+                            key, "hs_object_id" | "name" | "domain" | "website" |
+                            "industry" | "description" | "numberofemployees" |
+                            "annualrevenue" | "phone" | "address" | "city" | "state" |
+                            "zip" | "country" | "lifecyclestage" | "type" |
+                            "hubspot_owner_id" | "createdate" | "hs_lastmodifieddate"
+                        )
                     },
                 ),
             ),
@@ -2585,32 +2567,16 @@ pub fn crm_contact_from_vendor(record: &rt::Value) -> rt::Value {
         "custom_fields".to_owned(),
         rt::compact(
             rt::to_strings(
-                rt::omit(
+                rt::omit_where(
                     rt::at(record, &[rt::Step::Key("properties")]),
-                    {
-                        static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
-                        rt::Value::Array(
-                            Vec::from([
-                                rt::Value::String("hs_object_id".to_owned()),
-                                rt::Value::String("firstname".to_owned()),
-                                rt::Value::String("lastname".to_owned()),
-                                rt::Value::String("email".to_owned()),
-                                rt::Value::String("hs_additional_emails".to_owned()),
-                                rt::Value::String("phone".to_owned()),
-                                rt::Value::String("mobilephone".to_owned()),
-                                rt::Value::String("fax".to_owned()),
-                                rt::Value::String("hubspot_owner_id".to_owned()),
-                                rt::Value::String("associatedcompanyid".to_owned()),
-                                rt::Value::String("address".to_owned()),
-                                rt::Value::String("city".to_owned()),
-                                rt::Value::String("state".to_owned()),
-                                rt::Value::String("zip".to_owned()),
-                                rt::Value::String("country".to_owned()),
-                                rt::Value::String("createdate".to_owned()),
-                                rt::Value::String("lastmodifieddate".to_owned()),
-                            ]),
-                        ));
-                        &*CONSTANT
+                    |key: &str| {
+                        matches!(
+                            key, "hs_object_id" | "firstname" | "lastname" | "email" |
+                            "hs_additional_emails" | "phone" | "mobilephone" | "fax" |
+                            "hubspot_owner_id" | "associatedcompanyid" | "address" |
+                            "city" | "state" | "zip" | "country" | "createdate" |
+                            "lastmodifieddate"
+                        )
                     },
                 ),
             ),
@@ -2856,26 +2822,14 @@ pub fn crm_deal_from_vendor(record: &rt::Value) -> rt::Value {
         "custom_fields".to_owned(),
         rt::compact(
             rt::to_strings(
-                rt::omit(
+                rt::omit_where(
                     rt::at(record, &[rt::Step::Key("properties")]),
-                    {
-                        static CONSTANT: std::sync::LazyLock<rt::Value> = std::sync::LazyLock::new(||
-                        rt::Value::Array(
-                            Vec::from([
-                                rt::Value::String("hs_object_id".to_owned()),
-                                rt::Value::String("dealname".to_owned()),
-                                rt::Value::String("amount".to_owned()),
-                                rt::Value::String("closedate".to_owned()),
-                                rt::Value::String("pipeline".to_owned()),
-                                rt::Value::String("dealstage".to_owned()),
-                                rt::Value::String("dealtype".to_owned()),
-                                rt::Value::String("description".to_owned()),
-                                rt::Value::String("hubspot_owner_id".to_owned()),
-                                rt::Value::String("createdate".to_owned()),
-                                rt::Value::String("hs_lastmodifieddate".to_owned()),
-                            ]),
-                        ));
-                        &*CONSTANT
+                    |key: &str| {
+                        matches!(
+                            key, "hs_object_id" | "dealname" | "amount" | "closedate" |
+                            "pipeline" | "dealstage" | "dealtype" | "description" |
+                            "hubspot_owner_id" | "createdate" | "hs_lastmodifieddate"
+                        )
                     },
                 ),
             ),

@@ -135,6 +135,12 @@ impl Gen<'_> {
                 let text = self.borrowed(&args[0]);
                 quote!(rt::has_text(#text))
             }
+            // Keys written out in the map: a `match` instead of a scan of a list per entry.
+            ("omit", [value, keys]) if string_literals(keys).is_some() => {
+                let value = self.borrowed(value);
+                let keys = string_literals(keys).unwrap_or_default();
+                quote!(rt::omit_where(#value, |key: &str| matches!(key, #(#keys)|*)))
+            }
             // These reshape their first argument in place: it is passed by value.
             ("compact" | "to_strings", [value]) => {
                 let value = self.expr(value);
@@ -146,6 +152,21 @@ impl Gen<'_> {
             }
         }
     }
+}
+
+/// The strings of an array literal made only of string literals (at least one).
+fn string_literals(e: &Expr) -> Option<Vec<&str>> {
+    let ExprKind::Array(items) = &e.kind else {
+        return None;
+    };
+    let strings: Option<Vec<&str>> = items
+        .iter()
+        .map(|i| match &i.kind {
+            ExprKind::String(s) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
+    strings.filter(|s| !s.is_empty())
 }
 
 /// Whether `e` is made of literals only (its value is the same for every record).
