@@ -651,6 +651,11 @@ mod tests {
         }
         assert_eq!(host(&json!(5)), Value::Null);
         assert_eq!(compact(json!(["a", null, "", {}, [], 0])), json!(["a", 0]));
+        assert_eq!(
+            omit_where(&json!({"a": 1, "b": 2, "c": 3}), |k| matches!(k, "a" | "c")),
+            json!({"b": 2})
+        );
+        assert_eq!(omit_where(&json!("x"), |_| true), json!({}));
         // Years RFC 3339 cannot write are null.
         assert_eq!(datetime(&json!(253_402_300_800_000_i64)), Value::Null);
         assert_eq!(datetime(&json!(-62_167_219_200_001_i64)), Value::Null);
