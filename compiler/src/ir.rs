@@ -208,9 +208,9 @@ pub struct UnifiedRouteIr {
     pub read_args: String,
     /// Top-level fields every unified record must have.
     pub required: Vec<String>,
-    /// For writes whose answer is not the whole record: the get tool, and for creates the pointer to
-    /// the new id.
-    pub read_back: Option<(String, Option<String>)>,
+    /// For writes whose answer is not the whole record: the get tool, its id path parameter, and for
+    /// creates the pointer to the new id.
+    pub read_back: Option<(String, String, Option<String>)>,
 }
 
 /// One argument.

@@ -1636,6 +1636,7 @@ pub static INTEGRATION: Integration = Integration {
                 read_args: "{\"properties\":[\"name\",\"domain\",\"industry\",\"description\",\"numberofemployees\",\"phone\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\"]}",
                 read_back: Some(ReadBack {
                     get: "get_single_hub_spot_company_by_id",
+                    id_param: "companyId",
                     created_id: None,
                 }),
                 required: &["id"],
@@ -1690,6 +1691,7 @@ pub static INTEGRATION: Integration = Integration {
                 read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
                 read_back: Some(ReadBack {
                     get: "get_single_hub_spot_contact_by_id",
+                    id_param: "contactId",
                     created_id: None,
                 }),
                 required: &["id"],
@@ -1744,6 +1746,7 @@ pub static INTEGRATION: Integration = Integration {
                 read_args: "{\"properties\":[\"dealname\",\"amount\",\"dealstage\",\"closedate\",\"hubspot_owner_id\"]}",
                 read_back: Some(ReadBack {
                     get: "get_single_hub_spot_deal_by_id",
+                    id_param: "dealId",
                     created_id: None,
                 }),
                 required: &["id"],

@@ -182,6 +182,7 @@ pub static INTEGRATION: Integration = Integration {
                 read_args: "{}",
                 read_back: Some(ReadBack {
                     get: "get_single_salesforce_account_by_id",
+                    id_param: "id",
                     created_id: Some("/id"),
                 }),
                 required: &["id"],
@@ -341,6 +342,7 @@ pub static INTEGRATION: Integration = Integration {
                 read_args: "{}",
                 read_back: Some(ReadBack {
                     get: "get_single_salesforce_contact_by_id",
+                    id_param: "id",
                     created_id: Some("/id"),
                 }),
                 required: &["id"],
@@ -433,6 +435,7 @@ pub static INTEGRATION: Integration = Integration {
                 read_args: "{}",
                 read_back: Some(ReadBack {
                     get: "get_single_salesforce_opportunity_by_id",
+                    id_param: "id",
                     created_id: Some("/id"),
                 }),
                 required: &["id"],
@@ -1888,6 +1891,7 @@ pub static INTEGRATION: Integration = Integration {
                 read_args: "{}",
                 read_back: Some(ReadBack {
                     get: "get_single_salesforce_account_by_id",
+                    id_param: "id",
                     created_id: None,
                 }),
                 required: &["id"],
@@ -2052,6 +2056,7 @@ pub static INTEGRATION: Integration = Integration {
                 read_args: "{}",
                 read_back: Some(ReadBack {
                     get: "get_single_salesforce_contact_by_id",
+                    id_param: "id",
                     created_id: None,
                 }),
                 required: &["id"],
@@ -2151,6 +2156,7 @@ pub static INTEGRATION: Integration = Integration {
                 read_args: "{}",
                 read_back: Some(ReadBack {
                     get: "get_single_salesforce_opportunity_by_id",
+                    id_param: "id",
                     created_id: None,
                 }),
                 required: &["id"],

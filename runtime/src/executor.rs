@@ -298,8 +298,7 @@ impl Executor {
             }
             None => {
                 let split = request::split(entry.tool, args)?;
-                self.execute(account, entry.tool, split, upstream_status)
-                    .await
+                self.execute(account, entry, split, upstream_status).await
             }
         }
     }
@@ -313,10 +312,9 @@ impl Executor {
         split: impl FnOnce(&'static Tool) -> Result<SplitArgs, ToolError>,
         upstream_status: &mut Option<u16>,
     ) -> Result<Success, ToolError> {
-        let tool = self
+        let entry = self
             .entry(&account.integration, name)
             .filter(|entry| !entry.tool.is_unified())
-            .map(|entry| entry.tool)
             .ok_or_else(|| {
                 // The compiler routes unified tools only to proxy tools it emitted.
                 ToolError::Transport(format!(
@@ -325,21 +323,19 @@ impl Executor {
                     loggable_tool_name(name)
                 ))
             })?;
-        let split = split(tool)?;
-        self.execute(account, tool, split, upstream_status).await
+        let split = split(entry.tool)?;
+        self.execute(account, entry, split, upstream_status).await
     }
 
-    /// One proxy request for `tool` with split arguments.
+    /// One proxy request for the entry's tool with split arguments.
     async fn execute(
         &self,
         account: &Account,
-        tool: &'static Tool,
+        entry: Entry,
         split: SplitArgs,
         upstream_status: &mut Option<u16>,
     ) -> Result<Success, ToolError> {
-        let integration = self
-            .integration(tool.integration)
-            .ok_or_else(|| ToolError::UnknownTool(tool.name.to_owned()))?;
+        let (integration, tool) = (entry.integration, entry.tool);
         let base = request::base_url(account.base_url.as_deref().unwrap_or(integration.base_url))?;
         let credential = credentials::place(integration, &account.credential)?;
 

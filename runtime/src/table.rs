@@ -232,6 +232,8 @@ pub struct UnifiedRoute {
 pub struct ReadBack {
     /// The get tool.
     pub get: &'static str,
+    /// The get tool's path parameter taking the record id.
+    pub id_param: &'static str,
     /// For creates: JSON Pointer to the new record's id in the answer.
     pub created_id: Option<&'static str>,
 }

@@ -51,12 +51,13 @@ pub(crate) async fn run(
         }
         MethodKind::Get => {
             let id = take_id(&mut args)?;
+            let id_param = id_param(tool, route)?;
             let success = read(
                 executor,
                 account,
                 tool,
                 route,
-                route.proxy,
+                (route.proxy, id_param),
                 &id,
                 upstream_status,
             )
@@ -145,12 +146,12 @@ pub(crate) async fn run(
                     upstream_status,
                 )
                 .await?;
-            Ok(map_result(success, |_| {
+            try_map_result(success, |_| {
                 let mut deleted = Map::new();
                 deleted.insert(ID_ARG.to_owned(), Value::String(id));
                 deleted.insert("deleted".to_owned(), Value::Bool(true));
-                Value::Object(deleted)
-            }))
+                Ok(Value::Object(deleted))
+            })
         }
         MethodKind::Search | MethodKind::Custom => Err(ToolError::Transport(format!(
             "unified tool {} has a kind the runtime does not run; regenerate the tool tables",
@@ -159,33 +160,19 @@ pub(crate) async fn run(
     }
 }
 
-/// One read through the get tool `get`, with the map's read arguments.
+/// One read through the get tool `get`, whose path parameter `id_param` takes the id, with the map's
+/// read arguments.
 async fn read(
     executor: &Executor,
     account: &Account,
     tool: &Tool,
     route: &UnifiedRoute,
-    get: &'static str,
+    (get, id_param): (&'static str, &'static str),
     id: &str,
     upstream_status: &mut Option<u16>,
 ) -> Result<Success, ToolError> {
     let mut proxy_args = read_args(tool, route)?;
-    let get_tool_id = match (tool.kind, route.id_param) {
-        (MethodKind::Get, Some(param)) => param,
-        _ => {
-            // A read-back: the get tool's own path parameter.
-            executor
-                .tool(tool.integration, get)
-                .and_then(|g| {
-                    g.params
-                        .iter()
-                        .find(|p| p.location == crate::table::ParamLocation::Path)
-                })
-                .map(|p| p.name)
-                .ok_or_else(|| table_defect(tool))?
-        }
-    };
-    proxy_args.insert(get_tool_id.to_owned(), Value::String(id.to_owned()));
+    proxy_args.insert(id_param.to_owned(), Value::String(id.to_owned()));
     executor
         .execute_proxy(
             account,
@@ -212,18 +199,28 @@ async fn read_back(
         return try_map_result(written, |record| to_unified(tool, route, &record, None));
     };
     let write_status = *upstream_status;
-    match read(executor, account, tool, route, rb.get, &id, upstream_status).await {
+    match read(
+        executor,
+        account,
+        tool,
+        route,
+        (rb.get, rb.id_param),
+        &id,
+        upstream_status,
+    )
+    .await
+    {
         Ok(read) => Ok(Success {
             upstream_status: written.upstream_status,
             ..try_map_result(read, |record| to_unified(tool, route, &record, None))?
         }),
         Err(_) => {
             *upstream_status = write_status;
-            Ok(map_result(written, |_| {
+            try_map_result(written, |_| {
                 let mut only_id = Map::new();
                 only_id.insert(ID_ARG.to_owned(), Value::String(id));
-                Value::Object(only_id)
-            }))
+                Ok(Value::Object(only_id))
+            })
         }
     }
 }
@@ -331,15 +328,6 @@ fn try_map_result(
         envelope.insert("result".to_owned(), f(result)?);
     }
     Ok(success)
-}
-
-/// `success` with its envelope's `result` replaced by `f(result)`.
-fn map_result(mut success: Success, f: impl FnOnce(Value) -> Value) -> Success {
-    if let Value::Object(envelope) = &mut success.envelope {
-        let result = envelope.remove("result").unwrap_or(Value::Null);
-        envelope.insert("result".to_owned(), f(result));
-    }
-    success
 }
 
 fn table_defect(tool: &Tool) -> ToolError {

@@ -217,9 +217,9 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
             let required = &route.required;
             let id_param = opt_str(route.id_param.as_deref());
             let read_back = match &route.read_back {
-                Some((get, created_id)) => {
+                Some((get, id_param, created_id)) => {
                     let created_id = opt_str(created_id.as_deref());
-                    quote!(Some(ReadBack { get: #get, created_id: #created_id }))
+                    quote!(Some(ReadBack { get: #get, id_param: #id_param, created_id: #created_id }))
                 }
                 None => quote!(None),
             };

@@ -205,29 +205,26 @@ fn route(
     }
     let proxy = proxy_of(tool.kind)?;
     let id_param = match tool.kind {
-        MethodKind::Get | MethodKind::Update | MethodKind::Delete => {
-            // The record id must be the one path parameter; anything else cannot be filled from `id`.
-            let mut path = proxy
-                .params
-                .iter()
-                .filter(|p| p.location == ParamLocation::Path);
-            match (path.next(), path.next()) {
-                (Some(only), None) => Some(only.name.clone()),
-                _ => return None,
-            }
-        }
+        MethodKind::Get | MethodKind::Update | MethodKind::Delete => Some(only_path_param(proxy)?),
         _ => None,
     };
-    let get = proxy_of(MethodKind::Get);
+    // Read-backs go through the get tool, whose one path parameter takes the id.
+    let get =
+        proxy_of(MethodKind::Get).and_then(|get| Some((get.name.clone(), only_path_param(get)?)));
     let read_back = match (tool.kind, get) {
-        (MethodKind::Create, Some(get)) if map.created_id.is_some() => {
-            Some((get.name.clone(), map.created_id.clone()))
+        (MethodKind::Create, Some((get, param))) if map.created_id.is_some() => {
+            Some((get, param, map.created_id.clone()))
         }
-        (MethodKind::Update, Some(get)) if map.read_after_update => Some((get.name.clone(), None)),
+        (MethodKind::Update, Some((get, param))) if map.read_after_update => {
+            Some((get, param, None))
+        }
         _ => None,
     };
     let mut scopes = proxy.scopes.clone();
-    if let (Some(_), Some(get)) = (&read_back, get) {
+    if let Some(get) = read_back
+        .as_ref()
+        .and_then(|(name, ..)| integration.tools.iter().find(|t| &t.name == name))
+    {
         scopes.extend(get.scopes.iter().cloned());
     }
     scopes.sort();
@@ -273,6 +270,18 @@ fn route(
             read_back,
         }),
     })
+}
+
+/// The tool's one path parameter: the record id. A tool with several cannot be filled from `id`.
+fn only_path_param(tool: &ToolIr) -> Option<String> {
+    let mut path = tool
+        .params
+        .iter()
+        .filter(|p| p.location == ParamLocation::Path);
+    match (path.next(), path.next()) {
+        (Some(only), None) => Some(only.name.clone()),
+        _ => None,
+    }
 }
 
 /// `generated/schemas/unified/<category>/<model>/<tool>.json`.
