@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use switchboard_runtime::account::Credential;
-use switchboard_runtime::store::{NewAccount, check_name};
+use switchboard_vault::{NewAccount, check_name};
 
 use crate::tools::parse_integration;
 use crate::{Context, INTEGRATIONS, Outcome, format_time, print_table};

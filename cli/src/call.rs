@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::Value;
-use switchboard_runtime::mcp::results::error_value;
 use switchboard_runtime::outcome::ToolError;
-use switchboard_runtime::store::{AccountStatus, Suggestion};
+use switchboard_server::mcp::results::error_value;
+use switchboard_vault::{AccountStatus, Suggestion};
 
 use crate::{Context, INTEGRATIONS, Outcome};
 

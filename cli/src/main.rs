@@ -17,8 +17,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use switchboard_runtime::store::{DB_ENV, DEFAULT_DB_PATH, Store};
 use switchboard_runtime::table::Integration;
+use switchboard_vault::{DB_ENV, DEFAULT_DB_PATH, Store};
 
 /// Environment variable holding the public base URL of `switchboard serve`.
 const PUBLIC_URL_ENV: &str = "SWITCHBOARD_PUBLIC_URL";

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::{ArgGroup, Args};
-use switchboard_runtime::store::find_integration;
+use switchboard_vault::find_integration;
 
 use crate::tools::{FilterArgs, matching_tools, parse_integration};
 use crate::{Context, INTEGRATIONS, Outcome};

@@ -10,10 +10,10 @@ use serde_json::json;
 use switchboard_runtime::account::Credential;
 use switchboard_runtime::executor::{Executor, ExecutorConfig};
 use switchboard_runtime::filter::{ToolFilter, ToolKind};
-use switchboard_runtime::http::{Directory, DirectoryError, HttpApp, HttpConfig};
-use switchboard_runtime::mcp::{self, Binding, McpServer};
-use switchboard_runtime::store::{AccountStatus, MasterKey, NewAccount, NewServer, Store};
 use switchboard_sandbox::SandboxConfig;
+use switchboard_server::http::{Directory, DirectoryError, HttpApp, HttpConfig};
+use switchboard_server::mcp::{self, Binding, McpServer};
+use switchboard_vault::{AccountStatus, MasterKey, NewAccount, NewServer, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use switchboard_runtime::store::{NewServer, check_name, now_unix};
+use switchboard_vault::{NewServer, check_name, now_unix};
 
 use crate::tools::{FilterArgs, matching_tools};
 use crate::{Context, Outcome, format_time, print_table};

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use switchboard_runtime::filter::{CustomFilter, ToolFilter, ToolKind, method_name};
-use switchboard_runtime::store::find_integration;
 use switchboard_runtime::table::{MethodKind, Tool};
+use switchboard_vault::find_integration;
 
 use crate::{INTEGRATIONS, Outcome, print_table};
 

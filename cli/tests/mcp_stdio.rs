@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchboard_runtime::account::Credential;
-use switchboard_runtime::store::{NewAccount, Store};
 use switchboard_sandbox::SandboxConfig;
+use switchboard_vault::{NewAccount, Store};
 
 /// A running `switchboard mcp stdio` and the lines it writes to stdout.
 struct StdioServer {

@@ -2,19 +2,18 @@
 //! vendor-specific is data in a [`table::Integration`].
 
 pub mod account;
+pub mod credential_source;
 pub mod credentials;
 pub mod cursor;
 pub mod envelope;
 pub mod executor;
 pub mod filter;
-pub mod http;
 pub mod mapping;
-pub mod mcp;
 pub mod outcome;
 pub mod pagination;
+mod proxy;
 pub mod rate_limit;
 pub mod request;
-pub mod store;
 pub mod table;
 mod unified;
 pub mod upstream_error;

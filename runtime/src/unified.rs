@@ -5,8 +5,8 @@
 use serde_json::{Map, Value};
 
 use crate::account::Account;
-use crate::executor::Executor;
 use crate::outcome::{Success, ToolError};
+use crate::proxy::Proxy;
 use crate::request::{self, CURSOR_ARG, LIMIT_ARG, SplitArgs};
 use crate::table::{MethodKind, Tool, UnifiedRoute};
 
@@ -15,7 +15,7 @@ const ID_ARG: &str = "id";
 
 /// Runs the unified tool `tool` with arguments already validated against its input schema.
 pub(crate) async fn run(
-    executor: &Executor,
+    proxy: &Proxy,
     account: &Account,
     tool: &'static Tool,
     route: &'static UnifiedRoute,
@@ -30,8 +30,8 @@ pub(crate) async fn run(
                     proxy_args.insert(name.to_owned(), value);
                 }
             }
-            let success = executor
-                .execute_proxy(
+            let success = proxy
+                .execute_named(
                     account,
                     route.proxy,
                     |proxy| request::split(proxy, proxy_args),
@@ -53,7 +53,7 @@ pub(crate) async fn run(
             let id = take_id(&mut args)?;
             let id_param = id_param(tool, route)?;
             let success = read(
-                executor,
+                proxy,
                 account,
                 tool,
                 route,
@@ -66,8 +66,8 @@ pub(crate) async fn run(
         }
         MethodKind::Create => {
             let body = vendor_body(route, args)?;
-            let success = executor
-                .execute_proxy(
+            let success = proxy
+                .execute_named(
                     account,
                     route.proxy,
                     |_| {
@@ -93,7 +93,7 @@ pub(crate) async fn run(
                 });
             match created_id {
                 Some(id) => {
-                    read_back(executor, account, tool, route, id, success, upstream_status).await
+                    read_back(proxy, account, tool, route, id, success, upstream_status).await
                 }
                 None => try_map_result(success, |record| to_unified(tool, route, &record, None)),
             }
@@ -108,8 +108,8 @@ pub(crate) async fn run(
             }
             let body = vendor_body(route, args)?;
             let id_param = id_param(tool, route)?;
-            let success = executor
-                .execute_proxy(
+            let success = proxy
+                .execute_named(
                     account,
                     route.proxy,
                     |proxy| {
@@ -122,7 +122,7 @@ pub(crate) async fn run(
                 .await?;
             if route.read_back.is_some() {
                 read_back(
-                    executor,
+                    proxy,
                     account,
                     tool,
                     route,
@@ -138,8 +138,8 @@ pub(crate) async fn run(
         MethodKind::Delete => {
             let id = take_id(&mut args)?;
             let id_param = id_param(tool, route)?;
-            let success = executor
-                .execute_proxy(
+            let success = proxy
+                .execute_named(
                     account,
                     route.proxy,
                     |proxy| request::split(proxy, id_args(id_param, &id)),
@@ -163,7 +163,7 @@ pub(crate) async fn run(
 /// One read through the get tool `get`, whose path parameter `id_param` takes the id, with the map's
 /// read arguments.
 async fn read(
-    executor: &Executor,
+    proxy: &Proxy,
     account: &Account,
     tool: &Tool,
     route: &UnifiedRoute,
@@ -173,8 +173,8 @@ async fn read(
 ) -> Result<Success, ToolError> {
     let mut proxy_args = read_args(tool, route)?;
     proxy_args.insert(id_param.to_owned(), Value::String(id.to_owned()));
-    executor
-        .execute_proxy(
+    proxy
+        .execute_named(
             account,
             get,
             |proxy| request::split(proxy, proxy_args),
@@ -187,7 +187,7 @@ async fn read(
 /// has happened whatever the read does, so a failed read still reports success, with the id alone (a
 /// valid unified record) rather than an error that would invite the agent to write again.
 async fn read_back(
-    executor: &Executor,
+    proxy: &Proxy,
     account: &Account,
     tool: &Tool,
     route: &UnifiedRoute,
@@ -200,7 +200,7 @@ async fn read_back(
     };
     let write_status = *upstream_status;
     match read(
-        executor,
+        proxy,
         account,
         tool,
         route,

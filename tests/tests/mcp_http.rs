@@ -416,7 +416,7 @@ async fn a_recreated_server_describes_its_new_account() {
     let old = store.account("acme-hubspot").unwrap().unwrap();
     store
         .add_account(
-            switchboard_runtime::store::NewAccount {
+            switchboard_vault::NewAccount {
                 id: "other-hubspot".into(),
                 integration: "hubspot".into(),
                 base_url: old.base_url.clone(),
@@ -427,7 +427,7 @@ async fn a_recreated_server_describes_its_new_account() {
         )
         .unwrap();
     let (_, token) = store
-        .create_server(switchboard_runtime::store::NewServer {
+        .create_server(switchboard_vault::NewServer {
             name: "hubspot-writer".into(),
             account_id: "other-hubspot".into(),
             filter: switchboard_runtime::filter::ToolFilter::default(),

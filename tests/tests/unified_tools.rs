@@ -15,8 +15,8 @@ use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::{Value, json};
 use support::{Harness, Options};
 use switchboard_runtime::filter::{ToolFilter, ToolKind};
-use switchboard_runtime::store::NewServer;
 use switchboard_runtime::table::{MethodKind, Tool};
+use switchboard_vault::NewServer;
 
 /// A compiled validator for a generated schema file (workspace-relative path).
 fn validator(path: &str) -> jsonschema::Validator {

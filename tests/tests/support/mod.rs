@@ -13,10 +13,10 @@ use axum::middleware::Next;
 use switchboard_runtime::account::Credential;
 use switchboard_runtime::executor::{Executor, ExecutorConfig};
 use switchboard_runtime::filter::{CustomFilter, ToolFilter};
-use switchboard_runtime::http::{HttpApp, HttpConfig};
-use switchboard_runtime::store::{NewAccount, NewServer, Store};
 use switchboard_runtime::table::MethodKind;
 use switchboard_sandbox::{RateBudget, SandboxConfig};
+use switchboard_server::http::{HttpApp, HttpConfig};
+use switchboard_vault::{NewAccount, NewServer, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 

@@ -33,7 +33,7 @@ pub(crate) fn mint() -> Result<Minted, getrandom::Error> {
 }
 
 /// The stored form of a token.
-pub(crate) fn hash(token: &str) -> [u8; 32] {
+pub fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 

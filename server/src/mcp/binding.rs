@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-use crate::account::Account;
-use crate::executor::Executor;
-use crate::filter::ToolFilter;
-use crate::table::Tool;
+use switchboard_runtime::account::Account;
+use switchboard_runtime::executor::Executor;
+use switchboard_runtime::filter::ToolFilter;
+use switchboard_runtime::table::Tool;
 
 /// One MCP server (agent role): its name, the account its calls run as, and the filter on its tools.
 #[derive(Clone)]

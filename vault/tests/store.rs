@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use switchboard_runtime::account::Credential;
 use switchboard_runtime::filter::ToolFilter;
-use switchboard_runtime::store::{
+use switchboard_runtime::table::{Auth, ErrorRules, Integration, MethodKind, OAuth2, RateLimit};
+use switchboard_vault::{
     AccountStatus, KeyError, MASTER_KEY_ENV, MasterKey, NewAccount, NewServer, Store, StoreError,
     key_file_path, now_unix,
 };
-use switchboard_runtime::table::{Auth, ErrorRules, Integration, MethodKind, OAuth2, RateLimit};
 
 static CRM: Integration = Integration {
     name: "hubspot",

@@ -14,11 +14,11 @@ use tracing::Instrument;
 
 use super::binding::Binding;
 use super::{cursor, results};
-use crate::account::Account;
-use crate::executor::{Executor, loggable_tool_name};
-use crate::filter::ToolFilter;
-use crate::outcome::ToolError;
-use crate::table::Tool;
+use switchboard_runtime::account::Account;
+use switchboard_runtime::executor::{Executor, loggable_tool_name};
+use switchboard_runtime::filter::ToolFilter;
+use switchboard_runtime::outcome::ToolError;
+use switchboard_runtime::table::Tool;
 
 /// Tools per `tools/list` page unless configured otherwise.
 pub const DEFAULT_PAGE_SIZE: usize = 100;

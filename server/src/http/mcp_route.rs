@@ -15,8 +15,8 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
 use super::{AppState, not_found_response};
-use crate::executor::Executor;
 use crate::mcp::{Binding, McpServer};
+use switchboard_runtime::executor::Executor;
 
 type Service = StreamableHttpService<McpServer, LocalSessionManager>;
 
@@ -62,7 +62,7 @@ impl McpServices {
     /// the server's name: a server deleted and re-created under the same name gets a new token, and so a
     /// new service that describes its own account.
     fn service(&self, token: &str, binding: &Arc<Binding>) -> Service {
-        let key = crate::store::token_hash(token);
+        let key = switchboard_vault::token_hash(token);
         let mut services = self.services.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(service) = services.get(&key) {
             return service.clone();

@@ -22,16 +22,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use serde_json::json;
 
-use crate::account::{Account, Credential};
-use crate::filter::ToolFilter;
-use crate::table::Integration;
+use switchboard_runtime::account::{Account, Credential};
+use switchboard_runtime::filter::ToolFilter;
+use switchboard_runtime::table::Integration;
 
 pub use crypto::{
     KeyError, KeySource, MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, SealError, UnsealError,
     key_file_path,
 };
 pub use schema::MigrateError;
-pub(crate) use token::hash as token_hash;
+pub use token::hash as token_hash;
 pub use token::{TOKEN_LEN, is_well_formed as is_well_formed_token};
 
 /// The database file used when none is given.
@@ -788,7 +788,7 @@ fn check_credential(integration: &Integration, credential: &Credential) -> Resul
 /// The store accepts exactly the base URLs calls can use: the same parser decides both.
 fn check_base_url(url: &str) -> Result<(), StoreError> {
     let usable = !url.chars().any(|c| c.is_whitespace() || c.is_control())
-        && crate::request::base_url(url).is_ok();
+        && switchboard_runtime::request::base_url(url).is_ok();
     if usable {
         Ok(())
     } else {

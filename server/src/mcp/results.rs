@@ -4,7 +4,7 @@
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Map, Value};
 
-use crate::outcome::{Success, ToolError};
+use switchboard_runtime::outcome::{Success, ToolError};
 
 /// A successful call as an MCP tool result: the envelope as `structuredContent` and the same JSON as text.
 pub fn success_result(success: Success) -> CallToolResult {
@@ -84,7 +84,7 @@ pub fn retry_after(error: &ToolError) -> Option<u64> {
 }
 
 /// Rate-limit figures as JSON (`null` for unknown figures), as in success envelopes.
-pub use crate::envelope::rate_limit_value;
+pub use switchboard_runtime::envelope::rate_limit_value;
 
 /// A human-readable message for the error.
 pub fn message(error: &ToolError) -> String {
@@ -119,7 +119,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::outcome::RateLimitInfo;
+    use switchboard_runtime::outcome::RateLimitInfo;
 
     #[test]
     fn rate_limited_carries_status_retry_and_figures() {

@@ -1,7 +1,7 @@
 //! Where capability tokens are resolved to the servers they open.
 
 use crate::mcp::Binding;
-use crate::store::Store;
+use switchboard_vault::Store;
 
 /// Resolves capability tokens. Implementations may block (the HTTP layer calls them off the async
 /// threads).
@@ -18,7 +18,7 @@ pub struct DirectoryError(pub String);
 
 impl Directory for Store {
     fn resolve(&self, token: &str) -> Result<Option<Binding>, DirectoryError> {
-        let failed = |e: crate::store::StoreError| DirectoryError(e.to_string());
+        let failed = |e: switchboard_vault::StoreError| DirectoryError(e.to_string());
         let Some(server) = self.server_by_token(token).map_err(failed)? else {
             return Ok(None);
         };

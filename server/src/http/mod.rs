@@ -28,9 +28,9 @@ use tokio::net::TcpListener;
 pub use directory::{Directory, DirectoryError};
 pub use origin::{OriginConfigError, OriginPolicy};
 
-use crate::executor::Executor;
 use crate::mcp::{Binding, DEFAULT_PAGE_SIZE};
 use mcp_route::McpServices;
+use switchboard_runtime::executor::Executor;
 
 /// Largest request body accepted unless configured otherwise (1 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -16,7 +16,7 @@
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::outcome::RateLimitInfo;
+use switchboard_runtime::outcome::RateLimitInfo;
 
 /// `RateLimit-Limit`.
 pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");

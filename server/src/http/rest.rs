@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 
 use super::{AppState, not_found_response, rate_limit_headers};
-use crate::executor::loggable_tool_name;
 use crate::mcp::{describe_tool, results};
-use crate::outcome::{RateLimitInfo, ToolError};
+use switchboard_runtime::executor::loggable_tool_name;
+use switchboard_runtime::outcome::{RateLimitInfo, ToolError};
 
 /// `GET /mcp/{token}/tools`: `{"tools": [...]}` in MCP's tool shape, sorted by name.
 pub(crate) async fn list(
