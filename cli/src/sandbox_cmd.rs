@@ -51,6 +51,7 @@ pub async fn run(args: SandboxArgs) -> Outcome {
         records: args.records,
         api_token: args.api_token,
         rate_limit: args.rate_limit,
+        ..SandboxConfig::default()
     };
     switchboard_sandbox::serve_until(listener, config, shutdown_signal())
         .await

@@ -148,6 +148,17 @@ pub(crate) fn unauthorized(ctx: &RequestCtx) -> Response {
     )
 }
 
+/// 401 for an OAuth access token past its lifetime (HubSpot's `EXPIRED_AUTHENTICATION`).
+pub(crate) fn expired(ctx: &RequestCtx, ago_ms: i64) -> Response {
+    let minutes = ago_ms.max(0) / 60_000;
+    error(
+        StatusCode::UNAUTHORIZED,
+        ctx,
+        "EXPIRED_AUTHENTICATION",
+        &format!("The OAuth token used to make this call expired {minutes} minute(s) ago."),
+    )
+}
+
 /// HubSpot's documented 429 body.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

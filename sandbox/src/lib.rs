@@ -14,8 +14,22 @@
 //!   `POST /services/data/v60.0/sobjects/<Object>`, `GET/PATCH/DELETE .../sobjects/<Object>/{id}`
 //!   for `Contact`, `Account`, `Opportunity` and (read-only) `User`.
 //!
-//! Every vendor request needs `Authorization: Bearer <api_token>`; every vendor response carries the
-//! vendor's rate-limit headers; past the optional [`RateBudget`] HubSpot answers 429 and Salesforce
+//! Each vendor is also its own OAuth 2.0 identity provider (see [`OAuthConfig`]), as the vendors
+//! document theirs: consent is automatic (`deny=1` refuses), codes are single-use and live 10
+//! minutes, PKCE S256 is verified, and strict rotation revokes a whole grant when a used refresh
+//! token comes back. These paths sit outside the bearer-token gate:
+//!
+//! - HubSpot: `GET /oauth/authorize?client_id&redirect_uri&scope&state[&optional_scope]`,
+//!   `POST /oauth/v1/token` (form: `authorization_code` or `refresh_token`).
+//! - Salesforce: `GET /services/oauth2/authorize?response_type=code&client_id&redirect_uri&scope
+//!   &state[&code_challenge]`, `POST /services/oauth2/token` (form; client in the body or Basic).
+//! - Test controls: `GET /_sandbox/oauth/stats`, `GET /_sandbox/oauth/events[?after=<seq>]`,
+//!   `POST /_sandbox/oauth/expire-access-tokens`, `POST /_sandbox/oauth/revoke` (also on
+//!   [`SandboxHandle`]).
+//!
+//! Every vendor request needs `Authorization: Bearer <token>`: the static api token or a live
+//! access token that vendor's OAuth server issued (an expired one gets the vendor's expired-token
+//! 401). Every vendor response carries the vendor's rate-limit headers; past the optional [`RateBudget`] HubSpot answers 429 and Salesforce
 //! 403 `REQUEST_LIMIT_EXCEEDED`. Data is seeded deterministically: person `i` is the same human in
 //! both vendors, and writes are visible to later reads.
 //!
@@ -33,6 +47,7 @@ mod clock;
 mod data;
 mod hubspot;
 mod ids;
+mod oauth;
 mod rate_budget;
 mod salesforce;
 mod soql;
@@ -51,14 +66,20 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use oauth::{
+    DEFAULT_OAUTH_CLIENT_ID, DEFAULT_OAUTH_CLIENT_SECRET, DEFAULT_TOKEN_TTL, GrantCounts,
+    OAuthConfig, OAuthEvent, OAuthEventKind, OAuthFailure, OAuthStats, VendorOAuthStats, token_id,
+};
 pub use rate_budget::{ParseRateBudgetError, RateBudget};
 
 use ids::CorrelationIds;
+use oauth::Access;
 use rate_budget::{Meter, Reading};
 use store::Store;
 use web::RequestCtx;
@@ -81,15 +102,18 @@ pub struct SandboxConfig {
     pub api_token: String,
     /// Optional request budget shared by both vendors; `None` never limits.
     pub rate_limit: Option<RateBudget>,
+    /// The OAuth client both fake identity providers know, and token lifetime and rotation.
+    pub oauth: OAuthConfig,
 }
 
 impl Default for SandboxConfig {
-    /// 250 records per type, token `sandbox-token`, no rate budget.
+    /// 250 records per type, token `sandbox-token`, no rate budget, the default OAuth client.
     fn default() -> Self {
         Self {
             records: DEFAULT_RECORDS,
             api_token: DEFAULT_API_TOKEN.to_owned(),
             rate_limit: None,
+            oauth: OAuthConfig::default(),
         }
     }
 }
@@ -101,6 +125,7 @@ pub(crate) struct App {
     store: Mutex<Store>,
     meter: Mutex<Meter>,
     correlation: CorrelationIds,
+    oauth: Arc<oauth::Server>,
 }
 
 impl App {
@@ -119,21 +144,36 @@ pub(crate) type Shared = Arc<App>;
 /// The state extractor handlers use.
 pub(crate) type SharedState = State<Shared>;
 
-/// Which fake vendor a path belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Vendor {
+/// A fake vendor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vendor {
+    /// HubSpot (`/crm/...`, OAuth at `/oauth/...`).
     HubSpot,
+    /// Salesforce (`/services/...`, OAuth at `/services/oauth2/...`).
     Salesforce,
 }
 
 impl Vendor {
+    /// The vendor whose API (behind the bearer-token gate) serves `path`. Salesforce's OAuth
+    /// endpoints share its `/services` prefix but authenticate clients, not bearer tokens.
     fn of(path: &str) -> Option<Self> {
-        if path == "/crm" || path.starts_with("/crm/") {
+        if path == "/services/oauth2" || path.starts_with("/services/oauth2/") {
+            None
+        } else if path == "/crm" || path.starts_with("/crm/") {
             Some(Self::HubSpot)
         } else if path == "/services" || path.starts_with("/services/") {
             Some(Self::Salesforce)
         } else {
             None
+        }
+    }
+
+    fn expired(self, ctx: &RequestCtx, ago_ms: i64) -> Response {
+        match self {
+            Self::HubSpot => hubspot::expired(ctx, ago_ms),
+            // Salesforce answers an expired session like any invalid one.
+            Self::Salesforce => salesforce::unauthorized(),
         }
     }
 
@@ -201,18 +241,29 @@ async fn gate(State(app): SharedState, mut request: Request, next: Next) -> Resp
         correlation_id: app.correlation.next(),
     };
     request.extensions_mut().insert(ctx.clone());
-    let authorized = presented_token(request.headers(), vendor) == Some(app.token.as_str());
-    let (mut response, reading) = if authorized {
-        // Bound first so the meter lock is released before the handler runs (a guard in the
-        // `match` scrutinee would live across the `.await`).
-        let acquired = app.meter().acquire();
-        match acquired {
-            Ok(reading) => (next.run(request).await, reading),
-            Err(reading) => (vendor.rate_limited(&ctx), reading),
+    let access = app.oauth.api_call(
+        vendor,
+        presented_token(request.headers(), vendor),
+        &app.token,
+    );
+    let (mut response, reading) = match access {
+        Access::Granted => {
+            // Bound first so the meter lock is released before the handler runs (a guard in the
+            // `match` scrutinee would live across the `.await`).
+            let acquired = app.meter().acquire();
+            match acquired {
+                Ok(reading) => (next.run(request).await, reading),
+                Err(reading) => (vendor.rate_limited(&ctx), reading),
+            }
         }
-    } else {
-        let reading = app.meter().peek();
-        (vendor.unauthorized(&ctx), reading)
+        Access::Expired { ago_ms } => {
+            let reading = app.meter().peek();
+            (vendor.expired(&ctx, ago_ms), reading)
+        }
+        Access::Refused => {
+            let reading = app.meter().peek();
+            (vendor.unauthorized(&ctx), reading)
+        }
     };
     vendor.decorate(&mut response, &reading, &ctx);
     response
@@ -246,7 +297,7 @@ async fn wrong_method(request: Request) -> Response {
 async fn index() -> axum::Json<serde_json::Value> {
     axum::Json(json!({
         "name": "switchboard-sandbox",
-        "auth": "Authorization: Bearer <api token>",
+        "auth": "Authorization: Bearer <api token or an OAuth access token the sandbox issued>",
         "hubspot": {
             "base_path": "/",
             "endpoints": [
@@ -265,12 +316,34 @@ async fn index() -> axum::Json<serde_json::Value> {
                 "POST /sobjects/{Contact|Account|Opportunity}",
                 "GET|PATCH|DELETE /sobjects/{Object}/{id}"
             ]
+        },
+        "oauth": {
+            "hubspot": [
+                "GET /oauth/authorize?client_id&redirect_uri&scope&state[&optional_scope][&code_challenge][&deny=1]",
+                "POST /oauth/v1/token (form: grant_type=authorization_code|refresh_token)"
+            ],
+            "salesforce": [
+                "GET /services/oauth2/authorize?response_type=code&client_id&redirect_uri&scope&state[&code_challenge][&deny=1]",
+                "POST /services/oauth2/token (form: grant_type=authorization_code|refresh_token)"
+            ],
+            "controls": [
+                "GET /_sandbox/oauth/stats",
+                "GET /_sandbox/oauth/events[?after=<seq>]",
+                "POST /_sandbox/oauth/expire-access-tokens",
+                "POST /_sandbox/oauth/revoke"
+            ]
         }
     }))
 }
 
 /// The sandbox as an axum router (state included), for embedding in another server or test.
 pub fn router(config: SandboxConfig) -> Router {
+    build(config).0
+}
+
+/// The router and the OAuth state a [`SandboxHandle`] reads and controls.
+fn build(config: SandboxConfig) -> (Router, Arc<oauth::Server>) {
+    let oauth = Arc::new(oauth::Server::new(config.oauth));
     let app: Shared = Arc::new(App {
         store: Mutex::new(Store {
             hubspot: hubspot::seed(config.records),
@@ -279,6 +352,7 @@ pub fn router(config: SandboxConfig) -> Router {
         meter: Mutex::new(Meter::new(config.rate_limit)),
         correlation: CorrelationIds::new(),
         token: config.api_token,
+        oauth: oauth.clone(),
     });
     let vendors = Router::new()
         .merge(hubspot::routes())
@@ -286,10 +360,13 @@ pub fn router(config: SandboxConfig) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .with_state(app.clone());
-    Router::new()
+    let router = Router::new()
         .route("/", get(index))
+        .merge(oauth::routes())
+        .with_state(app.clone())
         .fallback_service(vendors)
-        .layer(middleware::from_fn_with_state(app, gate))
+        .layer(middleware::from_fn_with_state(app, gate));
+    (router, oauth)
 }
 
 /// Serves the sandbox on `listener` until the process ends or accepting fails.
@@ -314,7 +391,14 @@ pub async fn serve_until<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(no_delay(listener), router(config))
+    serve_router(listener, router(config), shutdown).await
+}
+
+async fn serve_router<F>(listener: TcpListener, router: Router, shutdown: F) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    axum::serve(no_delay(listener), router)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -324,14 +408,18 @@ pub async fn spawn(config: SandboxConfig) -> io::Result<SandboxHandle> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
     let api_token = config.api_token.clone();
+    let oauth_config = config.oauth.clone();
+    let (router, oauth) = build(config);
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve_until(listener, config, async move {
+    let task = tokio::spawn(serve_router(listener, router, async move {
         // A dropped sender stops the server too.
         let _ = stopped.await;
     }));
     Ok(SandboxHandle {
         addr,
         api_token,
+        oauth_config,
+        oauth,
         stop: Some(stop),
         task: Some(task),
     })
@@ -342,6 +430,8 @@ pub async fn spawn(config: SandboxConfig) -> io::Result<SandboxHandle> {
 pub struct SandboxHandle {
     addr: SocketAddr,
     api_token: String,
+    oauth_config: OAuthConfig,
+    oauth: Arc<oauth::Server>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<io::Result<()>>>,
 }
@@ -365,6 +455,38 @@ impl SandboxHandle {
     /// The bearer token the sandbox accepts.
     pub fn api_token(&self) -> &str {
         &self.api_token
+    }
+
+    /// The OAuth client both identity providers know, and the token settings.
+    pub fn oauth_config(&self) -> &OAuthConfig {
+        &self.oauth_config
+    }
+
+    /// Token requests, refreshes, reuse detections and revoked chains so far, per vendor.
+    pub fn oauth_stats(&self) -> OAuthStats {
+        self.oauth.stats()
+    }
+
+    /// Every token-endpoint request and vendor API request still in the log (the last 100,000),
+    /// oldest first.
+    pub fn oauth_events(&self) -> Vec<OAuthEvent> {
+        self.oauth.events(0)
+    }
+
+    /// The logged events with `seq` greater than `seq`, for polling only what is new.
+    pub fn oauth_events_after(&self, seq: u64) -> Vec<OAuthEvent> {
+        self.oauth.events(seq)
+    }
+
+    /// Makes every live OAuth access token expired as of now; returns how many were live.
+    pub fn expire_access_tokens(&self) -> usize {
+        self.oauth.expire_access_tokens()
+    }
+
+    /// Revokes every grant, as a user uninstalling the app would: their access tokens get 401 and
+    /// their refresh tokens `invalid_grant` / `BAD_REFRESH_TOKEN`. Returns how many were live.
+    pub fn revoke_all_chains(&self) -> usize {
+        self.oauth.revoke_all_chains()
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits for the server to end.

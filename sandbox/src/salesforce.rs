@@ -23,10 +23,8 @@ use crate::store::{MAX_CURSORS, QueryCursor, SalesforceStore, SfRecord};
 use crate::web::{Ordered, Params, PathArg, QueryArg, json_kind, json_response, looks_like_email};
 use crate::{Shared, SharedState};
 
-pub(crate) use schema::{Field, Kind, SObject, seed};
-use schema::{
-    ID_BASE, api_user_id, derive, forecast_category, known_stage, new_fields, stage_flags,
-};
+pub(crate) use schema::{Field, Kind, SObject, api_user_id, seed};
+use schema::{ID_BASE, derive, forecast_category, known_stage, new_fields, stage_flags};
 
 const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 /// Default and bounds of `Sforce-Query-Options: batchSize=N`.

@@ -4,5 +4,6 @@ mod common;
 mod cross_vendor;
 mod hostile;
 mod hubspot;
+mod oauth;
 mod rate_limits;
 mod salesforce;
