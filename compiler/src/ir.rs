@@ -137,6 +137,19 @@ pub struct OAuth2Ir {
     pub authorize_params: Vec<(String, String)>,
     /// Token-response field with the base URL.
     pub base_url_from_token: Option<String>,
+    /// Vendor-specific "dead refresh token" answers, in source order.
+    pub dead_refresh_token: Vec<DeadRefreshTokenIr>,
+}
+
+/// One vendor-specific "dead refresh token" answer of a token endpoint.
+#[derive(Debug)]
+pub struct DeadRefreshTokenIr {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON Pointer into the error body.
+    pub pointer: String,
+    /// Values at the pointer meaning "dead", in source order.
+    pub values: Vec<String>,
 }
 
 /// A rate-limit header.

@@ -20,6 +20,13 @@ pub static INTEGRATION: Integration = Integration {
             default_scopes: &["oauth"],
             authorize_params: &[],
             base_url_from_token: None,
+            dead_refresh_token: &[
+                DeadRefreshToken {
+                    status: 400u16,
+                    pointer: "/status",
+                    values: &["BAD_REFRESH_TOKEN"],
+                },
+            ],
         }),
         bearer: true,
         api_key: None,

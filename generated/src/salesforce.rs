@@ -20,6 +20,7 @@ pub static INTEGRATION: Integration = Integration {
             default_scopes: &["refresh_token"],
             authorize_params: &[],
             base_url_from_token: Some("instance_url"),
+            dead_refresh_token: &[],
         }),
         bearer: false,
         api_key: None,

@@ -80,6 +80,37 @@ pub struct OAuth2 {
     pub authorize_params: &'static [(&'static str, &'static str)],
     /// Token-response field holding the account's base URL.
     pub base_url_from_token: Option<&'static str>,
+    /// Vendor-specific answers meaning the refresh token is dead, besides the standard `invalid_grant`.
+    pub dead_refresh_token: &'static [DeadRefreshToken],
+}
+
+impl OAuth2 {
+    /// Whether a refresh answered with `status` and error `body` says the refresh token is dead (revoked,
+    /// expired, reused), so the account needs re-authorization rather than a later retry: the standard
+    /// `{"error": "invalid_grant"}` (RFC 6749 §5.2) with status 400 or 401, or a declared vendor rule.
+    pub fn is_dead_refresh_token(&self, status: u16, body: &serde_json::Value) -> bool {
+        let standard = matches!(status, 400 | 401)
+            && body.get("error").and_then(serde_json::Value::as_str) == Some("invalid_grant");
+        standard
+            || self.dead_refresh_token.iter().any(|rule| {
+                rule.status == status
+                    && body
+                        .pointer(rule.pointer)
+                        .and_then(serde_json::Value::as_str)
+                        .is_some_and(|v| rule.values.contains(&v))
+            })
+    }
+}
+
+/// A vendor-specific token-endpoint answer meaning the refresh token is dead.
+#[derive(Debug)]
+pub struct DeadRefreshToken {
+    /// HTTP status of the answer.
+    pub status: u16,
+    /// JSON Pointer into the error body.
+    pub pointer: &'static str,
+    /// Values at the pointer that mean "dead".
+    pub values: &'static [&'static str],
 }
 
 /// Where an API key goes.
@@ -339,4 +370,121 @@ pub struct Annotations {
     pub idempotent: bool,
     /// Talks to an outside system.
     pub open_world: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{DeadRefreshToken, OAuth2};
+
+    fn oauth(dead_refresh_token: &'static [DeadRefreshToken]) -> OAuth2 {
+        OAuth2 {
+            authorization_url: "https://example.com/authorize",
+            token_url: "https://example.com/token",
+            scope_separator: " ",
+            pkce: false,
+            refresh_token_rotates: false,
+            default_scopes: &[],
+            authorize_params: &[],
+            base_url_from_token: None,
+            dead_refresh_token,
+        }
+    }
+
+    static BAD_REFRESH_TOKEN: &[DeadRefreshToken] = &[DeadRefreshToken {
+        status: 400,
+        pointer: "/status",
+        values: &["BAD_REFRESH_TOKEN", "EXPIRED_REFRESH_TOKEN"],
+    }];
+
+    #[test]
+    fn standard_invalid_grant_is_dead_without_any_rule() {
+        let o = oauth(&[]);
+        let body =
+            json!({"error": "invalid_grant", "error_description": "expired access/refresh token"});
+        assert!(o.is_dead_refresh_token(400, &body));
+        assert!(o.is_dead_refresh_token(401, &body));
+    }
+
+    #[test]
+    fn invalid_grant_with_a_server_error_status_is_not_dead() {
+        let o = oauth(&[]);
+        let body = json!({"error": "invalid_grant"});
+        assert!(!o.is_dead_refresh_token(500, &body));
+        assert!(!o.is_dead_refresh_token(200, &body));
+    }
+
+    #[test]
+    fn other_standard_errors_are_not_dead() {
+        let o = oauth(BAD_REFRESH_TOKEN);
+        for error in [
+            "invalid_client",
+            "invalid_request",
+            "temporarily_unavailable",
+            "server_error",
+        ] {
+            assert!(
+                !o.is_dead_refresh_token(400, &json!({"error": error})),
+                "{error}"
+            );
+        }
+        assert!(!o.is_dead_refresh_token(400, &json!({"error": {"code": "invalid_grant"}})));
+        assert!(!o.is_dead_refresh_token(400, &json!("invalid_grant")));
+        assert!(!o.is_dead_refresh_token(400, &serde_json::Value::Null));
+    }
+
+    #[test]
+    fn a_declared_rule_matches_its_status_and_values() {
+        let o = oauth(BAD_REFRESH_TOKEN);
+        let body = json!({
+            "status": "BAD_REFRESH_TOKEN",
+            "message": "missing or unknown refresh token",
+            "correlationId": "a4c5e5b0-0000-4000-8000-000000000000",
+        });
+        assert!(o.is_dead_refresh_token(400, &body));
+        assert!(o.is_dead_refresh_token(400, &json!({"status": "EXPIRED_REFRESH_TOKEN"})));
+    }
+
+    #[test]
+    fn a_declared_rule_needs_the_same_status_and_an_exact_string_value() {
+        let o = oauth(BAD_REFRESH_TOKEN);
+        let body = json!({"status": "BAD_REFRESH_TOKEN"});
+        assert!(!o.is_dead_refresh_token(401, &body));
+        assert!(!o.is_dead_refresh_token(503, &body));
+        assert!(!o.is_dead_refresh_token(400, &json!({"status": "bad_refresh_token"})));
+        assert!(!o.is_dead_refresh_token(400, &json!({"status": "BAD_CLIENT_ID"})));
+        assert!(!o.is_dead_refresh_token(400, &json!({"status": ["BAD_REFRESH_TOKEN"]})));
+        assert!(!o.is_dead_refresh_token(400, &json!({"message": "BAD_REFRESH_TOKEN"})));
+    }
+
+    /// The compiled tables carry what the integration files declare (through the library build of this
+    /// crate, which the generated crate links against).
+    #[test]
+    fn compiled_tables_recognise_their_vendors_dead_refresh_tokens() {
+        let oauth = |name: &str| {
+            switchboard_generated::INTEGRATIONS
+                .iter()
+                .find(|i| i.name == name)
+                .and_then(|i| i.auth.oauth2.as_ref())
+                .expect("an OAuth integration")
+        };
+        let hubspot = oauth("hubspot");
+        let bad =
+            json!({"status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token"});
+        assert!(hubspot.is_dead_refresh_token(400, &bad));
+        assert!(hubspot.is_dead_refresh_token(400, &json!({"error": "invalid_grant"})));
+        assert!(!hubspot.is_dead_refresh_token(500, &bad));
+        let salesforce = oauth("salesforce");
+        let expired =
+            json!({"error": "invalid_grant", "error_description": "expired access/refresh token"});
+        assert!(salesforce.is_dead_refresh_token(400, &expired));
+        assert!(!salesforce.is_dead_refresh_token(400, &bad));
+    }
+
+    #[test]
+    fn without_a_rule_a_vendor_answer_is_not_dead() {
+        let o = oauth(&[]);
+        assert!(!o.is_dead_refresh_token(400, &json!({"status": "BAD_REFRESH_TOKEN"})));
+    }
 }

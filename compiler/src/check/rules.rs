@@ -3,7 +3,7 @@
 use super::{Cx, Decorate, is_json_pointer};
 use crate::codes;
 use crate::diagnostic::{did_you_mean, list_names};
-use crate::model::{Integration, RateLimitFigure};
+use crate::model::{DeadRefreshToken, Integration, RateLimitFigure};
 use crate::span::Sp;
 
 pub(super) fn check(cx: &mut Cx, def: &Integration) {
@@ -22,6 +22,9 @@ pub(super) fn check(cx: &mut Cx, def: &Integration) {
     }
     if let Some(oauth) = &auth.oauth2 {
         super::methods::check_scopes(cx, &oauth.default_scopes);
+        for rule in &oauth.dead_refresh_token {
+            dead_refresh_token(cx, rule);
+        }
     }
     pointer(cx, &def.errors.message);
     if let Some(code) = &def.errors.code {
@@ -76,6 +79,54 @@ pub(super) fn check(cx: &mut Cx, def: &Integration) {
             .label("HTTP statuses run from 100 to 599")
             .help("write the status the vendor answers with when it rate-limits, usually `429`");
         }
+    }
+}
+
+/// Checks that a `dead_refresh_token` rule can match: an error status, a pointer to a field, and at least
+/// one non-empty value.
+fn dead_refresh_token(cx: &mut Cx, rule: &DeadRefreshToken) {
+    let status = &rule.status;
+    if !(400..=599).contains(&status.value) {
+        cx.error(
+            codes::BAD_DEAD_REFRESH_TOKEN,
+            status.span,
+            format!("`{}` is not an error status", status.value),
+        )
+        .label("a token endpoint refuses a refresh with a status from 400 to 599")
+        .help(
+            "write the status the token endpoint answers a dead refresh token with, usually `400`",
+        );
+    }
+    if rule.pointer.value.is_empty() {
+        cx.error(
+            codes::BAD_DEAD_REFRESH_TOKEN,
+            rule.pointer.span,
+            "an empty pointer names the whole error body, not the field holding the vendor's error",
+        )
+        .help("point at the field whose value says the refresh token is dead, such as `/status` or `/error`");
+    } else {
+        pointer(cx, &rule.pointer);
+    }
+    if rule.values.value.is_empty() {
+        cx.error(
+            codes::BAD_DEAD_REFRESH_TOKEN,
+            rule.values.span,
+            "`values` is empty, so this rule never matches",
+        )
+        .help(format!(
+            "list the values of `{}` that mean the refresh token is dead, such as `[BAD_REFRESH_TOKEN]`",
+            rule.pointer.value
+        ));
+    }
+    for value in rule.values.value.iter().filter(|v| v.value.is_empty()) {
+        cx.error(
+            codes::BAD_DEAD_REFRESH_TOKEN,
+            value.span,
+            "an empty value never names a dead refresh token",
+        )
+        .help(
+            "write the vendor's value exactly as its token endpoint sends it, or remove this one",
+        );
     }
 }
 

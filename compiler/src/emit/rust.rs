@@ -148,6 +148,10 @@ fn auth(i: &IntegrationIr) -> TokenStream {
             let scopes = &o.default_scopes;
             let params = o.authorize_params.iter().map(|(k, v)| quote!((#k, #v)));
             let from_token = opt_str(o.base_url_from_token.as_deref());
+            let dead = o.dead_refresh_token.iter().map(|d| {
+                let (status, pointer, values) = (d.status, &d.pointer, &d.values);
+                quote!(DeadRefreshToken { status: #status, pointer: #pointer, values: &[#(#values),*] })
+            });
             quote!(Some(OAuth2 {
                 authorization_url: #a,
                 token_url: #t,
@@ -157,6 +161,7 @@ fn auth(i: &IntegrationIr) -> TokenStream {
                 default_scopes: &[#(#scopes),*],
                 authorize_params: &[#(#params),*],
                 base_url_from_token: #from_token,
+                dead_refresh_token: &[#(#dead),*],
             }))
         }
         None => quote!(None),

@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 
 use crate::check::Unit;
 use crate::ir::{
-    AnnotationsIr, AuthIr, Catalog, IntegrationIr, ModelIr, OAuth2Ir, PaginationIr, ParamIr,
-    ParamLocation, RateLimitHeaderIr, ToolIr, UnifiedMapIr,
+    AnnotationsIr, AuthIr, Catalog, DeadRefreshTokenIr, IntegrationIr, ModelIr, OAuth2Ir,
+    PaginationIr, ParamIr, ParamLocation, RateLimitHeaderIr, ToolIr, UnifiedMapIr,
 };
 use crate::model::{
     Documentation, Integration, Method, MethodKind, PaginationRule, PaginationStyle, QueryStyle,
@@ -232,6 +232,15 @@ fn lower_auth(def: &Integration) -> AuthIr {
                 .map(|(k, v)| (k.value.clone(), v.clone()))
                 .collect(),
             base_url_from_token: o.base_url_from_token.as_ref().map(|b| b.value.clone()),
+            dead_refresh_token: o
+                .dead_refresh_token
+                .iter()
+                .map(|d| DeadRefreshTokenIr {
+                    status: d.status.value,
+                    pointer: d.pointer.value.clone(),
+                    values: d.values.iter().map(|v| v.value.clone()).collect(),
+                })
+                .collect(),
         }),
         bearer: auth.bearer.is_some(),
         api_key: auth.api_key.as_ref().map(|k| {

@@ -50,6 +50,26 @@ pub struct OAuth2 {
     /// Field of the token response that holds the account's base URL (Salesforce `instance_url`).
     #[serde(default)]
     pub base_url_from_token: Option<Sp<String>>,
+    /// How the token endpoint says a refresh token is dead (revoked, expired, reused), besides the
+    /// standard `{"error": "invalid_grant"}` (RFC 6749 §5.2), which is always recognised. A dead refresh
+    /// token means the account needs re-authorization.
+    #[serde(default)]
+    pub dead_refresh_token: Vec<DeadRefreshToken>,
+}
+
+/// One vendor-specific way a token endpoint answers a refresh with a dead refresh token.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeadRefreshToken {
+    /// HTTP status of the answer (400–599).
+    #[schemars(range(min = 400, max = 599))]
+    pub status: Sp<u16>,
+    /// JSON Pointer (RFC 6901) into the error body to a string field (`/status`).
+    #[schemars(regex(pattern = r"^/"))]
+    pub pointer: Sp<String>,
+    /// The values of that field meaning "dead" (`BAD_REFRESH_TOKEN`); matched exactly.
+    #[schemars(length(min = 1), inner(length(min = 1)))]
+    pub values: Sp<Vec<Sp<String>>>,
 }
 
 fn default_scope_separator() -> String {

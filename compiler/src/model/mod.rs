@@ -10,7 +10,7 @@ mod rate_limit;
 mod resource;
 mod unified;
 
-pub use auth::{ApiKey, ApiKeyLocation, Auth, Basic, Bearer, OAuth2};
+pub use auth::{ApiKey, ApiKeyLocation, Auth, Basic, Bearer, DeadRefreshToken, OAuth2};
 pub use field::{Field, FieldType, QueryStyle};
 pub use pagination::{LimitHeader, PaginationRule, PaginationStyle};
 pub use rate_limit::{RateLimit, RateLimitFigure, RateLimitHeader, RateLimitedWhen, ResetUnit};
