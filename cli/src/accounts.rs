@@ -2,21 +2,71 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use switchboard_oauth::{ConnectLinks, ConnectRequest, Connector};
 use switchboard_runtime::account::Credential;
-use switchboard_vault::{NewAccount, check_name};
+use switchboard_vault::{
+    NewAccount, OAuthGrant, OAuthSettings, check_name, find_integration, now_unix,
+};
 
-use crate::tools::parse_integration;
+use crate::tools::{FilterArgs, parse_integration};
 use crate::{Context, INTEGRATIONS, Outcome, format_time, print_table};
 
 /// `switchboard accounts …`.
 #[derive(Debug, Subcommand)]
 pub enum AccountsCommand {
-    /// Connect an account: its credential is sealed into the store.
+    /// Add an account with a credential you already have (a token, key or password, or OAuth tokens
+    /// from an existing system); it is sealed into the store.
     Add(AddArgs),
-    /// List accounts (never their secrets).
+    /// Connect an account through the vendor's OAuth consent: prints the authorization URL a person
+    /// opens. `switchboard serve` must be running at the public URL to receive the callback.
+    Connect(ConnectArgs),
+    /// List accounts: state, access-token expiry, granted scopes (never their secrets).
     List,
+    /// Remove an account (no server may use it).
+    Remove(RemoveArgs),
+}
+
+/// `switchboard accounts connect`.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Account id: created on the callback, or reconnected when it exists.
+    #[arg(long, value_name = "ID", value_parser = parse_account_id)]
+    id: String,
+    /// The integration to connect.
+    #[arg(long, value_name = "NAME", value_parser = parse_integration)]
+    integration: String,
+    /// Scopes to ask for; by default, every scope the tools selected by --methods/--tags/--kinds
+    /// need (all tools when none is given), plus the integration's always-requested ones.
+    #[arg(long, value_name = "S,...", value_delimiter = ',')]
+    scopes: Vec<String>,
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// The user the account belongs to (for per-user servers).
+    #[arg(long, value_name = "USER")]
+    user: Option<String>,
+    /// The customer's own OAuth app (`switchboard oauth-apps add`); default: the integration's app
+    /// from SWITCHBOARD_<INTEGRATION>_CLIENT_ID / _CLIENT_SECRET.
+    #[arg(long, value_name = "NAME")]
+    app: Option<String>,
+    /// Authorization endpoint override (Salesforce My Domain or sandbox orgs, a test IdP).
+    #[arg(long, value_name = "URL")]
+    authorization_url: Option<String>,
+    /// Token endpoint override.
+    #[arg(long, value_name = "URL")]
+    token_url: Option<String>,
+    /// Origin override, when the token answer does not give one.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+}
+
+/// `switchboard accounts remove`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The account.
+    #[arg(long, value_name = "ID")]
+    id: String,
 }
 
 /// `switchboard accounts add`.
@@ -35,9 +85,31 @@ pub struct AddArgs {
     #[arg(long, value_enum, value_name = "KIND")]
     credential: CredentialKind,
     /// Environment variable holding the secret (`user:password` for basic), so it stays out of
-    /// shell history and process lists.
+    /// shell history and process lists. Not for oauth2.
+    #[arg(long, value_name = "VAR", required_unless_present = "access_token_env")]
+    secret_env: Option<String>,
+    /// oauth2: environment variable holding the access token.
+    #[arg(long, value_name = "VAR", requires = "refresh_token_env")]
+    access_token_env: Option<String>,
+    /// oauth2: environment variable holding the refresh token.
     #[arg(long, value_name = "VAR")]
-    secret_env: String,
+    refresh_token_env: Option<String>,
+    /// oauth2: seconds the access token has left (refreshed ahead of that).
+    #[arg(long, value_name = "SECONDS")]
+    expires_in: Option<u64>,
+    /// oauth2: the scopes the tokens were granted (tools needing others are hidden).
+    #[arg(long, value_name = "S,...", value_delimiter = ',')]
+    scopes: Vec<String>,
+    /// oauth2: the OAuth app that issued the tokens (`switchboard oauth-apps add`); default: the
+    /// integration's app from the environment.
+    #[arg(long, value_name = "NAME")]
+    app: Option<String>,
+    /// oauth2: token endpoint override.
+    #[arg(long, value_name = "URL")]
+    token_url: Option<String>,
+    /// The user the account belongs to (for per-user servers).
+    #[arg(long, value_name = "USER")]
+    user: Option<String>,
 }
 
 /// Credential kinds on the command line.
@@ -50,6 +122,9 @@ enum CredentialKind {
     ApiKey,
     /// HTTP Basic; the secret is `user:password`.
     Basic,
+    /// OAuth 2.0 tokens (`--access-token-env`, `--refresh-token-env`, `--expires-in`), refreshed
+    /// by Switchboard from then on.
+    Oauth2,
 }
 
 /// Checks an account id at parse time.
@@ -63,26 +138,64 @@ pub fn parse_account_id(id: &str) -> Result<String, String> {
 pub fn run(cmd: AccountsCommand, ctx: &Context) -> Outcome {
     match cmd {
         AccountsCommand::Add(args) => add(args, ctx),
+        AccountsCommand::Connect(args) => connect(args, ctx),
         AccountsCommand::List => list(ctx),
+        AccountsCommand::Remove(args) => {
+            let store = ctx.open_existing_store()?;
+            store.delete_account(&args.id)?;
+            println!("removed account `{}`", args.id);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
 fn add(args: AddArgs, ctx: &Context) -> Outcome {
-    let secret = read_secret(&args.secret_env)?;
-    let credential = match args.credential {
-        CredentialKind::Bearer => Credential::Bearer(secret),
-        CredentialKind::ApiKey => Credential::ApiKey(secret),
-        CredentialKind::Basic => {
-            let Some((username, password)) = secret.split_once(':') else {
-                bail!(
-                    "the basic credential in `{}` must be `user:password` (no `:` found)",
-                    args.secret_env
-                );
+    let (credential, oauth, granted_scopes) = match args.credential {
+        CredentialKind::Oauth2 => {
+            let (Some(access), Some(refresh)) = (&args.access_token_env, &args.refresh_token_env)
+            else {
+                bail!("--credential oauth2 takes --access-token-env and --refresh-token-env");
             };
-            Credential::Basic {
-                username: username.to_owned(),
-                password: password.to_owned(),
-            }
+            let grant = OAuthGrant {
+                refresh_token: Some(read_secret(refresh)?),
+                expires_at: args
+                    .expires_in
+                    .map(|s| now_unix().saturating_add(i64::try_from(s).unwrap_or(i64::MAX))),
+                settings: OAuthSettings {
+                    app: args.app.clone(),
+                    token_url: args.token_url.clone(),
+                    scopes: args.scopes.clone(),
+                    ..OAuthSettings::default()
+                },
+            };
+            let scopes = (!args.scopes.is_empty()).then(|| args.scopes.clone());
+            (
+                Credential::Bearer(read_secret(access)?),
+                Some(grant),
+                scopes,
+            )
+        }
+        kind => {
+            let Some(var) = &args.secret_env else {
+                bail!("--credential {kind:?} takes --secret-env VAR");
+            };
+            let secret = read_secret(var)?;
+            let credential = match kind {
+                CredentialKind::ApiKey => Credential::ApiKey(secret),
+                CredentialKind::Basic => {
+                    let Some((username, password)) = secret.split_once(':') else {
+                        bail!(
+                            "the basic credential in `{var}` must be `user:password` (no `:` found)"
+                        );
+                    };
+                    Credential::Basic {
+                        username: username.to_owned(),
+                        password: password.to_owned(),
+                    }
+                }
+                _ => Credential::Bearer(secret),
+            };
+            (credential, None, None)
         }
     };
     let store = ctx.open_store()?;
@@ -92,7 +205,9 @@ fn add(args: AddArgs, ctx: &Context) -> Outcome {
             integration: args.integration,
             base_url: args.base_url,
             credential,
-            granted_scopes: None,
+            granted_scopes,
+            user: args.user,
+            oauth,
         },
         INTEGRATIONS,
     )?;
@@ -106,7 +221,7 @@ fn add(args: AddArgs, ctx: &Context) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_secret(var: &str) -> anyhow::Result<String> {
+pub(crate) fn read_secret(var: &str) -> anyhow::Result<String> {
     match std::env::var(var) {
         Ok(secret) if secret.is_empty() => bail!("environment variable `{var}` is empty"),
         Ok(secret) => Ok(secret),
@@ -117,6 +232,48 @@ fn read_secret(var: &str) -> anyhow::Result<String> {
             bail!("environment variable `{var}` is not valid UTF-8")
         }
     }
+}
+
+fn connect(args: ConnectArgs, ctx: &Context) -> Outcome {
+    let integration = find_integration(&args.integration, INTEGRATIONS)?;
+    let scopes = if args.scopes.is_empty() {
+        args.filter
+            .to_filter(Some(integration.name))
+            .needed_scopes(integration)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    } else {
+        args.scopes
+    };
+    let public_url = ctx.public_url()?;
+    let store = std::sync::Arc::new(ctx.open_store()?);
+    let links = ConnectLinks::new(&public_url, store.connect_key());
+    let connector = Connector::new(
+        store,
+        INTEGRATIONS,
+        links.clone(),
+        std::time::Duration::from_secs(10),
+    )
+    .context("cannot prepare the authorization")?;
+    let url = connector.begin(ConnectRequest {
+        account: args.id.clone(),
+        integration: integration.name.to_owned(),
+        user: args.user,
+        scopes,
+        app: args.app,
+        authorization_url: args.authorization_url,
+        token_url: args.token_url,
+        base_url: args.base_url,
+    })?;
+    println!("authorization_url={url}");
+    eprintln!(
+        "open the URL above to connect `{}` (valid for {} minutes); {} must reach a running `switchboard serve` for the callback",
+        args.id,
+        switchboard_oauth::STATE_TTL_SECS / 60,
+        links.redirect_uri()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(ctx: &Context) -> Outcome {
@@ -130,8 +287,13 @@ fn list(ctx: &Context) -> Outcome {
                 a.integration.clone(),
                 a.credential_kind.clone(),
                 a.status.to_string(),
+                a.expires_at.map_or_else(|| "-".to_owned(), format_time),
+                a.user.clone().unwrap_or_else(|| "-".to_owned()),
                 format_time(a.created_at),
                 a.base_url.clone().unwrap_or_else(|| "-".to_owned()),
+                a.granted_scopes
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), |s| s.join(" ")),
             ]
         })
         .collect();
@@ -141,11 +303,23 @@ fn list(ctx: &Context) -> Outcome {
             "INTEGRATION",
             "CREDENTIAL",
             "STATUS",
+            "EXPIRES",
+            "USER",
             "CREATED",
             "BASE URL",
+            "SCOPES",
         ],
         &rows,
     )?;
+    for account in accounts.iter().filter(|a| a.reauth_reason.is_some()) {
+        eprintln!(
+            "note: `{}` needs re-authorization ({}): reconnect it with `switchboard accounts connect --id {} --integration {}`",
+            account.id,
+            account.reauth_reason.as_deref().unwrap_or_default(),
+            account.id,
+            account.integration
+        );
+    }
     if accounts.is_empty() {
         eprintln!("no accounts yet; add one with `switchboard accounts add`");
     }

@@ -6,7 +6,7 @@ use clap::Args;
 use serde_json::Value;
 use switchboard_runtime::outcome::ToolError;
 use switchboard_server::mcp::results::error_value;
-use switchboard_vault::{AccountStatus, Suggestion};
+use switchboard_vault::Suggestion;
 
 use crate::{Context, INTEGRATIONS, Outcome};
 
@@ -35,7 +35,6 @@ fn parse_args(text: &str) -> Result<Value, String> {
 /// Runs `switchboard call`: prints the envelope, or `{"error": …}` and exits 1 when the tool fails.
 pub async fn run(args: CallArgs, ctx: &Context) -> Outcome {
     let store = ctx.open_existing_store()?;
-    let summary = store.require_account_summary(&args.account)?;
     let account = store.require_account(&args.account)?;
 
     let tool = INTEGRATIONS
@@ -61,12 +60,17 @@ pub async fn run(args: CallArgs, ctx: &Context) -> Outcome {
             );
             Err(ToolError::UnknownTool(args.tool.clone()))
         }
-        Some(_) if summary.status == AccountStatus::NeedsReauth => Err(ToolError::AuthRequired {
-            reconnect_url: None,
-            message: format!("account `{}` must be connected again", account.id),
-        }),
         Some(_) => {
-            crate::serve::executor(&store)
+            // A `needs_reauth` account answers `auth_required` (with its reconnect link) from the
+            // credential source, as over MCP.
+            let store = std::sync::Arc::new(store);
+            let stack = crate::serve::oauth_stack(
+                &store,
+                &ctx.public_url()?,
+                switchboard_oauth::RefreshPolicy::default(),
+                None,
+            )?;
+            crate::serve::executor(&store, std::sync::Arc::new(stack.coordinator))
                 .call(&account, &args.tool, args.args)
                 .await
         }
@@ -78,7 +82,10 @@ pub async fn run(args: CallArgs, ctx: &Context) -> Outcome {
         }
         Err(error) => {
             tracing::debug!(tool = %args.tool, account = %args.account, code = error.code(), "tool call failed");
-            println!("{}", serde_json::to_string_pretty(&error_value(&error))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&error_value(&error, Some(&account)))?
+            );
             Ok(ExitCode::FAILURE)
         }
     }

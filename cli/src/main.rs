@@ -5,6 +5,7 @@
 
 mod accounts;
 mod call;
+mod oauth_apps;
 mod sandbox_cmd;
 mod scopes;
 mod serve;
@@ -35,8 +36,15 @@ Files and environment:
                           created with mode 0600 on first use. Keep it out of database
                           backups and back it up separately: without it the stored
                           credentials cannot be read.
-  SWITCHBOARD_PUBLIC_URL  Base URL printed in MCP URLs (default http://127.0.0.1:8080);
-                          --public-url overrides it.
+  SWITCHBOARD_PUBLIC_URL  Base URL printed in MCP URLs and connect links, and where
+                          identity providers send people back (<url>/oauth/callback);
+                          default http://127.0.0.1:8080; --public-url overrides it.
+  SWITCHBOARD_<INTEGRATION>_CLIENT_ID, SWITCHBOARD_<INTEGRATION>_CLIENT_SECRET
+                          The OAuth app used to connect and refresh accounts of an
+                          integration (e.g. SWITCHBOARD_HUBSPOT_CLIENT_ID), unless an
+                          account names its own (`oauth-apps add`, `--app`).
+  SWITCHBOARD_WEBHOOK_SECRET
+                          HMAC key signing re-authorization webhooks (serve --webhook-url).
   RUST_LOG                Log filter (default info). Logs go to stderr, never stdout.";
 
 /// Every integration compiled into this binary.
@@ -73,6 +81,9 @@ enum Command {
     /// MCP servers: an account seen through a tool filter, reached at a capability URL.
     #[command(subcommand)]
     Servers(servers::ServersCommand),
+    /// Customers' own OAuth apps (client id and sealed secret), for `accounts connect --app`.
+    #[command(subcommand, name = "oauth-apps")]
+    OAuthApps(oauth_apps::OAuthAppsCommand),
     /// List the tools compiled into this binary.
     Tools(tools::ToolsArgs),
     /// Print the least-privilege OAuth scopes a set of tools needs.
@@ -121,6 +132,7 @@ async fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Accounts(cmd) => accounts::run(cmd, &ctx),
         Command::Servers(cmd) => servers::run(cmd, &ctx),
+        Command::OAuthApps(cmd) => oauth_apps::run(cmd, &ctx),
         Command::Tools(args) => tools::run(&args),
         Command::Scopes(args) => scopes::run(&args, &ctx),
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
@@ -133,7 +145,7 @@ async fn run(cli: Cli) -> Outcome {
         }
         Command::Mcp(serve::McpCommand::Stdio(args)) => {
             let store = ctx.open_existing_store()?;
-            serve::run_mcp_stdio(args, store).await?;
+            serve::run_mcp_stdio(args, store, &ctx.public_url()?).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 use switchboard_sandbox::{
-    DEFAULT_API_TOKEN, DEFAULT_RECORDS, RateBudget, SALESFORCE_API_VERSION, SandboxConfig,
+    DEFAULT_API_TOKEN, DEFAULT_OAUTH_CLIENT_ID, DEFAULT_OAUTH_CLIENT_SECRET, DEFAULT_RECORDS,
+    DEFAULT_TOKEN_TTL, OAuthConfig, RateBudget, SALESFORCE_API_VERSION, SandboxConfig,
 };
 use tokio::net::TcpListener;
 
@@ -28,6 +29,20 @@ pub struct SandboxArgs {
     /// answers 429 and Salesforce 403 REQUEST_LIMIT_EXCEEDED.
     #[arg(long, value_name = "N/SECONDS")]
     rate_limit: Option<RateBudget>,
+    /// Lifetime of the access tokens its identity providers issue, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TOKEN_TTL.as_secs())]
+    token_ttl: u64,
+    /// Rotate the refresh token on every refresh, and treat a reused one as theft: the whole chain
+    /// is revoked (what the strictest identity providers do).
+    #[arg(long)]
+    strict_rotation: bool,
+    /// The OAuth client id its identity providers accept.
+    #[arg(long, value_name = "ID", default_value = DEFAULT_OAUTH_CLIENT_ID)]
+    client_id: String,
+    /// Environment variable holding the OAuth client secret they accept (default: the sandbox's
+    /// well-known `sandbox-client-secret`).
+    #[arg(long, value_name = "VAR")]
+    client_secret_env: Option<String>,
 }
 
 /// Runs the sandbox until Ctrl-C (or SIGTERM), printing its URLs first.
@@ -41,17 +56,27 @@ pub async fn run(args: SandboxArgs) -> Outcome {
     println!("salesforce_instance_url={base}");
     println!("salesforce_rest_url={base}/services/data/{SALESFORCE_API_VERSION}");
     println!("api_token={}", args.api_token);
+    println!("oauth_client_id={}", args.client_id);
     tracing::info!(
         url = %base,
         records = args.records,
         rate_limit = %args.rate_limit.map_or_else(|| "none".to_owned(), |r| r.to_string()),
         "sandbox listening; Ctrl-C stops it"
     );
+    let client_secret = match &args.client_secret_env {
+        Some(var) => crate::accounts::read_secret(var)?,
+        None => DEFAULT_OAUTH_CLIENT_SECRET.to_owned(),
+    };
     let config = SandboxConfig {
         records: args.records,
         api_token: args.api_token,
         rate_limit: args.rate_limit,
-        ..SandboxConfig::default()
+        oauth: OAuthConfig {
+            client_id: args.client_id,
+            client_secret,
+            token_ttl: std::time::Duration::from_secs(args.token_ttl),
+            strict_rotation: args.strict_rotation,
+        },
     };
     switchboard_sandbox::serve_until(listener, config, shutdown_signal())
         .await

@@ -1,6 +1,5 @@
 //! `switchboard scopes`: the least-privilege OAuth scopes a set of tools needs.
 
-use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -40,17 +39,10 @@ pub fn run(args: &ScopesArgs, ctx: &Context) -> Outcome {
     };
     let integration = find_integration(&integration_name, INTEGRATIONS)?;
     let filter = args.filter.to_filter(Some(integration.name));
-    let tools = matching_tools(&filter, Some(integration.name));
-    if tools.is_empty() {
+    if matching_tools(&filter, Some(integration.name)).is_empty() {
         bail!("no `{}` tool matches {filter}", integration.name);
     }
-    let mut scopes: BTreeSet<&str> = tools
-        .iter()
-        .flat_map(|t| t.scopes.iter().copied())
-        .collect();
-    if let Some(oauth) = &integration.auth.oauth2 {
-        scopes.extend(oauth.default_scopes.iter().copied());
-    }
+    let scopes = filter.needed_scopes(integration);
     for scope in &scopes {
         println!("{scope}");
     }

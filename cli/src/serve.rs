@@ -3,17 +3,22 @@
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use serde_json::json;
-use switchboard_runtime::account::Credential;
+use switchboard_oauth::{
+    ConnectLinks, ConnectRequest, Connector, Coordinator, RefreshPolicy, WebhookTarget,
+};
+use switchboard_runtime::account::{Account, Credential};
+use switchboard_runtime::credential_source::{CredentialFuture, CredentialSource};
 use switchboard_runtime::executor::{Executor, ExecutorConfig};
 use switchboard_runtime::filter::{ToolFilter, ToolKind};
 use switchboard_sandbox::SandboxConfig;
 use switchboard_server::http::{Directory, DirectoryError, HttpApp, HttpConfig};
 use switchboard_server::mcp::{self, Binding, McpServer};
-use switchboard_vault::{AccountStatus, MasterKey, NewAccount, NewServer, Store};
+use switchboard_vault::{AccountStatus, MasterKey, NewOAuthApp, NewServer, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -41,10 +46,104 @@ pub struct ServeArgs {
     /// without `Origin` (agents, CLIs) are always accepted.
     #[arg(long, value_name = "ORIGIN,...", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+    /// Deliver a signed webhook here when an account needs re-authorization (its refresh token
+    /// died). The HMAC key is read from `SWITCHBOARD_WEBHOOK_SECRET`.
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// When OAuth tokens are refreshed ahead of expiry, in seconds before it: `MIN-MAX` (each
+    /// account gets its own point in the window, so refreshes spread out).
+    #[arg(long, value_name = "MIN-MAX", default_value = "60-180", value_parser = parse_window)]
+    pub refresh_before: (u64, u64),
+    /// Access-token lifetime of the demo sandbox's identity providers, in seconds (with --demo).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub demo_token_ttl: u64,
     /// The public base URL (the global `--public-url` or `SWITCHBOARD_PUBLIC_URL`), filled in by
     /// `main`.
     #[arg(skip)]
     pub public_url: Option<String>,
+}
+
+/// Environment variable holding the webhook signing key.
+pub const WEBHOOK_SECRET_ENV: &str = "SWITCHBOARD_WEBHOOK_SECRET";
+
+/// `60-180` → (60, 180).
+fn parse_window(text: &str) -> Result<(u64, u64), String> {
+    let parse = |part: &str| {
+        part.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{text}` must be MIN-MAX in seconds, e.g. 60-180"))
+    };
+    let (min, max) = match text.split_once('-') {
+        Some((min, max)) => (parse(min)?, parse(max)?),
+        None => {
+            let one = parse(text)?;
+            (one, one)
+        }
+    };
+    if min > max {
+        return Err(format!("`{text}`: MIN is larger than MAX"));
+    }
+    Ok((min, max))
+}
+
+/// How refreshes run for `serve`: the window, and a scan often enough to hit it.
+fn refresh_policy(window: (u64, u64)) -> RefreshPolicy {
+    let (min, max) = window;
+    RefreshPolicy {
+        proactive_min: Duration::from_secs(min),
+        proactive_max: Duration::from_secs(max),
+        // A call refreshes first only when the proactive refresher should already have acted.
+        on_call_margin: Duration::from_secs((min / 2).min(30)),
+        scan_every: Duration::from_secs((min / 3).clamp(1, 10)),
+        ..RefreshPolicy::default()
+    }
+}
+
+/// One store's credential machinery: the refresh coordinator and the connector.
+#[derive(Clone)]
+pub(crate) struct OAuthStack {
+    pub(crate) coordinator: Coordinator,
+    pub(crate) connector: Arc<Connector>,
+}
+
+/// The refresh coordinator and connector of `store`, for a server reached at `base_url`.
+pub(crate) fn oauth_stack(
+    store: &Arc<Store>,
+    base_url: &str,
+    policy: RefreshPolicy,
+    webhook: Option<WebhookTarget>,
+) -> anyhow::Result<OAuthStack> {
+    let links = ConnectLinks::new(base_url, store.connect_key());
+    let timeout = policy.timeout;
+    let coordinator = Coordinator::new(store.clone(), INTEGRATIONS, links.clone(), policy, webhook)
+        .context("cannot start the refresh coordinator")?;
+    let connector = Connector::new(store.clone(), INTEGRATIONS, links, timeout)
+        .context("cannot start the connector")?;
+    Ok(OAuthStack {
+        coordinator,
+        connector: Arc::new(connector),
+    })
+}
+
+fn webhook_target(url: Option<String>) -> anyhow::Result<Option<WebhookTarget>> {
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        anyhow::bail!("--webhook-url `{url}` must start with http:// or https://");
+    }
+    let secret = std::env::var(WEBHOOK_SECRET_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .with_context(|| {
+            format!(
+                "--webhook-url needs {WEBHOOK_SECRET_ENV}: the key receivers check signatures with"
+            )
+        })?;
+    Ok(Some(WebhookTarget {
+        url,
+        secret: secret.into_bytes(),
+    }))
 }
 
 /// `switchboard mcp …`.
@@ -64,19 +163,23 @@ pub struct McpStdioArgs {
     pub filter: FilterArgs,
 }
 
-/// An executor over the compiled tables whose cursors stay valid as long as the store's key.
-pub(crate) fn executor(store: &Store) -> Arc<Executor> {
+/// An executor over the compiled tables whose cursors stay valid as long as the store's key, taking
+/// credentials from `credentials`.
+pub(crate) fn executor(store: &Store, credentials: Arc<dyn CredentialSource>) -> Arc<Executor> {
     let config = ExecutorConfig {
         cursor_key: store.cursor_key(),
         ..ExecutorConfig::default()
     };
-    Arc::new(Executor::new(INTEGRATIONS, config))
+    Arc::new(Executor::with_credentials(
+        INTEGRATIONS,
+        config,
+        credentials,
+    ))
 }
 
 /// Serves every server in the store over Streamable HTTP (`/mcp/<token>`) and REST until Ctrl-C
 /// (or SIGTERM).
 pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
-    let executor = executor(&store);
     // Bind first: with `--listen …:0` the URLs must show the port actually bound.
     let listener = TcpListener::bind(args.listen)
         .await
@@ -88,20 +191,53 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
     config.allowed_origins = args.allowed_origins;
     let base_url = config.base_url();
     let servers = store.list_servers()?.len();
+    let cursor_key = store.cursor_key();
+    let store = Arc::new(store);
+    let webhook = webhook_target(args.webhook_url)?;
+    let policy = refresh_policy(args.refresh_before);
+    let main = oauth_stack(&store, &base_url, policy.clone(), webhook.clone())?;
+    let mut background = vec![tokio::spawn(main.coordinator.clone().run_proactive())];
+    if let Some(target) = webhook {
+        background.push(tokio::spawn(switchboard_oauth::run_deliveries(
+            store.clone(),
+            target,
+            Duration::from_secs(1),
+        )));
+    }
 
     let mut sandbox = None;
-    let directory: Arc<dyn Directory> = if args.demo {
-        let running = DemoSandbox::start().await?;
-        let demo = demo_store(&running.base_url, &running.api_token, &base_url)?;
+    let (directory, credentials): (Arc<dyn Directory>, Arc<dyn CredentialSource>) = if args.demo {
+        let running = DemoSandbox::start(Duration::from_secs(args.demo_token_ttl)).await?;
+        let demo = Arc::new(Store::open_with_key(":memory:", MasterKey::generate()?)?);
+        let demo_stack = oauth_stack(&demo, &base_url, policy, None)?;
+        demo_accounts(&demo, &demo_stack.connector, &running.base_url).await?;
+        demo_servers(&demo, &running.base_url, &base_url)?;
         tracing::info!(sandbox = %running.base_url, "demo sandbox running");
         sandbox = Some(running);
-        Arc::new(Layered {
+        background.push(tokio::spawn(demo_stack.coordinator.clone().run_proactive()));
+        config.connectors = vec![demo_stack.connector.clone(), main.connector.clone()];
+        let credentials = Arc::new(DemoFirst {
+            demo_store: demo.clone(),
+            demo: demo_stack.coordinator,
+            main: main.coordinator,
+        });
+        let directory = Arc::new(Layered {
             first: demo,
             then: store,
-        })
+        });
+        (directory, credentials)
     } else {
-        Arc::new(store)
+        config.connectors = vec![main.connector.clone()];
+        (store.clone(), Arc::new(main.coordinator))
     };
+    let executor = Arc::new(Executor::with_credentials(
+        INTEGRATIONS,
+        ExecutorConfig {
+            cursor_key,
+            ..ExecutorConfig::default()
+        },
+        credentials,
+    ));
 
     let app = HttpApp::new(executor, directory, &config)
         .context("invalid --public-url, --allowed-hosts or --allowed-origins")?;
@@ -118,6 +254,9 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
         );
     }
     let served = app.serve(listener, shutdown_signal()).await;
+    for task in background {
+        task.abort();
+    }
     if let Some(sandbox) = sandbox {
         sandbox.stop().await;
     }
@@ -129,14 +268,14 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
 /// The in-process sandbox of `serve --demo`.
 struct DemoSandbox {
     base_url: String,
-    api_token: String,
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl DemoSandbox {
-    /// Starts the sandbox on 127.0.0.1:9100, or on a free port when 9100 is taken.
-    async fn start() -> anyhow::Result<Self> {
+    /// Starts the sandbox on 127.0.0.1:9100, or on a free port when 9100 is taken; its identity
+    /// providers issue access tokens living `token_ttl`.
+    async fn start(token_ttl: Duration) -> anyhow::Result<Self> {
         let listener = match TcpListener::bind((Ipv4Addr::LOCALHOST, DEMO_SANDBOX_PORT)).await {
             Ok(listener) => listener,
             Err(_) => TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -144,8 +283,8 @@ impl DemoSandbox {
                 .context("cannot start the demo sandbox")?,
         };
         let addr = listener.local_addr()?;
-        let config = SandboxConfig::default();
-        let api_token = config.api_token.clone();
+        let mut config = SandboxConfig::default();
+        config.oauth.token_ttl = token_ttl;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(switchboard_sandbox::serve_until(
             listener,
@@ -156,7 +295,6 @@ impl DemoSandbox {
         ));
         Ok(Self {
             base_url: format!("http://{addr}"),
-            api_token,
             stop,
             task,
         })
@@ -172,17 +310,98 @@ impl DemoSandbox {
     }
 }
 
-/// An in-memory store holding one demo account (`demo-<integration>`) and three demo servers
-/// (`demo-<integration>` with every tool, `demo-<integration>-read` with `--methods read`,
-/// `demo-<integration>-unified` with `--kinds unified`) per
-/// integration that takes bearer tokens, pointed at the sandbox. Prints the sandbox's URL
-/// (`demo_sandbox_url=<url>`), the servers' URLs (one `demo_server=<name> mcp_url=<url>` line each),
-/// then a client configuration (`mcpServers`).
+/// The OAuth app every demo account uses: the sandbox's client.
+const DEMO_APP_PREFIX: &str = "sandbox-";
+
+/// Connects one demo account (`demo-<integration>`) per OAuth integration through the sandbox's
+/// identity provider, the way a person would: the authorization URL, the provider's consent (the
+/// sandbox consents at once), the redirect back with a code, the code exchange. The sandbox serves
+/// each vendor's endpoints at the paths of the real ones, so the integration's own URLs, moved to
+/// the sandbox's origin, are the overrides.
+async fn demo_accounts(
+    demo: &Arc<Store>,
+    connector: &Connector,
+    sandbox_url: &str,
+) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("cannot start an HTTP client")?;
+    let oauth = switchboard_sandbox::OAuthConfig::default();
+    for integration in INTEGRATIONS {
+        let Some(settings) = &integration.auth.oauth2 else {
+            continue;
+        };
+        let app = format!("{DEMO_APP_PREFIX}{}", integration.name);
+        demo.add_oauth_app(
+            NewOAuthApp {
+                name: app,
+                integration: integration.name.to_owned(),
+                client_id: oauth.client_id.clone(),
+                client_secret: oauth.client_secret.clone(),
+                authorization_url: Some(on_origin(settings.authorization_url, sandbox_url)?),
+                token_url: Some(on_origin(settings.token_url, sandbox_url)?),
+                // Reconnect links for demo accounts then work like any account's.
+                base_url: Some(sandbox_url.to_owned()),
+                is_default: true,
+            },
+            INTEGRATIONS,
+        )?;
+        let request = ConnectRequest {
+            account: format!("demo-{}", integration.name),
+            integration: integration.name.to_owned(),
+            // Every tool's scopes: the demo servers expose them all.
+            scopes: ToolFilter::default()
+                .needed_scopes(integration)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            ..ConnectRequest::default()
+        };
+        let url = connector.begin(request)?;
+        let consent = http
+            .get(&url)
+            .send()
+            .await
+            .context("the sandbox's authorization endpoint did not answer")?;
+        let location = consent
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .context("the sandbox's authorization endpoint did not redirect back")?;
+        let back = reqwest::Url::parse(location).context("unusable redirect from the sandbox")?;
+        let param = |name: &str| {
+            back.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let (Some(state), Some(code)) = (param("state"), param("code")) else {
+            anyhow::bail!("the sandbox refused the demo authorization");
+        };
+        let pending = connector.take_pending(&state)?;
+        connector.complete(pending, &code).await?;
+    }
+    Ok(())
+}
+
+/// `https://vendor.example/oauth/token` moved to `origin`: `<origin>/oauth/token`.
+fn on_origin(url: &str, origin: &str) -> anyhow::Result<String> {
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("invalid URL `{url}`"))?;
+    let mut path = parsed.path().to_owned();
+    if let Some(query) = parsed.query() {
+        path = format!("{path}?{query}");
+    }
+    Ok(format!("{}{path}", origin.trim_end_matches('/')))
+}
+
+/// Three demo servers per demo account (`demo-<integration>` with every tool,
+/// `demo-<integration>-read` with `--methods read`, `demo-<integration>-unified` with
+/// `--kinds unified`). Prints the sandbox's URL (`demo_sandbox_url=<url>`), the servers' URLs (one
+/// `demo_server=<name> mcp_url=<url>` line each), then a client configuration (`mcpServers`).
 ///
-/// Nothing is written to the operator's store, so restarts never pile up demo rows; the URLs change
-/// on every start.
-fn demo_store(sandbox_url: &str, sandbox_token: &str, base_url: &str) -> anyhow::Result<Store> {
-    let demo = Store::open_with_key(":memory:", MasterKey::generate()?)?;
+/// Everything lives in an in-memory store: nothing is written to the operator's store, so restarts
+/// never pile up demo rows; the URLs change on every start.
+fn demo_servers(demo: &Store, sandbox_url: &str, base_url: &str) -> anyhow::Result<()> {
     let read_only = ToolFilter::default().with_methods("read")?;
     let unified_only = ToolFilter {
         kinds: Some([ToolKind::Unified].into()),
@@ -190,29 +409,16 @@ fn demo_store(sandbox_url: &str, sandbox_token: &str, base_url: &str) -> anyhow:
     };
     println!("demo_sandbox_url={sandbox_url}");
     let mut urls = BTreeMap::new();
-    for integration in INTEGRATIONS.iter().filter(|i| i.auth.accepts_bearer()) {
-        let account = format!("demo-{}", integration.name);
-        // The sandbox serves every vendor at its origin (HubSpot's base URL, Salesforce's
-        // instance URL).
-        demo.add_account(
-            NewAccount {
-                id: account.clone(),
-                integration: integration.name.to_owned(),
-                base_url: Some(sandbox_url.to_owned()),
-                credential: Credential::Bearer(sandbox_token.to_owned()),
-                granted_scopes: None,
-            },
-            INTEGRATIONS,
-        )?;
+    for account in demo.list_accounts()? {
         for (name, filter) in [
-            (account.clone(), ToolFilter::default()),
-            (format!("{account}-read"), read_only.clone()),
+            (account.id.clone(), ToolFilter::default()),
+            (format!("{}-read", account.id), read_only.clone()),
             // The canonical tools only: the same agent prompt works whichever CRM is behind it.
-            (format!("{account}-unified"), unified_only.clone()),
+            (format!("{}-unified", account.id), unified_only.clone()),
         ] {
             let (server, token) = demo.create_server(NewServer {
                 name,
-                account_id: account.clone(),
+                account_id: account.id.clone(),
                 filter,
                 expires_at: None,
             })?;
@@ -237,13 +443,47 @@ fn demo_store(sandbox_url: &str, sandbox_token: &str, base_url: &str) -> anyhow:
             .context("cannot render the client configuration")?
     );
     println!();
-    Ok(demo)
+    Ok(())
+}
+
+/// Credentials of demo accounts from the demo store's coordinator, all others from the operator's.
+struct DemoFirst {
+    demo_store: Arc<Store>,
+    demo: Coordinator,
+    main: Coordinator,
+}
+
+impl DemoFirst {
+    fn pick(&self, account: &Account) -> &Coordinator {
+        match self.demo_store.account_summary(&account.id) {
+            Ok(Some(_)) => &self.demo,
+            _ => &self.main,
+        }
+    }
+}
+
+impl CredentialSource for DemoFirst {
+    fn usable<'a>(&'a self, account: &'a Account) -> CredentialFuture<'a, Credential> {
+        self.pick(account).usable(account)
+    }
+
+    fn rejected<'a>(
+        &'a self,
+        account: &'a Account,
+        rejected: &'a Credential,
+    ) -> CredentialFuture<'a, Option<Credential>> {
+        self.pick(account).rejected(account, rejected)
+    }
+
+    fn reconnect_url(&self, account: &Account) -> Option<String> {
+        CredentialSource::reconnect_url(self.pick(account), account)
+    }
 }
 
 /// Resolves tokens in `first`, then in `then` (demo servers before the store's).
 struct Layered {
-    first: Store,
-    then: Store,
+    first: Arc<Store>,
+    then: Arc<Store>,
 }
 
 impl Directory for Layered {
@@ -257,7 +497,7 @@ impl Directory for Layered {
 
 /// Serves one account's tools over MCP on stdin/stdout until the client closes the stream.
 /// Logs go to stderr: stdout carries only protocol messages.
-pub async fn run_mcp_stdio(args: McpStdioArgs, store: Store) -> anyhow::Result<()> {
+pub async fn run_mcp_stdio(args: McpStdioArgs, store: Store, base_url: &str) -> anyhow::Result<()> {
     let summary = store.require_account_summary(&args.account)?;
     if summary.status == AccountStatus::NeedsReauth {
         tracing::warn!(account = %summary.id, "account needs to be connected again; calls will fail with auth_required");
@@ -265,13 +505,14 @@ pub async fn run_mcp_stdio(args: McpStdioArgs, store: Store) -> anyhow::Result<(
     let account = store.require_account(&args.account)?;
     let filter = args.filter.to_filter(None);
     tracing::info!(account = %account.id, filter = %filter, "serving MCP on stdio");
+    let store = Arc::new(store);
+    let stack = oauth_stack(&store, base_url, RefreshPolicy::default(), None)?;
     let server = McpServer::new(
-        executor(&store),
+        executor(&store, Arc::new(stack.coordinator)),
         format!("stdio:{}", account.id),
         account,
         filter,
     );
-    drop(store);
     mcp::serve_stdio(server).await.context("MCP over stdio")?;
     Ok(())
 }

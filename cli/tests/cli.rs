@@ -181,8 +181,9 @@ fn basic_credentials_and_missing_secrets() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out)
-            .contains("integration `hubspot` does not accept basic credentials; it accepts bearer"),
+        stderr(&out).contains(
+            "integration `hubspot` does not accept basic credentials; it accepts oauth2, bearer"
+        ),
         "{}",
         stderr(&out)
     );

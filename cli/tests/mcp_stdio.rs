@@ -108,6 +108,8 @@ async fn stdio_initializes_lists_and_calls() {
                 base_url: Some(sandbox.base_url()),
                 credential: Credential::Bearer(sandbox.api_token().to_owned()),
                 granted_scopes: None,
+                user: None,
+                oauth: None,
             },
             switchboard_generated::INTEGRATIONS,
         )

@@ -15,6 +15,10 @@ pub struct Account {
     pub credential: Credential,
     /// OAuth scopes the account was granted; `None` when unknown (static tokens), which grants all.
     pub granted_scopes: Option<Vec<String>>,
+    /// When `credential` stops working (Unix seconds); `None` when unknown or never (static tokens).
+    pub expires_at: Option<i64>,
+    /// Whether the account must be connected again before it can be used (its refresh token died).
+    pub needs_reauth: bool,
 }
 
 impl fmt::Debug for Account {
@@ -25,6 +29,8 @@ impl fmt::Debug for Account {
             .field("integration", &self.integration)
             .field("base_url", &self.base_url)
             .field("credential", &self.credential.kind())
+            .field("expires_at", &self.expires_at)
+            .field("needs_reauth", &self.needs_reauth)
             .finish_non_exhaustive()
     }
 }

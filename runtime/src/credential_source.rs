@@ -24,6 +24,11 @@ pub trait CredentialSource: Send + Sync {
         account: &'a Account,
         rejected: &'a Credential,
     ) -> CredentialFuture<'a, Option<Credential>>;
+
+    /// Where a person connects `account` again, for `auth_required` errors that do not carry one.
+    fn reconnect_url(&self, _account: &Account) -> Option<String> {
+        None
+    }
 }
 
 /// The credential the account already holds, as is: static tokens, API keys, Basic, and tests.

@@ -112,6 +112,8 @@ struct Inner {
     empty_schemas: ToolSchemas,
     /// Runs proxy tools (and, through the unified layer, unified ones).
     proxy: Proxy,
+    /// Where credentials come from (shared with `proxy`).
+    credentials: Arc<dyn CredentialSource>,
     config: ExecutorConfig,
 }
 
@@ -169,7 +171,8 @@ impl Executor {
                     output: Arc::new(object_schema()),
                     description: String::new(),
                 },
-                proxy: Proxy::new(integrations, &config, credentials),
+                proxy: Proxy::new(integrations, &config, credentials.clone()),
+                credentials,
                 config,
             }),
         }
@@ -233,6 +236,17 @@ impl Executor {
         let result = self
             .run(account, tool_name, args, &mut upstream_status)
             .await;
+        let result = result.map_err(|error| match error {
+            // Every `auth_required` says where to reconnect, when the account can be reconnected.
+            ToolError::AuthRequired {
+                reconnect_url: None,
+                message,
+            } => ToolError::AuthRequired {
+                reconnect_url: self.inner.credentials.reconnect_url(account),
+                message,
+            },
+            other => other,
+        });
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let outcome = match &result {
             Ok(_) => "ok",

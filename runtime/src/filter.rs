@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::table::{MethodKind, Tool};
+use crate::table::{Integration, MethodKind, Tool};
 
 /// Tool kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -127,6 +127,21 @@ impl ToolFilter {
         self.methods = Some(methods);
         self.write_custom = custom;
         Ok(self)
+    }
+
+    /// The OAuth scopes `integration`'s tools that this filter allows need, with the integration's
+    /// always-requested scopes: what an account must be granted for a server with this filter. Sorted.
+    pub fn needed_scopes(&self, integration: &Integration) -> BTreeSet<&'static str> {
+        let mut scopes: BTreeSet<&'static str> = integration
+            .tools
+            .iter()
+            .filter(|tool| self.allows(tool))
+            .flat_map(|tool| tool.scopes.iter().copied())
+            .collect();
+        if let Some(oauth) = &integration.auth.oauth2 {
+            scopes.extend(oauth.default_scopes.iter().copied());
+        }
+        scopes
     }
 
     /// Whether the filter allows the tool.

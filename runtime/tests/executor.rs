@@ -39,6 +39,8 @@ fn account(id: &str, integration: &str, base_url: &str, token: &str) -> Account 
         base_url: Some(base_url.to_owned()),
         credential: Credential::Bearer(token.to_owned()),
         granted_scopes: None,
+        expires_at: None,
+        needs_reauth: false,
     }
 }
 

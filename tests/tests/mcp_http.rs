@@ -422,6 +422,8 @@ async fn a_recreated_server_describes_its_new_account() {
                 base_url: old.base_url.clone(),
                 credential: old.credential.clone(),
                 granted_scopes: None,
+                user: None,
+                oauth: None,
             },
             switchboard_generated::INTEGRATIONS,
         )

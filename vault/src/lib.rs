@@ -11,6 +11,10 @@
 //! from async code and `Send + Sync`; share it with an `Arc`.
 
 mod crypto;
+mod oauth;
+mod oauth_apps;
+mod oauth_state;
+mod outbox;
 mod schema;
 mod token;
 
@@ -30,6 +34,9 @@ pub use crypto::{
     KeyError, KeySource, MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, SealError, UnsealError,
     key_file_path,
 };
+pub use oauth::{Claim, OAuthGrant, OAuthSettings, RefreshDue, RefreshGrant};
+pub use oauth_apps::{AppSummary, NewOAuthApp, OAuthApp};
+pub use outbox::{PendingWebhook, WebhookEvent};
 pub use schema::MigrateError;
 pub use token::hash as token_hash;
 pub use token::{TOKEN_LEN, is_well_formed as is_well_formed_token};
@@ -49,6 +56,8 @@ const KEY_CHECK_PLAINTEXT: &[u8] = b"switchboard master key check v1";
 const KEY_CHECK_AAD: &[u8] = b"switchboard/meta/key_check";
 /// Associated data of the cursor key.
 const CURSOR_KEY_AAD: &[u8] = b"switchboard/meta/cursor_key";
+/// Associated data of the key signing connect links.
+const CONNECT_KEY_AAD: &[u8] = b"switchboard/meta/connect_key";
 
 /// Everything the store can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +107,20 @@ pub enum StoreError {
     /// A server with this name exists.
     #[error("server `{0}` already exists")]
     DuplicateServer(String),
+    /// An OAuth app with this name exists.
+    #[error("OAuth app `{0}` already exists")]
+    DuplicateApp(String),
+    /// The integration already has a default OAuth app.
+    #[error("integration `{0}` already has a default OAuth app; remove it first")]
+    DuplicateDefaultApp(String),
+    /// No OAuth app has this name.
+    #[error("no OAuth app `{name}`{suggestion}")]
+    UnknownApp {
+        /// The name asked for.
+        name: String,
+        /// A close match, when there is one.
+        suggestion: Suggestion,
+    },
     /// No integration has this name.
     #[error("no integration named `{name}`{suggestion}")]
     UnknownIntegration {
@@ -240,7 +263,43 @@ pub struct NewAccount {
     pub credential: Credential,
     /// OAuth scopes granted; `None` when unknown (static tokens).
     pub granted_scopes: Option<Vec<String>>,
+    /// The user the account belongs to (per-user servers); `None` for a shared account.
+    pub user: Option<String>,
+    /// For OAuth accounts (`credential` then holds the access token as a bearer token): the rest of
+    /// the grant.
+    pub oauth: Option<OAuthGrant>,
 }
+
+impl NewAccount {
+    /// A shared account with a static credential.
+    pub fn new(
+        id: impl Into<String>,
+        integration: impl Into<String>,
+        credential: Credential,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            integration: integration.into(),
+            base_url: None,
+            credential,
+            granted_scopes: None,
+            user: None,
+            oauth: None,
+        }
+    }
+
+    /// The kind stored for this account's credential: `oauth2` for OAuth grants.
+    fn stored_kind(&self) -> &'static str {
+        if self.oauth.is_some() {
+            OAUTH2_KIND
+        } else {
+            self.credential.kind()
+        }
+    }
+}
+
+/// The stored credential kind of OAuth accounts (the access token is placed as a bearer token).
+pub const OAUTH2_KIND: &str = "oauth2";
 
 /// An account without its secret, for listings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -251,7 +310,7 @@ pub struct AccountSummary {
     pub integration: String,
     /// Origin override.
     pub base_url: Option<String>,
-    /// `bearer`, `api_key` or `basic`.
+    /// `bearer`, `api_key`, `basic` or `oauth2`.
     pub credential_kind: String,
     /// OAuth scopes granted, when known.
     pub granted_scopes: Option<Vec<String>>,
@@ -259,6 +318,12 @@ pub struct AccountSummary {
     pub status: AccountStatus,
     /// When it was added, Unix seconds.
     pub created_at: i64,
+    /// The user it belongs to, for per-user accounts.
+    pub user: Option<String>,
+    /// When its access token expires, Unix seconds (OAuth accounts).
+    pub expires_at: Option<i64>,
+    /// Why it needs re-authorization, when it does.
+    pub reauth_reason: Option<String>,
 }
 
 /// A server to create.
@@ -307,6 +372,7 @@ pub struct Store {
     key: MasterKey,
     path: PathBuf,
     cursor_key: [u8; 32],
+    connect_key: [u8; 32],
 }
 
 impl fmt::Debug for Store {
@@ -387,7 +453,8 @@ impl Store {
                 }
             }
         }
-        let cursor_key = load_cursor_key(&conn, &key)?;
+        let cursor_key = load_meta_key(&conn, &key, "cursor_key", CURSOR_KEY_AAD)?;
+        let connect_key = load_meta_key(&conn, &key, "connect_key", CONNECT_KEY_AAD)?;
         if let KeySource::File {
             path: key_path,
             created: true,
@@ -401,6 +468,7 @@ impl Store {
             key,
             path: path.to_owned(),
             cursor_key,
+            connect_key,
         })
     }
 
@@ -412,6 +480,11 @@ impl Store {
     /// A secret 32-byte key for sealing pagination cursors, stable across restarts of this store.
     pub fn cursor_key(&self) -> [u8; 32] {
         self.cursor_key
+    }
+
+    /// A secret 32-byte key for signing connect links, stable across restarts of this store.
+    pub fn connect_key(&self) -> [u8; 32] {
+        self.connect_key
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -429,24 +502,39 @@ impl Store {
         check_name("account id", &account.id)?;
         let integration = find_integration(&account.integration, integrations)?;
         check_credential(integration, &account.credential)?;
+        if account.oauth.is_some() && integration.auth.oauth2.is_none() {
+            return Err(StoreError::UnsupportedCredential {
+                integration: integration.name.to_owned(),
+                kind: OAUTH2_KIND,
+                accepted: accepted_kinds(integration),
+            });
+        }
+        if let Some(user) = &account.user {
+            check_name("user", user)?;
+        }
         if let Some(url) = &account.base_url {
             check_base_url(url)?;
         }
-        let kind = account.credential.kind();
-        let plaintext = credential_plaintext(&account.credential);
-        let secret = self
-            .key
-            .seal(plaintext.as_bytes(), &account_aad(&account.id, kind))?;
-        drop(plaintext);
-        let scopes = account
-            .granted_scopes
-            .as_ref()
-            .map(|s| json!(s).to_string());
+        let row = self.sealed_row(&account, integration)?;
+        let kind = row.kind;
         let created_at = now_unix();
         let inserted = self.conn().execute(
-            "INSERT INTO accounts (id, integration, base_url, credential_kind, secret, granted_scopes, status, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7)",
-            params![account.id, integration.name, account.base_url, kind, secret, scopes, created_at],
+            "INSERT INTO accounts (id, integration, base_url, credential_kind, secret, granted_scopes,
+                                   status, created_at, user_id, refresh_secret, expires_at, oauth)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?8, ?9, ?10, ?11)",
+            params![
+                account.id,
+                integration.name,
+                account.base_url,
+                kind,
+                row.secret,
+                row.scopes,
+                created_at,
+                account.user,
+                row.refresh_secret,
+                row.expires_at,
+                row.oauth
+            ],
         );
         match inserted {
             Ok(_) => {}
@@ -462,6 +550,9 @@ impl Store {
             granted_scopes: account.granted_scopes,
             status: AccountStatus::Active,
             created_at,
+            user: account.user,
+            expires_at: row.expires_at,
+            reauth_reason: None,
         })
     }
 
@@ -469,7 +560,8 @@ impl Store {
     pub fn list_accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, integration, base_url, credential_kind, granted_scopes, status, created_at
+            "SELECT id, integration, base_url, credential_kind, granted_scopes, status, created_at,
+                    user_id, expires_at, reauth_reason
              FROM accounts ORDER BY id",
         )?;
         let rows = stmt.query_map([], summary_row)?;
@@ -484,7 +576,8 @@ impl Store {
     pub fn account_summary(&self, id: &str) -> Result<Option<AccountSummary>, StoreError> {
         self.conn()
             .query_row(
-                "SELECT id, integration, base_url, credential_kind, granted_scopes, status, created_at
+                "SELECT id, integration, base_url, credential_kind, granted_scopes, status, created_at,
+                        user_id, expires_at, reauth_reason
                  FROM accounts WHERE id = ?1",
                 params![id],
                 summary_row,
@@ -507,21 +600,28 @@ impl Store {
         let row = self
             .conn()
             .query_row(
-                "SELECT integration, base_url, credential_kind, secret, granted_scopes
+                "SELECT integration, base_url, credential_kind, secret, granted_scopes, expires_at, status
                  FROM accounts WHERE id = ?1",
                 params![id],
                 |row| {
                     Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, Option<String>>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, Vec<u8>>(3)?,
-                        row.get::<_, Option<String>>(4)?,
+                        (
+                            row.get::<_, String>(0)?,
+                            row.get::<_, Option<String>>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, Vec<u8>>(3)?,
+                        ),
+                        (
+                            row.get::<_, Option<String>>(4)?,
+                            row.get::<_, Option<i64>>(5)?,
+                            row.get::<_, String>(6)?,
+                        ),
                     ))
                 },
             )
             .optional()?;
-        let Some((integration, base_url, kind, sealed, scopes)) = row else {
+        let Some(((integration, base_url, kind, sealed), (scopes, expires_at, status))) = row
+        else {
             return Ok(None);
         };
         let plaintext = self
@@ -536,6 +636,8 @@ impl Store {
             base_url,
             credential,
             granted_scopes: parse_scopes(scopes)?,
+            expires_at,
+            needs_reauth: AccountStatus::parse(&status)? == AccountStatus::NeedsReauth,
         }))
     }
 
@@ -766,23 +868,30 @@ fn check_credential(integration: &Integration, credential: &Credential) -> Resul
     if accepted {
         return Ok(());
     }
+    Err(StoreError::UnsupportedCredential {
+        integration: integration.name.to_owned(),
+        kind: credential.kind(),
+        accepted: accepted_kinds(integration),
+    })
+}
+
+/// The credential kinds `integration` accepts, comma-separated.
+fn accepted_kinds(integration: &Integration) -> String {
+    let auth = &integration.auth;
     let kinds: Vec<&str> = [
-        (bearer, "bearer"),
+        (auth.oauth2.is_some(), OAUTH2_KIND),
+        (auth.accepts_bearer(), "bearer"),
         (auth.api_key.is_some(), "api_key"),
         (auth.basic, "basic"),
     ]
     .into_iter()
     .filter_map(|(ok, name)| ok.then_some(name))
     .collect();
-    Err(StoreError::UnsupportedCredential {
-        integration: integration.name.to_owned(),
-        kind: credential.kind(),
-        accepted: if kinds.is_empty() {
-            "none of bearer, api_key, basic".to_owned()
-        } else {
-            kinds.join(", ")
-        },
-    })
+    if kinds.is_empty() {
+        "none of oauth2, bearer, api_key, basic".to_owned()
+    } else {
+        kinds.join(", ")
+    }
 }
 
 /// The store accepts exactly the base URLs calls can use: the same parser decides both.
@@ -817,7 +926,7 @@ fn parse_credential(kind: &str, plaintext: &[u8]) -> Option<Credential> {
     let value: serde_json::Value = serde_json::from_slice(plaintext).ok()?;
     let field = |name: &str| value.get(name)?.as_str().map(str::to_owned);
     Some(match kind {
-        "bearer" => Credential::Bearer(field("token")?),
+        "bearer" | OAUTH2_KIND => Credential::Bearer(field("token")?),
         "api_key" => Credential::ApiKey(field("key")?),
         "basic" => Credential::Basic {
             username: field("username")?,
@@ -852,6 +961,9 @@ struct RawSummary {
     granted_scopes: Option<String>,
     status: String,
     created_at: i64,
+    user: Option<String>,
+    expires_at: Option<i64>,
+    reauth_reason: Option<String>,
 }
 
 fn summary_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawSummary> {
@@ -863,6 +975,9 @@ fn summary_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawSummary> {
         granted_scopes: row.get(4)?,
         status: row.get(5)?,
         created_at: row.get(6)?,
+        user: row.get(7)?,
+        expires_at: row.get(8)?,
+        reauth_reason: row.get(9)?,
     })
 }
 
@@ -876,6 +991,9 @@ impl RawSummary {
             base_url: self.base_url,
             credential_kind: self.credential_kind,
             created_at: self.created_at,
+            user: self.user,
+            expires_at: self.expires_at,
+            reauth_reason: self.reauth_reason,
         })
     }
 }
@@ -927,23 +1045,29 @@ fn read_meta(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, StoreError
         .optional()?)
 }
 
-/// The store's cursor key: random on first open, kept sealed in `meta`.
-fn load_cursor_key(conn: &Connection, key: &MasterKey) -> Result<[u8; 32], StoreError> {
+/// A 32-byte secret of the store's (`name` in `meta`): random on first open, kept sealed.
+fn load_meta_key(
+    conn: &Connection,
+    key: &MasterKey,
+    name: &'static str,
+    aad: &[u8],
+) -> Result<[u8; 32], StoreError> {
     let corrupt = || StoreError::Corrupt {
-        what: "cursor key",
+        what: name,
         detail: "does not open under the master key".to_owned(),
     };
-    if read_meta(conn, "cursor_key")?.is_none() {
+    if read_meta(conn, name)?.is_none() {
         let mut fresh = [0u8; 32];
         getrandom::fill(&mut fresh).map_err(StoreError::Random)?;
-        let sealed = key.seal(&fresh, CURSOR_KEY_AAD)?;
+        let sealed = key.seal(&fresh, aad)?;
+        // OR IGNORE: a concurrent first open may have won; everyone then reads the winner's.
         conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('cursor_key', ?1)",
-            params![sealed],
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+            params![name, sealed],
         )?;
     }
-    let sealed = read_meta(conn, "cursor_key")?.ok_or_else(corrupt)?;
-    key.unseal(&sealed, CURSOR_KEY_AAD)
+    let sealed = read_meta(conn, name)?.ok_or_else(corrupt)?;
+    key.unseal(&sealed, aad)
         .ok()
         .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
         .ok_or_else(corrupt)

@@ -37,6 +37,62 @@ pub const MIGRATIONS: &[&str] = &[
 
     CREATE INDEX servers_by_account ON servers (account_id);
     ",
+    // 2: OAuth accounts (refresh token, expiry, refresh lease), OAuth apps, pending authorizations,
+    // the webhook outbox.
+    "
+    ALTER TABLE accounts ADD COLUMN user_id TEXT;
+    -- The sealed refresh token (credential_kind 'oauth2'); associated data binds it to its column.
+    ALTER TABLE accounts ADD COLUMN refresh_secret BLOB;
+    -- When the access token in `secret` stops working, Unix seconds; NULL when unknown or never.
+    ALTER TABLE accounts ADD COLUMN expires_at INTEGER;
+    -- Non-secret OAuth settings: the app, authorization/token URL overrides, requested scopes.
+    ALTER TABLE accounts ADD COLUMN oauth TEXT CHECK (oauth IS NULL OR json_valid(oauth));
+    -- Bumped on every credential change, so a waiter can tell that another refresh won.
+    ALTER TABLE accounts ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
+    -- The refresh lease: who is refreshing (a random id per attempt) and until when.
+    ALTER TABLE accounts ADD COLUMN refresh_owner TEXT;
+    ALTER TABLE accounts ADD COLUMN refresh_until INTEGER;
+    ALTER TABLE accounts ADD COLUMN refreshed_at INTEGER;
+    ALTER TABLE accounts ADD COLUMN reauth_reason TEXT;
+
+    CREATE INDEX accounts_by_expiry ON accounts (expires_at) WHERE refresh_secret IS NOT NULL;
+
+    CREATE TABLE oauth_apps (
+        name              TEXT PRIMARY KEY NOT NULL,
+        integration       TEXT NOT NULL,
+        client_id         TEXT NOT NULL,
+        client_secret     BLOB NOT NULL,
+        authorization_url TEXT,
+        token_url         TEXT,
+        base_url          TEXT,
+        is_default        INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+        created_at        INTEGER NOT NULL
+    ) STRICT;
+
+    -- At most one default app per integration.
+    CREATE UNIQUE INDEX oauth_apps_default ON oauth_apps (integration) WHERE is_default = 1;
+
+    CREATE TABLE oauth_states (
+        state_hash  BLOB PRIMARY KEY NOT NULL CHECK (length(state_hash) = 32),
+        request     BLOB NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE webhook_outbox (
+        id              INTEGER PRIMARY KEY,
+        event_id        TEXT NOT NULL UNIQUE,
+        body            TEXT NOT NULL CHECK (json_valid(body)),
+        created_at      INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        lease_until     INTEGER,
+        delivered_at    INTEGER,
+        last_error      TEXT
+    ) STRICT;
+
+    CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at) WHERE delivered_at IS NULL;
+    ",
 ];
 
 /// What [`migrate`] found wrong.

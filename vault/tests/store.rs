@@ -30,6 +30,7 @@ static CRM: Integration = Integration {
             default_scopes: &[],
             authorize_params: &[],
             base_url_from_token: None,
+            dead_refresh_token: &[],
         }),
         bearer: true,
         api_key: None,
@@ -87,6 +88,8 @@ fn bearer_account(id: &str) -> NewAccount {
         base_url: Some("http://127.0.0.1:9100".to_owned()),
         credential: Credential::Bearer(SECRET.to_owned()),
         granted_scopes: None,
+        user: None,
+        oauth: None,
     }
 }
 
@@ -149,6 +152,8 @@ fn accounts_round_trip_across_a_reopen() {
                         password: "p:a:s:s".to_owned(),
                     },
                     granted_scopes: Some(vec!["tickets.read".to_owned()]),
+                    user: None,
+                    oauth: None,
                 },
                 INTEGRATIONS,
             )

@@ -5,6 +5,7 @@
 //! hashes tokens); an unknown, revoked or expired token answers the same 404 as a path that never
 //! existed. Every request passes the [`origin`] checks first. Logs name the server, never its token.
 
+mod connect;
 mod directory;
 mod mcp_route;
 pub mod origin;
@@ -30,6 +31,7 @@ pub use origin::{OriginConfigError, OriginPolicy};
 
 use crate::mcp::{Binding, DEFAULT_PAGE_SIZE};
 use mcp_route::McpServices;
+use switchboard_oauth::Connector;
 use switchboard_runtime::executor::Executor;
 
 /// Largest request body accepted unless configured otherwise (1 MiB).
@@ -50,6 +52,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Tools per `tools/list` page.
     pub page_size: usize,
+    /// Connect accounts (`/connect`, `/oauth/callback`), one per store, tried in order; empty serves
+    /// neither route.
+    pub connectors: Vec<Arc<Connector>>,
 }
 
 impl HttpConfig {
@@ -62,6 +67,7 @@ impl HttpConfig {
             allowed_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             page_size: DEFAULT_PAGE_SIZE,
+            connectors: Vec::new(),
         }
     }
 
@@ -79,6 +85,7 @@ pub(crate) struct AppState {
     pub(crate) executor: Arc<Executor>,
     pub(crate) directory: Arc<dyn Directory>,
     pub(crate) mcp: McpServices,
+    pub(crate) connectors: Vec<Arc<Connector>>,
 }
 
 impl AppState {
@@ -146,11 +153,14 @@ impl HttpApp {
             executor,
             directory,
             mcp,
+            connectors: config.connectors.clone(),
         });
         let router = Router::new()
             .route("/mcp/{token}", any(mcp_route::handle))
             .route("/mcp/{token}/tools", get(rest::list))
             .route("/mcp/{token}/tools/{tool}", post(rest::call))
+            .route("/connect/{integration}", get(connect::start))
+            .route("/oauth/callback", get(connect::callback))
             .fallback(not_found)
             .with_state(state)
             .layer(DefaultBodyLimit::max(config.max_body_bytes))

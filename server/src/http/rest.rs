@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use super::{AppState, not_found_response, rate_limit_headers};
 use crate::mcp::{describe_tool, results};
+use switchboard_runtime::account::Account;
 use switchboard_runtime::executor::loggable_tool_name;
 use switchboard_runtime::outcome::{RateLimitInfo, ToolError};
 
@@ -50,11 +51,11 @@ pub(crate) async fn call(
     };
     let Some(tool) = binding.tool(&state.executor, &tool_name) else {
         tracing::info!(server = %binding.name, tool = loggable_tool_name(&tool_name), outcome = "unknown_tool", "REST call");
-        return error_response(&ToolError::UnknownTool(tool_name));
+        return error_response(&ToolError::UnknownTool(tool_name), &binding.account);
     };
     let arguments = match parse_arguments(&body) {
         Ok(arguments) => arguments,
-        Err(error) => return error_response(&error),
+        Err(error) => return error_response(&error, &binding.account),
     };
     let span = tracing::info_span!("tools/call", server = %binding.name, via = "rest");
     match state
@@ -68,7 +69,7 @@ pub(crate) async fn call(
             rate_limit_headers::apply(response.headers_mut(), &success.rate_limit, None);
             response
         }
-        Err(error) => error_response(&error),
+        Err(error) => error_response(&error, &binding.account),
     }
 }
 
@@ -107,8 +108,23 @@ pub(crate) fn status_of(error: &ToolError) -> StatusCode {
     }
 }
 
-fn error_response(error: &ToolError) -> Response {
-    let mut response = (status_of(error), Json(results::error_value(error))).into_response();
+fn error_response(error: &ToolError, account: &Account) -> Response {
+    let mut body = results::error_value(error, Some(account));
+    if let ToolError::AuthRequired { reconnect_url, .. } = error
+        && let Value::Object(body) = &mut body
+    {
+        // `{"error": {"type": "auth_required", …}, "authorization_urls": {"<integration>": URL}}`:
+        // one URL per integration to connect, the shape an app checks before starting an agent.
+        if let Some(Value::Object(detail)) = body.get_mut("error") {
+            detail.insert("type".into(), Value::from(error.code()));
+        }
+        let mut urls = serde_json::Map::new();
+        if let Some(url) = reconnect_url {
+            urls.insert(account.integration.clone(), Value::from(url.as_str()));
+        }
+        body.insert("authorization_urls".into(), Value::Object(urls));
+    }
+    let mut response = (status_of(error), Json(body)).into_response();
     let figures = match error {
         ToolError::RateLimited { rate_limit, .. } | ToolError::Upstream { rate_limit, .. } => {
             *rate_limit

@@ -97,6 +97,40 @@ impl McpServer {
     }
 }
 
+/// Whether the client declared URL-mode elicitation (MCP 2025-11-25): it can open a URL for the
+/// user itself, so `auth_required` is better said with the protocol's own error.
+fn accepts_url_elicitation(context: &RequestContext<RoleServer>) -> bool {
+    context.peer.peer_info().is_some_and(|info| {
+        info.capabilities
+            .elicitation
+            .as_ref()
+            .is_some_and(|elicitation| elicitation.url.is_some())
+    })
+}
+
+/// `URLElicitationRequiredError` (-32042): the client shows the user `url` (our connect link); the
+/// agent calls the tool again once the account is connected.
+fn url_elicitation_required(account: &Account, url: &str, message: &str) -> ErrorData {
+    ErrorData::new(
+        rmcp::model::ErrorCode(URL_ELICITATION_REQUIRED),
+        message.to_owned(),
+        Some(serde_json::json!({
+            "elicitations": [{
+                "mode": "url",
+                "elicitationId": format!("connect-{}", account.id),
+                "url": url,
+                "message": format!(
+                    "Connect your {} account `{}` to continue.",
+                    account.integration, account.id
+                ),
+            }],
+        })),
+    )
+}
+
+/// MCP's error code for "the user must open a URL first".
+const URL_ELICITATION_REQUIRED: i32 = -32042;
+
 /// The MCP description of one table tool: name, title, description, input and output schemas, and
 /// annotations.
 pub fn describe_tool(executor: &Executor, tool: &'static Tool) -> McpTool {
@@ -194,7 +228,13 @@ impl ServerHandler for McpServer {
         {
             Ok(success) => Ok(results::success_result(success).into()),
             Err(ToolError::UnknownTool(name)) => Err(unknown_tool(&name)),
-            Err(error) => Ok(results::error_result(&error).into()),
+            Err(ToolError::AuthRequired {
+                reconnect_url: Some(url),
+                message,
+            }) if accepts_url_elicitation(&context) => {
+                Err(url_elicitation_required(&binding.account, &url, &message))
+            }
+            Err(error) => Ok(results::error_result(&error, Some(&binding.account)).into()),
         }
     }
 }

@@ -4,6 +4,7 @@
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Map, Value};
 
+use switchboard_runtime::account::Account;
 use switchboard_runtime::outcome::{Success, ToolError};
 
 /// A successful call as an MCP tool result: the envelope as `structuredContent` and the same JSON as text.
@@ -12,8 +13,8 @@ pub fn success_result(success: Success) -> CallToolResult {
 }
 
 /// A failed call as an MCP tool result with `isError: true`; `structuredContent` is [`error_value`].
-pub fn error_result(error: &ToolError) -> CallToolResult {
-    let value = error_value(error);
+pub fn error_result(error: &ToolError, account: Option<&Account>) -> CallToolResult {
+    let value = error_value(error, account);
     let mut result = CallToolResult::error(vec![ContentBlock::text(value.to_string())]);
     result.structured_content = Some(value);
     result
@@ -25,7 +26,8 @@ pub fn error_result(error: &ToolError) -> CallToolResult {
 /// `error.code` is the stable Switchboard code ([`ToolError::code`]); the vendor's own code, when read,
 /// is `error.vendor_code`. `status`, `retry_after` and `rate_limit` appear when the vendor was reached
 /// (rate-limited or upstream errors), so an agent can decide when to try again without another call.
-pub fn error_value(error: &ToolError) -> Value {
+/// `auth_required` names the `integration`, the `account` and the `authorization_url` a person opens.
+pub fn error_value(error: &ToolError, account: Option<&Account>) -> Value {
     let mut detail = Map::new();
     detail.insert("code".into(), Value::from(error.code()));
     detail.insert("message".into(), Value::from(message(error)));
@@ -56,7 +58,17 @@ pub fn error_value(error: &ToolError) -> Value {
             body.insert("rate_limit".into(), rate_limit_value(rate_limit));
         }
         ToolError::AuthRequired { reconnect_url, .. } => {
-            detail.insert("reconnect_url".into(), option_str(reconnect_url.as_deref()));
+            detail.insert(
+                "authorization_url".into(),
+                option_str(reconnect_url.as_deref()),
+            );
+            if let Some(account) = account {
+                detail.insert(
+                    "integration".into(),
+                    Value::from(account.integration.as_str()),
+                );
+                detail.insert("account".into(), Value::from(account.id.as_str()));
+            }
         }
         ToolError::UnknownTool(name) => {
             detail.insert("tool".into(), Value::from(name.as_str()));
@@ -134,7 +146,7 @@ mod tests {
             code: Some("RATE_LIMIT".into()),
             message: "slow down".into(),
         };
-        let result = error_result(&error);
+        let result = error_result(&error, None);
         assert_eq!(result.is_error, Some(true));
         assert_eq!(
             result.structured_content,
@@ -153,7 +165,7 @@ mod tests {
             pointer: "/limit".into(),
             message: "must be at most 100".into(),
         };
-        let value = error_value(&error);
+        let value = error_value(&error, None);
         assert_eq!(value["error"]["pointer"], "/limit");
         assert_eq!(value["error"]["code"], "invalid_arguments");
         assert!(

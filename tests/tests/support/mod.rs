@@ -72,6 +72,8 @@ impl Harness {
                     base_url: Some(sandbox_url.clone()),
                     credential: Credential::Bearer(switchboard_sandbox::DEFAULT_API_TOKEN.into()),
                     granted_scopes: None,
+                    user: None,
+                    oauth: None,
                 },
                 switchboard_generated::INTEGRATIONS,
             )
@@ -85,6 +87,8 @@ impl Harness {
                     base_url: Some(sandbox_url),
                     credential: Credential::Bearer(switchboard_sandbox::DEFAULT_API_TOKEN.into()),
                     granted_scopes: None,
+                    user: None,
+                    oauth: None,
                 },
                 switchboard_generated::INTEGRATIONS,
             )

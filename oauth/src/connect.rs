@@ -1,0 +1,390 @@
+//! Connecting an account: the authorization URL (a single-use, expiring `state`; PKCE where the
+//! integration asks for it), then the callback's code exchange, which seals the tokens in the vault.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use switchboard_runtime::account::Credential;
+use switchboard_runtime::table::Integration;
+use switchboard_vault::{
+    AccountSummary, NewAccount, OAuthGrant, OAuthSettings, Store, StoreError, find_integration,
+    now_unix,
+};
+
+use crate::apps::app_credentials;
+use crate::client::{Provider, TokenError, Tokens, http_client};
+use crate::link::ConnectLinks;
+
+/// Seconds a pending authorization waits for its callback.
+pub const STATE_TTL_SECS: i64 = 10 * 60;
+
+/// An account to connect: what the authorization is for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectRequest {
+    /// The account id (created, or reconnected when it exists).
+    pub account: String,
+    /// The integration.
+    pub integration: String,
+    /// The user the account belongs to, for per-user accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Scopes to ask for besides the integration's defaults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// The OAuth app (`oauth-apps add`) to use; `None` uses the integration's app from the
+    /// environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// Authorization endpoint override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_url: Option<String>,
+    /// Token endpoint override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    /// The account's base URL, unless the token answer gives one (Salesforce's `instance_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+/// A pending authorization, taken from the vault (where it is sealed under its state).
+#[derive(Serialize, Deserialize)]
+pub struct Pending {
+    request: ConnectRequest,
+    redirect_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pkce_verifier: Option<String>,
+}
+
+impl fmt::Debug for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pending")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pending {
+    /// What the authorization is for.
+    pub fn request(&self) -> &ConnectRequest {
+        &self.request
+    }
+}
+
+/// Why connecting failed. Messages are safe to show on a web page: no token, code or secret.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The state is unknown, already used or expired.
+    #[error(
+        "this authorization link is not valid any more (unknown, already used or expired); start connecting again"
+    )]
+    BadState,
+    /// The person (or the provider) refused.
+    #[error("the authorization was refused at {integration}: {reason}")]
+    Denied {
+        /// The integration's display name.
+        integration: String,
+        /// The provider's `error` code.
+        reason: String,
+    },
+    /// The token exchange failed.
+    #[error("{integration} did not accept the authorization: {source}")]
+    Exchange {
+        /// The integration's display name.
+        integration: String,
+        /// Why.
+        source: TokenError,
+    },
+    /// No OAuth app is configured.
+    #[error("{0}")]
+    NoApp(String),
+    /// Bad input or configuration.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Begins and completes authorizations.
+#[derive(Clone)]
+pub struct Connector {
+    store: Arc<Store>,
+    integrations: &'static [&'static Integration],
+    links: ConnectLinks,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for Connector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connector")
+            .field("links", &self.links)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connector {
+    /// A connector over `store`, for the server whose links `links` makes.
+    pub fn new(
+        store: Arc<Store>,
+        integrations: &'static [&'static Integration],
+        links: ConnectLinks,
+        timeout: Duration,
+    ) -> Result<Self, ConnectError> {
+        let http = http_client(timeout).map_err(|e| ConnectError::Invalid(e.to_string()))?;
+        Ok(Self {
+            store,
+            integrations,
+            links,
+            http,
+        })
+    }
+
+    /// The links this connector's server answers.
+    pub fn links(&self) -> &ConnectLinks {
+        &self.links
+    }
+
+    /// Records a pending authorization for `request` and returns the URL a person opens.
+    pub fn begin(&self, request: ConnectRequest) -> Result<String, ConnectError> {
+        switchboard_vault::check_name("account id", &request.account)?;
+        if let Some(user) = &request.user {
+            switchboard_vault::check_name("user", user)?;
+        }
+        let integration = find_integration(&request.integration, self.integrations)?;
+        if let Some(existing) = self.store.account_summary(&request.account)?
+            && existing.integration != integration.name
+        {
+            return Err(ConnectError::Invalid(format!(
+                "account `{}` exists for integration `{}`, not `{}`",
+                request.account, existing.integration, integration.name
+            )));
+        }
+        let app = app_credentials(&self.store, integration, request.app.as_deref())?;
+        let provider = Provider::new(
+            integration,
+            app.credentials,
+            request
+                .authorization_url
+                .as_deref()
+                .or(app.authorization_url.as_deref()),
+            request.token_url.as_deref().or(app.token_url.as_deref()),
+        )
+        .map_err(|e| ConnectError::Invalid(e.to_string()))?;
+        let (challenge, verifier) = if provider.settings().pkce {
+            let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+            (Some(challenge), Some(verifier.secret().clone()))
+        } else {
+            (None, None)
+        };
+        let state = random_state()?;
+        let redirect_uri = self.links.redirect_uri();
+        let scopes = requested_scopes(integration, &request.scopes);
+        let url = provider
+            .authorization_url(&state, &scopes, &redirect_uri, challenge)
+            .map_err(|e| ConnectError::Invalid(e.to_string()))?;
+        let pending = Pending {
+            request,
+            redirect_uri,
+            pkce_verifier: verifier,
+        };
+        let bytes = serde_json::to_vec(&pending)
+            .map_err(|e| ConnectError::Invalid(format!("cannot record the authorization: {e}")))?;
+        self.store
+            .put_oauth_state(&state, &bytes, now_unix().saturating_add(STATE_TTL_SECS))?;
+        tracing::info!(account = %pending.request.account, integration = %integration.name, "authorization started");
+        Ok(url)
+    }
+
+    /// The connect request a reconnect of `account` makes: its stored settings again.
+    pub fn reconnect_request(&self, account: &str) -> Result<ConnectRequest, ConnectError> {
+        let summary = self.store.require_account_summary(account)?;
+        let (settings, user) = self
+            .store
+            .oauth_settings(account)?
+            .unwrap_or((OAuthSettings::default(), summary.user.clone()));
+        // Ask again for what was asked before, else for what was granted.
+        let scopes = if settings.scopes.is_empty() {
+            summary.granted_scopes.unwrap_or_default()
+        } else {
+            settings.scopes
+        };
+        Ok(ConnectRequest {
+            account: summary.id,
+            integration: summary.integration,
+            user,
+            scopes,
+            app: settings.app,
+            authorization_url: settings.authorization_url,
+            token_url: settings.token_url,
+            base_url: None,
+        })
+    }
+
+    /// What the provider refused, as the error to show (the state was spent taking it).
+    pub fn deny(&self, pending: Pending, reason: &str) -> ConnectError {
+        let integration = find_integration(&pending.request.integration, self.integrations)
+            .map_or(pending.request.integration.as_str(), |i| i.display_name);
+        tracing::info!(account = %pending.request.account, integration = %pending.request.integration, reason = %loggable(reason), "authorization refused");
+        ConnectError::Denied {
+            integration: integration.to_owned(),
+            reason: loggable(reason).to_owned(),
+        }
+    }
+
+    /// Completes an authorization: exchanges `code`, seals the tokens, and adds or reconnects the
+    /// account. Nothing is stored unless everything succeeds.
+    pub async fn complete(
+        &self,
+        pending: Pending,
+        code: &str,
+    ) -> Result<AccountSummary, ConnectError> {
+        let request = &pending.request;
+        let integration = find_integration(&request.integration, self.integrations)?;
+        let app = app_credentials(&self.store, integration, request.app.as_deref())?;
+        let app_base_url = app.base_url.clone();
+        let provider = Provider::new(
+            integration,
+            app.credentials,
+            request
+                .authorization_url
+                .as_deref()
+                .or(app.authorization_url.as_deref()),
+            request.token_url.as_deref().or(app.token_url.as_deref()),
+        )
+        .map_err(|e| ConnectError::Invalid(e.to_string()))?;
+        let tokens = provider
+            .exchange_code(
+                &self.http,
+                code,
+                &pending.redirect_uri,
+                pending.pkce_verifier.clone(),
+            )
+            .await
+            .map_err(|source| ConnectError::Exchange {
+                integration: integration.display_name.to_owned(),
+                source,
+            })?;
+        let requested = requested_scopes(integration, &request.scopes);
+        let mut account = new_account(integration, request, tokens, requested)?;
+        if account.base_url.is_none() {
+            account.base_url = app_base_url;
+        }
+        let store = self.store.clone();
+        let integrations = self.integrations;
+        let summary =
+            tokio::task::spawn_blocking(move || store.connect_account(account, integrations))
+                .await
+                .map_err(|e| ConnectError::Invalid(format!("the store task failed: {e}")))??;
+        tracing::info!(account = %summary.id, integration = %summary.integration, "account connected");
+        Ok(summary)
+    }
+
+    /// Takes the pending authorization `state` stands for: it cannot be used again, whatever
+    /// happens next.
+    pub fn take_pending(&self, state: &str) -> Result<Pending, ConnectError> {
+        if state.is_empty() || state.len() > 256 {
+            return Err(ConnectError::BadState);
+        }
+        let bytes = self
+            .store
+            .take_oauth_state(state)?
+            .ok_or(ConnectError::BadState)?;
+        serde_json::from_slice(&bytes).map_err(|_| ConnectError::BadState)
+    }
+}
+
+/// The integration's default scopes plus `extra`, without repeats, in order.
+pub fn requested_scopes(integration: &Integration, extra: &[String]) -> Vec<String> {
+    let mut scopes: Vec<String> = integration
+        .auth
+        .oauth2
+        .as_ref()
+        .map(|o| o.default_scopes.iter().map(|s| (*s).to_owned()).collect())
+        .unwrap_or_default();
+    for scope in extra {
+        if !scope.is_empty() && !scopes.contains(scope) {
+            scopes.push(scope.clone());
+        }
+    }
+    scopes
+}
+
+/// The account a token answer makes.
+fn new_account(
+    integration: &Integration,
+    request: &ConnectRequest,
+    tokens: Tokens,
+    requested: Vec<String>,
+) -> Result<NewAccount, ConnectError> {
+    let base_url = match integration
+        .auth
+        .oauth2
+        .as_ref()
+        .and_then(|o| o.base_url_from_token)
+    {
+        Some(field) => Some(
+            tokens
+                .extra
+                .get(field)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| ConnectError::Exchange {
+                    integration: integration.display_name.to_owned(),
+                    source: TokenError::Unavailable(format!(
+                        "the token answer has no `{field}`, which this integration's base URL comes from"
+                    )),
+                })?,
+        ),
+        None => request.base_url.clone(),
+    };
+    let granted = tokens.scopes.clone().unwrap_or_else(|| requested.clone());
+    Ok(NewAccount {
+        id: request.account.clone(),
+        integration: integration.name.to_owned(),
+        base_url,
+        credential: Credential::Bearer(tokens.access_token),
+        granted_scopes: Some(granted),
+        user: request.user.clone(),
+        oauth: Some(OAuthGrant {
+            refresh_token: tokens.refresh_token,
+            expires_at: expires_at(tokens.expires_in),
+            settings: OAuthSettings {
+                app: request.app.clone(),
+                authorization_url: request.authorization_url.clone(),
+                token_url: request.token_url.clone(),
+                scopes: request.scopes.clone(),
+            },
+        }),
+    })
+}
+
+/// Unix seconds `expires_in` from now.
+pub(crate) fn expires_at(expires_in: Option<Duration>) -> Option<i64> {
+    expires_in.map(|d| now_unix().saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
+}
+
+/// 32 random bytes, URL-safe.
+fn random_state() -> Result<String, ConnectError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ConnectError::Invalid(format!("no randomness from the OS: {e}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A provider-supplied code as it may appear in logs and pages: short `[a-z_]` words only.
+fn loggable(text: &str) -> &str {
+    if !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    {
+        text
+    } else {
+        "unspecified"
+    }
+}

@@ -1,0 +1,447 @@
+//! OAuth accounts in the store: the refresh side of a grant, sealed like every secret, and the
+//! refresh lease that makes one refresh per account happen at a time across every process.
+//!
+//! The lease is a row-level claim (`refresh_owner`, `refresh_until`) taken and released in short
+//! `BEGIN IMMEDIATE` transactions. The database's write lock is therefore never held across the
+//! network call to the identity provider: 4,000 accounts refreshing through one SQLite file do not
+//! queue behind each other, and a process that dies mid-refresh blocks its account only until the
+//! lease runs out (longer than any refresh can take, so a live refresher never loses its lease).
+
+use std::fmt;
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use switchboard_runtime::account::Credential;
+use switchboard_runtime::table::Integration;
+
+use crate::outbox::{WebhookEvent, insert_event};
+use crate::{
+    AccountStatus, NewAccount, OAUTH2_KIND, Store, StoreError, account_aad, credential_plaintext,
+    now_unix, parse_credential,
+};
+
+/// Associated-data column name of the sealed refresh token.
+const REFRESH_COLUMN: &str = "refresh_token";
+
+/// The refresh side of an OAuth grant, given when an account is added or reconnected.
+#[derive(Clone, Default)]
+pub struct OAuthGrant {
+    /// The refresh token; `None` when the provider issued none (the account then lives as long as
+    /// its access token).
+    pub refresh_token: Option<String>,
+    /// When the access token expires, Unix seconds; `None` when the provider does not say.
+    pub expires_at: Option<i64>,
+    /// Non-secret settings the refreshes use.
+    pub settings: OAuthSettings,
+}
+
+impl fmt::Debug for OAuthGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthGrant")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("expires_at", &self.expires_at)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+/// Non-secret OAuth settings of one account.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthSettings {
+    /// The OAuth app (`oauth-apps add`) whose client credentials refresh this account; `None` uses
+    /// the integration's app from the environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// Authorization endpoint override (Salesforce My Domain, sandboxes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_url: Option<String>,
+    /// Token endpoint override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    /// The scopes asked for when connecting (reconnect links ask for them again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+}
+
+/// What an attempt to take an account's refresh lease found.
+#[derive(Debug)]
+pub enum Claim {
+    /// The lease is ours until released or completed.
+    Granted(Box<RefreshGrant>),
+    /// Another refresher holds it until this time (Unix seconds): wait and claim again.
+    Busy {
+        /// When the other lease runs out.
+        until: i64,
+    },
+    /// The account must be connected again.
+    NeedsReauth,
+    /// The account has no refresh token (a static credential, or a provider that issued none).
+    NotRefreshable,
+}
+
+/// A held refresh lease with what the refresh needs. Its `Debug` never shows a token.
+pub struct RefreshGrant {
+    /// The account.
+    pub account_id: String,
+    /// Its integration.
+    pub integration: String,
+    /// Its user, for per-user accounts.
+    pub user: Option<String>,
+    /// The access credential stored now (another refresher may have just replaced the one the
+    /// caller was using).
+    pub current: Credential,
+    /// When `current` expires, Unix seconds.
+    pub expires_at: Option<i64>,
+    /// The refresh token to spend.
+    pub refresh_token: String,
+    /// The account's OAuth settings.
+    pub settings: OAuthSettings,
+    owner: String,
+}
+
+impl fmt::Debug for RefreshGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshGrant")
+            .field("account_id", &self.account_id)
+            .field("integration", &self.integration)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An OAuth account whose access token expires before some time, for the proactive refresher.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshDue {
+    /// The account.
+    pub account_id: String,
+    /// Its integration.
+    pub integration: String,
+    /// When its access token expires, Unix seconds.
+    pub expires_at: i64,
+}
+
+/// The sealed and encoded columns of an account row.
+pub(crate) struct SealedRow {
+    pub(crate) kind: &'static str,
+    pub(crate) secret: Vec<u8>,
+    pub(crate) refresh_secret: Option<Vec<u8>>,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) oauth: Option<String>,
+    pub(crate) scopes: Option<String>,
+}
+
+impl Store {
+    /// Seals a new account's secrets and encodes its other columns.
+    pub(crate) fn sealed_row(
+        &self,
+        account: &NewAccount,
+        _integration: &Integration,
+    ) -> Result<SealedRow, StoreError> {
+        let kind = account.stored_kind();
+        let plaintext = credential_plaintext(&account.credential);
+        let secret = self
+            .key
+            .seal(plaintext.as_bytes(), &account_aad(&account.id, kind))?;
+        drop(plaintext);
+        let grant = account.oauth.as_ref();
+        let refresh_secret = match grant.and_then(|g| g.refresh_token.as_deref()) {
+            Some("") => return Err(StoreError::EmptySecret("refresh token")),
+            Some(token) => Some(
+                self.key
+                    .seal(token.as_bytes(), &account_aad(&account.id, REFRESH_COLUMN))?,
+            ),
+            None => None,
+        };
+        let oauth = grant
+            .map(|g| serde_json::to_string(&g.settings))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt {
+                what: "OAuth settings",
+                detail: e.to_string(),
+            })?;
+        Ok(SealedRow {
+            kind,
+            secret,
+            refresh_secret,
+            expires_at: grant.and_then(|g| g.expires_at),
+            oauth,
+            scopes: account
+                .granted_scopes
+                .as_ref()
+                .map(|s| json!(s).to_string()),
+        })
+    }
+
+    /// Adds an OAuth account, or replaces the credentials of the existing account with this id
+    /// (a reconnect): the account becomes active again and keeps its servers.
+    pub fn connect_account(
+        &self,
+        account: NewAccount,
+        integrations: &[&Integration],
+    ) -> Result<crate::AccountSummary, StoreError> {
+        if let Some(existing) = self.account_summary(&account.id)? {
+            if existing.integration != account.integration {
+                return Err(StoreError::DuplicateAccount(account.id));
+            }
+            let integration = crate::find_integration(&account.integration, integrations)?;
+            let row = self.sealed_row(&account, integration)?;
+            self.conn().execute(
+                "UPDATE accounts SET base_url = COALESCE(?2, base_url), credential_kind = ?3,
+                        secret = ?4, granted_scopes = ?5, status = 'active', user_id = ?6,
+                        refresh_secret = ?7, expires_at = ?8, oauth = ?9,
+                        credential_version = credential_version + 1, refresh_owner = NULL,
+                        refresh_until = NULL, refreshed_at = ?10, reauth_reason = NULL
+                 WHERE id = ?1",
+                params![
+                    account.id,
+                    account.base_url,
+                    row.kind,
+                    row.secret,
+                    row.scopes,
+                    account.user,
+                    row.refresh_secret,
+                    row.expires_at,
+                    row.oauth,
+                    now_unix()
+                ],
+            )?;
+            tracing::info!(account = %account.id, integration = %account.integration, "reconnected account");
+            return self.require_account_summary(&account.id);
+        }
+        self.add_account(account, integrations)
+    }
+
+    /// The OAuth settings and user of an account; `None` when it is not an OAuth account.
+    pub fn oauth_settings(
+        &self,
+        id: &str,
+    ) -> Result<Option<(OAuthSettings, Option<String>)>, StoreError> {
+        let row: Option<(Option<String>, Option<String>)> = self
+            .conn()
+            .query_row(
+                "SELECT oauth, user_id FROM accounts WHERE id = ?1",
+                params![id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        match row {
+            Some((Some(settings), user)) => Ok(Some((parse_settings(&settings)?, user))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Tries to take `id`'s refresh lease for `lease_secs` seconds.
+    pub fn claim_refresh(&self, id: &str, lease_secs: i64) -> Result<Claim, StoreError> {
+        let owner = random_owner()?;
+        let now = now_unix();
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row = tx
+            .query_row(
+                "SELECT integration, user_id, credential_kind, secret, refresh_secret, expires_at,
+                        oauth, status, refresh_owner, refresh_until
+                 FROM accounts WHERE id = ?1",
+                params![id],
+                |row| {
+                    Ok(RawClaimRow {
+                        integration: row.get(0)?,
+                        user: row.get(1)?,
+                        kind: row.get(2)?,
+                        secret: row.get(3)?,
+                        refresh_secret: row.get(4)?,
+                        expires_at: row.get(5)?,
+                        oauth: row.get(6)?,
+                        status: row.get(7)?,
+                        lease_owner: row.get(8)?,
+                        lease_until: row.get(9)?,
+                    })
+                },
+            )
+            .optional()?;
+        let Some(row) = row else {
+            drop(tx);
+            drop(conn);
+            return Err(self.unknown_account(id)?);
+        };
+        if AccountStatus::parse(&row.status)? == AccountStatus::NeedsReauth {
+            return Ok(Claim::NeedsReauth);
+        }
+        let Some(sealed_refresh) = row.refresh_secret else {
+            return Ok(Claim::NotRefreshable);
+        };
+        if row.lease_owner.is_some()
+            && let Some(until) = row.lease_until.filter(|until| *until > now)
+        {
+            return Ok(Claim::Busy { until });
+        }
+        let unseal_failed = || StoreError::Unseal(id.to_owned());
+        let plaintext = self
+            .key
+            .unseal(&row.secret, &account_aad(id, &row.kind))
+            .map_err(|_| unseal_failed())?;
+        let current = parse_credential(&row.kind, &plaintext).ok_or_else(unseal_failed)?;
+        let refresh_token = self
+            .key
+            .unseal(&sealed_refresh, &account_aad(id, REFRESH_COLUMN))
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(unseal_failed)?;
+        let settings = match &row.oauth {
+            Some(text) => parse_settings(text)?,
+            None => OAuthSettings::default(),
+        };
+        tx.execute(
+            "UPDATE accounts SET refresh_owner = ?2, refresh_until = ?3 WHERE id = ?1",
+            params![id, owner, now.saturating_add(lease_secs)],
+        )?;
+        tx.commit()?;
+        Ok(Claim::Granted(Box::new(RefreshGrant {
+            account_id: id.to_owned(),
+            integration: row.integration,
+            user: row.user,
+            current,
+            expires_at: row.expires_at,
+            refresh_token,
+            settings,
+            owner,
+        })))
+    }
+
+    /// Stores the tokens a refresh under `grant` obtained and releases the lease, in one statement:
+    /// the new refresh token is committed before anyone uses the new access token. `refresh_token`
+    /// `None` keeps the old one (providers that do not rotate). `false` when the lease was lost
+    /// (it ran out), in which case nothing is written.
+    pub fn complete_refresh(
+        &self,
+        grant: &RefreshGrant,
+        access_token: &str,
+        refresh_token: Option<&str>,
+        expires_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        if access_token.is_empty() {
+            return Err(StoreError::EmptySecret("access token"));
+        }
+        let id = &grant.account_id;
+        let secret = self.key.seal(
+            credential_plaintext(&Credential::Bearer(access_token.to_owned())).as_bytes(),
+            &account_aad(id, OAUTH2_KIND),
+        )?;
+        let refresh_secret = refresh_token
+            .filter(|token| !token.is_empty())
+            .map(|token| {
+                self.key
+                    .seal(token.as_bytes(), &account_aad(id, REFRESH_COLUMN))
+            })
+            .transpose()?;
+        let changed = self.conn().execute(
+            "UPDATE accounts SET credential_kind = ?3, secret = ?4,
+                    refresh_secret = COALESCE(?5, refresh_secret), expires_at = ?6,
+                    credential_version = credential_version + 1, refresh_owner = NULL,
+                    refresh_until = NULL, refreshed_at = ?7
+             WHERE id = ?1 AND refresh_owner = ?2",
+            params![
+                id,
+                grant.owner,
+                OAUTH2_KIND,
+                secret,
+                refresh_secret,
+                expires_at,
+                now_unix()
+            ],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Gives the lease back without changing the credential (the refresh was not needed, or failed
+    /// in a way that may pass).
+    pub fn release_refresh(&self, grant: &RefreshGrant) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE accounts SET refresh_owner = NULL, refresh_until = NULL
+             WHERE id = ?1 AND refresh_owner = ?2",
+            params![grant.account_id, grant.owner],
+        )?;
+        Ok(())
+    }
+
+    /// Marks the account `needs_reauth` for `reason` and, only if this call is what changed its
+    /// status, queues `event` in the webhook outbox in the same transaction: however many refreshes
+    /// fail at once, one event is sent. Returns whether the status changed.
+    pub fn mark_needs_reauth(
+        &self,
+        id: &str,
+        reason: &str,
+        event: Option<&WebhookEvent>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
+            "UPDATE accounts SET status = 'needs_reauth', reauth_reason = ?2,
+                    refresh_owner = NULL, refresh_until = NULL
+             WHERE id = ?1 AND status = 'active'",
+            params![id, reason],
+        )?;
+        if changed == 1
+            && let Some(event) = event
+        {
+            insert_event(&tx, event, now_unix())?;
+        }
+        tx.commit()?;
+        if changed == 1 {
+            tracing::warn!(account = %id, reason, "account needs re-authorization");
+        }
+        Ok(changed == 1)
+    }
+
+    /// Active OAuth accounts with a refresh token whose access token expires before `before`
+    /// (Unix seconds), soonest first.
+    pub fn refresh_due(&self, before: i64, limit: usize) -> Result<Vec<RefreshDue>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, integration, expires_at FROM accounts
+             WHERE refresh_secret IS NOT NULL AND expires_at IS NOT NULL AND expires_at < ?1
+               AND status = 'active'
+             ORDER BY expires_at LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![before, limit], |row| {
+            Ok(RefreshDue {
+                account_id: row.get(0)?,
+                integration: row.get(1)?,
+                expires_at: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+struct RawClaimRow {
+    integration: String,
+    user: Option<String>,
+    kind: String,
+    secret: Vec<u8>,
+    refresh_secret: Option<Vec<u8>>,
+    expires_at: Option<i64>,
+    oauth: Option<String>,
+    status: String,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+}
+
+fn parse_settings(text: &str) -> Result<OAuthSettings, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        what: "OAuth settings",
+        detail: e.to_string(),
+    })
+}
+
+/// A random lease owner id: each claim is its own owner, so a process never mistakes an old lease
+/// of its own for a live one.
+fn random_owner() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(StoreError::Random)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
