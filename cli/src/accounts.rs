@@ -143,7 +143,7 @@ pub fn run(cmd: AccountsCommand, ctx: &Context) -> Outcome {
         AccountsCommand::Remove(args) => {
             let store = ctx.open_existing_store()?;
             store.delete_account(&args.id)?;
-            println!("removed account `{}`", args.id);
+            out!("removed account `{}`", args.id)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -211,13 +211,13 @@ fn add(args: AddArgs, ctx: &Context) -> Outcome {
         },
         INTEGRATIONS,
     )?;
-    println!(
+    out!(
         "added account `{}` ({}, {} credential) to {}",
         account.id,
         account.integration,
         account.credential_kind,
         store.path().display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -266,7 +266,7 @@ fn connect(args: ConnectArgs, ctx: &Context) -> Outcome {
         token_url: args.token_url,
         base_url: args.base_url,
     })?;
-    println!("authorization_url={url}");
+    out!("authorization_url={url}")?;
     eprintln!(
         "open the URL above to connect `{}` (valid for {} minutes); {} must reach a running `switchboard serve` for the callback",
         args.id,

@@ -77,15 +77,15 @@ pub async fn run(args: CallArgs, ctx: &Context) -> Outcome {
     };
     match result {
         Ok(success) => {
-            println!("{}", serde_json::to_string_pretty(&success.envelope)?);
+            out!("{}", serde_json::to_string_pretty(&success.envelope)?)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
             tracing::debug!(tool = %args.tool, account = %args.account, code = error.code(), "tool call failed");
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&error_value(&error, Some(&account)))?
-            );
+            )?;
             Ok(ExitCode::FAILURE)
         }
     }

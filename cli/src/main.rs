@@ -3,6 +3,14 @@
 //! Logs go to stderr (filter with `RUST_LOG`, default `info`): stdout carries command output and, for
 //! `mcp stdio`, the MCP protocol itself.
 
+/// `println!` that hands back the error instead of panicking when stdout is gone (`… | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod accounts;
 mod call;
 mod oauth_apps;
@@ -120,6 +128,14 @@ fn main() -> ExitCode {
 }
 
 fn fail(error: &anyhow::Error) -> ExitCode {
+    // A reader that stopped reading (`| head`) is not a failure worth a message.
+    if error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    {
+        return ExitCode::SUCCESS;
+    }
     eprintln!("error: {error:#}");
     ExitCode::FAILURE
 }

@@ -86,7 +86,7 @@ pub fn run(cmd: OAuthAppsCommand, ctx: &Context) -> Outcome {
                 },
                 INTEGRATIONS,
             )?;
-            println!("added OAuth app `{}`", args.name);
+            out!("added OAuth app `{}`", args.name)?;
         }
         OAuthAppsCommand::List => {
             let store = ctx.open_existing_store()?;
@@ -107,7 +107,7 @@ pub fn run(cmd: OAuthAppsCommand, ctx: &Context) -> Outcome {
         OAuthAppsCommand::Remove(args) => {
             let store = ctx.open_existing_store()?;
             store.delete_oauth_app(&args.name)?;
-            println!("removed OAuth app `{}`", args.name);
+            out!("removed OAuth app `{}`", args.name)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -52,11 +52,11 @@ pub async fn run(args: SandboxArgs) -> Outcome {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    println!("hubspot_base_url={base}");
-    println!("salesforce_instance_url={base}");
-    println!("salesforce_rest_url={base}/services/data/{SALESFORCE_API_VERSION}");
-    println!("api_token={}", args.api_token);
-    println!("oauth_client_id={}", args.client_id);
+    out!("hubspot_base_url={base}")?;
+    out!("salesforce_instance_url={base}")?;
+    out!("salesforce_rest_url={base}/services/data/{SALESFORCE_API_VERSION}")?;
+    out!("api_token={}", args.api_token)?;
+    out!("oauth_client_id={}", args.client_id)?;
     tracing::info!(
         url = %base,
         records = args.records,

@@ -44,7 +44,7 @@ pub fn run(args: &ScopesArgs, ctx: &Context) -> Outcome {
     }
     let scopes = filter.needed_scopes(integration);
     for scope in &scopes {
-        println!("{scope}");
+        out!("{scope}")?;
     }
     if let Some(granted) = granted {
         let missing: Vec<&str> = scopes

@@ -407,7 +407,7 @@ fn demo_servers(demo: &Store, sandbox_url: &str, base_url: &str) -> anyhow::Resu
         kinds: Some([ToolKind::Unified].into()),
         ..ToolFilter::default()
     };
-    println!("demo_sandbox_url={sandbox_url}");
+    out!("demo_sandbox_url={sandbox_url}")?;
     let mut urls = BTreeMap::new();
     for account in demo.list_accounts()? {
         for (name, filter) in [
@@ -426,23 +426,23 @@ fn demo_servers(demo: &Store, sandbox_url: &str, base_url: &str) -> anyhow::Resu
         }
     }
     for (name, url) in &urls {
-        println!("demo_server={name} mcp_url={url}");
+        out!("demo_server={name} mcp_url={url}")?;
     }
     let servers: serde_json::Map<String, serde_json::Value> = urls
         .iter()
         .map(|(name, url)| (name.clone(), json!({ "url": url })))
         .collect();
     let client_config = json!({ "mcpServers": servers });
-    println!();
-    println!(
+    out!()?;
+    out!(
         "# MCP client configuration (Claude Desktop, Cursor, …: paste into its mcpServers file):"
-    );
-    println!(
+    )?;
+    out!(
         "{}",
         serde_json::to_string_pretty(&client_config)
             .context("cannot render the client configuration")?
-    );
-    println!();
+    )?;
+    out!()?;
     Ok(())
 }
 

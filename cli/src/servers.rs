@@ -57,7 +57,7 @@ fn create(args: CreateArgs, ctx: &Context) -> Outcome {
         expires_at: None,
     })?;
     // The token exists only now: print it before anything else can fail.
-    println!("mcp_url={public_url}/mcp/{token}");
+    out!("mcp_url={public_url}/mcp/{token}")?;
     if let Ok(Some(account)) = store.account_summary(&server.account_id)
         && matching_tools(&server.filter, Some(&account.integration)).is_empty()
     {

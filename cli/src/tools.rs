@@ -163,7 +163,7 @@ pub fn run(args: &ToolsArgs) -> Outcome {
                     description: t.description,
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&rows)?);
+            out!("{}", serde_json::to_string_pretty(&rows)?)?;
         }
         Format::Text => {
             let rows: Vec<Vec<String>> = tools

@@ -729,3 +729,19 @@ fn a_rate_limited_call_comes_straight_back() {
     assert_eq!(value["status"], 429, "{value}");
     assert!(value["retry_after"].as_u64().is_some(), "{value}");
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_a_crash() {
+    // `switchboard tools | head -1`: stdout closes while the listing is being written.
+    let s = Session::new();
+    let mut child = s
+        .command(&["tools"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -59,6 +59,7 @@ struct World {
     sandbox: SandboxHandle,
     store: Arc<Store>,
     coordinator: Coordinator,
+    executor: Arc<Executor>,
     base: String,
     dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
@@ -148,7 +149,7 @@ impl World {
         config.public_url = Some(base.clone());
         config.connectors = vec![Arc::new(connector)];
         let directory: Arc<dyn Directory> = store.clone();
-        let app = HttpApp::new(executor, directory, &config).unwrap();
+        let app = HttpApp::new(executor.clone(), directory, &config).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
@@ -165,6 +166,7 @@ impl World {
             sandbox,
             store,
             coordinator,
+            executor,
             base,
             dir,
             _stop: stop,
@@ -383,6 +385,33 @@ async fn two_hundred_calls_on_an_expired_token_make_one_refresh() {
     assert_eq!(world.refreshes() - before, 1);
     world.assert_no_reuse();
     assert_eq!(world.coordinator.stats().refreshes, 1);
+
+    // The worst case: 200 calls that all hold the dead token (an agent session started before it
+    // died), so every one of them is refused by the vendor and asks for a refresh at once.
+    let account = world.store.require_account("acme-hubspot").unwrap();
+    world.sandbox.expire_access_tokens();
+    let (before, refused_before) = (world.refreshes(), expired_calls(&world));
+    let calls = (0..200).map(|_| {
+        let (executor, account) = (world.executor.clone(), account.clone());
+        tokio::spawn(async move {
+            executor
+                .call(&account, HS_LIST, json!({"limit": 1}))
+                .await
+                .map(|_| ())
+                .map_err(|e| e.code())
+        })
+    });
+    for result in futures_join(calls).await {
+        assert_eq!(result, Ok(()));
+    }
+    assert_eq!(expired_calls(&world) - refused_before, 200);
+    assert_eq!(world.refreshes() - before, 1);
+    world.assert_no_reuse();
+}
+
+/// Calls the sandbox refused because their access token had expired.
+fn expired_calls(world: &World) -> u64 {
+    world.sandbox.oauth_stats().hubspot.expired_token_calls
 }
 
 #[tokio::test]
