@@ -972,3 +972,92 @@ fn tools_are_sorted_and_found_by_name() {
         switchboard_generated::INTEGRATIONS.len()
     );
 }
+
+// ------------------------------------------------------------------------------------------------
+// Credentials: one refresh and one replay after a 401, nothing more
+
+/// Hands out `stale` first; asked after a 401, answers `fresh` (counting how often it was asked).
+struct Rotating {
+    fresh: Option<String>,
+    rejected: AtomicUsize,
+}
+
+impl switchboard_runtime::credential_source::CredentialSource for Rotating {
+    fn usable<'a>(
+        &'a self,
+        account: &'a Account,
+    ) -> switchboard_runtime::credential_source::CredentialFuture<'a, Credential> {
+        Box::pin(std::future::ready(Ok(account.credential.clone())))
+    }
+
+    fn rejected<'a>(
+        &'a self,
+        _account: &'a Account,
+        _rejected: &'a Credential,
+    ) -> switchboard_runtime::credential_source::CredentialFuture<'a, Option<Credential>> {
+        self.rejected.fetch_add(1, Ordering::SeqCst);
+        Box::pin(std::future::ready(Ok(self
+            .fresh
+            .clone()
+            .map(Credential::Bearer))))
+    }
+
+    fn reconnect_url(&self, account: &Account) -> Option<String> {
+        Some(format!(
+            "https://switchboard.test/connect/{}",
+            account.integration
+        ))
+    }
+}
+
+fn rotating_executor(fresh: Option<&str>) -> (Executor, Arc<Rotating>) {
+    let source = Arc::new(Rotating {
+        fresh: fresh.map(str::to_owned),
+        rejected: AtomicUsize::new(0),
+    });
+    let executor = Executor::with_credentials(
+        switchboard_generated::INTEGRATIONS,
+        ExecutorConfig::default(),
+        source.clone(),
+    );
+    (executor, source)
+}
+
+#[tokio::test]
+async fn a_401_is_replayed_once_with_the_refreshed_credential() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let (executor, source) = rotating_executor(Some(sb.api_token()));
+    let stale = account("acme-hubspot", "hubspot", &sb.base_url(), "stale-token");
+    let success = ok(
+        &executor,
+        &stale,
+        "list_all_hub_spot_contacts",
+        json!({"limit": 2}),
+    )
+    .await;
+    assert_eq!(success.envelope["result_count"], 2);
+    assert_eq!(source.rejected.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_second_401_comes_back_as_auth_required_with_the_reconnect_url() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    // The "fresh" credential is refused too: one replay, then the error, never a loop.
+    let (executor, source) = rotating_executor(Some("also-wrong"));
+    let stale = account("acme-hubspot", "hubspot", &sb.base_url(), "stale-token");
+    let error = err(&executor, &stale, "list_all_hub_spot_contacts", json!({})).await;
+    let ToolError::AuthRequired { reconnect_url, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(
+        reconnect_url.as_deref(),
+        Some("https://switchboard.test/connect/hubspot")
+    );
+    assert_eq!(source.rejected.load(Ordering::SeqCst), 1);
+
+    // Nothing better to offer: the first 401 comes straight back.
+    let (executor, source) = rotating_executor(None);
+    let error = err(&executor, &stale, "list_all_hub_spot_contacts", json!({})).await;
+    assert!(matches!(error, ToolError::AuthRequired { .. }), "{error:?}");
+    assert_eq!(source.rejected.load(Ordering::SeqCst), 1);
+}
