@@ -555,6 +555,33 @@ async fn a_revoked_chain_means_one_webhook_auth_required_everywhere_and_a_workin
     assert!(text.contains("ask the user to open"), "{text}");
     client.cancel().await.unwrap();
 
+    // A client that declared URL elicitation gets the protocol's own error, pointing at the link.
+    let mut config = ClientConfig::default();
+    config.capabilities.elicitation = Some(
+        rmcp::model::ElicitationCapability::new()
+            .with_url(rmcp::model::UrlElicitationCapability::new()),
+    );
+    let client = config
+        .serve(StreamableHttpClientTransport::from_uri(server.as_str()))
+        .await
+        .unwrap();
+    let Err(rmcp::ServiceError::McpError(error)) = client
+        .call_tool(CallToolRequestParams::new(HS_LIST.to_owned()))
+        .await
+    else {
+        panic!("URL elicitation required");
+    };
+    assert_eq!(error.code.0, -32042, "{error:?}");
+    let elicitation = &error.data.unwrap()["elicitations"][0];
+    assert_eq!(elicitation["mode"], "url");
+    assert!(
+        elicitation["url"]
+            .as_str()
+            .unwrap()
+            .contains("/connect/hubspot?")
+    );
+    client.cancel().await.unwrap();
+
     // Exactly one webhook, signed over timestamp and body.
     let deadline = Instant::now() + Duration::from_secs(10);
     while received.lock().unwrap().is_empty() && Instant::now() < deadline {
