@@ -308,9 +308,16 @@ impl<'a> Provider<'a> {
     }
 
     fn classify(&self, status: u16, body: &Value, summary: &str) -> TokenError {
+        // The provider's code travels to logs, pages and webhooks: short plain words only.
         let code = body
             .get("error")
             .and_then(Value::as_str)
+            .filter(|code| {
+                (1..=64).contains(&code.len())
+                    && code
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            })
             .unwrap_or(summary)
             .to_owned();
         if self.oauth.is_dead_refresh_token(status, body) {

@@ -527,7 +527,7 @@ impl CredentialSource for Coordinator {
         rejected: &'a Credential,
     ) -> CredentialFuture<'a, Option<Credential>> {
         Box::pin(async move {
-            if account.expires_at.is_none() && account.credential.kind() != "bearer" {
+            if !matches!(account.credential, Credential::Bearer(_)) {
                 // API keys and Basic never refresh.
                 return Ok(None);
             }
