@@ -97,9 +97,13 @@ async fn main() {
         )
         .unwrap();
     let links = ConnectLinks::new("http://127.0.0.1:1", store.connect_key());
-    let connector =
-        Connector::new(store.clone(), INTEGRATIONS, links.clone(), Duration::from_secs(10))
-            .unwrap();
+    let connector = Connector::new(
+        store.clone(),
+        INTEGRATIONS,
+        links.clone(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
     let coordinator = Coordinator::new(
         store.clone(),
         INTEGRATIONS,
@@ -128,15 +132,8 @@ async fn main() {
         .build()
         .unwrap();
     let consent = no_redirects.get(&url).send().await.unwrap();
-    let back = reqwest::Url::parse(
-        consent
-            .headers()
-            .get("location")
-            .unwrap()
-            .to_str()
-            .unwrap(),
-    )
-    .unwrap();
+    let back =
+        reqwest::Url::parse(consent.headers().get("location").unwrap().to_str().unwrap()).unwrap();
     let param = |name: &str| {
         back.query_pairs()
             .find(|(k, _)| k == name)
