@@ -13,6 +13,7 @@ macro_rules! out {
 
 mod accounts;
 mod call;
+mod keys;
 mod oauth_apps;
 mod sandbox_cmd;
 mod scopes;
@@ -43,7 +44,12 @@ Files and environment:
                           When unset, the key file <db>.key next to the store holds it,
                           created with mode 0600 on first use. Keep it out of database
                           backups and back it up separately: without it the stored
-                          credentials cannot be read.
+                          credentials cannot be read. `switchboard keys rotate` moves
+                          the store to a new key.
+  SWITCHBOARD_PREVIOUS_MASTER_KEY
+                          While rotating with SWITCHBOARD_MASTER_KEY set to the new
+                          key: the old key, so values not yet re-sealed still open.
+                          Unset it once `switchboard keys rotate` has finished.
   SWITCHBOARD_PUBLIC_URL  Base URL printed in MCP URLs and connect links, and where
                           identity providers send people back (<url>/oauth/callback);
                           default http://127.0.0.1:8080; --public-url overrides it.
@@ -105,6 +111,9 @@ enum Command {
     /// Serve MCP over other transports.
     #[command(subcommand)]
     Mcp(serve::McpCommand),
+    /// The master key sealing stored credentials: rotate it.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// What a command asks of `main`: which exit code to end with.
@@ -153,6 +162,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Scopes(args) => scopes::run(&args, &ctx),
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Call(args) => call::run(args, &ctx).await,
+        Command::Keys(cmd) => keys::run(cmd, &ctx),
         Command::Serve(mut args) => {
             args.public_url = ctx.public_url.clone().or_else(public_url_from_env);
             let store = ctx.open_store()?;

@@ -4,8 +4,9 @@
 //! The file is `./switchboard.db` unless the operator picks another (`--db PATH` or
 //! `SWITCHBOARD_DB`). Secrets are sealed with XChaCha20-Poly1305 under a master key taken from
 //! `SWITCHBOARD_MASTER_KEY` (base64 of 32 bytes) or, when that is unset, from `<db>.key` next to the
-//! database (created with mode 0600 on first use); see [`MasterKey`]. Opening a store with a key
+//! database (created with mode 0600 on first use); see [`Keyring`]. Opening a store with a key
 //! other than the one it was created with fails at once with [`StoreError::WrongMasterKey`].
+//! [`Store::rotate_keys`] re-seals everything under a new master key (`switchboard keys rotate`).
 //!
 //! Every call is a short statement on one connection behind a mutex, so the store is cheap to call
 //! from async code and `Send + Sync`; share it with an `Arc`.
@@ -15,6 +16,7 @@ mod oauth;
 mod oauth_apps;
 mod oauth_state;
 mod outbox;
+mod rotate;
 mod schema;
 mod token;
 
@@ -31,12 +33,14 @@ use switchboard_runtime::filter::ToolFilter;
 use switchboard_runtime::table::Integration;
 
 pub use crypto::{
-    KeyError, KeySource, MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, SealError, UnsealError,
-    key_file_path,
+    KeyError, KeyId, KeySource, Keyring, MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey,
+    PREVIOUS_MASTER_KEY_ENV, SealError, UnsealError, commit_next_key_file, key_file_path,
+    load_or_create_next_key_file, next_key_file_path, old_key_file_path, remove_stale_old_key_file,
 };
 pub use oauth::{Claim, OAuthGrant, OAuthSettings, RefreshDue, RefreshGrant};
 pub use oauth_apps::{AppSummary, NewOAuthApp, OAuthApp};
 pub use outbox::{PendingWebhook, WebhookEvent};
+pub use rotate::{RotationProgress, RotationReport, SealedCounts};
 pub use schema::MigrateError;
 pub use token::hash as token_hash;
 pub use token::{TOKEN_LEN, is_well_formed as is_well_formed_token};
@@ -73,9 +77,9 @@ pub enum StoreError {
     /// No usable master key.
     #[error(transparent)]
     Key(#[from] KeyError),
-    /// The master key is not the one the store was created with.
+    /// The master key is not the one the store was created with (or rotated to).
     #[error(
-        "the master key from {key_source} does not open the store `{}`: it was created with another key (check {MASTER_KEY_ENV} or `{}`)",
+        "the master key from {key_source} does not open the store `{}`: it was created with another key (check {MASTER_KEY_ENV}, and {PREVIOUS_MASTER_KEY_ENV} during a rotation, or `{}`)",
         path.display(),
         key_file_path(path).display()
     )]
@@ -369,7 +373,8 @@ impl ServerRecord {
 /// The embedded store. `Send + Sync`; share it with an `Arc`.
 pub struct Store {
     conn: Mutex<Connection>,
-    key: MasterKey,
+    /// Seals under its current key, opens under either.
+    key: Keyring,
     path: PathBuf,
     cursor_key: [u8; 32],
     connect_key: [u8; 32],
@@ -386,20 +391,28 @@ impl fmt::Debug for Store {
 
 impl Store {
     /// Opens (creating if needed) the store at `path`, with the master key from
-    /// `SWITCHBOARD_MASTER_KEY` or `<path>.key` (created when the store is new).
+    /// `SWITCHBOARD_MASTER_KEY` or `<path>.key` (created when the store is new), and the previous
+    /// key of a rotation under way from `SWITCHBOARD_PREVIOUS_MASTER_KEY` or `<path>.key.next`;
+    /// see [`Keyring::load`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
         let conn = Self::connect(path)?;
         let is_new = read_meta(&conn, "key_check")?.is_none();
-        let key = MasterKey::load(path, is_new)?;
-        Self::finish_open(conn, path, key)
+        let keys = Keyring::load(path, is_new)?;
+        Self::finish_open(conn, path, keys)
     }
 
     /// Opens (creating if needed) the store at `path` with the given master key.
     pub fn open_with_key(path: impl AsRef<Path>, key: MasterKey) -> Result<Self, StoreError> {
+        Self::open_with_keys(path, Keyring::new(key))
+    }
+
+    /// Opens (creating if needed) the store at `path` with the given keys: values sealed under
+    /// either open, new ones are sealed under the current key.
+    pub fn open_with_keys(path: impl AsRef<Path>, keys: Keyring) -> Result<Self, StoreError> {
         let path = path.as_ref();
         let conn = Self::connect(path)?;
-        Self::finish_open(conn, path, key)
+        Self::finish_open(conn, path, keys)
     }
 
     fn connect(path: &Path) -> Result<Connection, StoreError> {
@@ -425,13 +438,13 @@ impl Store {
         Ok(conn)
     }
 
-    fn finish_open(conn: Connection, path: &Path, key: MasterKey) -> Result<Self, StoreError> {
+    fn finish_open(conn: Connection, path: &Path, key: Keyring) -> Result<Self, StoreError> {
         match read_meta(&conn, "key_check")? {
             Some(sealed) => {
                 if key.unseal(&sealed, KEY_CHECK_AAD).as_deref() != Ok(KEY_CHECK_PLAINTEXT) {
                     return Err(StoreError::WrongMasterKey {
                         path: path.to_owned(),
-                        key_source: key.source().clone(),
+                        key_source: key.current().source().clone(),
                     });
                 }
             }
@@ -448,21 +461,31 @@ impl Store {
                 {
                     return Err(StoreError::WrongMasterKey {
                         path: path.to_owned(),
-                        key_source: key.source().clone(),
+                        key_source: key.current().source().clone(),
                     });
                 }
             }
         }
         let cursor_key = load_meta_key(&conn, &key, "cursor_key", CURSOR_KEY_AAD)?;
         let connect_key = load_meta_key(&conn, &key, "connect_key", CONNECT_KEY_AAD)?;
-        if let KeySource::File {
-            path: key_path,
-            created: true,
-        } = key.source()
-        {
-            tracing::info!(key_file = %key_path.display(), "created the store's master key file; keep it safe and out of database backups");
+        for each in key.keys() {
+            if let KeySource::File {
+                path: key_path,
+                created: true,
+            } = each.source()
+            {
+                tracing::info!(key_file = %key_path.display(), "created the store's master key file; keep it safe and out of database backups");
+            }
         }
-        tracing::debug!(path = %path.display(), key = %key.source(), "opened store");
+        if let Some(previous) = key.previous() {
+            tracing::info!(
+                path = %path.display(),
+                key = %key.current().source(),
+                previous = %previous.source(),
+                "opened the store during a master key rotation: values sealed under either key open, new ones are sealed under the current key; `switchboard keys rotate` finishes the rotation"
+            );
+        }
+        tracing::debug!(path = %path.display(), key = %key.current().source(), key_id = %key.current().id(), "opened store");
         Ok(Self {
             conn: Mutex::new(conn),
             key,
@@ -1048,7 +1071,7 @@ fn read_meta(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, StoreError
 /// A 32-byte secret of the store's (`name` in `meta`): random on first open, kept sealed.
 fn load_meta_key(
     conn: &Connection,
-    key: &MasterKey,
+    key: &Keyring,
     name: &'static str,
     aad: &[u8],
 ) -> Result<[u8; 32], StoreError> {

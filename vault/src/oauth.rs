@@ -22,7 +22,7 @@ use crate::{
 };
 
 /// Associated-data column name of the sealed refresh token.
-const REFRESH_COLUMN: &str = "refresh_token";
+pub(crate) const REFRESH_COLUMN: &str = "refresh_token";
 
 /// The refresh side of an OAuth grant, given when an account is added or reconnected.
 #[derive(Clone, Default)]

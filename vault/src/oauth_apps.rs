@@ -89,7 +89,7 @@ pub struct AppSummary {
 }
 
 /// Binds an app's sealed secret to its row.
-fn app_aad(name: &str) -> Vec<u8> {
+pub(crate) fn app_aad(name: &str) -> Vec<u8> {
     format!("switchboard/oauth_app/v1\0{name}\0client_secret").into_bytes()
 }
 

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{Store, StoreError, now_unix};
 
-fn state_aad(hash: &[u8; 32]) -> Vec<u8> {
+pub(crate) fn state_aad(hash: &[u8; 32]) -> Vec<u8> {
     let mut aad = b"switchboard/oauth_state/v1\0".to_vec();
     aad.extend_from_slice(hash);
     aad
