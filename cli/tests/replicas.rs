@@ -1,5 +1,6 @@
-//! Two `switchboard serve` processes on one SQLite file, as an operator runs them behind a load
-//! balancer: an expired token is refreshed once, not once per process.
+//! `switchboard serve` processes as an operator runs them: two replicas on one SQLite file behind a
+//! load balancer refresh an expired token once, not once per process; a master-key rotation followed
+//! by a restart keeps every account (and its refresh token) working.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // Tests fail loudly on broken fixtures.
 
 use std::io::{BufRead, BufReader};
@@ -75,25 +76,12 @@ fn serve(db: &Path) -> Server {
     Server { child, base }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_on_one_file_refresh_an_expired_token_once() {
-    let sandbox = switchboard_sandbox::spawn(SandboxConfig {
-        oauth: OAuthConfig {
-            strict_rotation: true,
-            ..OAuthConfig::default()
-        },
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+/// The sandbox's app as HubSpot's default, a first replica, and an account `acme` connected through it
+/// in a browser; returns that replica and the capability token of a server on the account.
+async fn connected(db: &Path, sandbox: &switchboard_sandbox::SandboxHandle) -> (Server, String) {
     let sb = sandbox.base_url();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("switchboard.db");
-
-    // The operator registers the sandbox's app as HubSpot's default, starts the first replica and
-    // connects an account through it in a browser.
     ok(switchboard(
-        &db,
+        db,
         &[
             "oauth-apps",
             "add",
@@ -115,9 +103,9 @@ async fn two_processes_on_one_file_refresh_an_expired_token_once() {
         ],
     )
     .env("TEST_CLIENT_SECRET", &sandbox.oauth_config().client_secret));
-    let a = serve(&db);
+    let a = serve(db);
     let out = ok(&mut switchboard(
-        &db,
+        db,
         &[
             "--public-url",
             &a.base,
@@ -137,7 +125,7 @@ async fn two_processes_on_one_file_refresh_an_expired_token_once() {
     let page = reqwest::get(&authorize).await.unwrap();
     assert_eq!(page.status(), 200, "{}", page.text().await.unwrap());
     let created = ok(&mut switchboard(
-        &db,
+        db,
         &["servers", "create", "--name", "agent", "--account", "acme"],
     ));
     let token = created
@@ -148,22 +136,48 @@ async fn two_processes_on_one_file_refresh_an_expired_token_once() {
         .next()
         .unwrap()
         .to_owned();
+    (a, token)
+}
+
+async fn strict_sandbox() -> switchboard_sandbox::SandboxHandle {
+    switchboard_sandbox::spawn(SandboxConfig {
+        oauth: OAuthConfig {
+            strict_rotation: true,
+            ..OAuthConfig::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// One call of the contacts list through `server`'s REST mirror: its status.
+async fn list_contacts(http: &reqwest::Client, server: &Server, token: &str) -> u16 {
+    let url = format!(
+        "{}/mcp/{token}/tools/list_all_hub_spot_contacts",
+        server.base
+    );
+    let reply = http
+        .post(&url)
+        .json(&json!({"limit": 1}))
+        .send()
+        .await
+        .unwrap();
+    reply.status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_file_refresh_an_expired_token_once() {
+    let sandbox = strict_sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let (a, token) = connected(&db, &sandbox).await;
 
     // The second replica, on the same file.
     let b = serve(&db);
     let http = reqwest::Client::new();
     for server in [&a, &b] {
-        let url = format!(
-            "{}/mcp/{token}/tools/list_all_hub_spot_contacts",
-            server.base
-        );
-        let reply = http
-            .post(&url)
-            .json(&json!({"limit": 1}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(reply.status(), 200);
+        assert_eq!(list_contacts(&http, server, &token).await, 200);
     }
 
     // Every access token dies at the provider; both replicas get 100 calls at once.
@@ -189,6 +203,35 @@ async fn two_processes_on_one_file_refresh_an_expired_token_once() {
         let (status, body) = call.await.unwrap();
         assert_eq!(status, 200, "{body}");
     }
+    let stats = sandbox.oauth_stats();
+    assert_eq!(stats.refreshes - before, 1, "{stats:?}");
+    assert_eq!(stats.reuse_detections, 0, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_key_rotation_and_a_restart_calls_and_refreshes_still_work() {
+    let sandbox = strict_sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let (a, token) = connected(&db, &sandbox).await;
+    let http = reqwest::Client::new();
+    assert_eq!(list_contacts(&http, &a, &token).await, 200);
+    let old_key = std::fs::read(dir.path().join("switchboard.db.key")).unwrap();
+
+    // Stop, rotate, start again.
+    drop(a);
+    let out = ok(&mut switchboard(&db, &["keys", "rotate"]));
+    assert!(!out.is_empty());
+    assert_ne!(
+        std::fs::read(dir.path().join("switchboard.db.key")).unwrap(),
+        old_key
+    );
+    let restarted = serve(&db);
+    assert_eq!(list_contacts(&http, &restarted, &token).await, 200);
+    // The refresh token and the app's client secret were re-sealed too: a refresh works.
+    let before = sandbox.oauth_stats().refreshes;
+    sandbox.expire_access_tokens();
+    assert_eq!(list_contacts(&http, &restarted, &token).await, 200);
     let stats = sandbox.oauth_stats();
     assert_eq!(stats.refreshes - before, 1, "{stats:?}");
     assert_eq!(stats.reuse_detections, 0, "{stats:?}");
