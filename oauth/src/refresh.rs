@@ -516,8 +516,16 @@ impl CredentialSource for Coordinator {
                     &account.integration,
                     Need::Replace(&account.credential),
                 )
-                .await?;
-            Ok(refreshed.unwrap_or_else(|| account.credential.clone()))
+                .await;
+            match refreshed {
+                Ok(fresh) => Ok(fresh.unwrap_or_else(|| account.credential.clone())),
+                // The provider is unreachable, but the token has not expired yet: use it while
+                // it lasts rather than fail a call that would succeed.
+                Err(ToolError::Transport(_)) if !expires_within(account.expires_at, 0) => {
+                    Ok(account.credential.clone())
+                }
+                Err(error) => Err(error),
+            }
         })
     }
 

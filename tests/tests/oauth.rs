@@ -683,3 +683,64 @@ async fn futures_join<T: Send + 'static>(
     }
     out
 }
+
+#[tokio::test]
+async fn an_unreachable_provider_does_not_fail_calls_while_the_token_still_lives() {
+    use switchboard_runtime::credential_source::CredentialSource;
+    use switchboard_vault::{NewAccount, OAuthGrant, now_unix};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path().join("switchboard.db")).unwrap());
+    store
+        .add_oauth_app(
+            NewOAuthApp {
+                name: "down".into(),
+                integration: "hubspot".into(),
+                client_id: "id".into(),
+                client_secret: "secret".into(),
+                authorization_url: None,
+                // Nothing listens on port 1.
+                token_url: Some("http://127.0.0.1:1/oauth/v1/token".into()),
+                base_url: None,
+                is_default: true,
+            },
+            INTEGRATIONS,
+        )
+        .unwrap();
+    let links = ConnectLinks::new("http://127.0.0.1:8080", store.connect_key());
+    let coordinator = Coordinator::new(
+        store.clone(),
+        INTEGRATIONS,
+        links,
+        RefreshPolicy::default(),
+        None,
+    )
+    .unwrap();
+    for (id, expires_in, usable) in [("soon", 10, true), ("gone", -5, false)] {
+        store
+            .add_account(
+                NewAccount {
+                    oauth: Some(OAuthGrant {
+                        refresh_token: Some("refresh-token-value".into()),
+                        expires_at: Some(now_unix() + expires_in),
+                        ..OAuthGrant::default()
+                    }),
+                    ..NewAccount::new(id, "hubspot", Credential::Bearer(format!("{id}-token")))
+                },
+                INTEGRATIONS,
+            )
+            .unwrap();
+        let account = store.require_account(id).unwrap();
+        let result = coordinator.usable(&account).await;
+        assert_eq!(result.is_ok(), usable, "{id}: {result:?}");
+        if let Ok(Credential::Bearer(token)) = result {
+            assert_eq!(token, format!("{id}-token"));
+        }
+    }
+    assert_eq!(coordinator.stats().refreshes, 2);
+    // A failed refresh gives the lease back: the next attempt is not blocked.
+    assert!(matches!(
+        store.claim_refresh("soon", 30).unwrap(),
+        Claim::Granted(_)
+    ));
+}
