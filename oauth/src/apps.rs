@@ -3,9 +3,9 @@
 //! from `SWITCHBOARD_<INTEGRATION>_CLIENT_ID` / `_CLIENT_SECRET`.
 
 use switchboard_runtime::table::Integration;
-use switchboard_vault::Store;
+use switchboard_vault::{OAuthSettings, Store};
 
-use crate::client::ClientCredentials;
+use crate::client::{ClientCredentials, Provider};
 use crate::connect::ConnectError;
 
 /// `SWITCHBOARD_<INTEGRATION>_CLIENT_ID` and `_CLIENT_SECRET` for `integration`.
@@ -100,4 +100,25 @@ mod tests {
         );
         assert_eq!(env_names("zoho-crm").0, "SWITCHBOARD_ZOHO_CRM_CLIENT_ID");
     }
+}
+
+/// The provider an account talks to: its app's client credentials, and the endpoints the account
+/// overrides, else the app's, else the integration's. Also the app's base URL.
+pub(crate) fn provider_for<'a>(
+    store: &Store,
+    integration: &'a Integration,
+    settings: &OAuthSettings,
+) -> Result<(Provider<'a>, Option<String>), ConnectError> {
+    let app = app_credentials(store, integration, settings.app.as_deref())?;
+    let provider = Provider::new(
+        integration,
+        app.credentials,
+        settings
+            .authorization_url
+            .as_deref()
+            .or(app.authorization_url.as_deref()),
+        settings.token_url.as_deref().or(app.token_url.as_deref()),
+    )
+    .map_err(|e| ConnectError::Invalid(e.to_string()))?;
+    Ok((provider, app.base_url))
 }

@@ -15,8 +15,8 @@ use switchboard_vault::{
     now_unix,
 };
 
-use crate::apps::app_credentials;
-use crate::client::{Provider, TokenError, Tokens, http_client};
+use crate::apps::provider_for;
+use crate::client::{TokenError, Tokens, http_client};
 use crate::link::ConnectLinks;
 
 /// Seconds a pending authorization waits for its callback.
@@ -48,6 +48,18 @@ pub struct ConnectRequest {
     /// The account's base URL, unless the token answer gives one (Salesforce's `instance_url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+}
+
+impl ConnectRequest {
+    /// The OAuth settings an account connected by this request keeps.
+    pub fn settings(&self) -> OAuthSettings {
+        OAuthSettings {
+            app: self.app.clone(),
+            authorization_url: self.authorization_url.clone(),
+            token_url: self.token_url.clone(),
+            scopes: self.scopes.clone(),
+        }
+    }
 }
 
 /// A pending authorization, taken from the vault (where it is sealed under its state).
@@ -163,17 +175,7 @@ impl Connector {
                 request.account, existing.integration, integration.name
             )));
         }
-        let app = app_credentials(&self.store, integration, request.app.as_deref())?;
-        let provider = Provider::new(
-            integration,
-            app.credentials,
-            request
-                .authorization_url
-                .as_deref()
-                .or(app.authorization_url.as_deref()),
-            request.token_url.as_deref().or(app.token_url.as_deref()),
-        )
-        .map_err(|e| ConnectError::Invalid(e.to_string()))?;
+        let (provider, _) = provider_for(&self.store, integration, &request.settings())?;
         let (challenge, verifier) = if provider.settings().pkce {
             let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
             (Some(challenge), Some(verifier.secret().clone()))
@@ -244,18 +246,7 @@ impl Connector {
     ) -> Result<AccountSummary, ConnectError> {
         let request = &pending.request;
         let integration = find_integration(&request.integration, self.integrations)?;
-        let app = app_credentials(&self.store, integration, request.app.as_deref())?;
-        let app_base_url = app.base_url.clone();
-        let provider = Provider::new(
-            integration,
-            app.credentials,
-            request
-                .authorization_url
-                .as_deref()
-                .or(app.authorization_url.as_deref()),
-            request.token_url.as_deref().or(app.token_url.as_deref()),
-        )
-        .map_err(|e| ConnectError::Invalid(e.to_string()))?;
+        let (provider, app_base_url) = provider_for(&self.store, integration, &request.settings())?;
         let tokens = provider
             .exchange_code(
                 &self.http,
@@ -352,12 +343,7 @@ fn new_account(
         oauth: Some(OAuthGrant {
             refresh_token: tokens.refresh_token,
             expires_at: expires_at(tokens.expires_in),
-            settings: OAuthSettings {
-                app: request.app.clone(),
-                authorization_url: request.authorization_url.clone(),
-                token_url: request.token_url.clone(),
-                scopes: request.scopes.clone(),
-            },
+            settings: request.settings(),
         }),
     })
 }

@@ -27,8 +27,8 @@ use switchboard_runtime::table::Integration;
 use switchboard_vault::{Claim, RefreshGrant, Store, StoreError, WebhookEvent, now_unix};
 use tokio::sync::Semaphore;
 
-use crate::apps::app_credentials;
-use crate::client::{Provider, TokenError, http_client};
+use crate::apps::provider_for;
+use crate::client::{TokenError, http_client};
 use crate::connect::expires_at;
 use crate::link::{ConnectLinks, DEFAULT_LINK_TTL_SECS, LinkTarget};
 
@@ -336,38 +336,12 @@ impl Coordinator {
                 "no tool table for integration `{integration_name}`"
             )));
         };
-        let app = match app_credentials(
-            &self.inner.store,
-            integration,
-            grant.settings.app.as_deref(),
-        ) {
-            Ok(app) => app,
+        let provider = match provider_for(&self.inner.store, integration, &grant.settings) {
+            Ok((provider, _)) => provider,
             Err(error) => {
+                let message = format!("cannot refresh account `{}`: {error}", grant.account_id);
                 self.release(grant).await;
-                return Err(ToolError::Transport(format!(
-                    "cannot refresh account `{}`: {error}",
-                    integration.name
-                )));
-            }
-        };
-        let provider = match Provider::new(
-            integration,
-            app.credentials,
-            grant
-                .settings
-                .authorization_url
-                .as_deref()
-                .or(app.authorization_url.as_deref()),
-            grant
-                .settings
-                .token_url
-                .as_deref()
-                .or(app.token_url.as_deref()),
-        ) {
-            Ok(provider) => provider,
-            Err(error) => {
-                self.release(grant).await;
-                return Err(ToolError::Transport(error.to_string()));
+                return Err(ToolError::Transport(message));
             }
         };
         self.inner.refreshes.fetch_add(1, Ordering::Relaxed);
