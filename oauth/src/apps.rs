@@ -85,23 +85,6 @@ pub fn app_credentials(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::env_names;
-
-    #[test]
-    fn env_names_are_upper_snake() {
-        assert_eq!(
-            env_names("hubspot"),
-            (
-                "SWITCHBOARD_HUBSPOT_CLIENT_ID".to_owned(),
-                "SWITCHBOARD_HUBSPOT_CLIENT_SECRET".to_owned()
-            )
-        );
-        assert_eq!(env_names("zoho-crm").0, "SWITCHBOARD_ZOHO_CRM_CLIENT_ID");
-    }
-}
-
 /// The provider an account talks to: its app's client credentials, and the endpoints the account
 /// overrides, else the app's, else the integration's. Also the app's base URL.
 pub(crate) fn provider_for<'a>(
@@ -121,4 +104,21 @@ pub(crate) fn provider_for<'a>(
     )
     .map_err(|e| ConnectError::Invalid(e.to_string()))?;
     Ok((provider, app.base_url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::env_names;
+
+    #[test]
+    fn env_names_are_upper_snake() {
+        assert_eq!(
+            env_names("hubspot"),
+            (
+                "SWITCHBOARD_HUBSPOT_CLIENT_ID".to_owned(),
+                "SWITCHBOARD_HUBSPOT_CLIENT_SECRET".to_owned()
+            )
+        );
+        assert_eq!(env_names("zoho-crm").0, "SWITCHBOARD_ZOHO_CRM_CLIENT_ID");
+    }
 }
