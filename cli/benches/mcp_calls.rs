@@ -5,7 +5,8 @@
 //!
 //! The sandbox and the server run as separate `switchboard` processes, so the server's peak RSS is its
 //! own. Everything shares the machine's cores with the load generator, as it would on one box.
-//! Run: `cargo bench -p switchboard --bench mcp_calls` (`SWITCHBOARD_BENCH_CALLS=N` to change the count).
+//! Run: `cargo bench -p switchboard --bench mcp_calls` (`SWITCHBOARD_BENCH_CALLS=N` to change the count;
+//! `SWITCHBOARD_BENCH_SANDBOX_BIN=<path to a switchboard binary>` to run the sandbox from that build).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark that cannot set up should stop loudly.
 
@@ -160,8 +161,14 @@ async fn main() {
     let db = dir.path().join("bench.db");
 
     let sandbox_port = free_port();
+    // `SWITCHBOARD_BENCH_SANDBOX_BIN` runs the sandbox from another build, so two builds of the server
+    // can be compared against the very same vendor.
+    let mut sandbox_cmd = match std::env::var_os("SWITCHBOARD_BENCH_SANDBOX_BIN") {
+        Some(bin) => Command::new(bin),
+        None => switchboard(&db),
+    };
     let _sandbox = Killed(
-        switchboard(&db)
+        sandbox_cmd
             .args(["sandbox", "--listen", &format!("127.0.0.1:{sandbox_port}")])
             .stdout(Stdio::null())
             .spawn()

@@ -622,9 +622,9 @@ impl Store {
     pub fn account(&self, id: &str) -> Result<Option<Account>, StoreError> {
         let row = self
             .conn()
+            .prepare_cached("SELECT integration, base_url, credential_kind, secret, granted_scopes, expires_at, status
+                 FROM accounts WHERE id = ?1")?
             .query_row(
-                "SELECT integration, base_url, credential_kind, secret, granted_scopes, expires_at, status
-                 FROM accounts WHERE id = ?1",
                 params![id],
                 |row| {
                     Ok((
@@ -791,8 +791,8 @@ impl Store {
         let hash = token::hash(token);
         let Some(record) = self
             .conn()
+            .prepare_cached("SELECT id, name, account_id, filter, created_at, expires_at FROM servers WHERE token_hash = ?1")?
             .query_row(
-                "SELECT id, name, account_id, filter, created_at, expires_at FROM servers WHERE token_hash = ?1",
                 params![hash.as_slice()],
                 server_row,
             )
