@@ -466,9 +466,15 @@ impl Coordinator {
 
     fn auth_required_for(&self, account: &str, integration: &str, user: Option<&str>) -> ToolError {
         let url = self.reconnect_url(account, integration, user);
+        let vendor = self
+            .inner
+            .integrations
+            .iter()
+            .find(|i| i.name == integration)
+            .map_or(integration, |i| i.display_name);
         ToolError::AuthRequired {
             message: format!(
-                "the {integration} account `{account}` is no longer authorized; ask the user to open {url} to connect it again, then retry"
+                "the {vendor} account `{account}` is no longer authorized; ask the user to open {url} to connect it again, then retry"
             ),
             reconnect_url: Some(url),
         }
