@@ -18,6 +18,7 @@ use switchboard_runtime::filter::{ToolFilter, ToolKind};
 use switchboard_sandbox::SandboxConfig;
 use switchboard_server::http::{Directory, DirectoryError, HttpApp, HttpConfig};
 use switchboard_server::mcp::{self, Binding, McpServer};
+use switchboard_server::metrics::Metrics;
 use switchboard_vault::{AccountStatus, MasterKey, NewOAuthApp, NewServer, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -206,6 +207,7 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
     }
 
     let mut sandbox = None;
+    let coordinators: Vec<Coordinator>;
     let (directory, credentials): (Arc<dyn Directory>, Arc<dyn CredentialSource>) = if args.demo {
         let running = DemoSandbox::start(Duration::from_secs(args.demo_token_ttl)).await?;
         let demo = Arc::new(Store::open_with_key(":memory:", MasterKey::generate()?)?);
@@ -216,6 +218,7 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
         sandbox = Some(running);
         background.push(tokio::spawn(demo_stack.coordinator.clone().run_proactive()));
         config.connectors = vec![demo_stack.connector.clone(), main.connector.clone()];
+        coordinators = vec![demo_stack.coordinator.clone(), main.coordinator.clone()];
         let credentials = Arc::new(DemoFirst {
             demo_store: demo.clone(),
             demo: demo_stack.coordinator,
@@ -228,8 +231,10 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
         (directory, credentials)
     } else {
         config.connectors = vec![main.connector.clone()];
+        coordinators = vec![main.coordinator.clone()];
         (store.clone(), Arc::new(main.coordinator))
     };
+    config.metrics = Some(Arc::new(metrics(coordinators)));
     let executor = Arc::new(Executor::with_credentials(
         INTEGRATIONS,
         ExecutorConfig {
@@ -263,6 +268,44 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
     served.context("the server stopped")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `/metrics`: every call, plus the coordinators' refresh counters.
+fn metrics(coordinators: Vec<Coordinator>) -> Metrics {
+    let mut metrics = Metrics::new();
+    let coordinators = Arc::new(coordinators);
+    type Read = fn(&switchboard_oauth::RefreshStats) -> u64;
+    let counters: [(&'static str, &'static str, Read); 4] = [
+        (
+            "oauth_refreshes",
+            "OAuth token refreshes made (calls and proactive)",
+            |s| s.refreshes,
+        ),
+        (
+            "oauth_proactive_refreshes",
+            "Of those, made ahead of expiry by the proactive refresher",
+            |s| s.proactive,
+        ),
+        (
+            "oauth_refreshes_skipped",
+            "Refreshes skipped because another caller or process had just made one",
+            |s| s.skipped,
+        ),
+        (
+            "oauth_dead_grants",
+            "Accounts marked needs_reauth (their refresh token died)",
+            |s| s.dead_grants,
+        ),
+    ];
+    for (name, help, read) in counters {
+        let coordinators = coordinators.clone();
+        metrics.register_counter_fn(
+            name,
+            help,
+            Box::new(move || coordinators.iter().map(|c| read(&c.stats())).sum()),
+        );
+    }
+    metrics
 }
 
 /// The in-process sandbox of `serve --demo`.

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::account::Account;
 use crate::credential_source::{AccountCredential, CredentialSource};
+use crate::observe::{CallObserver, CallRecord};
 use crate::outcome::{Success, ToolError};
 use crate::proxy::Proxy;
 use crate::request;
@@ -114,6 +115,8 @@ struct Inner {
     proxy: Proxy,
     /// Where credentials come from (shared with `proxy`).
     credentials: Arc<dyn CredentialSource>,
+    /// Told about every finished call (metrics), once set.
+    observer: OnceLock<Arc<dyn CallObserver>>,
     config: ExecutorConfig,
 }
 
@@ -173,9 +176,16 @@ impl Executor {
                 },
                 proxy: Proxy::new(integrations, &config, credentials.clone()),
                 credentials,
+                observer: OnceLock::new(),
                 config,
             }),
         }
+    }
+
+    /// Tells `observer` about every call from now on (names and figures only). An executor has one
+    /// observer: a second is refused (`false`).
+    pub fn observe_with(&self, observer: Arc<dyn CallObserver>) -> bool {
+        self.inner.observer.set(observer).is_ok()
     }
 
     /// All integrations.
@@ -247,11 +257,29 @@ impl Executor {
             },
             other => other,
         });
-        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let latency = started.elapsed();
+        let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
         let outcome = match &result {
             Ok(_) => "ok",
             Err(error) => error.code(),
         };
+        if let Some(observer) = self.inner.observer.get() {
+            let entry = self.entry(&account.integration, tool_name);
+            observer.observe(&CallRecord {
+                integration: &account.integration,
+                tool: entry.map_or("unknown", |e| e.tool.name),
+                kind: entry.map_or("unknown", |e| {
+                    if e.tool.is_unified() {
+                        "unified"
+                    } else {
+                        "proxy"
+                    }
+                }),
+                outcome,
+                upstream_status,
+                latency,
+            });
+        }
         // Names only: arguments, bodies and credentials never reach the log.
         tracing::info!(
             target: "switchboard::call",
@@ -281,6 +309,7 @@ impl Executor {
             Value::Null => Value::Object(Map::new()),
             other => other,
         };
+        let args = validate::normalize(&self.schemas(entry.tool).input, args);
         validate::check(self.validator(entry)?, &args)?;
         let Value::Object(args) = args else {
             return Err(ToolError::InvalidArguments {

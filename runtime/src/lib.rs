@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod executor;
 pub mod filter;
 pub mod mapping;
+pub mod observe;
 pub mod outcome;
 pub mod pagination;
 mod proxy;

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
-use super::{AppState, not_found_response};
+use super::{AppState, legacy_sse, not_found_response};
 use crate::mcp::{Binding, McpServer};
 use switchboard_runtime::executor::Executor;
 
@@ -99,6 +99,9 @@ pub(crate) async fn handle(
         Err(response) => return response,
     };
     tracing::debug!(server = %binding.name, method = %request.method(), "MCP request");
+    if legacy_sse::is_legacy_open(request.method(), request.headers()) {
+        return legacy_sse::open(&state, &key_token, binding);
+    }
     let service = state.mcp.service(&key_token, &binding);
     let is_delete = request.method() == Method::DELETE;
     request.extensions_mut().insert(binding);

@@ -7,9 +7,11 @@
 
 mod connect;
 mod directory;
+mod legacy_sse;
 mod mcp_route;
 pub mod origin;
 pub mod rate_limit_headers;
+pub mod request_id;
 mod rest;
 
 use std::future::Future;
@@ -30,6 +32,7 @@ pub use directory::{Directory, DirectoryError};
 pub use origin::{OriginConfigError, OriginPolicy};
 
 use crate::mcp::{Binding, DEFAULT_PAGE_SIZE};
+use crate::metrics::Metrics;
 use mcp_route::McpServices;
 use switchboard_oauth::Connector;
 use switchboard_runtime::executor::Executor;
@@ -55,6 +58,8 @@ pub struct HttpConfig {
     /// Connect accounts (`/connect`, `/oauth/callback`), one per store, tried in order; empty serves
     /// neither route.
     pub connectors: Vec<Arc<Connector>>,
+    /// Served at `/metrics` and fed by every call; `None` serves no `/metrics`.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl HttpConfig {
@@ -68,6 +73,7 @@ impl HttpConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             page_size: DEFAULT_PAGE_SIZE,
             connectors: Vec::new(),
+            metrics: None,
         }
     }
 
@@ -86,6 +92,10 @@ pub(crate) struct AppState {
     pub(crate) directory: Arc<dyn Directory>,
     pub(crate) mcp: McpServices,
     pub(crate) connectors: Vec<Arc<Connector>>,
+    /// Tools per `tools/list` page.
+    pub(crate) page_size: usize,
+    /// Open legacy HTTP+SSE sessions.
+    pub(crate) legacy_sessions: legacy_sse::Sessions,
 }
 
 impl AppState {
@@ -122,6 +132,7 @@ fn plausible_token(token: &str) -> bool {
 pub struct HttpApp {
     router: Router,
     mcp_shutdown: mcp_route::SessionCloser,
+    state: Arc<AppState>,
 }
 
 impl HttpApp {
@@ -147,6 +158,13 @@ impl HttpApp {
         config: &HttpConfig,
         policy: OriginPolicy,
     ) -> Self {
+        if let Some(metrics) = &config.metrics
+            && !executor.observe_with(metrics.clone())
+        {
+            tracing::warn!(
+                "the executor already reports to other metrics; /metrics will miss calls"
+            );
+        }
         let mcp = McpServices::new(executor.clone(), config.page_size, config.max_body_bytes);
         let mcp_shutdown = mcp.closer();
         let state = Arc::new(AppState {
@@ -154,23 +172,30 @@ impl HttpApp {
             directory,
             mcp,
             connectors: config.connectors.clone(),
+            page_size: config.page_size,
+            legacy_sessions: legacy_sse::Sessions::default(),
         });
         let router = Router::new()
             .route("/mcp/{token}", any(mcp_route::handle))
             .route("/mcp/{token}/tools", get(rest::list))
             .route("/mcp/{token}/tools/{tool}", post(rest::call))
+            .route("/mcp/{token}/messages", post(legacy_sse::post))
+            .route("/healthz", get(healthz))
             .route("/connect/{integration}", get(connect::start))
             .route("/oauth/callback", get(connect::callback))
             .fallback(not_found)
-            .with_state(state)
+            .with_state(state.clone())
+            .merge(metrics_route(config.metrics.clone()))
             .layer(DefaultBodyLimit::max(config.max_body_bytes))
             .layer(axum::middleware::from_fn_with_state(
                 Arc::new(policy),
                 origin::enforce,
-            ));
+            ))
+            .layer(axum::middleware::from_fn(request_id::assign));
         Self {
             router,
             mcp_shutdown,
+            state,
         }
     }
 
@@ -186,6 +211,7 @@ impl HttpApp {
         F: Future<Output = ()> + Send + 'static,
     {
         let closer = self.mcp_shutdown;
+        let state = self.state;
         // Responses (SSE above all) go out in several small writes; with Nagle's algorithm on, the
         // last one waits for the client's delayed ACK, adding ~40 ms to every MCP call.
         let listener = listener.tap_io(|tcp| {
@@ -198,6 +224,7 @@ impl HttpApp {
                 shutdown.await;
                 tracing::info!("shutting down: closing MCP sessions, finishing in-flight requests");
                 closer.close();
+                state.legacy_sessions.close_all();
             })
             .await
     }
@@ -218,6 +245,37 @@ pub(crate) fn not_found_response() -> Response {
         StatusCode::NOT_FOUND,
         "not_found",
         "nothing here: check the server URL",
+    )
+}
+
+/// `GET /healthz`: the process serves requests.
+async fn healthz() -> Response {
+    (
+        StatusCode::OK,
+        axum::Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})),
+    )
+        .into_response()
+}
+
+/// `GET /metrics` when metrics are on.
+fn metrics_route(metrics: Option<Arc<Metrics>>) -> Router {
+    let Some(metrics) = metrics else {
+        return Router::new();
+    };
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let metrics = metrics.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    metrics.encode(),
+                )
+            }
+        }),
     )
 }
 

@@ -6,14 +6,15 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 use tracing::Instrument;
 
+use super::request_id::RequestId;
 use super::{AppState, not_found_response, rate_limit_headers};
 use crate::mcp::{describe_tool, results};
 use switchboard_runtime::account::Account;
@@ -42,6 +43,7 @@ pub(crate) async fn list(
 pub(crate) async fn call(
     State(state): State<Arc<AppState>>,
     Path((token, tool_name)): Path<(String, String)>,
+    request_id: Option<Extension<RequestId>>,
     body: Bytes,
 ) -> Response {
     let binding = match state.resolve(token).await {
@@ -57,7 +59,13 @@ pub(crate) async fn call(
         Ok(arguments) => arguments,
         Err(error) => return error_response(&error, &binding.account),
     };
-    let span = tracing::info_span!("tools/call", server = %binding.name, via = "rest");
+    let request = request_id.map(|Extension(RequestId(id))| id);
+    let span = tracing::info_span!(
+        "tools/call",
+        server = %binding.name,
+        via = "rest",
+        request = request.as_deref().unwrap_or("-")
+    );
     match state
         .executor
         .call(&binding.account, tool.name, arguments)

@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use super::binding::Binding;
 use super::{cursor, results};
+use crate::http::request_id::RequestId;
 use switchboard_runtime::account::Account;
 use switchboard_runtime::executor::{Executor, loggable_tool_name};
 use switchboard_runtime::filter::ToolFilter;
@@ -219,7 +220,17 @@ impl ServerHandler for McpServer {
         let arguments = Value::Object(request.arguments.unwrap_or_default());
         // The executor logs each call's outcome; the span adds which server (never its token) and
         // which front door it came through.
-        let span = tracing::info_span!("tools/call", server = %binding.name, via = "mcp");
+        let request_id = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<RequestId>())
+            .map(|RequestId(id)| id.clone());
+        let span = tracing::info_span!(
+            "tools/call",
+            server = %binding.name,
+            via = "mcp",
+            request = request_id.as_deref().unwrap_or("-")
+        );
         match self
             .executor
             .call(&binding.account, tool.name, arguments)
