@@ -278,9 +278,7 @@ async fn main() {
     let rest: CallFn = {
         let (http, ids, url) = (http.clone(), ids.clone(), format!("{mcp_url}/tools/{TOOL}"));
         let f: CallFn = Arc::new(move |_, i| {
-            let req = http
-                .post(&url)
-                .json(&json!({"contactId": ids[i % ids.len()]}));
+            let req = http.post(&url).json(&json!({"id": ids[i % ids.len()]}));
             Box::pin(async move { succeeded(req.send().await).await })
         });
         f
@@ -295,7 +293,7 @@ async fn main() {
                 "jsonrpc": "2.0", "id": i, "method": "tools/call",
                 "params": {
                     "name": TOOL,
-                    "arguments": {"contactId": ids[i % ids.len()]},
+                    "arguments": {"id": ids[i % ids.len()]},
                     "_meta": {
                         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
                         "io.modelcontextprotocol/clientCapabilities": {},
@@ -339,7 +337,7 @@ async fn main() {
         let ids = ids.clone();
         let f: CallFn = Arc::new(move |worker, i| {
             let clients = clients.clone();
-            let args = json!({"contactId": ids[i % ids.len()]});
+            let args = json!({"id": ids[i % ids.len()]});
             Box::pin(async move {
                 let Value::Object(args) = args else {
                     return false;

@@ -42,6 +42,7 @@ codes! {
     MISSING_DESCRIPTION = "E0108", "an input parameter without a description";
     BAD_FIELD = "E0109", "a field whose parts contradict its type";
     RESERVED_PARAM = "E0110", "a parameter name reserved for pagination";
+    RECORD_ID_TAKEN = "E0111", "a get, update or delete method whose other parameter is already named `id`";
     TOOL_NAME_COLLISION = "E0201", "two methods produce the same tool name";
     TOOL_NAME_TOO_LONG = "E0202", "a tool name longer than 64 characters";
     UNKNOWN_PAGINATION = "E0301", "a pagination rule name that is not declared";
@@ -69,6 +70,7 @@ codes! {
     NO_RESPONSE_SCHEMA = "W0002", "a documented method without a response schema";
     UNUSED_PAGINATION = "W0003", "a pagination rule no method uses";
     MAP_NEAR_MISS = "W0004", "a field-map path to an undocumented key that looks like a misspelled documented one";
+    CLIENT_UNSAFE_NAME = "W0005", "an input property name that agent frameworks or model APIs refuse";
 }
 
 /// Looks a code up by its identifier.

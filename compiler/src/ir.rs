@@ -215,22 +215,22 @@ pub struct UnifiedRouteIr {
     pub schema_path: String,
     /// The proxy tool making the request.
     pub proxy: String,
-    /// The proxy's path parameter taking the record id (get, update, delete).
-    pub id_param: Option<String>,
     /// Arguments always passed on reads, as compact JSON object text.
     pub read_args: String,
     /// Top-level fields every unified record must have.
     pub required: Vec<String>,
-    /// For writes whose answer is not the whole record: the get tool, its id path parameter, and for
-    /// creates the pointer to the new id.
-    pub read_back: Option<(String, String, Option<String>)>,
+    /// For writes whose answer is not the whole record: the get tool (which takes the id as `id`, like
+    /// every get tool), and for creates the pointer to the new id.
+    pub read_back: Option<(String, Option<String>)>,
 }
 
 /// One argument.
 #[derive(Clone, Debug)]
 pub struct ParamIr {
-    /// Name.
+    /// The argument name agents send (`id` for the record's id of a get, update or delete).
     pub name: String,
+    /// The vendor's name in the request (`contactId` in `/contacts/{contactId}`); usually `name`.
+    pub wire: String,
     /// `path`, `query` or `body`.
     pub location: ParamLocation,
     /// Array query parameters joined with commas.

@@ -34,6 +34,39 @@ pub fn is_snake_case(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// The argument name of the record's id on every get, update and delete tool (the tools whose names end
+/// in `_by_id`), whatever the vendor calls it in its path: agents moving between vendors always send `id`.
+pub const RECORD_ID_ARG: &str = "id";
+
+/// The `{placeholders}` of a method path, in path order. Total on any text: a `{` without a closing `}`
+/// ends the list.
+pub fn path_placeholders(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            break;
+        };
+        out.push(&after[..close]);
+        rest = &after[close + 1..];
+    }
+    out
+}
+
+/// For get, update and delete methods: the path parameter that identifies the record, which the tool
+/// takes as [`RECORD_ID_ARG`]. It is the last placeholder of the path (`{contactId}` in
+/// `/contacts/{contactId}`, `{noteId}` in `/contacts/{contactId}/notes/{noteId}`); the others keep
+/// their names. `None` for other kinds and for paths without placeholders.
+pub fn record_id_placeholder(kind: MethodKind, path: &str) -> Option<&str> {
+    match kind {
+        MethodKind::Get | MethodKind::Update | MethodKind::Delete => {
+            path_placeholders(path).last().copied()
+        }
+        _ => None,
+    }
+}
+
 /// The tool name of one method: `prefix` is the integration's tool prefix, `plural` the resource key.
 pub fn tool_name(
     kind: MethodKind,
@@ -88,5 +121,26 @@ mod tests {
         );
         assert_eq!(n(MethodKind::Search, "search"), "search_hub_spot_contacts");
         assert_eq!(n(MethodKind::Custom, "merge"), "merge_hub_spot_contacts");
+    }
+
+    #[test]
+    fn the_record_id_is_the_last_placeholder_of_get_update_and_delete() {
+        let nested = "/v1/contacts/{contactId}/notes/{noteId}";
+        assert_eq!(path_placeholders(nested), ["contactId", "noteId"]);
+        for kind in [MethodKind::Get, MethodKind::Update, MethodKind::Delete] {
+            assert_eq!(record_id_placeholder(kind, nested), Some("noteId"));
+            assert_eq!(record_id_placeholder(kind, "/v1/contacts/{id}"), Some("id"));
+            assert_eq!(record_id_placeholder(kind, "/v1/me"), None);
+        }
+        for kind in [
+            MethodKind::List,
+            MethodKind::Create,
+            MethodKind::Search,
+            MethodKind::Custom,
+        ] {
+            assert_eq!(record_id_placeholder(kind, nested), None);
+        }
+        assert_eq!(path_placeholders("/a/{b"), Vec::<&str>::new());
+        assert_eq!(path_placeholders("/a/{}/c"), [""]);
     }
 }

@@ -264,3 +264,129 @@ fn unified_models_validate_and_their_schemas_are_valid() {
     }
     assert!(contact["properties"]["id"].get("x-pii").is_none());
 }
+
+/// Every place in an input schema where a keyword sits that client-side model builders stumble on, and
+/// every property name some client refuses.
+fn client_hazards(schema: &Value, at: &str, out: &mut Vec<String>) {
+    let Some(obj) = schema.as_object() else {
+        return;
+    };
+    for keyword in ["format", "$ref", "$defs", "oneOf", "anyOf", "allOf", "not"] {
+        if obj.contains_key(keyword) {
+            out.push(format!("{at}/{keyword}"));
+        }
+    }
+    if let Some(props) = obj.get("properties").and_then(Value::as_object) {
+        for (name, prop) in props {
+            let python_identifier = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && name.len() <= 64;
+            if !python_identifier {
+                out.push(format!("{at}/properties/{name} (name)"));
+            }
+            client_hazards(prop, &format!("{at}/properties/{name}"), out);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = obj.get(key) {
+            client_hazards(inner, &format!("{at}/{key}"), out);
+        }
+    }
+}
+
+/// Every tool's input schema is one flat object every client can build a model from: no `format`
+/// (pydantic needs extra packages for some), no `$ref` or combinators, plain identifiers as property
+/// names. Output schemas keep `format`.
+#[test]
+fn input_schemas_are_safe_for_client_side_models() {
+    let catalog = read_json("generated/catalog.json");
+    let tools = catalog["tools"].as_array().expect("tools");
+    let mut problems = Vec::new();
+    let mut output_formats = 0;
+    for tool in tools {
+        let name = tool["name"].as_str().expect("name");
+        let integration = tool["integration"].as_str().expect("integration");
+        let file = match tool["model"].as_str() {
+            Some(model) => read_json(&format!(
+                "generated/schemas/unified/{}/{name}.json",
+                model.replace('.', "/")
+            )),
+            None => read_json(&format!("generated/schemas/{integration}/{name}.json")),
+        };
+        let input = &file["inputSchema"];
+        assert_eq!(input["type"], "object", "{name}");
+        assert_eq!(input["additionalProperties"], false, "{name}");
+        let mut found = Vec::new();
+        client_hazards(input, "", &mut found);
+        problems.extend(found.into_iter().map(|p| format!("{name}: {p}")));
+        output_formats += file["outputSchema"]
+            .to_string()
+            .matches("\"format\"")
+            .count();
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(output_formats > 0, "output schemas keep `format`");
+    // The dropped rule is said in words.
+    let create = read_json("generated/schemas/unified/crm/contact/create_a_crm_contact.json");
+    let email =
+        &create["inputSchema"]["properties"]["email_addresses"]["items"]["properties"]["email"];
+    assert!(
+        email["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("An email address.")),
+        "{email}"
+    );
+}
+
+/// Every get, update and delete tool of every integration takes the record's id as `id`, required, and
+/// says what the vendor calls it.
+#[test]
+fn by_id_tools_take_the_record_id_as_id() {
+    let catalog = read_json("generated/catalog.json");
+    let tools = catalog["tools"].as_array().expect("tools");
+    let mut seen = 0;
+    for tool in tools {
+        let name = tool["name"].as_str().expect("name");
+        let kind = tool["kind"].as_str().expect("kind");
+        if !matches!(kind, "get" | "update" | "delete") {
+            continue;
+        }
+        assert!(name.ends_with("_by_id"), "{name}");
+        let integration = tool["integration"].as_str().expect("integration");
+        let file = match tool["model"].as_str() {
+            Some(model) => read_json(&format!(
+                "generated/schemas/unified/{}/{name}.json",
+                model.replace('.', "/")
+            )),
+            None => read_json(&format!("generated/schemas/{integration}/{name}.json")),
+        };
+        let input = &file["inputSchema"];
+        assert_eq!(input["properties"]["id"]["type"], "string", "{name}");
+        assert!(
+            input["required"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|n| n == "id")),
+            "{name}: `id` is required"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 20, "{seen} by-id tools");
+    // Where the definition says no more than "The contact's id.", it is not repeated.
+    let delete = read_json("generated/schemas/hubspot/delete_a_hub_spot_contact_by_id.json");
+    assert_eq!(
+        delete["inputSchema"]["properties"]["id"]["description"],
+        "The contact's id (HubSpot `contactId`)."
+    );
+    let hubspot = read_json("generated/schemas/hubspot/get_single_hub_spot_contact_by_id.json");
+    let properties = hubspot["inputSchema"]["properties"]
+        .as_object()
+        .expect("properties");
+    assert!(!properties.contains_key("contactId"));
+    assert!(
+        properties["id"]["description"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("The contact's id (HubSpot `contactId`).")),
+        "{}",
+        properties["id"]
+    );
+}

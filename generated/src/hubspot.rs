@@ -70,11 +70,13 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -95,7 +97,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.company",
                 proxy: "create_a_hub_spot_company",
-                id_param: None,
                 read_args: "{\"properties\":[\"name\",\"domain\",\"industry\",\"description\",\"numberofemployees\",\"phone\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\"]}",
                 read_back: None,
                 required: &["id"],
@@ -116,11 +117,13 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -141,7 +144,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.contact",
                 proxy: "create_a_hub_spot_contact",
-                id_param: None,
                 read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
                 read_back: None,
                 required: &["id"],
@@ -162,11 +164,13 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -185,7 +189,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.deal",
                 proxy: "create_a_hub_spot_deal",
-                id_param: None,
                 read_args: "{\"properties\":[\"dealname\",\"amount\",\"dealstage\",\"closedate\",\"hubspot_owner_id\"]}",
                 read_back: None,
                 required: &["id"],
@@ -206,11 +209,13 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -241,11 +246,13 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -276,11 +283,13 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -310,7 +319,8 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/companies/{companyId}",
             params: &[
                 Param {
-                    name: "companyId",
+                    name: "id",
+                    wire: "companyId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
@@ -331,7 +341,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.company",
                 proxy: "delete_a_hub_spot_company_by_id",
-                id_param: Some("companyId"),
                 read_args: "{}",
                 read_back: None,
                 required: &["id"],
@@ -351,7 +360,8 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/contacts/{contactId}",
             params: &[
                 Param {
-                    name: "contactId",
+                    name: "id",
+                    wire: "contactId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
@@ -372,7 +382,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.contact",
                 proxy: "delete_a_hub_spot_contact_by_id",
-                id_param: Some("contactId"),
                 read_args: "{}",
                 read_back: None,
                 required: &["id"],
@@ -392,7 +401,8 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/deals/{dealId}",
             params: &[
                 Param {
-                    name: "dealId",
+                    name: "id",
+                    wire: "dealId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
@@ -413,7 +423,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.deal",
                 proxy: "delete_a_hub_spot_deal_by_id",
-                id_param: Some("dealId"),
                 read_args: "{}",
                 read_back: None,
                 required: &["id"],
@@ -433,7 +442,8 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/companies/{companyId}",
             params: &[
                 Param {
-                    name: "companyId",
+                    name: "id",
+                    wire: "companyId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
@@ -465,7 +475,8 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/contacts/{contactId}",
             params: &[
                 Param {
-                    name: "contactId",
+                    name: "id",
+                    wire: "contactId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
@@ -497,7 +508,8 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/deals/{dealId}",
             params: &[
                 Param {
-                    name: "dealId",
+                    name: "id",
+                    wire: "dealId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
@@ -527,32 +539,38 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/companies/{companyId}",
             params: &[
                 Param {
-                    name: "companyId",
+                    name: "id",
+                    wire: "companyId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -573,7 +591,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.company",
                 proxy: "get_single_hub_spot_company_by_id",
-                id_param: Some("companyId"),
                 read_args: "{\"properties\":[\"name\",\"domain\",\"industry\",\"description\",\"numberofemployees\",\"phone\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\"]}",
                 read_back: None,
                 required: &["id"],
@@ -593,32 +610,38 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/contacts/{contactId}",
             params: &[
                 Param {
-                    name: "contactId",
+                    name: "id",
+                    wire: "contactId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -639,7 +662,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.contact",
                 proxy: "get_single_hub_spot_contact_by_id",
-                id_param: Some("contactId"),
                 read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
                 read_back: None,
                 required: &["id"],
@@ -659,32 +681,38 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/deals/{dealId}",
             params: &[
                 Param {
-                    name: "dealId",
+                    name: "id",
+                    wire: "dealId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -705,7 +733,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.deal",
                 proxy: "get_single_hub_spot_deal_by_id",
-                id_param: Some("dealId"),
                 read_args: "{\"properties\":[\"dealname\",\"amount\",\"dealstage\",\"closedate\",\"hubspot_owner_id\"]}",
                 read_back: None,
                 required: &["id"],
@@ -725,17 +752,20 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/owners/{ownerId}",
             params: &[
                 Param {
-                    name: "ownerId",
+                    name: "id",
+                    wire: "ownerId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -756,7 +786,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.owner",
                 proxy: "get_single_hub_spot_owner_by_id",
-                id_param: Some("ownerId"),
                 read_args: "{}",
                 read_back: None,
                 required: &["id"],
@@ -776,32 +805,38 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/companies/{companyId}",
             params: &[
                 Param {
-                    name: "companyId",
+                    name: "id",
+                    wire: "companyId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -833,32 +868,38 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/contacts/{contactId}",
             params: &[
                 Param {
-                    name: "contactId",
+                    name: "id",
+                    wire: "contactId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -890,32 +931,38 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/deals/{dealId}",
             params: &[
                 Param {
-                    name: "dealId",
+                    name: "id",
+                    wire: "dealId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -947,17 +994,20 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/owners/{ownerId}",
             params: &[
                 Param {
-                    name: "ownerId",
+                    name: "id",
+                    wire: "ownerId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -990,21 +1040,25 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -1034,7 +1088,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.company",
                 proxy: "list_all_hub_spot_companies",
-                id_param: None,
                 read_args: "{\"properties\":[\"name\",\"domain\",\"industry\",\"description\",\"numberofemployees\",\"phone\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\"]}",
                 read_back: None,
                 required: &["id"],
@@ -1055,21 +1108,25 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -1099,7 +1156,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.contact",
                 proxy: "list_all_hub_spot_contacts",
-                id_param: None,
                 read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
                 read_back: None,
                 required: &["id"],
@@ -1120,21 +1176,25 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -1162,7 +1222,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.deal",
                 proxy: "list_all_hub_spot_deals",
-                id_param: None,
                 read_args: "{\"properties\":[\"dealname\",\"amount\",\"dealstage\",\"closedate\",\"hubspot_owner_id\"]}",
                 read_back: None,
                 required: &["id"],
@@ -1183,11 +1242,13 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "email",
+                    wire: "email",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -1217,7 +1278,6 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.owner",
                 proxy: "list_all_hub_spot_owners",
-                id_param: None,
                 read_args: "{}",
                 read_back: None,
                 required: &["id"],
@@ -1238,21 +1298,25 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -1292,21 +1356,25 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -1346,21 +1414,25 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "propertiesWithHistory",
+                    wire: "propertiesWithHistory",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "associations",
+                    wire: "associations",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -1400,11 +1472,13 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "email",
+                    wire: "email",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "archived",
+                    wire: "archived",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
@@ -1444,31 +1518,37 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "filterGroups",
+                    wire: "filterGroups",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "sorts",
+                    wire: "sorts",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "query",
+                    wire: "query",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "limit",
+                    wire: "limit",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "after",
+                    wire: "after",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -1499,31 +1579,37 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "filterGroups",
+                    wire: "filterGroups",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "sorts",
+                    wire: "sorts",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "query",
+                    wire: "query",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "limit",
+                    wire: "limit",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "after",
+                    wire: "after",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -1554,31 +1640,37 @@ pub static INTEGRATION: Integration = Integration {
             params: &[
                 Param {
                     name: "filterGroups",
+                    wire: "filterGroups",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "sorts",
+                    wire: "sorts",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "query",
+                    wire: "query",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "limit",
+                    wire: "limit",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
                 Param {
                     name: "after",
+                    wire: "after",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -1608,17 +1700,20 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/companies/{companyId}",
             params: &[
                 Param {
-                    name: "companyId",
+                    name: "id",
+                    wire: "companyId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -1639,11 +1734,9 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.company",
                 proxy: "update_a_hub_spot_company_by_id",
-                id_param: Some("companyId"),
                 read_args: "{\"properties\":[\"name\",\"domain\",\"industry\",\"description\",\"numberofemployees\",\"phone\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\"]}",
                 read_back: Some(ReadBack {
                     get: "get_single_hub_spot_company_by_id",
-                    id_param: "companyId",
                     created_id: None,
                 }),
                 required: &["id"],
@@ -1663,17 +1756,20 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/contacts/{contactId}",
             params: &[
                 Param {
-                    name: "contactId",
+                    name: "id",
+                    wire: "contactId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -1694,11 +1790,9 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.contact",
                 proxy: "update_a_hub_spot_contact_by_id",
-                id_param: Some("contactId"),
                 read_args: "{\"properties\":[\"firstname\",\"lastname\",\"email\",\"hs_additional_emails\",\"phone\",\"mobilephone\",\"fax\",\"address\",\"city\",\"state\",\"zip\",\"country\",\"hubspot_owner_id\",\"associatedcompanyid\"]}",
                 read_back: Some(ReadBack {
                     get: "get_single_hub_spot_contact_by_id",
-                    id_param: "contactId",
                     created_id: None,
                 }),
                 required: &["id"],
@@ -1718,17 +1812,20 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/deals/{dealId}",
             params: &[
                 Param {
-                    name: "dealId",
+                    name: "id",
+                    wire: "dealId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -1749,11 +1846,9 @@ pub static INTEGRATION: Integration = Integration {
             unified: Some(UnifiedRoute {
                 model: "crm.deal",
                 proxy: "update_a_hub_spot_deal_by_id",
-                id_param: Some("dealId"),
                 read_args: "{\"properties\":[\"dealname\",\"amount\",\"dealstage\",\"closedate\",\"hubspot_owner_id\"]}",
                 read_back: Some(ReadBack {
                     get: "get_single_hub_spot_deal_by_id",
-                    id_param: "dealId",
                     created_id: None,
                 }),
                 required: &["id"],
@@ -1773,17 +1868,20 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/companies/{companyId}",
             params: &[
                 Param {
-                    name: "companyId",
+                    name: "id",
+                    wire: "companyId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -1815,17 +1913,20 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/contacts/{contactId}",
             params: &[
                 Param {
-                    name: "contactId",
+                    name: "id",
+                    wire: "contactId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },
@@ -1857,17 +1958,20 @@ pub static INTEGRATION: Integration = Integration {
             path: "/crm/v3/objects/deals/{dealId}",
             params: &[
                 Param {
-                    name: "dealId",
+                    name: "id",
+                    wire: "dealId",
                     location: ParamLocation::Path,
                     comma_joined: true,
                 },
                 Param {
                     name: "idProperty",
+                    wire: "idProperty",
                     location: ParamLocation::Query,
                     comma_joined: true,
                 },
                 Param {
                     name: "properties",
+                    wire: "properties",
                     location: ParamLocation::Body,
                     comma_joined: true,
                 },

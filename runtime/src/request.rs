@@ -12,10 +12,10 @@ pub const LIMIT_ARG: &str = "limit";
 /// Argument carrying the opaque cursor on list tools.
 pub const CURSOR_ARG: &str = "next_cursor";
 
-/// Arguments sorted by where they go.
+/// Arguments sorted by where they go, under the vendor's names.
 #[derive(Debug, Default, PartialEq)]
 pub struct SplitArgs {
-    /// Path parameters, by name, as text.
+    /// Path parameters, by the vendor's name (the path template's placeholder), as text.
     pub path: Vec<(&'static str, String)>,
     /// Query pairs, in parameter order (arrays repeated or comma-joined).
     pub query: Vec<(String, String)>,
@@ -27,7 +27,8 @@ pub struct SplitArgs {
     pub cursor: Option<String>,
 }
 
-/// Splits `args` by `tool.params`; list tools take `limit` and `next_cursor` out first.
+/// Splits `args` by `tool.params`, each argument under its wire name; list tools take `limit` and
+/// `next_cursor` out first.
 pub fn split(tool: &Tool, mut args: Map<String, Value>) -> Result<SplitArgs, ToolError> {
     let mut split = SplitArgs::default();
     if tool.pagination.is_some() {
@@ -53,12 +54,15 @@ pub fn split(tool: &Tool, mut args: Map<String, Value>) -> Result<SplitArgs, Too
         match param.location {
             ParamLocation::Path => split
                 .path
-                .push((param.name, path_text(param.name, &value)?)),
-            ParamLocation::Query => {
-                push_query(&mut split.query, param.name, &value, param.comma_joined)?
-            }
+                .push((param.wire, path_text(param.name, &value)?)),
+            ParamLocation::Query => push_query(
+                &mut split.query,
+                (param.name, param.wire),
+                &value,
+                param.comma_joined,
+            )?,
             ParamLocation::Body => {
-                body.insert(param.name.to_owned(), value);
+                body.insert(param.wire.to_owned(), value);
             }
         }
     }
@@ -124,9 +128,10 @@ fn path_text(name: &str, value: &Value) -> Result<String, ToolError> {
     }
 }
 
+/// `name` is the argument's name (for errors), `wire` the query parameter's.
 fn push_query(
     query: &mut Vec<(String, String)>,
-    name: &'static str,
+    (name, wire): (&'static str, &'static str),
     value: &Value,
     comma_joined: bool,
 ) -> Result<(), ToolError> {
@@ -150,9 +155,9 @@ fn push_query(
             if texts.is_empty() {
                 // Nothing to send; an empty `name=` could mean "none" to some vendors.
             } else if comma_joined {
-                query.push((name.to_owned(), texts.join(",")));
+                query.push((wire.to_owned(), texts.join(",")));
             } else {
-                query.extend(texts.into_iter().map(|t| (name.to_owned(), t)));
+                query.extend(texts.into_iter().map(|t| (wire.to_owned(), t)));
             }
             Ok(())
         }
@@ -162,7 +167,7 @@ fn push_query(
         )),
         other => {
             if let Some(Some(text)) = scalar_text(other) {
-                query.push((name.to_owned(), text));
+                query.push((wire.to_owned(), text));
             }
             Ok(())
         }
@@ -325,26 +330,31 @@ mod tests {
     static PARAMS: &[Param] = &[
         Param {
             name: "id",
+            wire: "id",
             location: ParamLocation::Path,
             comma_joined: true,
         },
         Param {
             name: "fields",
+            wire: "fields",
             location: ParamLocation::Query,
             comma_joined: true,
         },
         Param {
             name: "tag",
+            wire: "tag",
             location: ParamLocation::Query,
             comma_joined: false,
         },
         Param {
             name: "archived",
+            wire: "archived",
             location: ParamLocation::Query,
             comma_joined: true,
         },
         Param {
             name: "name",
+            wire: "name",
             location: ParamLocation::Body,
             comma_joined: true,
         },
@@ -383,6 +393,49 @@ mod tests {
     }
 
     #[test]
+    fn arguments_go_out_under_the_vendors_names() {
+        static RENAMED: &[Param] = &[
+            Param {
+                name: "id",
+                wire: "contactId",
+                location: ParamLocation::Path,
+                comma_joined: true,
+            },
+            Param {
+                name: "fields",
+                wire: "properties",
+                location: ParamLocation::Query,
+                comma_joined: true,
+            },
+        ];
+        let mut renamed = tool(HttpVerb::Get, RENAMED);
+        renamed.path = "/contacts/{contactId}";
+        let split = split(&renamed, args(json!({"id": "42", "fields": ["a", "b"]})));
+        let Ok(split) = split else {
+            panic!("split: {split:?}");
+        };
+        assert_eq!(split.path, vec![("contactId", "42".to_owned())]);
+        assert_eq!(
+            split.query,
+            vec![("properties".to_owned(), "a,b".to_owned())]
+        );
+        assert_eq!(
+            render_path(renamed.path, &split.path).as_deref(),
+            Ok("/contacts/42")
+        );
+        // Errors point at the argument the agent sent.
+        let refused = split_err(&renamed, json!({"id": ".."}));
+        assert_eq!(refused.as_deref(), Some("/id"));
+    }
+
+    fn split_err(tool: &Tool, value: Value) -> Option<String> {
+        match split(tool, args(value)) {
+            Err(ToolError::InvalidArguments { pointer, .. }) => Some(pointer),
+            _ => None,
+        }
+    }
+
+    #[test]
     fn objects_in_the_query_are_refused_with_a_pointer() {
         let refused = split(
             &tool(HttpVerb::Get, PARAMS),
@@ -404,6 +457,7 @@ mod tests {
     fn get_without_body_params_has_no_body() {
         static QUERY_ONLY: &[Param] = &[Param {
             name: "q",
+            wire: "q",
             location: ParamLocation::Query,
             comma_joined: true,
         }];

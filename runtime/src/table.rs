@@ -242,10 +242,9 @@ impl Tool {
 pub struct UnifiedRoute {
     /// `<category>.<model>` (`crm.contact`).
     pub model: &'static str,
-    /// The proxy tool that makes the request.
+    /// The proxy tool that makes the request. For get, update and delete it takes the record's id as
+    /// [`RECORD_ID_ARG`], like the unified tool.
     pub proxy: &'static str,
-    /// The proxy's path parameter taking the record id (get, update and delete).
-    pub id_param: Option<&'static str>,
     /// Arguments always passed to the proxy when reading, as a JSON object (which fields to return).
     pub read_args: &'static str,
     /// For vendors whose write answers are not the record: how to read it back.
@@ -261,10 +260,8 @@ pub struct UnifiedRoute {
 /// Reading a record back after a write whose answer is not the whole record.
 #[derive(Debug)]
 pub struct ReadBack {
-    /// The get tool.
+    /// The get tool, which takes the record's id as [`RECORD_ID_ARG`].
     pub get: &'static str,
-    /// The get tool's path parameter taking the record id.
-    pub id_param: &'static str,
     /// For creates: JSON Pointer to the new record's id in the answer.
     pub created_id: Option<&'static str>,
 }
@@ -303,11 +300,18 @@ pub enum HttpVerb {
     Delete,
 }
 
+/// The argument every get, update and delete tool (`get_single_…_by_id`, `update_a_…_by_id`,
+/// `delete_a_…_by_id`) takes the record's id as, whatever the vendor calls it in its path.
+pub const RECORD_ID_ARG: &str = "id";
+
 /// One tool argument and where it goes in the request.
 #[derive(Debug)]
 pub struct Param {
-    /// Argument name (the same on the wire).
+    /// Argument name agents send (`id`).
     pub name: &'static str,
+    /// The vendor's name for it in the request (`contactId` in `/contacts/{contactId}`); usually the
+    /// same as `name`.
+    pub wire: &'static str,
     /// Where it goes.
     pub location: ParamLocation,
     /// For arrays in the query: comma-joined (`true`) or repeated (`false`).

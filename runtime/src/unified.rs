@@ -8,10 +8,11 @@ use crate::account::Account;
 use crate::outcome::{Success, ToolError};
 use crate::proxy::Proxy;
 use crate::request::{self, CURSOR_ARG, LIMIT_ARG, SplitArgs};
-use crate::table::{MethodKind, Tool, UnifiedRoute};
+use crate::table::{MethodKind, ParamLocation, RECORD_ID_ARG, Tool, UnifiedRoute};
 
-/// The argument holding the record id on get, update and delete.
-const ID_ARG: &str = "id";
+/// The argument holding the record id on unified get, update and delete tools, and on the proxy tools
+/// they run as: every `…_by_id` tool takes it under the same name.
+const ID_ARG: &str = RECORD_ID_ARG;
 
 /// Runs the unified tool `tool` with arguments already validated against its input schema.
 pub(crate) async fn run(
@@ -51,13 +52,12 @@ pub(crate) async fn run(
         }
         MethodKind::Get => {
             let id = take_id(&mut args)?;
-            let id_param = id_param(tool, route)?;
             let success = read(
                 proxy,
                 account,
                 tool,
                 route,
-                (route.proxy, id_param),
+                route.proxy,
                 &id,
                 upstream_status,
             )
@@ -107,13 +107,12 @@ pub(crate) async fn run(
                 });
             }
             let body = vendor_body(route, args)?;
-            let id_param = id_param(tool, route)?;
             let success = proxy
                 .execute_named(
                     account,
                     route.proxy,
                     |proxy| {
-                        let mut split = request::split(proxy, id_args(id_param, &id))?;
+                        let mut split = request::split(proxy, id_args(proxy, tool, &id)?)?;
                         split.body = Some(body);
                         Ok(split)
                     },
@@ -137,12 +136,11 @@ pub(crate) async fn run(
         }
         MethodKind::Delete => {
             let id = take_id(&mut args)?;
-            let id_param = id_param(tool, route)?;
             let success = proxy
                 .execute_named(
                     account,
                     route.proxy,
-                    |proxy| request::split(proxy, id_args(id_param, &id)),
+                    |proxy| request::split(proxy, id_args(proxy, tool, &id)?),
                     upstream_status,
                 )
                 .await?;
@@ -160,24 +158,26 @@ pub(crate) async fn run(
     }
 }
 
-/// One read through the get tool `get`, whose path parameter `id_param` takes the id, with the map's
-/// read arguments.
+/// One read through the get tool `get` (which takes the id as `id`), with the map's read arguments.
 async fn read(
     proxy: &Proxy,
     account: &Account,
     tool: &Tool,
     route: &UnifiedRoute,
-    (get, id_param): (&'static str, &'static str),
+    get: &'static str,
     id: &str,
     upstream_status: &mut Option<u16>,
 ) -> Result<Success, ToolError> {
     let mut proxy_args = read_args(tool, route)?;
-    proxy_args.insert(id_param.to_owned(), Value::String(id.to_owned()));
+    proxy_args.insert(ID_ARG.to_owned(), Value::String(id.to_owned()));
     proxy
         .execute_named(
             account,
             get,
-            |proxy| request::split(proxy, proxy_args),
+            |proxy| {
+                takes_id(proxy, tool)?;
+                request::split(proxy, proxy_args)
+            },
             upstream_status,
         )
         .await
@@ -199,17 +199,7 @@ async fn read_back(
         return try_map_result(written, |record| to_unified(tool, route, &record, None));
     };
     let write_status = *upstream_status;
-    match read(
-        proxy,
-        account,
-        tool,
-        route,
-        (rb.get, rb.id_param),
-        &id,
-        upstream_status,
-    )
-    .await
-    {
+    match read(proxy, account, tool, route, rb.get, &id, upstream_status).await {
         Ok(read) => Ok(Success {
             upstream_status: written.upstream_status,
             ..try_map_result(read, |record| to_unified(tool, route, &record, None))?
@@ -257,14 +247,23 @@ fn take_id(args: &mut Map<String, Value>) -> Result<String, ToolError> {
     }
 }
 
-fn id_param(tool: &Tool, route: &UnifiedRoute) -> Result<&'static str, ToolError> {
-    route.id_param.ok_or_else(|| table_defect(tool))
+/// The proxy get, update or delete tool's arguments: the record's id, as `id` like every `…_by_id` tool.
+fn id_args(proxy: &Tool, tool: &Tool, id: &str) -> Result<Map<String, Value>, ToolError> {
+    takes_id(proxy, tool)?;
+    let mut args = Map::new();
+    args.insert(ID_ARG.to_owned(), Value::String(id.to_owned()));
+    Ok(args)
 }
 
-fn id_args(param: &str, id: &str) -> Map<String, Value> {
-    let mut args = Map::new();
-    args.insert(param.to_owned(), Value::String(id.to_owned()));
-    args
+/// The proxy tool takes the record's id as its `id` path argument, as the compiler makes every
+/// `…_by_id` tool; a table where it does not is a defect, not the caller's mistake.
+fn takes_id(proxy: &Tool, tool: &Tool) -> Result<(), ToolError> {
+    proxy
+        .params
+        .iter()
+        .any(|p| p.name == ID_ARG && p.location == ParamLocation::Path)
+        .then_some(())
+        .ok_or_else(|| table_defect(tool))
 }
 
 /// A vendor id as text: ids are strings in the unified models, whatever the vendor sends.

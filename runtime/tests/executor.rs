@@ -235,13 +235,25 @@ const SF_CONTACTS: &str = "list_all_salesforce_contacts";
 // ------------------------------------------------------------------------------------------------
 // Every tool
 
-/// The path parameter of a by-id tool.
+/// The argument of a by-id tool taking the record's id: `id`, whatever the vendor's path calls it.
 fn path_param(tool: &Tool) -> &'static str {
-    tool.params
+    let path = tool
+        .params
         .iter()
         .find(|p| p.location == switchboard_runtime::table::ParamLocation::Path)
-        .map(|p| p.name)
-        .unwrap_or_else(|| panic!("{} has no path parameter", tool.name))
+        .unwrap_or_else(|| panic!("{} has no path parameter", tool.name));
+    assert_eq!(
+        path.name, "id",
+        "{} takes the record's id as `id`",
+        tool.name
+    );
+    assert!(
+        tool.path.contains(&format!("{{{}}}", path.wire)),
+        "{}: `id` goes into the vendor's path as `{{{}}}`",
+        tool.name,
+        path.wire
+    );
+    path.name
 }
 
 /// Valid arguments for every generated tool. A new tool without an entry here fails the test, so the
@@ -667,7 +679,7 @@ async fn bad_arguments_name_the_json_pointer_and_send_nothing() {
             "/limit",
         ),
         ("list_all_hub_spot_contacts", json!({"bogus": 1}), "/bogus"),
-        ("get_single_hub_spot_contact_by_id", json!({}), "/contactId"),
+        ("get_single_hub_spot_contact_by_id", json!({}), "/id"),
         (
             "create_a_hub_spot_contact",
             json!({"properties": {"email": 5}}),
@@ -728,7 +740,7 @@ async fn not_found_carries_the_vendor_code() {
         &ex,
         &hubspot(&sb),
         "get_single_hub_spot_contact_by_id",
-        json!({"contactId": "999999999"}),
+        json!({"id": "999999999"}),
     )
     .await;
     assert!(
@@ -759,7 +771,7 @@ async fn path_arguments_cannot_reach_another_endpoint() {
         &ex,
         &account,
         "get_single_hub_spot_contact_by_id",
-        json!({"contactId": "../companies"}),
+        json!({"id": "../companies"}),
     )
     .await;
     assert!(matches!(error, ToolError::Upstream { .. }), "{error:?}");
@@ -767,11 +779,11 @@ async fn path_arguments_cannot_reach_another_endpoint() {
         &ex,
         &account,
         "get_single_hub_spot_contact_by_id",
-        json!({"contactId": ".."}),
+        json!({"id": ".."}),
     )
     .await;
     assert!(
-        matches!(&error, ToolError::InvalidArguments { pointer, .. } if pointer == "/contactId"),
+        matches!(&error, ToolError::InvalidArguments { pointer, .. } if pointer == "/id"),
         "{error:?}"
     );
 }
@@ -850,7 +862,7 @@ async fn non_json_success_is_a_clear_error() {
         &ex,
         &account,
         "get_single_hub_spot_owner_by_id",
-        json!({"ownerId": "1"}),
+        json!({"id": "1"}),
     )
     .await;
     assert!(
@@ -868,7 +880,7 @@ async fn empty_success_is_a_null_result() {
         &ex,
         &account,
         "delete_a_hub_spot_contact_by_id",
-        json!({"contactId": "1"}),
+        json!({"id": "1"}),
     )
     .await;
     assert_eq!(success.envelope, json!({"result": null}));

@@ -43,9 +43,7 @@ fn report(name: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
 
 async fn call(executor: &Executor, account: &Account) -> Duration {
     let started = Instant::now();
-    let result = executor
-        .call(account, TOOL, json!({"contactId": "1001"}))
-        .await;
+    let result = executor.call(account, TOOL, json!({"id": "1001"})).await;
     let elapsed = started.elapsed();
     assert!(result.is_ok(), "{:?}", result.err());
     elapsed

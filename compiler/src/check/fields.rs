@@ -8,9 +8,93 @@ use crate::span::Sp;
 /// Nesting beyond this in a field is almost certainly a mistake, and keeps recursion bounded.
 const MAX_FIELD_DEPTH: usize = 16;
 
-/// An input parameter and everything inside it must be described, and be well formed.
-pub(super) fn check_input(cx: &mut Cx, name: &Sp<String>, field: &Field) {
+/// An input parameter and everything inside it must be described, and be well formed; property names
+/// that clients cannot build a model from are warned about. `argument` is false when agents do not see
+/// `name` itself (a record id path parameter, which the tool takes as `id`).
+pub(super) fn check_input(cx: &mut Cx, name: &Sp<String>, field: &Field, argument: bool) {
     walk(cx, name, field, true, 0);
+    client_safe_names(cx, argument.then_some(name), field, 0);
+}
+
+/// Python keywords (3.12), which cannot name a Python parameter or attribute.
+const PYTHON_KEYWORDS: [&str; 35] = [
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
+/// Longest property name model APIs accept in a tool's input schema.
+const MAX_PROPERTY_NAME: usize = 64;
+
+/// W0005 for every documented property name (the parameter itself and the keys of its objects) that
+/// agent clients are known to refuse.
+fn client_safe_names(cx: &mut Cx, name: Option<&Sp<String>>, field: &Field, depth: usize) {
+    if depth > MAX_FIELD_DEPTH {
+        return;
+    }
+    if let Some(name) = name
+        && let Some((problem, reason)) = client_unsafe(&name.value)
+    {
+        cx.warning(
+            codes::CLIENT_UNSAFE_NAME,
+            name.span,
+            format!("input property `{}` {problem}", name.value),
+        )
+        .label("agents' clients build a model from this name")
+        .help(format!(
+            "{reason}. Use another name if the vendor accepts one; otherwise expect those clients to fail on this tool"
+        ));
+    }
+    if let Some(items) = &field.items {
+        client_safe_names(cx, None, items, depth + 1);
+    }
+    if let Some(props) = &field.properties {
+        for (k, v) in props.iter() {
+            client_safe_names(cx, Some(k), v, depth + 1);
+        }
+    }
+    if let Some(extra) = &field.additional_properties {
+        client_safe_names(cx, None, extra, depth + 1);
+    }
+}
+
+/// What is wrong with `name` as an input property, and who refuses it; `None` when every client takes it.
+pub(crate) fn client_unsafe(name: &str) -> Option<(String, String)> {
+    let api_safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+    if name.is_empty() || name.len() > MAX_PROPERTY_NAME || !name.chars().all(api_safe) {
+        return Some((
+            format!("does not match `^[a-zA-Z0-9_.-]{{1,{MAX_PROPERTY_NAME}}}$`"),
+            "Claude's API refuses a tool list whose input property names do not match this pattern, \
+             so an agent using Claude cannot load any tool of the server"
+                .to_owned(),
+        ));
+    }
+    if name.starts_with('_') {
+        return Some((
+            "starts with `_`".to_owned(),
+            "pydantic refuses field names with a leading underscore, so frameworks that build a pydantic \
+             model from each tool's input schema (CrewAI, mcpo) cannot load this tool"
+                .to_owned(),
+        ));
+    }
+    if PYTHON_KEYWORDS.contains(&name) {
+        return Some((
+            "is a Python keyword".to_owned(),
+            "frameworks that turn each input property into a Python parameter or attribute \
+             (NVIDIA NeMo Agent Toolkit, code-generating MCP adapters) fail with \"not a valid parameter name\""
+                .to_owned(),
+        ));
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) || name.contains(['.', '-']) {
+        return Some((
+            "is not a Python identifier".to_owned(),
+            "frameworks that turn each input property into a Python parameter or attribute \
+             (NVIDIA NeMo Agent Toolkit, code-generating MCP adapters) fail with \"not a valid parameter name\""
+                .to_owned(),
+        ));
+    }
+    None
 }
 
 /// A response schema must be well formed; descriptions are welcome but not required.

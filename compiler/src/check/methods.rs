@@ -6,7 +6,7 @@ use super::{Cx, Decorate, fields};
 use crate::codes;
 use crate::diagnostic::{did_you_mean, excerpt, list_names};
 use crate::model::{Integration, Method, MethodKind, NO_PAGINATION, PaginationRule};
-use crate::naming::is_snake_case;
+use crate::naming::{RECORD_ID_ARG, is_snake_case, record_id_placeholder};
 use crate::span::{Sp, SpMap};
 
 /// HTTP verbs a method may use.
@@ -64,8 +64,8 @@ fn check_method(
         .help("add `documentation:` with a `description` and its parameters");
         return;
     };
-    if let Some(placeholders) = placeholders {
-        check_path_params(cx, &method.path, &placeholders, &doc.path);
+    if let Some(placeholders) = &placeholders {
+        check_path_params(cx, &method.path, placeholders, &doc.path);
     }
     check_param_sets(
         cx,
@@ -75,6 +75,9 @@ fn check_method(
             ("body", &doc.body),
         ],
     );
+    if let (Some(kind), Some(_)) = (kind, &placeholders) {
+        check_record_id(cx, kind, key, &method.path, doc);
+    }
     for (name, _) in method.fixed_query.iter() {
         if let Some((documented, _)) = doc.query.get_entry(name) {
             cx.error(
@@ -88,13 +91,16 @@ fn check_method(
             .help("remove it from `documentation.query` if the value is always the same, or from `fixed_query` if agents choose it");
         }
     }
-    for (_, set) in [
+    // The record's id path parameter reaches agents as `id`, whatever the vendor calls it.
+    let record = kind.and_then(|k| record_id_placeholder(k, &method.path.value));
+    for (place, set) in [
         ("path", &doc.path),
         ("query", &doc.query),
         ("body", &doc.body),
     ] {
         for (name, field) in set.iter() {
-            fields::check_input(cx, name, field);
+            let argument = !(place == "path" && record == Some(name.value.as_str()));
+            fields::check_input(cx, name, field, argument);
         }
     }
     match &doc.response {
@@ -182,6 +188,58 @@ fn check_path_params(
                 list_names(used.iter().copied())
             )),
         };
+    }
+}
+
+/// The path parameter naming the record of a get, update or delete becomes the tool's argument `id`
+/// (`{contactId}` is sent as `id`), so no other parameter of the method may already be called `id`.
+fn check_record_id(
+    cx: &mut Cx,
+    kind: MethodKind,
+    key: &Sp<String>,
+    path: &Sp<String>,
+    doc: &crate::model::Documentation,
+) {
+    let Some(record) = record_id_placeholder(kind, &path.value) else {
+        return;
+    };
+    if record == RECORD_ID_ARG || doc.path.get(record).is_none() {
+        return;
+    }
+    for (place, set) in [
+        ("path", &doc.path),
+        ("query", &doc.query),
+        ("body", &doc.body),
+    ] {
+        let Some((name, _)) = set.get_entry(RECORD_ID_ARG) else {
+            continue;
+        };
+        let help = if place == "path" {
+            format!(
+                "here `{{{RECORD_ID_ARG}}}` names a parent record, not the one this {} addresses; give the method another key \
+                 with `kind: custom`, whose tool keeps the vendor's names (`{RECORD_ID_ARG}`, `{record}`)",
+                kind.as_str()
+            )
+        } else {
+            format!(
+                "if this `{RECORD_ID_ARG}` is the record's id, put it in the path as `{{{RECORD_ID_ARG}}}`; otherwise give the method \
+                 another key with `kind: custom` (custom tools keep the vendor's names)"
+            )
+        };
+        cx.error(
+            codes::RECORD_ID_TAKEN,
+            name.span,
+            format!(
+                "`{}` passes its record's id `{{{record}}}` as the argument `{RECORD_ID_ARG}`, but it already has a {place} parameter named `{RECORD_ID_ARG}`",
+                key.value
+            ),
+        )
+        .label(format!("a second `{RECORD_ID_ARG}`"))
+        .note(format!(
+            "every get, update and delete tool takes the record's id as `{RECORD_ID_ARG}`: the last path parameter, here `{{{record}}}` (line {})",
+            path.span.line
+        ))
+        .help(help);
     }
 }
 

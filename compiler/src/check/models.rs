@@ -71,6 +71,6 @@ pub(super) fn check(cx: &mut Cx, unit: &ModelUnit) {
             )
             .help(format!("try `{}`", snake_case(name)));
         }
-        fields::check_input(cx, name, field);
+        fields::check_input(cx, name, field, true);
     }
 }

@@ -184,14 +184,14 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
     let kind = ident(&camel(t.kind.as_str()));
     let http = ident(&camel(&t.http.to_ascii_lowercase()));
     let params = t.params.iter().map(|p| {
-        let pname = &p.name;
+        let (pname, wire) = (&p.name, &p.wire);
         let loc = ident(match p.location {
             ParamLocation::Path => "Path",
             ParamLocation::Query => "Query",
             ParamLocation::Body => "Body",
         });
         let comma = p.comma_joined;
-        quote!(Param { name: #pname, location: ParamLocation::#loc, comma_joined: #comma })
+        quote!(Param { name: #pname, wire: #wire, location: ParamLocation::#loc, comma_joined: #comma })
     });
     let fixed = t.fixed_query.iter().map(|(k, v)| quote!((#k, #v)));
     let pagination = match &t.pagination {
@@ -220,11 +220,10 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
         Some(route) => {
             let (model, proxy, read_args) = (&route.model, &route.proxy, &route.read_args);
             let required = &route.required;
-            let id_param = opt_str(route.id_param.as_deref());
             let read_back = match &route.read_back {
-                Some((get, id_param, created_id)) => {
+                Some((get, created_id)) => {
                     let created_id = opt_str(created_id.as_deref());
-                    quote!(Some(ReadBack { get: #get, id_param: #id_param, created_id: #created_id }))
+                    quote!(Some(ReadBack { get: #get, created_id: #created_id }))
                 }
                 None => quote!(None),
             };
@@ -234,7 +233,6 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
             quote!(Some(UnifiedRoute {
                 model: #model,
                 proxy: #proxy,
-                id_param: #id_param,
                 read_args: #read_args,
                 read_back: #read_back,
                 required: &[#(#required),*],

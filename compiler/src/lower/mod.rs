@@ -16,7 +16,7 @@ use crate::model::{
     Documentation, Integration, Method, MethodKind, PaginationRule, PaginationStyle, QueryStyle,
     ResetUnit,
 };
-use crate::naming::tool_name;
+use crate::naming::{RECORD_ID_ARG, record_id_placeholder, tool_name};
 
 /// Lowers every unit into one catalog, integrations and tools sorted by name.
 pub fn lower(units: &[Unit]) -> Catalog {
@@ -79,6 +79,9 @@ fn lower_integration(def: &Integration) -> IntegrationIr {
                 continue;
             };
             let name = tool_name(kind, mkey, &prefix, &resource.singular, rkey);
+            // The path parameter naming the record (get, update, delete), which agents pass as `id`.
+            let record = record_id_placeholder(kind, &method.path.value)
+                .filter(|p| doc.path.get(p).is_some());
             let pagination = def
                 .pagination_for(kind, method)
                 .and_then(|n| def.pagination.get(&n.value))
@@ -103,7 +106,7 @@ fn lower_integration(def: &Integration) -> IntegrationIr {
                 kind,
                 http: method.http.value.clone(),
                 path: method.path.value.clone(),
-                params: params(doc, pagination.as_ref()),
+                params: params(doc, pagination.as_ref(), record),
                 fixed_query: method
                     .fixed_query
                     .iter()
@@ -112,7 +115,15 @@ fn lower_integration(def: &Integration) -> IntegrationIr {
                 scopes,
                 tags,
                 annotations: annotations(kind, method),
-                input_schema: input_schema(doc, pagination.as_ref()),
+                input_schema: input_schema(
+                    doc,
+                    pagination.as_ref(),
+                    record.map(|wire| RecordId {
+                        wire,
+                        singular: &resource.singular,
+                        display_name: &def.display_name,
+                    }),
+                ),
                 output_schema: output_schema(kind, doc, pagination.as_ref()),
                 pagination,
                 name,
@@ -291,7 +302,18 @@ fn claimed(p: Option<&PaginationIr>) -> Vec<&str> {
     .unwrap_or_default()
 }
 
-fn params(doc: &Documentation, p: Option<&PaginationIr>) -> Vec<ParamIr> {
+/// The record's id path parameter of a get, update or delete, which the tool takes as `id`.
+struct RecordId<'a> {
+    /// The vendor's name for it (`contactId`).
+    wire: &'a str,
+    /// The resource's singular (`contact`).
+    singular: &'a str,
+    /// The vendor's name for people (`HubSpot`).
+    display_name: &'a str,
+}
+
+/// `record` is the path parameter the tool takes as `id` (see [`record_id_placeholder`]).
+fn params(doc: &Documentation, p: Option<&PaginationIr>, record: Option<&str>) -> Vec<ParamIr> {
     let claimed = claimed(p);
     let mut out = Vec::new();
     for (loc, set) in [
@@ -303,8 +325,14 @@ fn params(doc: &Documentation, p: Option<&PaginationIr>) -> Vec<ParamIr> {
             if loc == ParamLocation::Query && claimed.contains(&name.value.as_str()) {
                 continue;
             }
+            let is_record = loc == ParamLocation::Path && record == Some(name.value.as_str());
             out.push(ParamIr {
-                name: name.value.clone(),
+                name: if is_record {
+                    RECORD_ID_ARG.to_owned()
+                } else {
+                    name.value.clone()
+                },
+                wire: name.value.clone(),
                 location: loc,
                 comma_joined: field.style != Some(QueryStyle::Repeat),
             });
@@ -313,12 +341,20 @@ fn params(doc: &Documentation, p: Option<&PaginationIr>) -> Vec<ParamIr> {
     out
 }
 
-fn input_schema(doc: &Documentation, p: Option<&PaginationIr>) -> Value {
+fn input_schema(doc: &Documentation, p: Option<&PaginationIr>, record: Option<RecordId>) -> Value {
     let claimed = claimed(p);
     let mut properties = Map::new();
     let mut required = Vec::new();
-    for (set, is_query) in [(&doc.path, false), (&doc.query, true), (&doc.body, false)] {
-        let (props, req) = schema::properties_schema(set);
+    for (set, loc) in [
+        (&doc.path, ParamLocation::Path),
+        (&doc.query, ParamLocation::Query),
+        (&doc.body, ParamLocation::Body),
+    ] {
+        let (mut props, mut req) = schema::input_properties_schema(set);
+        if let (ParamLocation::Path, Some(record)) = (loc, &record) {
+            rename_record_id(&mut props, &mut req, record);
+        }
+        let is_query = loc == ParamLocation::Query;
         let hidden = |name: &str| is_query && claimed.contains(&name);
         properties.extend(props.into_iter().filter(|(k, _)| !hidden(k)));
         required.extend(req.into_iter().filter(|r| !hidden(r)));
@@ -337,6 +373,43 @@ fn input_schema(doc: &Documentation, p: Option<&PaginationIr>) -> Value {
         obj.insert("required".into(), json!(required));
     }
     s
+}
+
+/// The record's id path parameter as the argument `id`: always required (the path cannot be built
+/// without it), described as what it is and what the vendor calls it.
+fn rename_record_id(props: &mut Map<String, Value>, required: &mut Vec<String>, record: &RecordId) {
+    let Some(mut schema) = props.remove(record.wire) else {
+        return;
+    };
+    required.retain(|r| r != record.wire);
+    required.push(RECORD_ID_ARG.to_owned());
+    required.sort();
+    if record.wire == RECORD_ID_ARG {
+        props.insert(RECORD_ID_ARG.to_owned(), schema);
+        return;
+    }
+    let singular = record.singular.replace('_', " ");
+    let what = format!(
+        "The {singular}'s id ({} `{}`).",
+        record.display_name, record.wire
+    );
+    if let Some(obj) = schema.as_object_mut() {
+        let vendor = obj
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or_default();
+        // The author's words follow, unless they say no more than ours ("The contact's id.").
+        let plain = format!("the {singular}'s id");
+        let says_no_more = vendor.trim_end_matches('.').eq_ignore_ascii_case(&plain);
+        let description = if vendor.is_empty() || says_no_more {
+            what
+        } else {
+            format!("{what} {vendor}")
+        };
+        obj.insert("description".into(), json!(description));
+    }
+    props.insert(RECORD_ID_ARG.to_owned(), schema);
 }
 
 fn output_schema(kind: MethodKind, doc: &Documentation, p: Option<&PaginationIr>) -> Value {

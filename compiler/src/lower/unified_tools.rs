@@ -10,7 +10,7 @@ use crate::ir::{
     UnifiedRouteIr,
 };
 use crate::model::{MethodKind, UnifiedModel};
-use crate::naming::tool_name;
+use crate::naming::{RECORD_ID_ARG, tool_name};
 
 /// The kinds of unified tools, in the order they are described.
 const KINDS: [MethodKind; 5] = [
@@ -39,7 +39,7 @@ pub fn model_tools(model: &UnifiedModel) -> Vec<ModelToolIr> {
         .fields
         .iter()
         .filter(|(_, f)| !f.read_only)
-        .map(|(k, f)| (k.value.clone(), schema::field_schema(f)))
+        .map(|(k, f)| (k.value.clone(), schema::input_field_schema(f)))
         .collect();
     let writable_required: Vec<String> = model
         .fields
@@ -204,20 +204,22 @@ fn route(
         return None;
     }
     let proxy = proxy_of(tool.kind)?;
-    let id_param = match tool.kind {
-        MethodKind::Get | MethodKind::Update | MethodKind::Delete => Some(only_path_param(proxy)?),
-        _ => None,
-    };
-    // Read-backs go through the get tool, whose one path parameter takes the id.
-    let get =
-        proxy_of(MethodKind::Get).and_then(|get| Some((get.name.clone(), only_path_param(get)?)));
+    if matches!(
+        tool.kind,
+        MethodKind::Get | MethodKind::Update | MethodKind::Delete
+    ) && !takes_only_the_id(proxy)
+    {
+        return None;
+    }
+    // Read-backs go through the get tool, which takes the id as `id` like the unified tool.
+    let get = proxy_of(MethodKind::Get)
+        .filter(|get| takes_only_the_id(get))
+        .map(|get| get.name.clone());
     let read_back = match (tool.kind, get) {
-        (MethodKind::Create, Some((get, param))) if map.created_id.is_some() => {
-            Some((get, param, map.created_id.clone()))
+        (MethodKind::Create, Some(get)) if map.created_id.is_some() => {
+            Some((get, map.created_id.clone()))
         }
-        (MethodKind::Update, Some((get, param))) if map.read_after_update => {
-            Some((get, param, None))
-        }
+        (MethodKind::Update, Some(get)) if map.read_after_update => Some((get, None)),
         _ => None,
     };
     let mut scopes = proxy.scopes.clone();
@@ -257,7 +259,6 @@ fn route(
             model: map.model.clone(),
             schema_path: tool_schema_path(model, &tool.name),
             proxy: proxy.name.clone(),
-            id_param,
             read_args,
             required: model.schema["required"]
                 .as_array()
@@ -272,16 +273,18 @@ fn route(
     })
 }
 
-/// The tool's one path parameter: the record id. A tool with several cannot be filled from `id`.
-fn only_path_param(tool: &ToolIr) -> Option<String> {
+/// Whether the proxy get, update or delete tool's only path argument is the record's `id` (the rule
+/// every `…_by_id` tool follows), so the unified tool's `id` fills it. A tool whose path has other
+/// parameters too (a parent record's id) cannot be filled from `id` alone.
+fn takes_only_the_id(tool: &ToolIr) -> bool {
     let mut path = tool
         .params
         .iter()
         .filter(|p| p.location == ParamLocation::Path);
-    match (path.next(), path.next()) {
-        (Some(only), None) => Some(only.name.clone()),
-        _ => None,
-    }
+    matches!(
+        (path.next(), path.next()),
+        (Some(only), None) if only.name == RECORD_ID_ARG
+    )
 }
 
 /// `generated/schemas/unified/<category>/<model>/<tool>.json`.
