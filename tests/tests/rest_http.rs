@@ -167,3 +167,58 @@ async fn oversized_bodies_are_refused() {
         .unwrap();
     assert_eq!(response.status(), 413);
 }
+
+#[tokio::test]
+async fn sloppy_arguments_are_read_as_meant() {
+    let harness = Harness::start(Options::default()).await;
+    let http = reqwest::Client::new();
+    let url = harness.rest_url(&harness.read_token, "list_all_hub_spot_contacts");
+
+    // CrewAI's shape: a string limit and a null for every optional argument not given.
+    let first = http
+        .post(&url)
+        .json(&json!({"limit": "3", "next_cursor": null, "archived": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["result_count"], 3, "{first}");
+    let cursor = first["next_cursor"].clone();
+    assert!(cursor.is_string(), "{first}");
+
+    let second = http
+        .post(&url)
+        .json(&json!({"limit": "3", "next_cursor": cursor, "archived": "false"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 200);
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(second["result_count"], 3, "{second}");
+    assert_ne!(first["result"][0]["id"], second["result"][0]["id"]);
+
+    // The unified tool reads the same way.
+    let unified = harness.rest_url(&harness.read_token, "list_all_crm_contacts");
+    let response = http
+        .post(&unified)
+        .json(&json!({"limit": "2", "next_cursor": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["result_count"], 2, "{body}");
+
+    // A real mistake is still a 400 naming the argument.
+    let response = http
+        .post(&url)
+        .json(&json!({"limit": "three", "next_cursor": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_arguments", "{body}");
+    assert_eq!(body["error"]["pointer"], "/limit", "{body}");
+}
