@@ -486,7 +486,28 @@ fn demo_servers(demo: &Store, sandbox_url: &str, base_url: &str) -> anyhow::Resu
             .context("cannot render the client configuration")?
     )?;
     out!()?;
+    if let Some(url) = urls.values().next() {
+        out!("{}", framework_snippets(url))?;
+    }
     Ok(())
+}
+
+/// Ready-to-paste connection snippets for the agent frameworks, on one demo server's URL.
+fn framework_snippets(url: &str) -> String {
+    format!(
+        r#"# AutoGen (pip install "autogen-ext[mcp]"):
+#   from autogen_ext.tools.mcp import McpWorkbench, StreamableHttpServerParams
+#   async with McpWorkbench(server_params=StreamableHttpServerParams(url="{url}")) as workbench: ...
+# LangChain / LangGraph (pip install langchain-mcp-adapters):
+#   from langchain_mcp_adapters.client import MultiServerMCPClient
+#   tools = await MultiServerMCPClient({{"crm": {{"url": "{url}", "transport": "streamable_http"}}}}).get_tools()
+# CrewAI (pip install "crewai-tools[mcp]"):
+#   from crewai_tools import MCPServerAdapter
+#   with MCPServerAdapter({{"url": "{url}", "transport": "streamable-http"}}) as tools: ...
+# Clients that only speak the legacy HTTP+SSE transport (AutoGen's SseServerParams, CrewAI's default)
+# use the same URL.
+"#
+    )
 }
 
 /// Credentials of demo accounts from the demo store's coordinator, all others from the operator's.
