@@ -281,21 +281,27 @@ pub(crate) async fn shutdown_signal() {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // rmcp logs whole requests and responses (tool arguments, vendor data) at debug level. Arguments and
-    // bodies must never reach a log, whatever RUST_LOG says, so its target is capped at info.
-    let verbose = filter
-        .max_level_hint()
-        .is_some_and(|l| l > tracing_subscriber::filter::LevelFilter::INFO);
-    let filter = match "rmcp=info".parse() {
-        Ok(directive) if verbose => filter.add_directive(directive),
-        _ => filter,
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(io::stderr)
         .with_target(false)
-        .init();
+        .with_filter(filter)
+        .with_filter(tracing_subscriber::filter::filter_fn(|metadata| {
+            quiet_dependencies(metadata.target(), *metadata.level())
+        }));
+    tracing_subscriber::registry().with(layer).init();
+}
+
+/// Whether an event or span may be logged at all: dependencies log at info and above only, whatever
+/// `RUST_LOG` says. Below info, rmcp logs whole requests and responses (tool arguments, vendor
+/// records) and HTTP clients log URLs (which can carry API keys); a more specific `RUST_LOG` directive
+/// (`rmcp::service=debug`, `[serve_inner]=debug`) must not lift that, so this is a second filter on
+/// the layer rather than a directive.
+fn quiet_dependencies(target: &str, level: tracing::Level) -> bool {
+    level <= tracing::Level::INFO || target.starts_with("switchboard")
 }
 
 /// Prints rows as aligned columns under a header (the last column is not padded).
@@ -348,6 +354,25 @@ pub(crate) fn format_time(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dependencies_never_log_below_info() {
+        use tracing::Level;
+        for target in [
+            "rmcp::service",
+            "rmcp",
+            "reqwest::connect",
+            "hyper_util::client",
+            "h2",
+        ] {
+            assert!(quiet_dependencies(target, Level::INFO), "{target}");
+            assert!(quiet_dependencies(target, Level::WARN), "{target}");
+            assert!(!quiet_dependencies(target, Level::DEBUG), "{target}");
+            assert!(!quiet_dependencies(target, Level::TRACE), "{target}");
+        }
+        assert!(quiet_dependencies("switchboard::call", Level::DEBUG));
+        assert!(quiet_dependencies("switchboard_server::http", Level::TRACE));
+    }
 
     #[test]
     fn times_render_as_utc() {

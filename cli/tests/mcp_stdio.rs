@@ -22,6 +22,15 @@ struct StdioServer {
 
 impl StdioServer {
     fn spawn(db: &std::path::Path, extra: &[&str]) -> Self {
+        Self::spawn_with(db, extra, None)
+    }
+
+    /// With `RUST_LOG` set and stderr written to a file.
+    fn spawn_with(
+        db: &std::path::Path,
+        extra: &[&str],
+        logged: Option<(&str, &std::path::Path)>,
+    ) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
         command
             .arg("--db")
@@ -33,6 +42,11 @@ impl StdioServer {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
+        if let Some((filter, log)) = logged {
+            command
+                .env("RUST_LOG", filter)
+                .stderr(std::fs::File::create(log).unwrap());
+        }
         let mut child = command.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (send, lines) = channel();
@@ -160,4 +174,75 @@ async fn stdio_initializes_lists_and_calls() {
 
     server.finish();
     sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_log_filter_lets_arguments_or_vendor_records_into_the_log() {
+    let sandbox = switchboard_sandbox::spawn(SandboxConfig::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    Store::open(&db)
+        .unwrap()
+        .add_account(
+            NewAccount {
+                base_url: Some(sandbox.base_url()),
+                ..NewAccount::new(
+                    "acme-hubspot",
+                    "hubspot",
+                    Credential::Bearer(sandbox.api_token().to_owned()),
+                )
+            },
+            switchboard_generated::INTEGRATIONS,
+        )
+        .unwrap();
+    let marker = "ARGUMENT-MARKER-7f31";
+    for filter in [
+        "trace",
+        "debug",
+        "info,rmcp=trace",
+        "info,rmcp::service=debug",
+        "info,[serve_inner]=debug",
+        "info,rmcp::service=trace,reqwest=trace,hyper=trace,hyper_util=trace",
+    ] {
+        let log = dir.path().join("stderr.log");
+        let mut server = StdioServer::spawn_with(&db, &[], Some((filter, &log)));
+        server.request(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "test", "version": "0"}}),
+        );
+        server.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        let listed = server.request(
+            "tools/call",
+            json!({"name": "list_all_hub_spot_contacts", "arguments": {"limit": 2}}),
+        );
+        let email = listed["result"]["structuredContent"]["result"][0]["properties"]["email"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        server.request(
+            "tools/call",
+            json!({"name": "get_single_hub_spot_contact_by_id", "arguments": {"id": marker}}),
+        );
+        server.finish();
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.contains("tool call"),
+            "{filter}: the call is logged:\n{text}"
+        );
+        assert!(
+            !text.contains(marker),
+            "{filter}: an argument reached the log:\n{text}"
+        );
+        assert!(
+            !text.contains(&email),
+            "{filter}: a vendor record reached the log:\n{text}"
+        );
+        assert!(
+            !text.contains(sandbox.api_token()),
+            "{filter}: the credential reached the log"
+        );
+    }
 }
