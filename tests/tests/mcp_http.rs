@@ -451,3 +451,65 @@ async fn a_recreated_server_describes_its_new_account() {
         .unwrap();
     assert_eq!(stale.status(), 404, "the old token opens nothing");
 }
+
+/// Posts `body` to the write server's MCP URL as a client would.
+async fn raw_post(harness: &Harness, body: &str) -> (u16, Value) {
+    let reply = reqwest::Client::new()
+        .post(format!("{}/mcp/{}", harness.base, harness.write_token))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = reply.status().as_u16();
+    (status, reply.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn malformed_json_rpc_gets_json_rpc_error_codes() {
+    let harness = Harness::start(Options::default()).await;
+    let (status, body) = raw_post(&harness, "not json").await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!(-32700)),
+        "{body}"
+    );
+    let (status, body) = raw_post(&harness, "[1, 2]").await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!(-32600)),
+        "{body}"
+    );
+    let (_, body) = raw_post(&harness, r#"{"jsonrpc": "1.0", "id": 1, "method": "ping"}"#).await;
+    assert_eq!(body["error"]["code"], -32600, "{body}");
+    let (_, body) = raw_post(
+        &harness,
+        r#"{"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+            "params": {"name": "list_all_hub_spot_contacts", "arguments": [1, 2]}}"#,
+    )
+    .await;
+    assert_eq!(body["error"]["code"], -32602, "{body}");
+    assert_eq!(body["id"], 7, "{body}");
+}
+
+#[tokio::test]
+async fn sessions_per_server_are_capped() {
+    let harness = Harness::start(Options::default()).await;
+    let initialize = r#"{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params":
+        {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}"#;
+    for i in 0..64 {
+        let (status, _) = raw_post(&harness, initialize).await;
+        assert_eq!(status, 200, "session {i}");
+    }
+    let (status, body) = raw_post(&harness, initialize).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], -32000, "{body}");
+    // Another server is not starved, and calls in existing sessions are not affected.
+    let client = connect(
+        &format!("{}/mcp/{}", harness.base, harness.read_token),
+        ProtocolVersion::V_2025_06_18,
+    )
+    .await;
+    assert!(!client.list_all_tools().await.unwrap().is_empty());
+}
