@@ -286,13 +286,40 @@ fn init_logging() {
     use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(io::stderr)
+        .with_writer(|| CappedLines(io::stderr()))
         .with_target(false)
         .with_filter(filter)
         .with_filter(tracing_subscriber::filter::filter_fn(|metadata| {
             quiet_dependencies(metadata.target(), *metadata.level())
         }));
     tracing_subscriber::registry().with(layer).init();
+}
+
+/// Longest log line written: a dependency that echoes what a caller sent (a 900 KB tool name) cannot
+/// flood the log.
+const MAX_LOG_LINE: usize = 4096;
+
+/// Stderr, with every log line cut at [`MAX_LOG_LINE`] bytes (the formatter writes one line per call).
+struct CappedLines(io::Stderr);
+
+impl io::Write for CappedLines {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.len() <= MAX_LOG_LINE {
+            return self.0.write_all(buf).map(|()| buf.len());
+        }
+        let mut cut = MAX_LOG_LINE;
+        // Keep the cut on a character boundary.
+        while cut > 0 && (buf[cut] & 0b1100_0000) == 0b1000_0000 {
+            cut -= 1;
+        }
+        self.0.write_all(&buf[..cut])?;
+        self.0.write_all(b" [truncated]\n")?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Whether an event or span may be logged at all: dependencies log at info and above only, whatever

@@ -246,3 +246,39 @@ async fn no_log_filter_lets_arguments_or_vendor_records_into_the_log() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_tool_name_does_not_flood_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    Store::open(&db)
+        .unwrap()
+        .add_account(
+            NewAccount::new("acme-hubspot", "hubspot", Credential::Bearer("t".into())),
+            switchboard_generated::INTEGRATIONS,
+        )
+        .unwrap();
+    let log = dir.path().join("stderr.log");
+    let mut server = StdioServer::spawn_with(&db, &[], Some(("info", &log)));
+    server.request(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {},
+               "clientInfo": {"name": "test", "version": "0"}}),
+    );
+    server.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let name = format!("PII-{}", "x".repeat(900_000));
+    let refused = server.request("tools/call", json!({"name": name, "arguments": {}}));
+    assert_eq!(
+        refused["error"]["code"],
+        -32602,
+        "{}",
+        &refused.to_string()[..200]
+    );
+    server.finish();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.len() < 64 * 1024, "{} bytes of log", text.len());
+    assert!(
+        !text.contains("PII-"),
+        "the caller's tool name reached the log"
+    );
+}

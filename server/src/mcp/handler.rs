@@ -156,7 +156,8 @@ pub fn describe_tool(executor: &Executor, tool: &'static Tool) -> McpTool {
 fn unknown_tool(name: &str) -> ErrorData {
     // -32602, as the MCP specification's own example for an unknown tool; the same answer whether the
     // tool does not exist or the server's filter hides it, so a filter cannot be probed.
-    ErrorData::invalid_params(format!("unknown tool `{name}`"), None)
+    // rmcp logs error answers: never echo an arbitrary caller-supplied name (size, PII, log forgery).
+    ErrorData::invalid_params(format!("unknown tool `{}`", loggable_tool_name(name)), None)
 }
 
 impl ServerHandler for McpServer {
