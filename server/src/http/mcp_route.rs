@@ -21,6 +21,9 @@ use switchboard_runtime::executor::Executor;
 
 type Service = StreamableHttpService<McpServer, LocalSessionManager>;
 
+/// A server's rmcp service and the session manager holding its sessions.
+type ServiceEntry = (Service, Arc<LocalSessionManager>);
+
 /// The rmcp services, one per capability token.
 pub(crate) struct McpServices {
     executor: Arc<Executor>,
@@ -28,7 +31,7 @@ pub(crate) struct McpServices {
     config: StreamableHttpServerConfig,
     /// Keyed by the SHA-256 of the capability token (the token itself is never kept), with the
     /// session manager each service keeps its sessions in.
-    services: Mutex<HashMap<[u8; 32], (Service, Arc<LocalSessionManager>)>>,
+    services: Mutex<HashMap<[u8; 32], ServiceEntry>>,
     max_body_bytes: usize,
 }
 
@@ -72,7 +75,7 @@ impl McpServices {
     /// The service for the server `token` opens, created on first use. Keyed by the token's hash, not
     /// the server's name: a server deleted and re-created under the same name gets a new token, and so a
     /// new service that describes its own account.
-    fn service(&self, token: &str, binding: &Arc<Binding>) -> (Service, Arc<LocalSessionManager>) {
+    fn service(&self, token: &str, binding: &Arc<Binding>) -> ServiceEntry {
         let key = switchboard_vault::token_hash(token);
         let mut services = self.services.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(found) = services.get(&key) {
@@ -130,43 +133,43 @@ fn jsonrpc_error(status: StatusCode, id: Value, code: i64, message: &str) -> Res
 /// Checks a posted message before rmcp sees it, so malformed input gets JSON-RPC's own codes in a
 /// JSON body: -32700 for what is not JSON, -32600 for what is not a JSON-RPC message, -32602 for
 /// `tools/call` arguments that are not an object. `Ok` carries the message's method, if any.
-fn check_message(body: &[u8]) -> Result<Option<String>, Response> {
+fn check_message(body: &[u8]) -> Result<Option<String>, Box<Response>> {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
-        return Err(jsonrpc_error(
+        return Err(Box::new(jsonrpc_error(
             StatusCode::BAD_REQUEST,
             Value::Null,
             -32700,
             "parse error: the body is not JSON",
-        ));
+        )));
     };
     let Value::Object(message) = &value else {
-        return Err(jsonrpc_error(
+        return Err(Box::new(jsonrpc_error(
             StatusCode::BAD_REQUEST,
             Value::Null,
             -32600,
             "invalid request: send one JSON-RPC message object",
-        ));
+        )));
     };
     let id = message.get("id").cloned().unwrap_or(Value::Null);
     let valid_id = matches!(id, Value::Null | Value::String(_) | Value::Number(_));
     if message.get("jsonrpc").and_then(Value::as_str) != Some("2.0") || !valid_id {
-        return Err(jsonrpc_error(
+        return Err(Box::new(jsonrpc_error(
             StatusCode::BAD_REQUEST,
             if valid_id { id } else { Value::Null },
             -32600,
             "invalid request: not a JSON-RPC 2.0 message",
-        ));
+        )));
     }
     let method = message.get("method").and_then(Value::as_str);
     if method == Some("tools/call") {
         let arguments = message.get("params").and_then(|p| p.get("arguments"));
         if arguments.is_some_and(|a| !a.is_object() && !a.is_null()) {
-            return Err(jsonrpc_error(
+            return Err(Box::new(jsonrpc_error(
                 StatusCode::OK,
                 id,
                 -32602,
                 "invalid params: `arguments` must be an object",
-            ));
+            )));
         }
     }
     Ok(method.map(str::to_owned))
@@ -206,7 +209,7 @@ pub(crate) async fn handle(
         };
         let method = match check_message(&bytes) {
             Ok(method) => method,
-            Err(response) => return response,
+            Err(response) => return *response,
         };
         if !has_session
             && method.as_deref() == Some("initialize")
