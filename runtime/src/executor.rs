@@ -27,19 +27,24 @@ use crate::validate;
 pub struct ExecutorConfig {
     /// Upstream request timeout, connecting and reading the body included.
     pub timeout: Duration,
-    /// Largest upstream response body accepted.
+    /// Largest upstream response body accepted for one call (capped at `max_in_flight_bytes`);
+    /// a larger answer is `upstream_invalid_response`.
     pub max_response_bytes: usize,
+    /// Upstream response bytes this executor holds in memory at once, across all calls. A call whose
+    /// answer finds no room waits for it until its timeout runs out, then answers `upstream_busy`.
+    pub max_in_flight_bytes: usize,
     /// Key sealing `next_cursor` values; cursors from another key are refused.
     pub cursor_key: [u8; 32],
 }
 
 impl Default for ExecutorConfig {
-    /// 10 s timeout, 16 MiB bodies, and a fresh random cursor key (cursors do not survive a restart;
+    /// 10 s timeout, 16 MiB bodies, 256 MiB of bodies in flight, and a fresh random cursor key (cursors do not survive a restart;
     /// set a persistent key to keep them valid across restarts and replicas).
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(10),
             max_response_bytes: 16 * 1024 * 1024,
+            max_in_flight_bytes: 256 * 1024 * 1024,
             cursor_key: random_key(),
         }
     }
@@ -50,6 +55,7 @@ impl fmt::Debug for ExecutorConfig {
         f.debug_struct("ExecutorConfig")
             .field("timeout", &self.timeout)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_in_flight_bytes", &self.max_in_flight_bytes)
             .field("cursor_key", &"<redacted>")
             .finish()
     }

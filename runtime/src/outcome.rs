@@ -80,8 +80,16 @@ pub enum ToolError {
         /// Why.
         message: String,
     },
-    /// Could not reach the vendor, or its answer could not be used (too large, not JSON…).
+    /// Could not reach the vendor (connection refused or reset before an answer, TLS, DNS), or the
+    /// call could not be built at all.
     Transport(String),
+    /// The vendor answered, but the answer cannot be used: larger than the per-call cap, cut off
+    /// mid-body, not JSON, or not the shape the tool table expects. Not a connection failure: the
+    /// same call may well fail the same way again.
+    UpstreamInvalid(String),
+    /// Too many vendor answers are held in memory at once by this executor (its in-flight byte
+    /// budget stayed exhausted for the call's timeout). Transient: the call may be tried again shortly.
+    Busy(String),
     /// The vendor answered, but a record lacks what the unified model requires (an id): the unified
     /// result would be wrong, so none is given.
     Mapping(String),
@@ -99,6 +107,8 @@ impl ToolError {
             Self::Timeout => "upstream_timeout",
             Self::AuthRequired { .. } => "auth_required",
             Self::Transport(_) => "upstream_unreachable",
+            Self::UpstreamInvalid(_) => "upstream_invalid_response",
+            Self::Busy(_) => "upstream_busy",
             Self::Mapping(_) => "mapping_failed",
         }
     }

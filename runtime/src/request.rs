@@ -12,6 +12,13 @@ pub const LIMIT_ARG: &str = "limit";
 /// Argument carrying the opaque cursor on list tools.
 pub const CURSOR_ARG: &str = "next_cursor";
 
+/// Longest path argument, and longest query value (each item of an array), accepted: bytes once
+/// percent-encoded. Longer values are refused as `invalid_arguments` before any request is made.
+pub const MAX_ARGUMENT_BYTES: usize = 2048;
+
+/// Longest request URL built from a call's arguments (before the credential is added), in bytes.
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+
 /// Arguments sorted by where they go, under the vendor's names.
 #[derive(Debug, Default, PartialEq)]
 pub struct SplitArgs {
@@ -120,6 +127,7 @@ fn path_text(name: &str, value: &Value) -> Result<String, ToolError> {
             } else if matches!(text.as_str(), "." | "..") {
                 Err(invalid(name, "must not be `.` or `..`"))
             } else {
+                bounded(&format!("/{}", escape_pointer(name)), name, &text)?;
                 Ok(text)
             }
         }
@@ -140,7 +148,11 @@ fn push_query(
             let mut texts = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 match scalar_text(item) {
-                    Some(Some(text)) => texts.push(text),
+                    Some(Some(text)) => {
+                        let pointer = format!("/{}/{i}", escape_pointer(name));
+                        bounded(&pointer, &format!("{name}[{i}]"), &text)?;
+                        texts.push(text);
+                    }
                     Some(None) => {}
                     None => {
                         return Err(ToolError::InvalidArguments {
@@ -167,11 +179,96 @@ fn push_query(
         )),
         other => {
             if let Some(Some(text)) = scalar_text(other) {
+                bounded(&format!("/{}", escape_pointer(name)), name, &text)?;
                 query.push((wire.to_owned(), text));
             }
             Ok(())
         }
     }
+}
+
+/// Refuses `text` (the argument at `pointer`, called `label` in the message) when it is longer than
+/// [`MAX_ARGUMENT_BYTES`] once encoded: a caller's mistake, answered before anything is sent.
+fn bounded(pointer: &str, label: &str, text: &str) -> Result<(), ToolError> {
+    let len = encoded_len(text);
+    if len > MAX_ARGUMENT_BYTES {
+        return Err(ToolError::InvalidArguments {
+            pointer: pointer.to_owned(),
+            message: format!(
+                "{label} is {len} bytes once URL-encoded; at most {MAX_ARGUMENT_BYTES} are accepted \
+                 in the path or query"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Length of `text` once percent-encoded; an upper bound for form encoding too.
+pub fn encoded_len(text: &str) -> usize {
+    text.bytes()
+        .map(|byte| if unreserved(byte) { 1 } else { 3 })
+        .sum()
+}
+
+/// RFC 3986 unreserved characters: never percent-encoded.
+fn unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
+/// The name of the caller's path or query argument that adds the most bytes to the request URL, to
+/// point at when the URL is too long.
+pub fn largest_argument(tool: &Tool, split: &SplitArgs) -> Option<&'static str> {
+    let name_of = |wire: &str, location: ParamLocation| {
+        tool.params
+            .iter()
+            .find(|p| p.location == location && p.wire == wire)
+            .map(|p| p.name)
+    };
+    let mut sizes: Vec<(&'static str, usize)> = Vec::new();
+    let pairs = split
+        .path
+        .iter()
+        .map(|(wire, value)| (*wire, value, ParamLocation::Path))
+        .chain(
+            split
+                .query
+                .iter()
+                .map(|(wire, value)| (wire.as_str(), value, ParamLocation::Query)),
+        );
+    for (wire, value, location) in pairs {
+        let Some(name) = name_of(wire, location) else {
+            continue;
+        };
+        let len = encoded_len(wire)
+            .saturating_add(encoded_len(value))
+            .saturating_add(2);
+        match sizes.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, total)) => *total = total.saturating_add(len),
+            None => sizes.push((name, len)),
+        }
+    }
+    sizes
+        .into_iter()
+        .max_by_key(|(_, len)| *len)
+        .map(|(name, _)| name)
+}
+
+/// Refuses a request URL longer than [`MAX_URL_BYTES`], pointing at `culprit` (an argument name), or
+/// at the whole arguments object when no argument is to blame.
+pub fn check_url_length(url: &Url, culprit: Option<&str>) -> Result<(), ToolError> {
+    let len = url.as_str().len();
+    if len <= MAX_URL_BYTES {
+        return Ok(());
+    }
+    let pointer = culprit.map_or_else(String::new, |name| format!("/{}", escape_pointer(name)));
+    let blame = culprit.map_or_else(String::new, |name| format!(" ({name} adds the most)"));
+    Err(ToolError::InvalidArguments {
+        pointer,
+        message: format!(
+            "the request URL would be {len} bytes, over the {MAX_URL_BYTES} accepted{blame}; send \
+             fewer or shorter path and query arguments"
+        ),
+    })
 }
 
 /// Percent-encodes one path segment: everything but RFC 3986 unreserved characters, so `/`, `?`, `#`
@@ -180,7 +277,7 @@ pub fn encode_segment(text: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+        if unreserved(byte) {
             out.push(char::from(byte));
         } else {
             out.push('%');

@@ -561,7 +561,7 @@ async fn next_urls_off_the_base_url_are_refused() {
     let evil = account("acme-salesforce", "salesforce", &base, "token");
     let error = err(&ex, &evil, "list_all_salesforce_contacts", json!({})).await;
     assert!(
-        matches!(&error, ToolError::Transport(message) if message.contains("base URL")),
+        matches!(&error, ToolError::UpstreamInvalid(message) if message.contains("base URL")),
         "{error:?}"
     );
 
@@ -826,7 +826,7 @@ async fn oversized_answers_are_cut_off() {
     )
     .await;
     assert!(
-        matches!(&error, ToolError::Transport(message) if message.contains("response too large")),
+        matches!(&error, ToolError::UpstreamInvalid(message) if message.contains("response too large")),
         "{error:?}"
     );
 }
@@ -866,7 +866,7 @@ async fn non_json_success_is_a_clear_error() {
     )
     .await;
     assert!(
-        matches!(&error, ToolError::Transport(message) if message.contains("not JSON")),
+        matches!(&error, ToolError::UpstreamInvalid(message) if message.contains("not JSON")),
         "{error:?}"
     );
 }

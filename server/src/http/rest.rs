@@ -108,11 +108,14 @@ pub(crate) fn status_of(error: &ToolError) -> StatusCode {
         ToolError::Upstream { status, .. } if (400..500).contains(status) => {
             StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
         }
-        ToolError::Upstream { .. } | ToolError::Transport(_) | ToolError::Mapping(_) => {
-            StatusCode::BAD_GATEWAY
-        }
+        ToolError::Upstream { .. }
+        | ToolError::Transport(_)
+        | ToolError::UpstreamInvalid(_)
+        | ToolError::Mapping(_) => StatusCode::BAD_GATEWAY,
         ToolError::AuthRequired { .. } => StatusCode::UNAUTHORIZED,
         ToolError::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        // This server's own memory budget, not the vendor: try again shortly (`Retry-After`).
+        ToolError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -174,6 +177,40 @@ mod tests {
         assert_eq!(
             status_of(&ToolError::InvalidCursor(String::new())),
             StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status_of(&ToolError::UpstreamInvalid(String::new())),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            status_of(&ToolError::Transport(String::new())),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            status_of(&ToolError::Busy(String::new())),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+
+    #[test]
+    fn busy_says_when_to_try_again() {
+        let account = Account {
+            id: "a".into(),
+            integration: "i".into(),
+            base_url: None,
+            credential: switchboard_runtime::account::Credential::Bearer(String::new()),
+            granted_scopes: None,
+            expires_at: None,
+            needs_reauth: false,
+        };
+        let response = error_response(&ToolError::Busy(String::new()), &account);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("1")
         );
     }
 

@@ -73,9 +73,13 @@ pub fn error_value(error: &ToolError, account: Option<&Account>) -> Value {
         ToolError::UnknownTool(name) => {
             detail.insert("tool".into(), Value::from(name.as_str()));
         }
+        ToolError::Busy(_) => {
+            body.insert("retry_after".into(), option_u64(retry_after(error)));
+        }
         ToolError::InvalidCursor(_)
         | ToolError::Timeout
         | ToolError::Transport(_)
+        | ToolError::UpstreamInvalid(_)
         | ToolError::Mapping(_) => {}
     }
     body.insert("error".into(), Value::Object(detail));
@@ -83,7 +87,7 @@ pub fn error_value(error: &ToolError, account: Option<&Account>) -> Value {
 }
 
 /// Seconds an agent should wait before calling again: the vendor's retry figure, else the time until
-/// its window resets. `None` for errors that are not rate limits.
+/// its window resets; a moment when this server is busy. `None` for other errors.
 pub fn retry_after(error: &ToolError) -> Option<u64> {
     match error {
         ToolError::RateLimited {
@@ -91,9 +95,14 @@ pub fn retry_after(error: &ToolError) -> Option<u64> {
             rate_limit,
             ..
         } => retry_after.or(rate_limit.reset),
+        ToolError::Busy(_) => Some(BUSY_RETRY_AFTER),
         _ => None,
     }
 }
+
+/// Seconds to wait after `upstream_busy`: the answers holding the budget finish within a call's
+/// timeout, most much sooner.
+const BUSY_RETRY_AFTER: u64 = 1;
 
 /// Rate-limit figures as JSON (`null` for unknown figures), as in success envelopes.
 pub use switchboard_runtime::envelope::rate_limit_value;
@@ -114,7 +123,10 @@ pub fn message(error: &ToolError) -> String {
         }
         ToolError::Timeout => "the vendor did not answer in time".to_owned(),
         ToolError::AuthRequired { message, .. } => message.clone(),
-        ToolError::Transport(message) | ToolError::Mapping(message) => message.clone(),
+        ToolError::Transport(message)
+        | ToolError::UpstreamInvalid(message)
+        | ToolError::Busy(message)
+        | ToolError::Mapping(message) => message.clone(),
     }
 }
 
@@ -173,6 +185,23 @@ mod tests {
                 .as_str()
                 .is_some_and(|m| m.contains("/limit"))
         );
+    }
+
+    #[test]
+    fn invalid_answers_and_busy_have_their_own_codes() {
+        let invalid = error_result(&ToolError::UpstreamInvalid("not JSON".into()), None);
+        assert_eq!(invalid.is_error, Some(true));
+        assert_eq!(
+            invalid.structured_content,
+            Some(json!({"error": {"code": "upstream_invalid_response", "message": "not JSON"}}))
+        );
+        let busy = error_value(&ToolError::Busy("full".into()), None);
+        assert_eq!(
+            busy,
+            json!({"error": {"code": "upstream_busy", "message": "full"}, "retry_after": 1})
+        );
+        let unreachable = error_value(&ToolError::Transport("refused".into()), None);
+        assert_eq!(unreachable["error"]["code"], "upstream_unreachable");
     }
 
     #[test]
