@@ -1,5 +1,6 @@
 //! `switchboard scopes`: the least-privilege OAuth scopes a set of tools needs.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -21,10 +22,17 @@ pub struct ScopesArgs {
     integration: Option<String>,
     #[command(flatten)]
     filter: FilterArgs,
+    /// Say which scopes are required (read tools need them) and which optional (only writes need
+    /// them), and which tools each one unlocks; `--format json` gives the same as JSON.
+    #[arg(long)]
+    explain: bool,
+    /// With --explain: `text` (default) or `json`.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    format: String,
 }
 
 /// Runs `switchboard scopes`: one scope per line, sorted, including the integration's always-requested
-/// scopes.
+/// scopes; with `--explain`, grouped by what needs them.
 pub fn run(args: &ScopesArgs, ctx: &Context) -> Outcome {
     let (integration_name, granted) = match (&args.account, &args.integration) {
         (Some(id), _) => {
@@ -43,6 +51,13 @@ pub fn run(args: &ScopesArgs, ctx: &Context) -> Outcome {
         bail!("no `{}` tool matches {filter}", integration.name);
     }
     let scopes = filter.needed_scopes(integration);
+    if args.explain {
+        return explain(
+            integration,
+            &matching_tools(&filter, Some(integration.name)),
+            &args.format,
+        );
+    }
     for scope in &scopes {
         out!("{scope}")?;
     }
@@ -58,6 +73,76 @@ pub fn run(args: &ScopesArgs, ctx: &Context) -> Outcome {
                 missing.join(", ")
             );
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Scopes by role: required (a read tool needs it), optional (only writes need it), always requested
+/// (the integration asks for it whatever the tools), each with the tools it unlocks.
+fn explain(
+    integration: &switchboard_runtime::table::Integration,
+    tools: &[&'static switchboard_runtime::table::Tool],
+    format: &str,
+) -> Outcome {
+    let mut unlocks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut read: BTreeSet<&str> = BTreeSet::new();
+    for tool in tools {
+        for scope in tool.scopes {
+            unlocks.entry(scope).or_default().push(tool.name);
+            if tool.annotations.read_only {
+                read.insert(scope);
+            }
+        }
+    }
+    let always: Vec<&str> = integration
+        .auth
+        .oauth2
+        .as_ref()
+        .map(|o| o.default_scopes.to_vec())
+        .unwrap_or_default();
+    let required: Vec<&str> = unlocks
+        .keys()
+        .copied()
+        .filter(|s| read.contains(s))
+        .collect();
+    let optional: Vec<&str> = unlocks
+        .keys()
+        .copied()
+        .filter(|s| !read.contains(s))
+        .collect();
+    if format == "json" {
+        let value = serde_json::json!({
+            "integration": integration.name,
+            "required": required,
+            "optional": optional,
+            "always_requested": always,
+            "unlocks": unlocks,
+        });
+        out!("{}", serde_json::to_string_pretty(&value)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (heading, scopes) in [
+        ("required (read tools need them)", &required),
+        ("optional (only write tools need them)", &optional),
+    ] {
+        out!("{heading}:")?;
+        if scopes.is_empty() {
+            out!("  (none)")?;
+        }
+        for scope in scopes.iter() {
+            let tools = unlocks.get(scope).map(Vec::as_slice).unwrap_or_default();
+            out!("  {scope}")?;
+            for tool in tools {
+                out!("      {tool}")?;
+            }
+        }
+    }
+    if !always.is_empty() {
+        out!(
+            "always requested by {}: {}",
+            integration.display_name,
+            always.join(" ")
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

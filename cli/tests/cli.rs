@@ -745,3 +745,56 @@ fn a_reader_that_stops_early_is_not_a_crash() {
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn scopes_explain_splits_required_from_optional() {
+    let s = Session::new();
+    let read_only: Value = serde_json::from_str(&s.ok(&[
+        "scopes",
+        "--integration",
+        "hubspot",
+        "--methods",
+        "read",
+        "--explain",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    // A read-only analytics role needs exactly the read scopes, nothing optional.
+    let required = read_only["required"].as_array().unwrap();
+    assert!(!required.is_empty());
+    assert!(
+        required
+            .iter()
+            .all(|s| s.as_str().unwrap().ends_with(".read")),
+        "{read_only}"
+    );
+    assert_eq!(read_only["optional"], serde_json::json!([]));
+    assert_eq!(read_only["always_requested"], serde_json::json!(["oauth"]));
+    let everything: Value = serde_json::from_str(&s.ok(&[
+        "scopes",
+        "--integration",
+        "hubspot",
+        "--explain",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let optional = everything["optional"].as_array().unwrap();
+    assert!(
+        optional.contains(&"crm.objects.contacts.write".into()),
+        "{everything}"
+    );
+    let unlocked = everything["unlocks"]["crm.objects.contacts.write"]
+        .as_array()
+        .unwrap();
+    assert!(
+        unlocked.contains(&"create_a_hub_spot_contact".into()),
+        "{everything}"
+    );
+    let text = s.ok(&["scopes", "--integration", "hubspot", "--explain"]);
+    assert!(
+        text.starts_with("required (read tools need them):\n"),
+        "{text}"
+    );
+}
