@@ -12,6 +12,7 @@ macro_rules! out {
 }
 
 mod accounts;
+mod api_tokens;
 mod call;
 mod keys;
 mod oauth_apps;
@@ -95,6 +96,9 @@ enum Command {
     /// MCP servers: an account seen through a tool filter, reached at a capability URL.
     #[command(subcommand)]
     Servers(servers::ServersCommand),
+    /// API tokens: the second factor servers created with `--require-api-token` want.
+    #[command(subcommand, name = "api-tokens")]
+    ApiTokens(api_tokens::ApiTokensCommand),
     /// Customers' own OAuth apps (client id and sealed secret), for `accounts connect --app`.
     #[command(subcommand, name = "oauth-apps")]
     OAuthApps(oauth_apps::OAuthAppsCommand),
@@ -157,6 +161,7 @@ async fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Accounts(cmd) => accounts::run(cmd, &ctx),
         Command::Servers(cmd) => servers::run(cmd, &ctx),
+        Command::ApiTokens(cmd) => api_tokens::run(cmd, &ctx),
         Command::OAuthApps(cmd) => oauth_apps::run(cmd, &ctx),
         Command::Tools(args) => tools::run(&args),
         Command::Scopes(args) => scopes::run(&args, &ctx),

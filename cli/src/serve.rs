@@ -16,7 +16,7 @@ use switchboard_runtime::credential_source::{CredentialFuture, CredentialSource}
 use switchboard_runtime::executor::{Executor, ExecutorConfig};
 use switchboard_runtime::filter::{ToolFilter, ToolKind};
 use switchboard_sandbox::SandboxConfig;
-use switchboard_server::http::{Directory, DirectoryError, HttpApp, HttpConfig};
+use switchboard_server::http::{ApiCaller, Directory, DirectoryError, HttpApp, HttpConfig};
 use switchboard_server::mcp::{self, Binding, McpServer};
 use switchboard_server::metrics::Metrics;
 use switchboard_vault::{AccountStatus, MasterKey, NewOAuthApp, NewServer, Store};
@@ -464,6 +464,7 @@ fn demo_servers(demo: &Store, sandbox_url: &str, base_url: &str) -> anyhow::Resu
                 account_id: account.id.clone(),
                 filter,
                 expires_at: None,
+                require_api_token: false,
             })?;
             urls.insert(server.name, format!("{base_url}/mcp/{token}"));
         }
@@ -556,6 +557,11 @@ impl Directory for Layered {
             Some(binding) => Ok(Some(binding)),
             None => self.then.resolve(token),
         }
+    }
+
+    fn api_caller(&self, token: &str) -> Result<Option<ApiCaller>, DirectoryError> {
+        // API tokens live in the operator's store only: the demo store never holds any.
+        self.then.api_caller(token)
     }
 }
 

@@ -798,3 +798,86 @@ fn scopes_explain_splits_required_from_optional() {
         "{text}"
     );
 }
+
+#[test]
+fn api_tokens_and_server_revocation_from_the_command_line() {
+    let s = Session::new();
+    assert!(s.add_hubspot("acme", None, SECRET).status.success());
+
+    let out = s.ok(&[
+        "api-tokens",
+        "create",
+        "--name",
+        "ci-agent",
+        "--user",
+        "alice",
+    ]);
+    let token = out
+        .trim_end()
+        .strip_prefix("api_token=sbk_")
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let list = s.ok(&["api-tokens", "list"]);
+    assert!(
+        list.contains("ci-agent") && list.contains("alice"),
+        "{list}"
+    );
+    assert!(!list.contains(&token), "{list}");
+    assert!(!contains(&file_bytes(&s.db()), &token));
+    let dup = s.run(&["api-tokens", "create", "--name", "ci-agent"]);
+    assert_eq!(dup.status.code(), Some(1));
+    assert!(stderr(&dup).contains("API token `ci-agent` already exists"));
+
+    let out = s.ok(&[
+        "servers",
+        "create",
+        "--name",
+        "guarded",
+        "--account",
+        "acme",
+        "--require-api-token",
+        "--expires-at",
+        "2100-01-01T00:00:00Z",
+    ]);
+    token_of(out.trim_end(), "http://127.0.0.1:8080");
+    let past = s.run(&[
+        "servers",
+        "create",
+        "--name",
+        "late",
+        "--account",
+        "acme",
+        "--expires-at",
+        "1000",
+    ]);
+    assert_eq!(past.status.code(), Some(2));
+    assert!(stderr(&past).contains("in the past"), "{}", stderr(&past));
+
+    let list = s.ok(&["servers", "list"]);
+    let row = list.lines().find(|l| l.starts_with("guarded")).unwrap();
+    assert!(list.starts_with("NAME") && list.contains("API_TOKEN") && list.contains("REVOKED"));
+    assert!(
+        row.contains(" yes ") && row.contains("2100-01-01T00:00:00Z"),
+        "{row}"
+    );
+    assert_eq!(times_in(row), 2, "created and expires: {row}");
+
+    let out = s.ok(&["servers", "revoke", "--name", "guarded"]);
+    assert!(out.contains("revoked server `guarded`"), "{out}");
+    let row = s.ok(&["servers", "list"]);
+    let row = row.lines().find(|l| l.starts_with("guarded")).unwrap();
+    assert_eq!(times_in(row), 3, "created, expires and revoked: {row}");
+    let out = s.ok(&["api-tokens", "revoke", "--name", "ci-agent"]);
+    assert!(out.contains("revoked API token `ci-agent`"), "{out}");
+    let unknown = s.run(&["api-tokens", "revoke", "--name", "ci-agnet"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("did you mean `ci-agent`?"));
+}
+
+/// How many `…:SSZ` times a line holds.
+fn times_in(line: &str) -> usize {
+    line.match_indices('Z')
+        .filter(|(i, _)| *i > 0 && line.as_bytes()[i - 1].is_ascii_digit())
+        .count()
+}

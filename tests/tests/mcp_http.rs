@@ -434,6 +434,7 @@ async fn a_recreated_server_describes_its_new_account() {
             account_id: "other-hubspot".into(),
             filter: switchboard_runtime::filter::ToolFilter::default(),
             expires_at: None,
+            require_api_token: false,
         })
         .unwrap();
     let client = connect(&harness.mcp_url(&token), ProtocolVersion::V_2025_11_25).await;

@@ -207,6 +207,7 @@ impl World {
                 account_id: account.to_owned(),
                 filter: ToolFilter::default(),
                 expires_at: None,
+                require_api_token: false,
             })
             .unwrap();
         format!("{}/mcp/{token}", self.base)

@@ -375,6 +375,7 @@ async fn servers_choose_tool_kinds() {
                 ..ToolFilter::default()
             },
             expires_at: None,
+            require_api_token: false,
         })
         .unwrap();
     let names = |tools: &Value| -> Vec<String> {

@@ -11,6 +11,7 @@
 //! Every call is a short statement on one connection behind a mutex, so the store is cheap to call
 //! from async code and `Send + Sync`; share it with an `Arc`.
 
+mod api_tokens;
 mod crypto;
 mod oauth;
 mod oauth_apps;
@@ -32,6 +33,7 @@ use switchboard_runtime::account::{Account, Credential};
 use switchboard_runtime::filter::ToolFilter;
 use switchboard_runtime::table::Integration;
 
+pub use api_tokens::{API_TOKEN_PREFIX, ApiTokenRecord, is_well_formed_api_token};
 pub use crypto::{
     KeyError, KeyId, KeySource, Keyring, MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey,
     PREVIOUS_MASTER_KEY_ENV, SealError, UnsealError, commit_next_key_file, key_file_path,
@@ -111,6 +113,17 @@ pub enum StoreError {
     /// A server with this name exists.
     #[error("server `{0}` already exists")]
     DuplicateServer(String),
+    /// An API token with this name exists.
+    #[error("API token `{0}` already exists")]
+    DuplicateApiToken(String),
+    /// No API token has this name.
+    #[error("no API token `{name}`{suggestion}")]
+    UnknownApiToken {
+        /// The name asked for.
+        name: String,
+        /// A close match, when there is one.
+        suggestion: Suggestion,
+    },
     /// An OAuth app with this name exists.
     #[error("OAuth app `{0}` already exists")]
     DuplicateApp(String),
@@ -341,6 +354,9 @@ pub struct NewServer {
     pub filter: ToolFilter,
     /// When its URL stops working, Unix seconds; `None` never.
     pub expires_at: Option<i64>,
+    /// Whether requests must also carry a live API token (`Authorization: Bearer <api token>`), so
+    /// the URL alone is not enough to act.
+    pub require_api_token: bool,
 }
 
 /// A stored MCP server (never with its token, which only exists at creation).
@@ -358,7 +374,20 @@ pub struct ServerRecord {
     pub created_at: i64,
     /// When its URL stops working, Unix seconds.
     pub expires_at: Option<i64>,
+    /// Whether requests must also carry a live API token.
+    pub require_api_token: bool,
+    /// When its URL was last used, Unix seconds (recorded at most once a minute).
+    pub last_used_at: Option<i64>,
+    /// When it was revoked (its URL opens nothing since), Unix seconds.
+    pub revoked_at: Option<i64>,
 }
+
+/// The columns [`server_row`] reads, in order.
+const SERVER_COLUMNS: &str = "id, name, account_id, filter, created_at, expires_at, require_api_token, last_used_at, revoked_at";
+
+/// Last use is written at most this often per server or API token, Unix seconds: a busy URL does not
+/// turn every call into a write.
+pub(crate) const LAST_USE_GRANULARITY: i64 = 60;
 
 /// The listing form of a server: the same as a [`ServerRecord`].
 pub type ServerSummary = ServerRecord;
@@ -367,6 +396,11 @@ impl ServerRecord {
     /// Whether the server has expired at `now` (Unix seconds).
     pub fn is_expired_at(&self, now: i64) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Whether the server has been revoked.
+    pub fn is_revoked(&self) -> bool {
+        self.revoked_at.is_some()
     }
 }
 
@@ -719,15 +753,17 @@ impl Store {
         let created_at = now_unix();
         let conn = self.conn();
         let inserted = conn.execute(
-            "INSERT INTO servers (name, account_id, filter, token_hash, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO servers (name, account_id, filter, token_hash, created_at, expires_at,
+                                  require_api_token)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 server.name,
                 server.account_id,
                 filter,
                 minted.hash.as_slice(),
                 created_at,
-                server.expires_at
+                server.expires_at,
+                server.require_api_token
             ],
         );
         match inserted {
@@ -744,7 +780,7 @@ impl Store {
         }
         let id = conn.last_insert_rowid();
         drop(conn);
-        tracing::info!(server = %server.name, account = %server.account_id, filter = %server.filter, "created server");
+        tracing::info!(server = %server.name, account = %server.account_id, filter = %server.filter, require_api_token = server.require_api_token, "created server");
         let record = ServerRecord {
             id,
             name: server.name,
@@ -752,6 +788,9 @@ impl Store {
             filter: server.filter,
             created_at,
             expires_at: server.expires_at,
+            require_api_token: server.require_api_token,
+            last_used_at: None,
+            revoked_at: None,
         };
         Ok((record, minted.token))
     }
@@ -759,9 +798,9 @@ impl Store {
     /// Every server, by name (without tokens: the store does not have them).
     pub fn list_servers(&self) -> Result<Vec<ServerRecord>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, name, account_id, filter, created_at, expires_at FROM servers ORDER BY name",
-        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {SERVER_COLUMNS} FROM servers ORDER BY name"
+        ))?;
         let rows = stmt.query_map([], server_row)?;
         let mut out = Vec::new();
         for row in rows {
@@ -774,7 +813,7 @@ impl Store {
     pub fn server(&self, name: &str) -> Result<Option<ServerRecord>, StoreError> {
         self.conn()
             .query_row(
-                "SELECT id, name, account_id, filter, created_at, expires_at FROM servers WHERE name = ?1",
+                &format!("SELECT {SERVER_COLUMNS} FROM servers WHERE name = ?1"),
                 params![name],
                 server_row,
             )
@@ -783,7 +822,8 @@ impl Store {
             .transpose()
     }
 
-    /// The server a capability token opens; `None` for unknown, malformed or expired tokens.
+    /// The server a capability token opens; `None` for unknown, malformed, revoked or expired
+    /// tokens. Records the use (at most once a minute per server).
     pub fn server_by_token(&self, token: &str) -> Result<Option<ServerRecord>, StoreError> {
         if !token::is_well_formed(token) {
             return Ok(None);
@@ -791,22 +831,54 @@ impl Store {
         let hash = token::hash(token);
         let Some(record) = self
             .conn()
-            .prepare_cached("SELECT id, name, account_id, filter, created_at, expires_at FROM servers WHERE token_hash = ?1")?
-            .query_row(
-                params![hash.as_slice()],
-                server_row,
-            )
+            .prepare_cached(&format!(
+                "SELECT {SERVER_COLUMNS} FROM servers WHERE token_hash = ?1"
+            ))?
+            .query_row(params![hash.as_slice()], server_row)
             .optional()?
             .map(RawServer::finish)
             .transpose()?
         else {
             return Ok(None);
         };
-        if record.is_expired_at(now_unix()) {
+        if record.is_revoked() {
+            tracing::info!(server = %record.name, "refused a revoked capability URL");
+            return Ok(None);
+        }
+        let now = now_unix();
+        if record.is_expired_at(now) {
             tracing::info!(server = %record.name, "refused an expired capability URL");
             return Ok(None);
         }
+        if record
+            .last_used_at
+            .is_none_or(|at| now - at >= LAST_USE_GRANULARITY)
+        {
+            // Best effort: a busy database must not fail the call that merely used the URL.
+            if let Err(error) = self.conn().execute(
+                "UPDATE servers SET last_used_at = ?2 WHERE id = ?1",
+                params![record.id, now],
+            ) {
+                tracing::warn!(server = %record.name, %error, "cannot record the server's last use");
+            }
+        }
         Ok(Some(record))
+    }
+
+    /// Revokes a server: its URL opens nothing from now on (like an unknown one), while its row stays
+    /// for listings with the time of revocation. Revoking a revoked server changes nothing.
+    pub fn revoke_server(&self, name: &str) -> Result<ServerRecord, StoreError> {
+        self.conn().execute(
+            "UPDATE servers SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+            params![name, now_unix()],
+        )?;
+        match self.server(name)? {
+            Some(record) => {
+                tracing::info!(server = %name, "revoked server");
+                Ok(record)
+            }
+            None => Err(self.unknown_server(name)?),
+        }
     }
 
     /// Deletes a server; its URL stops working at once.
@@ -815,14 +887,18 @@ impl Store {
             .conn()
             .execute("DELETE FROM servers WHERE name = ?1", params![name])?;
         if changed == 0 {
-            let names: Vec<String> = self.list_servers()?.into_iter().map(|s| s.name).collect();
-            return Err(StoreError::UnknownServer {
-                name: name.to_owned(),
-                suggestion: Suggestion::closest(name, names.iter().map(String::as_str)),
-            });
+            return Err(self.unknown_server(name)?);
         }
         tracing::info!(server = %name, "deleted server");
         Ok(())
+    }
+
+    fn unknown_server(&self, name: &str) -> Result<StoreError, StoreError> {
+        let names: Vec<String> = self.list_servers()?.into_iter().map(|s| s.name).collect();
+        Ok(StoreError::UnknownServer {
+            name: name.to_owned(),
+            suggestion: Suggestion::closest(name, names.iter().map(String::as_str)),
+        })
     }
 
     fn unknown_account(&self, id: &str) -> Result<StoreError, StoreError> {
@@ -1028,8 +1104,12 @@ struct RawServer {
     filter: String,
     created_at: i64,
     expires_at: Option<i64>,
+    require_api_token: bool,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
 }
 
+/// A row of [`SERVER_COLUMNS`].
 fn server_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawServer> {
     Ok(RawServer {
         id: row.get(0)?,
@@ -1038,6 +1118,9 @@ fn server_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawServer> {
         filter: row.get(3)?,
         created_at: row.get(4)?,
         expires_at: row.get(5)?,
+        require_api_token: row.get(6)?,
+        last_used_at: row.get(7)?,
+        revoked_at: row.get(8)?,
     })
 }
 
@@ -1054,6 +1137,9 @@ impl RawServer {
             filter,
             created_at: self.created_at,
             expires_at: self.expires_at,
+            require_api_token: self.require_api_token,
+            last_used_at: self.last_used_at,
+            revoked_at: self.revoked_at,
         })
     }
 }

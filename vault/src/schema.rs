@@ -93,6 +93,26 @@ pub const MIGRATIONS: &[&str] = &[
 
     CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at) WHERE delivered_at IS NULL;
     ",
+    // 3: API tokens (the second factor some capability URLs require); servers that require one, and
+    // servers' revocation and last use.
+    "
+    CREATE TABLE api_tokens (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        user_id       TEXT,
+        token_hash    BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+        created_at    INTEGER NOT NULL,
+        revoked_at    INTEGER,
+        last_used_at  INTEGER
+    ) STRICT;
+
+    -- A boolean (STRICT tables have no BOOLEAN type).
+    ALTER TABLE servers ADD COLUMN require_api_token INTEGER NOT NULL DEFAULT 0
+        CHECK (require_api_token IN (0, 1));
+    ALTER TABLE servers ADD COLUMN last_used_at INTEGER;
+    -- A revoked server keeps its row (for listings) but its URL opens nothing.
+    ALTER TABLE servers ADD COLUMN revoked_at INTEGER;
+    ",
 ];
 
 /// What [`migrate`] found wrong.

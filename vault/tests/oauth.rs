@@ -172,6 +172,7 @@ fn needs_reauth_flips_once_queues_one_event_and_a_reconnect_restores_the_account
             account_id: "acme".into(),
             filter: ToolFilter::default(),
             expires_at: None,
+            require_api_token: false,
         })
         .unwrap();
     let event = |id: &str| WebhookEvent {

@@ -111,6 +111,7 @@ fn server(name: &str, account: &str) -> NewServer {
         account_id: account.to_owned(),
         filter: read_only_filter(),
         expires_at: None,
+        require_api_token: false,
     }
 }
 

@@ -267,10 +267,12 @@ pub(crate) async fn post(
     State(state): State<Arc<AppState>>,
     Path(token): Path<String>,
     Query(query): Query<MessageQuery>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    // The token is checked on every message: a revoked URL stops working mid-session.
-    let binding = match state.resolve(token).await {
+    // The token (and the second factor) is checked on every message: a revoked URL or API token
+    // stops working mid-session.
+    let binding = match state.resolve(token, &headers).await {
         Ok(Some(binding)) => binding,
         Ok(None) => return not_found_response(),
         Err(response) => return response,

@@ -182,7 +182,7 @@ pub(crate) async fn handle(
     mut request: Request,
 ) -> Response {
     let key_token = token.clone();
-    let binding = match state.resolve(token).await {
+    let binding = match state.resolve(token, request.headers()).await {
         Ok(Some(binding)) => Arc::new(binding),
         Ok(None) => {
             tracing::info!(method = %request.method(), "MCP request with an unknown capability token");

@@ -3,7 +3,9 @@
 //!
 //! The capability token in the path is resolved on every request through a [`Directory`] (the store
 //! hashes tokens); an unknown, revoked or expired token answers the same 404 as a path that never
-//! existed. Every request passes the [`origin`] checks first. Logs name the server, never its token.
+//! existed. A server that requires a second factor also wants a live API token in
+//! `Authorization: Bearer …` on every request, else 401 (see [`second_factor`]). Every request passes
+//! the [`origin`] checks first. Logs name the server, never its token.
 
 mod connect;
 mod directory;
@@ -13,6 +15,7 @@ pub mod origin;
 pub mod rate_limit_headers;
 pub mod request_id;
 mod rest;
+mod second_factor;
 
 use std::future::Future;
 use std::io;
@@ -21,14 +24,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::serve::ListenerExt as _;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-pub use directory::{Directory, DirectoryError};
+pub use directory::{ApiCaller, Directory, DirectoryError};
 pub use origin::{OriginConfigError, OriginPolicy};
 
 use crate::mcp::{Binding, DEFAULT_PAGE_SIZE};
@@ -99,14 +102,32 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    /// Resolves a capability token to its server, off the async threads (the store is blocking).
-    pub(crate) async fn resolve(&self, token: String) -> Result<Option<Binding>, Response> {
+    /// Resolves a capability token to its server and checks the request's second factor (see
+    /// [`second_factor`]), off the async threads (the store is blocking). `Ok(None)` for a dead URL
+    /// (answer 404); `Err` carries the answer for a refused second factor (401) or a failed lookup.
+    pub(crate) async fn resolve(
+        &self,
+        token: String,
+        headers: &HeaderMap,
+    ) -> Result<Option<Binding>, Response> {
         if !plausible_token(&token) {
             return Ok(None);
         }
+        let presented = second_factor::Presented::from_headers(headers);
         let directory = self.directory.clone();
-        match tokio::task::spawn_blocking(move || directory.resolve(&token)).await {
-            Ok(Ok(found)) => Ok(found),
+        let lookup = move || -> Result<_, DirectoryError> {
+            // The URL first: a dead one answers 404 whatever the headers say.
+            let Some(mut binding) = directory.resolve(&token)? else {
+                return Ok(Ok(None));
+            };
+            Ok(
+                second_factor::check(directory.as_ref(), &mut binding, &presented)?
+                    .map(|()| Some(binding)),
+            )
+        };
+        match tokio::task::spawn_blocking(lookup).await {
+            Ok(Ok(Ok(found))) => Ok(found),
+            Ok(Ok(Err(refusal))) => Err(refusal.response()),
             Ok(Err(error)) => {
                 tracing::error!(%error, "capability token lookup failed");
                 Err(internal_error())

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{Value, json};
@@ -25,8 +25,9 @@ use switchboard_runtime::outcome::{RateLimitInfo, ToolError};
 pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     Path(token): Path<String>,
+    headers: HeaderMap,
 ) -> Response {
-    let binding = match state.resolve(token).await {
+    let binding = match state.resolve(token, &headers).await {
         Ok(Some(binding)) => binding,
         Ok(None) => return not_found_response(),
         Err(response) => return response,
@@ -44,9 +45,10 @@ pub(crate) async fn call(
     State(state): State<Arc<AppState>>,
     Path((token, tool_name)): Path<(String, String)>,
     request_id: Option<Extension<RequestId>>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let binding = match state.resolve(token).await {
+    let binding = match state.resolve(token, &headers).await {
         Ok(Some(binding)) => binding,
         Ok(None) => return not_found_response(),
         Err(response) => return response,

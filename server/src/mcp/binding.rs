@@ -16,6 +16,10 @@ pub struct Binding {
     pub account: Account,
     /// Which of the account's tools the server exposes.
     pub filter: ToolFilter,
+    /// Whether requests must carry a live API token as well as the capability URL.
+    pub require_api_token: bool,
+    /// The user the request's API token names (per-user mode, audit); `None` without one.
+    pub user: Option<String>,
 }
 
 impl fmt::Debug for Binding {
@@ -24,6 +28,8 @@ impl fmt::Debug for Binding {
             .field("name", &self.name)
             .field("account", &self.account.id)
             .field("filter", &self.filter.to_string())
+            .field("require_api_token", &self.require_api_token)
+            .field("user", &self.user)
             .finish()
     }
 }

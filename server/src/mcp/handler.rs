@@ -51,6 +51,8 @@ impl McpServer {
                 name: name.into(),
                 account,
                 filter,
+                require_api_token: false,
+                user: None,
             }),
         )
     }

@@ -105,6 +105,7 @@ impl Harness {
                 account_id: "acme-hubspot".into(),
                 filter: read_only,
                 expires_at: None,
+                require_api_token: false,
             })
             .unwrap();
         let (_, write_token) = store
@@ -113,6 +114,7 @@ impl Harness {
                 account_id: "acme-hubspot".into(),
                 filter: ToolFilter::default(),
                 expires_at: None,
+                require_api_token: false,
             })
             .unwrap();
 
@@ -122,6 +124,7 @@ impl Harness {
                 account_id: "acme-salesforce".into(),
                 filter: ToolFilter::default(),
                 expires_at: None,
+                require_api_token: false,
             })
             .unwrap();
 
