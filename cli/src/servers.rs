@@ -163,6 +163,16 @@ fn create(args: CreateArgs, ctx: &Context) -> Outcome {
     let public_url = ctx.public_url()?;
     let store = ctx.open_existing_store()?;
     let filter = args.filter.to_filter(None);
+    // A role that can do nothing is a mistake, not a server: refuse it before minting a URL.
+    if let Some(account) = store.account_summary(&args.account)?
+        && matching_tools(&filter, Some(&account.integration)).is_empty()
+    {
+        anyhow::bail!(
+            "no `{}` tool matches {filter}: the server would expose nothing; check --methods, --tags and --kinds (`switchboard tools --integration {}` lists them)",
+            account.integration,
+            account.integration
+        );
+    }
     let (server, token) = store.create_server(NewServer {
         name: args.name,
         account_id: args.account,
@@ -176,14 +186,6 @@ fn create(args: CreateArgs, ctx: &Context) -> Outcome {
         eprintln!(
             "note: server `{}` requires an API token: clients send `Authorization: Bearer <api token>` (create one with `switchboard api-tokens create`)",
             server.name
-        );
-    }
-    if let Ok(Some(account)) = store.account_summary(&server.account_id)
-        && matching_tools(&server.filter, Some(&account.integration)).is_empty()
-    {
-        eprintln!(
-            "warning: server `{}` exposes no tools: no `{}` tool matches {}",
-            server.name, account.integration, server.filter
         );
     }
     Ok(ExitCode::SUCCESS)

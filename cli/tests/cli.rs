@@ -881,3 +881,28 @@ fn times_in(line: &str) -> usize {
         .filter(|(i, _)| *i > 0 && line.as_bytes()[i - 1].is_ascii_digit())
         .count()
 }
+
+#[test]
+fn a_server_whose_filter_matches_no_tool_is_refused() {
+    let s = Session::new();
+    assert!(s.add_hubspot("acme", None, SECRET).status.success());
+    let out = s.run(&[
+        "servers",
+        "create",
+        "--name",
+        "nothing",
+        "--account",
+        "acme",
+        "--tags",
+        "no-such-tag",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no `hubspot` tool matches"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty(), "no URL was minted");
+    let listed = s.ok(&["servers", "list"]);
+    assert!(!listed.contains("nothing"), "{listed}");
+}

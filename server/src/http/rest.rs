@@ -54,6 +54,19 @@ pub(crate) async fn call(
         Err(response) => return response,
     };
     let Some(tool) = binding.tool(&state.executor, &tool_name) else {
+        if let Some(missing) = binding.missing_scopes(&state.executor, &tool_name) {
+            tracing::info!(server = %binding.name, tool = loggable_tool_name(&tool_name), outcome = "insufficient_scope", "REST call");
+            let message =
+                crate::mcp::insufficient_scope_message(&tool_name, &binding.account.id, &missing);
+            return (
+                StatusCode::FORBIDDEN,
+                Json(
+                    json!({"error": {"code": "insufficient_scope", "message": message,
+                                      "missing_scopes": missing}}),
+                ),
+            )
+                .into_response();
+        }
         tracing::info!(server = %binding.name, tool = loggable_tool_name(&tool_name), outcome = "unknown_tool", "REST call");
         return error_response(&ToolError::UnknownTool(tool_name), &binding.account);
     };

@@ -62,6 +62,24 @@ impl Binding {
         tools
     }
 
+    /// For a tool the server's filter allows but whose OAuth scopes the account was not granted: the
+    /// missing scopes (the tool is not listed, and a call is refused naming them, before any vendor
+    /// request). `None` for tools that are exposed, filtered out, or unknown.
+    pub fn missing_scopes(&self, executor: &Executor, name: &str) -> Option<Vec<&'static str>> {
+        let tool = executor.tool(&self.account.integration, name)?;
+        let granted = self.account.granted_scopes.as_ref()?;
+        if !self.filter.allows(tool) {
+            return None;
+        }
+        let missing: Vec<&'static str> = tool
+            .scopes
+            .iter()
+            .copied()
+            .filter(|scope| !granted.iter().any(|g| g == scope))
+            .collect();
+        (!missing.is_empty()).then_some(missing)
+    }
+
     /// The exposed tool called `name`, if any.
     pub fn tool(&self, executor: &Executor, name: &str) -> Option<&'static Tool> {
         executor

@@ -155,6 +155,15 @@ pub fn describe_tool(executor: &Executor, tool: &'static Tool) -> McpTool {
     described
 }
 
+/// Why a tool the role allows cannot be called with this account's grant.
+pub fn insufficient_scope_message(tool: &str, account: &str, missing: &[&str]) -> String {
+    format!(
+        "`{}` needs OAuth scope(s) {} that account `{account}` was not granted; reconnect the account asking for them",
+        loggable_tool_name(tool),
+        missing.join(", ")
+    )
+}
+
 fn unknown_tool(name: &str) -> ErrorData {
     // -32602, as the MCP specification's own example for an unknown tool; the same answer whether the
     // tool does not exist or the server's filter hides it, so a filter cannot be probed.
@@ -217,6 +226,15 @@ impl ServerHandler for McpServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let binding = self.binding_for(&context);
         let Some(tool) = binding.tool(&self.executor, &request.name) else {
+            if let Some(missing) = binding.missing_scopes(&self.executor, &request.name) {
+                tracing::info!(server = %binding.name, tool = loggable_tool_name(&request.name), outcome = "insufficient_scope", "tools/call");
+                return Err(ErrorData::invalid_params(
+                    insufficient_scope_message(&request.name, &binding.account.id, &missing),
+                    Some(
+                        serde_json::json!({"code": "insufficient_scope", "missing_scopes": missing}),
+                    ),
+                ));
+            }
             tracing::info!(server = %binding.name, tool = loggable_tool_name(&request.name), outcome = "unknown_tool", "tools/call");
             return Err(unknown_tool(&request.name));
         };

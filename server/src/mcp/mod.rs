@@ -14,7 +14,7 @@ use std::io;
 use rmcp::ServiceExt;
 
 pub use binding::Binding;
-pub use handler::{DEFAULT_PAGE_SIZE, McpServer, describe_tool};
+pub use handler::{DEFAULT_PAGE_SIZE, McpServer, describe_tool, insufficient_scope_message};
 
 /// Serves one MCP server over stdin/stdout until the client closes the stream.
 ///
