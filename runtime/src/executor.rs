@@ -272,7 +272,7 @@ impl Executor {
         if let Some(observer) = self.inner.observer.get() {
             let entry = self.entry(&account.integration, tool_name);
             observer.observe(&CallRecord {
-                integration: &account.integration,
+                integration: entry.map_or("unknown", |e| e.integration.name),
                 tool: entry.map_or("unknown", |e| e.tool.name),
                 kind: entry.map_or("unknown", |e| {
                     if e.tool.is_unified() {

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 /// One finished tool call.
 #[derive(Clone, Copy, Debug)]
-pub struct CallRecord<'a> {
-    /// The account's integration.
-    pub integration: &'a str,
+pub struct CallRecord {
+    /// The integration's name from the table (`unknown` when the call named no tool it has).
+    pub integration: &'static str,
     /// The tool's name from the table, or `unknown` for a name the integration does not have (so
     /// callers cannot create label values).
     pub tool: &'static str,
@@ -24,5 +24,5 @@ pub struct CallRecord<'a> {
 /// Receives every finished call. Must be quick: it runs on the call's task.
 pub trait CallObserver: Send + Sync {
     /// One call finished.
-    fn observe(&self, record: &CallRecord<'_>);
+    fn observe(&self, record: &CallRecord);
 }

@@ -17,7 +17,7 @@ use switchboard_runtime::observe::{CallObserver, CallRecord};
 /// Labels of a call counter.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
-    integration: String,
+    integration: &'static str,
     tool: &'static str,
     kind: &'static str,
     outcome: &'static str,
@@ -26,14 +26,14 @@ struct CallLabels {
 /// Labels of the latency histogram.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ToolLabels {
-    integration: String,
+    integration: &'static str,
     tool: &'static str,
 }
 
 /// Labels of the upstream status counter.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct UpstreamLabels {
-    integration: String,
+    integration: &'static str,
     class: &'static str,
 }
 
@@ -119,14 +119,14 @@ impl Metrics {
 }
 
 impl CallObserver for Metrics {
-    fn observe(&self, record: &CallRecord<'_>) {
+    fn observe(&self, record: &CallRecord) {
         let tool = ToolLabels {
-            integration: record.integration.to_owned(),
+            integration: record.integration,
             tool: record.tool,
         };
         self.calls
             .get_or_create(&CallLabels {
-                integration: record.integration.to_owned(),
+                integration: record.integration,
                 tool: record.tool,
                 kind: record.kind,
                 outcome: record.outcome,
@@ -145,7 +145,7 @@ impl CallObserver for Metrics {
             };
             self.upstream
                 .get_or_create(&UpstreamLabels {
-                    integration: record.integration.to_owned(),
+                    integration: record.integration,
                     class,
                 })
                 .inc();
