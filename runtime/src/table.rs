@@ -462,30 +462,6 @@ mod tests {
         assert!(!o.is_dead_refresh_token(400, &json!({"message": "BAD_REFRESH_TOKEN"})));
     }
 
-    /// The compiled tables carry what the integration files declare (through the library build of this
-    /// crate, which the generated crate links against).
-    #[test]
-    fn compiled_tables_recognise_their_vendors_dead_refresh_tokens() {
-        let oauth = |name: &str| {
-            switchboard_generated::INTEGRATIONS
-                .iter()
-                .find(|i| i.name == name)
-                .and_then(|i| i.auth.oauth2.as_ref())
-                .expect("an OAuth integration")
-        };
-        let hubspot = oauth("hubspot");
-        let bad =
-            json!({"status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token"});
-        assert!(hubspot.is_dead_refresh_token(400, &bad));
-        assert!(hubspot.is_dead_refresh_token(400, &json!({"error": "invalid_grant"})));
-        assert!(!hubspot.is_dead_refresh_token(500, &bad));
-        let salesforce = oauth("salesforce");
-        let expired =
-            json!({"error": "invalid_grant", "error_description": "expired access/refresh token"});
-        assert!(salesforce.is_dead_refresh_token(400, &expired));
-        assert!(!salesforce.is_dead_refresh_token(400, &bad));
-    }
-
     #[test]
     fn without_a_rule_a_vendor_answer_is_not_dead() {
         let o = oauth(&[]);

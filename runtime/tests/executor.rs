@@ -1073,3 +1073,28 @@ async fn a_second_401_comes_back_as_auth_required_with_the_reconnect_url() {
     assert!(matches!(error, ToolError::AuthRequired { .. }), "{error:?}");
     assert_eq!(source.rejected.load(Ordering::SeqCst), 1);
 }
+
+// ------------------------------------------------------------------------------------------------
+// Tables
+
+/// The compiled tables carry what the integration files declare about dead refresh tokens.
+#[test]
+fn compiled_tables_recognise_their_vendors_dead_refresh_tokens() {
+    let oauth = |name: &str| {
+        switchboard_generated::INTEGRATIONS
+            .iter()
+            .find(|i| i.name == name)
+            .and_then(|i| i.auth.oauth2.as_ref())
+            .expect("an OAuth integration")
+    };
+    let hubspot = oauth("hubspot");
+    let bad = json!({"status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token"});
+    assert!(hubspot.is_dead_refresh_token(400, &bad));
+    assert!(hubspot.is_dead_refresh_token(400, &json!({"error": "invalid_grant"})));
+    assert!(!hubspot.is_dead_refresh_token(500, &bad));
+    let salesforce = oauth("salesforce");
+    let expired =
+        json!({"error": "invalid_grant", "error_description": "expired access/refresh token"});
+    assert!(salesforce.is_dead_refresh_token(400, &expired));
+    assert!(!salesforce.is_dead_refresh_token(400, &bad));
+}
