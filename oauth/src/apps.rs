@@ -113,10 +113,10 @@ mod tests {
     #[test]
     fn env_names_are_upper_snake() {
         assert_eq!(
-            env_names("hubspot"),
+            env_names("acme"),
             (
-                "SWITCHBOARD_HUBSPOT_CLIENT_ID".to_owned(),
-                "SWITCHBOARD_HUBSPOT_CLIENT_SECRET".to_owned()
+                "SWITCHBOARD_ACME_CLIENT_ID".to_owned(),
+                "SWITCHBOARD_ACME_CLIENT_SECRET".to_owned()
             )
         );
         assert_eq!(env_names("zoho-crm").0, "SWITCHBOARD_ZOHO_CRM_CLIENT_ID");

@@ -175,8 +175,8 @@ mod tests {
 
     fn target() -> LinkTarget {
         LinkTarget {
-            integration: "hubspot".into(),
-            account: "acme-hubspot".into(),
+            integration: "example".into(),
+            account: "acme-example".into(),
             user: None,
             scopes: Vec::new(),
             expires_at: 2_000,
@@ -192,7 +192,7 @@ mod tests {
         let links = ConnectLinks::new("https://sb.example.com/", [7; 32]);
         let link = links.link(&target());
         assert!(link.starts_with(
-            "https://sb.example.com/connect/hubspot?account=acme-hubspot&expires=2000&sig="
+            "https://sb.example.com/connect/example?account=acme-example&expires=2000&sig="
         ));
         let sig = sig_of(&link);
         assert_eq!(links.verify(&target(), sig, 1_000), Ok(()));
@@ -203,7 +203,7 @@ mod tests {
                 ..target()
             },
             LinkTarget {
-                integration: "salesforce".into(),
+                integration: "other".into(),
                 ..target()
             },
             LinkTarget {

@@ -194,8 +194,8 @@ mod tests {
             ("ok", Some(200)),
         ] {
             metrics.observe(&CallRecord {
-                integration: "hubspot",
-                tool: "list_all_hub_spot_contacts",
+                integration: "example",
+                tool: "list_all_example_contacts",
                 kind: "proxy",
                 outcome,
                 upstream_status: status,
@@ -203,15 +203,15 @@ mod tests {
             });
         }
         let text = metrics.encode();
-        assert!(text.contains(r#"switchboard_tool_calls_total{integration="hubspot",tool="list_all_hub_spot_contacts",kind="proxy",outcome="ok"} 2"#), "{text}");
+        assert!(text.contains(r#"switchboard_tool_calls_total{integration="example",tool="list_all_example_contacts",kind="proxy",outcome="ok"} 2"#), "{text}");
         assert!(text.contains(r#"outcome="rate_limited"} 1"#), "{text}");
         assert!(
             text.contains(
-                r#"switchboard_upstream_responses_total{integration="hubspot",class="4xx"} 1"#
+                r#"switchboard_upstream_responses_total{integration="example",class="4xx"} 1"#
             ),
             "{text}"
         );
-        assert!(text.contains(r#"switchboard_rate_limited_calls_total{integration="hubspot",tool="list_all_hub_spot_contacts"} 1"#), "{text}");
+        assert!(text.contains(r#"switchboard_rate_limited_calls_total{integration="example",tool="list_all_example_contacts"} 1"#), "{text}");
         assert!(
             text.contains("switchboard_tool_call_duration_seconds_count"),
             "{text}"

@@ -1203,7 +1203,7 @@ mod tests {
         for good in [
             "https://api.hubapi.com",
             "http://127.0.0.1:9100",
-            "https://acme.my.salesforce.com/",
+            "https://acme.my.example.com/",
         ] {
             assert!(check_base_url(good).is_ok(), "{good}");
         }
