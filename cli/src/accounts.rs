@@ -260,10 +260,12 @@ fn connect(args: ConnectArgs, ctx: &Context) -> Outcome {
         account: args.id.clone(),
         integration: integration.name.to_owned(),
         user: args.user,
-        scopes,
-        app: args.app,
-        authorization_url: args.authorization_url,
-        token_url: args.token_url,
+        settings: OAuthSettings {
+            scopes,
+            app: args.app,
+            authorization_url: args.authorization_url,
+            token_url: args.token_url,
+        },
         base_url: args.base_url,
     })?;
     out!("authorization_url={url}")?;

@@ -19,7 +19,7 @@ use switchboard_sandbox::SandboxConfig;
 use switchboard_server::http::{ApiCaller, Directory, DirectoryError, HttpApp, HttpConfig};
 use switchboard_server::mcp::{self, Binding, McpServer};
 use switchboard_server::metrics::Metrics;
-use switchboard_vault::{AccountStatus, MasterKey, NewOAuthApp, NewServer, Store};
+use switchboard_vault::{AccountStatus, MasterKey, NewOAuthApp, NewServer, OAuthSettings, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -393,12 +393,15 @@ async fn demo_accounts(
         let request = ConnectRequest {
             account: format!("demo-{}", integration.name),
             integration: integration.name.to_owned(),
-            // Every tool's scopes: the demo servers expose them all.
-            scopes: ToolFilter::default()
-                .needed_scopes(integration)
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
+            settings: OAuthSettings {
+                // Every tool's scopes: the demo servers expose them all.
+                scopes: ToolFilter::default()
+                    .needed_scopes(integration)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+                ..OAuthSettings::default()
+            },
             ..ConnectRequest::default()
         };
         let url = connector.begin(request)?;

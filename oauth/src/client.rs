@@ -312,12 +312,7 @@ impl<'a> Provider<'a> {
         let code = body
             .get("error")
             .and_then(Value::as_str)
-            .filter(|code| {
-                (1..=64).contains(&code.len())
-                    && code
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-            })
+            .and_then(plain_word)
             .unwrap_or(summary)
             .to_owned();
         if self.oauth.is_dead_refresh_token(status, body) {
@@ -327,6 +322,16 @@ impl<'a> Provider<'a> {
             TokenError::Refused(code)
         }
     }
+}
+
+/// `text` when it is a short plain word (`[A-Za-z0-9_.-]{1,64}`), the only provider text that may
+/// reach logs, pages and webhooks.
+pub(crate) fn plain_word(text: &str) -> Option<&str> {
+    let plain = (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    plain.then_some(text)
 }
 
 /// A transport failure, as text (never with the URL's query).

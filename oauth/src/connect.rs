@@ -32,34 +32,13 @@ pub struct ConnectRequest {
     /// The user the account belongs to, for per-user accounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    /// Scopes to ask for besides the integration's defaults.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub scopes: Vec<String>,
-    /// The OAuth app (`oauth-apps add`) to use; `None` uses the integration's app from the
-    /// environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app: Option<String>,
-    /// Authorization endpoint override.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_url: Option<String>,
-    /// Token endpoint override.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_url: Option<String>,
+    /// What the account keeps for its refreshes and reconnects: the scopes to ask for besides the
+    /// integration's defaults, the OAuth app, endpoint overrides.
+    #[serde(flatten)]
+    pub settings: OAuthSettings,
     /// The account's base URL, unless the token answer gives one (Salesforce's `instance_url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
-}
-
-impl ConnectRequest {
-    /// The OAuth settings an account connected by this request keeps.
-    pub fn settings(&self) -> OAuthSettings {
-        OAuthSettings {
-            app: self.app.clone(),
-            authorization_url: self.authorization_url.clone(),
-            token_url: self.token_url.clone(),
-            scopes: self.scopes.clone(),
-        }
-    }
 }
 
 /// A pending authorization, taken from the vault (where it is sealed under its state).
@@ -175,7 +154,7 @@ impl Connector {
                 request.account, existing.integration, integration.name
             )));
         }
-        let (provider, _) = provider_for(&self.store, integration, &request.settings())?;
+        let (provider, _) = provider_for(&self.store, integration, &request.settings)?;
         let (challenge, verifier) = if provider.settings().pkce {
             let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
             (Some(challenge), Some(verifier.secret().clone()))
@@ -184,7 +163,7 @@ impl Connector {
         };
         let state = random_state()?;
         let redirect_uri = self.links.redirect_uri();
-        let scopes = requested_scopes(integration, &request.scopes);
+        let scopes = requested_scopes(integration, &request.settings.scopes);
         let url = provider
             .authorization_url(&state, &scopes, &redirect_uri, challenge)
             .map_err(|e| ConnectError::Invalid(e.to_string()))?;
@@ -208,20 +187,16 @@ impl Connector {
             .store
             .oauth_settings(account)?
             .unwrap_or((OAuthSettings::default(), summary.user.clone()));
+        let mut settings = settings;
         // Ask again for what was asked before, else for what was granted.
-        let scopes = if settings.scopes.is_empty() {
-            summary.granted_scopes.unwrap_or_default()
-        } else {
-            settings.scopes
-        };
+        if settings.scopes.is_empty() {
+            settings.scopes = summary.granted_scopes.unwrap_or_default();
+        }
         Ok(ConnectRequest {
             account: summary.id,
             integration: summary.integration,
             user,
-            scopes,
-            app: settings.app,
-            authorization_url: settings.authorization_url,
-            token_url: settings.token_url,
+            settings,
             base_url: None,
         })
     }
@@ -246,7 +221,7 @@ impl Connector {
     ) -> Result<AccountSummary, ConnectError> {
         let request = &pending.request;
         let integration = find_integration(&request.integration, self.integrations)?;
-        let (provider, app_base_url) = provider_for(&self.store, integration, &request.settings())?;
+        let (provider, app_base_url) = provider_for(&self.store, integration, &request.settings)?;
         let tokens = provider
             .exchange_code(
                 &self.http,
@@ -259,7 +234,7 @@ impl Connector {
                 integration: integration.display_name.to_owned(),
                 source,
             })?;
-        let requested = requested_scopes(integration, &request.scopes);
+        let requested = requested_scopes(integration, &request.settings.scopes);
         let mut account = new_account(integration, request, tokens, requested)?;
         if account.base_url.is_none() {
             account.base_url = app_base_url;
@@ -343,7 +318,7 @@ fn new_account(
         oauth: Some(OAuthGrant {
             refresh_token: tokens.refresh_token,
             expires_at: expires_at(tokens.expires_in),
-            settings: request.settings(),
+            settings: request.settings.clone(),
         }),
     })
 }
@@ -361,16 +336,7 @@ fn random_state() -> Result<String, ConnectError> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// A provider-supplied code as it may appear in logs and pages: short `[a-z_]` words only.
+/// A provider-supplied code as it may appear in logs and pages: short plain words only.
 fn loggable(text: &str) -> &str {
-    if !text.is_empty()
-        && text.len() <= 64
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-    {
-        text
-    } else {
-        "unspecified"
-    }
+    crate::client::plain_word(text).unwrap_or("unspecified")
 }

@@ -230,14 +230,18 @@ impl Executor {
     /// A tool's parsed schemas (parsed on first use, then cached).
     pub fn schemas(&self, tool: &Tool) -> &ToolSchemas {
         match self.entry(tool.integration, tool.name) {
-            Some(entry) => self
-                .inner
-                .schemas
-                .get(entry.index)
-                .map(|cell| cell.get_or_init(|| parse_schemas(entry.tool)))
-                .unwrap_or(&self.inner.empty_schemas),
+            Some(entry) => self.entry_schemas(entry),
             None => &self.inner.empty_schemas,
         }
+    }
+
+    /// The schemas of an entry already looked up.
+    fn entry_schemas(&self, entry: Entry) -> &ToolSchemas {
+        self.inner
+            .schemas
+            .get(entry.index)
+            .map(|cell| cell.get_or_init(|| parse_schemas(entry.tool)))
+            .unwrap_or(&self.inner.empty_schemas)
     }
 
     /// Executes one tool call for `account`: one upstream request, never retried.
@@ -249,9 +253,13 @@ impl Executor {
     ) -> Result<Success, ToolError> {
         let started = Instant::now();
         let mut upstream_status = None;
-        let result = self
-            .run(account, tool_name, args, &mut upstream_status)
-            .await;
+        // Looked up once, in the account's own integration: another integration's tool does not
+        // exist here.
+        let entry = self.entry(&account.integration, tool_name);
+        let result = match entry {
+            Some(entry) => self.run(account, entry, args, &mut upstream_status).await,
+            None => Err(ToolError::UnknownTool(tool_name.to_owned())),
+        };
         let result = result.map_err(|error| match error {
             // Every `auth_required` says where to reconnect, when the account can be reconnected.
             ToolError::AuthRequired {
@@ -270,7 +278,6 @@ impl Executor {
             Err(error) => error.code(),
         };
         if let Some(observer) = self.inner.observer.get() {
-            let entry = self.entry(&account.integration, tool_name);
             observer.observe(&CallRecord {
                 integration: entry.map_or("unknown", |e| e.integration.name),
                 tool: entry.map_or("unknown", |e| e.tool.name),
@@ -302,20 +309,16 @@ impl Executor {
     async fn run(
         &self,
         account: &Account,
-        tool_name: &str,
+        entry: Entry,
         args: Value,
         upstream_status: &mut Option<u16>,
     ) -> Result<Success, ToolError> {
-        // Looked up in the account's own integration: another integration's tool does not exist here.
-        let entry = self
-            .entry(&account.integration, tool_name)
-            .ok_or_else(|| ToolError::UnknownTool(tool_name.to_owned()))?;
         // Absent arguments are an empty object; anything else not an object fails below.
         let args = match args {
             Value::Null => Value::Object(Map::new()),
             other => other,
         };
-        let args = validate::normalize(&self.schemas(entry.tool).input, args);
+        let args = validate::normalize(&self.entry_schemas(entry).input, args);
         validate::check(self.validator(entry)?, &args)?;
         let Value::Object(args) = args else {
             return Err(ToolError::InvalidArguments {
@@ -352,7 +355,7 @@ impl Executor {
             .get(entry.index)
             .ok_or_else(|| ToolError::UnknownTool(entry.tool.name.to_owned()))?;
         let compiled = cell.get_or_init(|| {
-            let schemas = self.schemas(entry.tool);
+            let schemas = self.entry_schemas(entry);
             validate::compile(&Value::Object(schemas.input.as_ref().clone()))
         });
         compiled.as_ref().map_err(|e| {

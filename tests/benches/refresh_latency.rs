@@ -121,7 +121,10 @@ async fn main() {
         .begin(ConnectRequest {
             account: "oauth".into(),
             integration: "hubspot".into(),
-            scopes: vec!["crm.objects.contacts.read".into()],
+            settings: switchboard_vault::OAuthSettings {
+                scopes: vec!["crm.objects.contacts.read".into()],
+                ..Default::default()
+            },
             ..ConnectRequest::default()
         })
         .unwrap();

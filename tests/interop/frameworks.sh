@@ -11,11 +11,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-cargo build --quiet -p switchboard
-target="${CARGO_TARGET_DIR:-target}"
-case "$target" in /*) ;; *) target="$(pwd)/$target" ;; esac
-bin="$target/debug/switchboard"
-
 for framework in autogen langchain crewai; do
   venv="tests/interop/.venv-$framework"
   if [ ! -x "$venv/bin/python" ]; then
@@ -25,35 +20,8 @@ for framework in autogen langchain crewai; do
     -r "tests/interop/frameworks/$framework.txt"
 done
 
-work="$(mktemp -d)"
-serve_pid=""
-cleanup() {
-  if [ -n "$serve_pid" ] && kill -0 "$serve_pid" 2>/dev/null; then
-    kill -TERM "$serve_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$serve_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$serve_pid" 2>/dev/null || true
-    wait "$serve_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$bin" --db "$work/switchboard.db" serve --demo --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
-serve_pid=$!
-for _ in $(seq 1 200); do
-  grep -q '^demo_server=demo-hubspot ' "$work/serve.out" 2>/dev/null && break
-  if ! kill -0 "$serve_pid" 2>/dev/null; then
-    echo "switchboard serve --demo exited early:" >&2
-    cat "$work/serve.err" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-url="$(sed -n 's/^demo_server=demo-hubspot mcp_url=//p' "$work/serve.out")"
-base="${url%%/mcp/*}"
+# shellcheck source=tests/interop/demo.sh
+source tests/interop/demo.sh
 
 status=0
 for framework in autogen langchain crewai; do

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use switchboard_oauth::{ConnectError, ConnectRequest, Connector, LinkError, LinkTarget};
-use switchboard_vault::now_unix;
+use switchboard_vault::{OAuthSettings, now_unix};
 
 use super::AppState;
 
@@ -92,7 +92,7 @@ fn begin(connector: &Connector, target: LinkTarget) -> Result<String, ConnectErr
                 )));
             }
             if !target.scopes.is_empty() {
-                request.scopes = target.scopes;
+                request.settings.scopes = target.scopes;
             }
             request
         }
@@ -101,7 +101,10 @@ fn begin(connector: &Connector, target: LinkTarget) -> Result<String, ConnectErr
                 account: target.account,
                 integration: target.integration,
                 user: target.user,
-                scopes: target.scopes,
+                settings: OAuthSettings {
+                    scopes: target.scopes,
+                    ..OAuthSettings::default()
+                },
                 ..ConnectRequest::default()
             }
         }
