@@ -43,6 +43,7 @@ codes! {
     BAD_FIELD = "E0109", "a field whose parts contradict its type";
     RESERVED_PARAM = "E0110", "a parameter name reserved for pagination";
     RECORD_ID_TAKEN = "E0111", "a get, update or delete method whose other parameter is already named `id`";
+    PII_NOT_OUTPUT_FIELD = "E0112", "a `pii` mark on something that is not a field of a tool's output records";
     TOOL_NAME_COLLISION = "E0201", "two methods produce the same tool name";
     TOOL_NAME_TOO_LONG = "E0202", "a tool name longer than 64 characters";
     UNKNOWN_PAGINATION = "E0301", "a pagination rule name that is not declared";
@@ -71,6 +72,7 @@ codes! {
     UNUSED_PAGINATION = "W0003", "a pagination rule no method uses";
     MAP_NEAR_MISS = "W0004", "a field-map path to an undocumented key that looks like a misspelled documented one";
     CLIENT_UNSAFE_NAME = "W0005", "an input property name that agent frameworks or model APIs refuse";
+    PII_SOURCE_UNMARKED = "W0006", "a vendor field that feeds a personal-data unified field is not marked `pii`";
 }
 
 /// Looks a code up by its identifier.

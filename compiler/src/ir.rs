@@ -27,6 +27,11 @@ pub struct ModelIr {
     pub description: String,
     /// Top-level fields marked personal data, sorted.
     pub pii_fields: Vec<String>,
+    /// Record-relative paths of every field marked personal data, nested ones included, sorted (see
+    /// [`ToolIr::pii`]).
+    pub pii_paths: Vec<String>,
+    /// Whether its records are mostly personal data (see [`ToolIr::mostly_pii`]).
+    pub mostly_pii: bool,
     /// JSON Schema (2020-12) of one record.
     pub schema: Value,
     /// The unified tools over this model (list, get, create, update, delete), sorted by name.
@@ -204,6 +209,15 @@ pub struct ToolIr {
     pub output_schema: Value,
     /// For unified tools: how the call runs through a proxy tool; `None` for proxy tools.
     pub unified: Option<UnifiedRouteIr>,
+    /// Where personal data sits in the output records, sorted: JSON Pointers from one record (each
+    /// element of `result` for list tools, `result` itself otherwise), `*` standing for every array
+    /// element or every key of a free-form map.
+    pub pii: Vec<String>,
+    /// Whether the output is mostly personal data: the records carry marks, and they are records of a
+    /// unified model more than half of whose fields that are not `read_only` are or hold personal data
+    /// (proxy tools over a resource mapped onto such a model too), or, for a resource mapped onto no
+    /// model, the record's own top-level fields pass the same test.
+    pub mostly_pii: bool,
 }
 
 /// How a unified tool runs for one integration.

@@ -103,6 +103,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_company_from_vendor,
                 to_vendor: crm_company_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "create_a_crm_contact",
@@ -150,6 +152,21 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
             }),
+            pii: &[
+                "/addresses",
+                "/addresses/*/city",
+                "/addresses/*/country",
+                "/addresses/*/postal_code",
+                "/addresses/*/state",
+                "/addresses/*/street",
+                "/email_addresses",
+                "/email_addresses/*/email",
+                "/first_name",
+                "/last_name",
+                "/phone_numbers",
+                "/phone_numbers/*/number",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "create_a_crm_deal",
@@ -195,6 +212,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_deal_from_vendor,
                 to_vendor: crm_deal_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "create_a_hub_spot_company",
@@ -232,6 +251,8 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/create_a_hub_spot_company.json"),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "create_a_hub_spot_contact",
@@ -269,6 +290,22 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/create_a_hub_spot_contact.json"),
             unified: None,
+            pii: &[
+                "/properties/address",
+                "/properties/city",
+                "/properties/country",
+                "/properties/email",
+                "/properties/fax",
+                "/properties/firstname",
+                "/properties/hs_additional_emails",
+                "/properties/lastname",
+                "/properties/mobilephone",
+                "/properties/phone",
+                "/properties/state",
+                "/properties/zip",
+                "/propertiesWithHistory",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "create_a_hub_spot_deal",
@@ -306,6 +343,8 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/create_a_hub_spot_deal.json"),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_crm_company_by_id",
@@ -347,6 +386,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_company_from_vendor,
                 to_vendor: crm_company_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_crm_contact_by_id",
@@ -388,6 +429,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_crm_deal_by_id",
@@ -429,6 +472,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_deal_from_vendor,
                 to_vendor: crm_deal_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_hub_spot_company_by_id",
@@ -462,6 +507,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/hubspot/delete_a_hub_spot_company_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_hub_spot_contact_by_id",
@@ -495,6 +542,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/hubspot/delete_a_hub_spot_contact_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_hub_spot_deal_by_id",
@@ -526,6 +575,8 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/delete_a_hub_spot_deal_by_id.json"),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "get_single_crm_company_by_id",
@@ -597,6 +648,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_company_from_vendor,
                 to_vendor: crm_company_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "get_single_crm_contact_by_id",
@@ -668,6 +721,21 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
             }),
+            pii: &[
+                "/addresses",
+                "/addresses/*/city",
+                "/addresses/*/country",
+                "/addresses/*/postal_code",
+                "/addresses/*/state",
+                "/addresses/*/street",
+                "/email_addresses",
+                "/email_addresses/*/email",
+                "/first_name",
+                "/last_name",
+                "/phone_numbers",
+                "/phone_numbers/*/number",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "get_single_crm_deal_by_id",
@@ -739,6 +807,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_deal_from_vendor,
                 to_vendor: crm_deal_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "get_single_crm_owner_by_id",
@@ -792,6 +862,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_owner_from_vendor,
                 to_vendor: crm_owner_to_vendor,
             }),
+            pii: &["/email", "/first_name", "/last_name"],
+            mostly_pii: true,
         },
         Tool {
             name: "get_single_hub_spot_company_by_id",
@@ -855,6 +927,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/hubspot/get_single_hub_spot_company_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "get_single_hub_spot_contact_by_id",
@@ -918,6 +992,22 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/hubspot/get_single_hub_spot_contact_by_id.json"
             ),
             unified: None,
+            pii: &[
+                "/properties/address",
+                "/properties/city",
+                "/properties/country",
+                "/properties/email",
+                "/properties/fax",
+                "/properties/firstname",
+                "/properties/hs_additional_emails",
+                "/properties/lastname",
+                "/properties/mobilephone",
+                "/properties/phone",
+                "/properties/state",
+                "/properties/zip",
+                "/propertiesWithHistory",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "get_single_hub_spot_deal_by_id",
@@ -981,6 +1071,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/hubspot/get_single_hub_spot_deal_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "get_single_hub_spot_owner_by_id",
@@ -1026,6 +1118,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/hubspot/get_single_hub_spot_owner_by_id.json"
             ),
             unified: None,
+            pii: &["/email", "/firstName", "/lastName"],
+            mostly_pii: true,
         },
         Tool {
             name: "list_all_crm_companies",
@@ -1094,6 +1188,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_company_from_vendor,
                 to_vendor: crm_company_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "list_all_crm_contacts",
@@ -1162,6 +1258,21 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
             }),
+            pii: &[
+                "/addresses",
+                "/addresses/*/city",
+                "/addresses/*/country",
+                "/addresses/*/postal_code",
+                "/addresses/*/state",
+                "/addresses/*/street",
+                "/email_addresses",
+                "/email_addresses/*/email",
+                "/first_name",
+                "/last_name",
+                "/phone_numbers",
+                "/phone_numbers/*/number",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "list_all_crm_deals",
@@ -1228,6 +1339,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_deal_from_vendor,
                 to_vendor: crm_deal_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "list_all_crm_owners",
@@ -1284,6 +1397,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_owner_from_vendor,
                 to_vendor: crm_owner_to_vendor,
             }),
+            pii: &["/email", "/first_name", "/last_name"],
+            mostly_pii: true,
         },
         Tool {
             name: "list_all_hub_spot_companies",
@@ -1342,6 +1457,8 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/list_all_hub_spot_companies.json"),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "list_all_hub_spot_contacts",
@@ -1400,6 +1517,22 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/list_all_hub_spot_contacts.json"),
             unified: None,
+            pii: &[
+                "/properties/address",
+                "/properties/city",
+                "/properties/country",
+                "/properties/email",
+                "/properties/fax",
+                "/properties/firstname",
+                "/properties/hs_additional_emails",
+                "/properties/lastname",
+                "/properties/mobilephone",
+                "/properties/phone",
+                "/properties/state",
+                "/properties/zip",
+                "/propertiesWithHistory",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "list_all_hub_spot_deals",
@@ -1458,6 +1591,8 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/list_all_hub_spot_deals.json"),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "list_all_hub_spot_owners",
@@ -1504,6 +1639,8 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/list_all_hub_spot_owners.json"),
             unified: None,
+            pii: &["/email", "/firstName", "/lastName"],
+            mostly_pii: true,
         },
         Tool {
             name: "search_hub_spot_companies",
@@ -1565,6 +1702,8 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/search_hub_spot_companies.json"),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "search_hub_spot_contacts",
@@ -1626,6 +1765,22 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/search_hub_spot_contacts.json"),
             unified: None,
+            pii: &[
+                "/results/*/properties/address",
+                "/results/*/properties/city",
+                "/results/*/properties/country",
+                "/results/*/properties/email",
+                "/results/*/properties/fax",
+                "/results/*/properties/firstname",
+                "/results/*/properties/hs_additional_emails",
+                "/results/*/properties/lastname",
+                "/results/*/properties/mobilephone",
+                "/results/*/properties/phone",
+                "/results/*/properties/state",
+                "/results/*/properties/zip",
+                "/results/*/propertiesWithHistory",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "search_hub_spot_deals",
@@ -1687,6 +1842,8 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/search_hub_spot_deals.json"),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "update_a_crm_company_by_id",
@@ -1743,6 +1900,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_company_from_vendor,
                 to_vendor: crm_company_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "update_a_crm_contact_by_id",
@@ -1799,6 +1958,21 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
             }),
+            pii: &[
+                "/addresses",
+                "/addresses/*/city",
+                "/addresses/*/country",
+                "/addresses/*/postal_code",
+                "/addresses/*/state",
+                "/addresses/*/street",
+                "/email_addresses",
+                "/email_addresses/*/email",
+                "/first_name",
+                "/last_name",
+                "/phone_numbers",
+                "/phone_numbers/*/number",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "update_a_crm_deal_by_id",
@@ -1855,6 +2029,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_deal_from_vendor,
                 to_vendor: crm_deal_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "update_a_hub_spot_company_by_id",
@@ -1900,6 +2076,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/hubspot/update_a_hub_spot_company_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "update_a_hub_spot_contact_by_id",
@@ -1945,6 +2123,22 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/hubspot/update_a_hub_spot_contact_by_id.json"
             ),
             unified: None,
+            pii: &[
+                "/properties/address",
+                "/properties/city",
+                "/properties/country",
+                "/properties/email",
+                "/properties/fax",
+                "/properties/firstname",
+                "/properties/hs_additional_emails",
+                "/properties/lastname",
+                "/properties/mobilephone",
+                "/properties/phone",
+                "/properties/state",
+                "/properties/zip",
+                "/propertiesWithHistory",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "update_a_hub_spot_deal_by_id",
@@ -1988,6 +2182,8 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/hubspot/update_a_hub_spot_deal_by_id.json"),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
     ],
     maps: &[

@@ -210,6 +210,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_company_from_vendor,
                 to_vendor: crm_company_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "create_a_crm_contact",
@@ -392,6 +394,21 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
             }),
+            pii: &[
+                "/addresses",
+                "/addresses/*/city",
+                "/addresses/*/country",
+                "/addresses/*/postal_code",
+                "/addresses/*/state",
+                "/addresses/*/street",
+                "/email_addresses",
+                "/email_addresses/*/email",
+                "/first_name",
+                "/last_name",
+                "/phone_numbers",
+                "/phone_numbers/*/number",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "create_a_crm_deal",
@@ -494,6 +511,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_deal_from_vendor,
                 to_vendor: crm_deal_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "create_a_salesforce_account",
@@ -653,6 +672,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/create_a_salesforce_account.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "create_a_salesforce_contact",
@@ -824,6 +845,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/create_a_salesforce_contact.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "create_a_salesforce_opportunity",
@@ -917,6 +940,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/create_a_salesforce_opportunity.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_crm_company_by_id",
@@ -958,6 +983,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_company_from_vendor,
                 to_vendor: crm_company_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_crm_contact_by_id",
@@ -999,6 +1026,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_crm_deal_by_id",
@@ -1040,6 +1069,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_deal_from_vendor,
                 to_vendor: crm_deal_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_salesforce_account_by_id",
@@ -1073,6 +1104,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/delete_a_salesforce_account_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_salesforce_contact_by_id",
@@ -1106,6 +1139,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/delete_a_salesforce_contact_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "delete_a_salesforce_opportunity_by_id",
@@ -1139,6 +1174,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/delete_a_salesforce_opportunity_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "get_single_crm_company_by_id",
@@ -1186,6 +1223,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_company_from_vendor,
                 to_vendor: crm_company_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "get_single_crm_contact_by_id",
@@ -1233,6 +1272,21 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
             }),
+            pii: &[
+                "/addresses",
+                "/addresses/*/city",
+                "/addresses/*/country",
+                "/addresses/*/postal_code",
+                "/addresses/*/state",
+                "/addresses/*/street",
+                "/email_addresses",
+                "/email_addresses/*/email",
+                "/first_name",
+                "/last_name",
+                "/phone_numbers",
+                "/phone_numbers/*/number",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "get_single_crm_deal_by_id",
@@ -1280,6 +1334,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_deal_from_vendor,
                 to_vendor: crm_deal_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "get_single_crm_owner_by_id",
@@ -1327,6 +1383,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_owner_from_vendor,
                 to_vendor: crm_owner_to_vendor,
             }),
+            pii: &["/email", "/first_name", "/last_name"],
+            mostly_pii: true,
         },
         Tool {
             name: "get_single_salesforce_account_by_id",
@@ -1366,6 +1424,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/get_single_salesforce_account_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "get_single_salesforce_contact_by_id",
@@ -1405,6 +1465,25 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/get_single_salesforce_contact_by_id.json"
             ),
             unified: None,
+            pii: &[
+                "/AssistantName",
+                "/AssistantPhone",
+                "/Email",
+                "/Fax",
+                "/FirstName",
+                "/HomePhone",
+                "/LastName",
+                "/MailingCity",
+                "/MailingCountry",
+                "/MailingPostalCode",
+                "/MailingState",
+                "/MailingStreet",
+                "/MobilePhone",
+                "/Name",
+                "/OtherPhone",
+                "/Phone",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "get_single_salesforce_opportunity_by_id",
@@ -1444,6 +1523,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/get_single_salesforce_opportunity_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "get_single_salesforce_user_by_id",
@@ -1483,6 +1564,16 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/get_single_salesforce_user_by_id.json"
             ),
             unified: None,
+            pii: &[
+                "/Email",
+                "/FirstName",
+                "/LastName",
+                "/MobilePhone",
+                "/Name",
+                "/Phone",
+                "/Username",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "list_all_crm_companies",
@@ -1535,6 +1626,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_company_from_vendor,
                 to_vendor: crm_company_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "list_all_crm_contacts",
@@ -1587,6 +1680,21 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
             }),
+            pii: &[
+                "/addresses",
+                "/addresses/*/city",
+                "/addresses/*/country",
+                "/addresses/*/postal_code",
+                "/addresses/*/state",
+                "/addresses/*/street",
+                "/email_addresses",
+                "/email_addresses/*/email",
+                "/first_name",
+                "/last_name",
+                "/phone_numbers",
+                "/phone_numbers/*/number",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "list_all_crm_deals",
@@ -1637,6 +1745,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_deal_from_vendor,
                 to_vendor: crm_deal_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "list_all_crm_owners",
@@ -1689,6 +1799,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_owner_from_vendor,
                 to_vendor: crm_owner_to_vendor,
             }),
+            pii: &["/email", "/first_name", "/last_name"],
+            mostly_pii: true,
         },
         Tool {
             name: "list_all_salesforce_accounts",
@@ -1733,6 +1845,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/list_all_salesforce_accounts.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "list_all_salesforce_contacts",
@@ -1777,6 +1891,25 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/list_all_salesforce_contacts.json"
             ),
             unified: None,
+            pii: &[
+                "/AssistantName",
+                "/AssistantPhone",
+                "/Email",
+                "/Fax",
+                "/FirstName",
+                "/HomePhone",
+                "/LastName",
+                "/MailingCity",
+                "/MailingCountry",
+                "/MailingPostalCode",
+                "/MailingState",
+                "/MailingStreet",
+                "/MobilePhone",
+                "/Name",
+                "/OtherPhone",
+                "/Phone",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "list_all_salesforce_opportunities",
@@ -1821,6 +1954,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/list_all_salesforce_opportunities.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "list_all_salesforce_users",
@@ -1863,6 +1998,16 @@ pub static INTEGRATION: Integration = Integration {
             },
             schema: include_str!("../schemas/salesforce/list_all_salesforce_users.json"),
             unified: None,
+            pii: &[
+                "/Email",
+                "/FirstName",
+                "/LastName",
+                "/MobilePhone",
+                "/Name",
+                "/Phone",
+                "/Username",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "update_a_crm_company_by_id",
@@ -2039,6 +2184,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_company_from_vendor,
                 to_vendor: crm_company_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "update_a_crm_contact_by_id",
@@ -2227,6 +2374,21 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_contact_from_vendor,
                 to_vendor: crm_contact_to_vendor,
             }),
+            pii: &[
+                "/addresses",
+                "/addresses/*/city",
+                "/addresses/*/country",
+                "/addresses/*/postal_code",
+                "/addresses/*/state",
+                "/addresses/*/street",
+                "/email_addresses",
+                "/email_addresses/*/email",
+                "/first_name",
+                "/last_name",
+                "/phone_numbers",
+                "/phone_numbers/*/number",
+            ],
+            mostly_pii: true,
         },
         Tool {
             name: "update_a_crm_deal_by_id",
@@ -2337,6 +2499,8 @@ pub static INTEGRATION: Integration = Integration {
                 from_vendor: crm_deal_from_vendor,
                 to_vendor: crm_deal_to_vendor,
             }),
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "update_a_salesforce_account_by_id",
@@ -2502,6 +2666,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/update_a_salesforce_account_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "update_a_salesforce_contact_by_id",
@@ -2679,6 +2845,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/update_a_salesforce_contact_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
         Tool {
             name: "update_a_salesforce_opportunity_by_id",
@@ -2778,6 +2946,8 @@ pub static INTEGRATION: Integration = Integration {
                 "../schemas/salesforce/update_a_salesforce_opportunity_by_id.json"
             ),
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         },
     ],
     maps: &[

@@ -346,6 +346,8 @@ mod tests {
             },
             schema: "{}",
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod outcome;
 pub mod pagination;
 mod proxy;
 pub mod rate_limit;
+pub mod redact;
 pub mod request;
 pub mod table;
 mod unified;

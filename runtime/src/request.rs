@@ -421,6 +421,8 @@ mod tests {
             },
             schema: "{}",
             unified: None,
+            pii: &[],
+            mostly_pii: false,
         }
     }
 

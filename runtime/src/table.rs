@@ -227,6 +227,15 @@ pub struct Tool {
     pub schema: &'static str,
     /// For unified tools, how the call runs; `None` for proxy tools.
     pub unified: Option<UnifiedRoute>,
+    /// Where personal data sits in the output, sorted: JSON Pointers (RFC 6901) relative to one record
+    /// (each element of the envelope's `result` for list tools, `result` itself otherwise), where a
+    /// `*` token stands for every element of an array and every key of an object. A path inside
+    /// another marked path is listed too. Empty when the output holds no field marked `pii`. See
+    /// [`crate::redact`].
+    pub pii: &'static [&'static str],
+    /// Whether the output is mostly personal data (records of people, such as contacts and CRM users),
+    /// decided when the tables are compiled; servers hiding personal-data tools hide these.
+    pub mostly_pii: bool,
 }
 
 impl Tool {

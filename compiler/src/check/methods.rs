@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cx, Decorate, fields};
+use super::{Cx, Decorate, fields, pii};
 use crate::codes;
 use crate::diagnostic::{did_you_mean, excerpt, list_names};
 use crate::model::{Integration, Method, MethodKind, NO_PAGINATION, PaginationRule};
@@ -103,6 +103,7 @@ fn check_method(
             fields::check_input(cx, name, field, argument);
         }
     }
+    pii::check_method(cx, def, kind, method, doc);
     match &doc.response {
         Some(r) => fields::check_shape(cx, r),
         // Updates and deletes often answer 204 with no body (Salesforce does), so silence is fine there.

@@ -5,6 +5,7 @@ mod identity;
 mod methods;
 mod models;
 mod pagination;
+mod pii;
 mod rules;
 mod tool_names;
 mod unified_maps;

@@ -85,6 +85,16 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
                     );
                     continue;
                 };
+                if target.holds_pii() {
+                    unmarked_sources(
+                        text,
+                        &unit.def,
+                        &map.resource.value,
+                        field,
+                        expr,
+                        &mut report,
+                    );
+                }
                 if let Some(ty) = check_expr(
                     text,
                     expr,
@@ -289,8 +299,16 @@ fn conversion_hint(have: &Ty, want: &Ty) -> Option<String> {
 
 /// The documented shape of one record of `resource`: its `get` response, or the items of its list page.
 pub(crate) fn record_type(def: &Integration, resource: &str) -> Ty {
+    record_fields(def, resource)
+        .first()
+        .map_or_else(Ty::any, |(_, record)| Ty::from_field(record))
+}
+
+/// The documented records of `resource` that unified reads map: its `get` response, then the items
+/// of its list page, each with its method kind.
+fn record_fields<'a>(def: &'a Integration, resource: &str) -> Vec<(MethodKind, &'a Field)> {
     let Some(r) = def.resources.get(resource) else {
-        return Ty::any();
+        return Vec::new();
     };
     let documented = |kind: MethodKind| {
         r.methods
@@ -304,8 +322,9 @@ pub(crate) fn record_type(def: &Integration, resource: &str) -> Ty {
                     .map(|resp| (m, resp))
             })
     };
+    let mut out = Vec::new();
     if let Some((_, response)) = documented(MethodKind::Get) {
-        return Ty::from_field(response);
+        out.push((MethodKind::Get, response));
     }
     if let Some((method, response)) = documented(MethodKind::List) {
         let pointer = def
@@ -314,8 +333,54 @@ pub(crate) fn record_type(def: &Integration, resource: &str) -> Ty {
             .map(|rule| rule.results.value.as_str())
             .unwrap_or_default();
         if let Some(items) = response.at(pointer).and_then(|f| f.items.as_deref()) {
-            return Ty::from_field(items);
+            out.push((MethodKind::List, items));
         }
     }
-    Ty::any()
+    out
+}
+
+/// W0006 for every documented vendor field that the expression filling the personal-data unified field
+/// `field` reads, but that the resource's get or list records do not mark `pii`: proxy tools would show
+/// it unredacted while the unified tools redact it.
+fn unmarked_sources(
+    text: &str,
+    def: &Integration,
+    resource: &str,
+    field: &Sp<String>,
+    expr: &Sp<String>,
+    report: &mut impl FnMut(&'static Code, Span, String, Option<String>),
+) {
+    // A parse error is reported by `check_expr`.
+    let Ok(parsed) = parse::parse(&expr.value) else {
+        return;
+    };
+    let records = record_fields(def, resource);
+    for (steps, range) in super::pii::record_paths(&parsed) {
+        let unmarked: Vec<&str> = records
+            .iter()
+            .filter(|(_, record)| super::pii::path_marked(record, steps) == Some(false))
+            .map(|(kind, _)| kind.as_str())
+            .collect();
+        if unmarked.is_empty() {
+            continue;
+        }
+        let path = super::pii::shown_path(steps);
+        report(
+            codes::PII_SOURCE_UNMARKED,
+            inner_span(text, expr, range),
+            format!(
+                "`{path}` feeds the personal-data unified field `{}`, but the documented `{resource}` {} {} not mark it `pii`",
+                field.value,
+                unmarked.join(" and "),
+                if unmarked.len() > 1 {
+                    "records do"
+                } else {
+                    "record does"
+                },
+            ),
+            Some(format!(
+                "add `pii: true` to `{path}` in the method's `documentation.response`, so the proxy tools redact it as the unified tools do"
+            )),
+        );
+    }
 }

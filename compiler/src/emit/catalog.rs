@@ -59,6 +59,8 @@ fn tool_entry(t: &ToolIr) -> Value {
         "group": if t.annotations.read_only { "read" } else { "write" },
         "tags": t.tags,
         "scopes": t.scopes,
+        "pii": t.pii,
+        "mostly_pii": t.mostly_pii,
         "annotations": {
             "readOnlyHint": t.annotations.read_only,
             "destructiveHint": t.annotations.destructive,

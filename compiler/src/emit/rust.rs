@@ -242,6 +242,8 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
         }
         None => quote!(None),
     };
+    let pii = &t.pii;
+    let mostly_pii = t.mostly_pii;
     quote! {
         Tool {
             name: #name,
@@ -261,6 +263,8 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
             annotations: Annotations { read_only: #ro, destructive: #de, idempotent: #id, open_world: #ow },
             schema: include_str!(#schema_path),
             unified: #unified,
+            pii: &[#(#pii),*],
+            mostly_pii: #mostly_pii,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Pass 3: lower checked definitions to the IR. Runs only on definitions that passed `check`.
 
+mod pii;
 mod schema;
 mod unified_tools;
 
@@ -13,8 +14,8 @@ use crate::ir::{
     PaginationIr, ParamIr, ParamLocation, RateLimitHeaderIr, ToolIr, UnifiedMapIr,
 };
 use crate::model::{
-    Documentation, Integration, Method, MethodKind, PaginationRule, PaginationStyle, QueryStyle,
-    ResetUnit,
+    Documentation, Field, FieldType, Integration, Method, MethodKind, PaginationRule,
+    PaginationStyle, QueryStyle, ResetUnit,
 };
 use crate::naming::{RECORD_ID_ARG, record_id_placeholder, tool_name};
 
@@ -39,7 +40,7 @@ pub fn lower_models(units: &[crate::check::ModelUnit]) -> Vec<ModelIr> {
             let mut pii_fields: Vec<String> = m
                 .fields
                 .iter()
-                .filter(|(_, f)| f.pii)
+                .filter(|(_, f)| f.is_pii())
                 .map(|(k, _)| k.value.clone())
                 .collect();
             pii_fields.sort();
@@ -49,6 +50,8 @@ pub fn lower_models(units: &[crate::check::ModelUnit]) -> Vec<ModelIr> {
                 category: m.category.value.as_str().to_owned(),
                 description: m.description.value.trim().to_owned(),
                 pii_fields,
+                pii_paths: pii::fields_paths(&m.fields),
+                mostly_pii: pii::mostly_personal(&m.fields),
                 tools: unified_tools::model_tools(m),
                 schema: json!({
                     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -97,6 +100,11 @@ fn lower_integration(def: &Integration) -> IntegrationIr {
                 .collect();
             scopes.sort();
             scopes.dedup();
+            let output = output_record(doc, pagination.as_ref());
+            let pii = output.map(pii::record_paths).unwrap_or_default();
+            // Proxy tools over a resource mapped onto a mostly-personal unified model are marked so
+            // when the unified tools are linked.
+            let mostly_pii = !pii.is_empty() && output.is_some_and(pii::record_mostly_personal);
             tools.push(ToolIr {
                 title: title(kind, mkey, &def.display_name, &resource.singular, rkey),
                 description: doc.description.value.trim().to_owned(),
@@ -128,6 +136,8 @@ fn lower_integration(def: &Integration) -> IntegrationIr {
                 pagination,
                 name,
                 unified: None,
+                pii,
+                mostly_pii,
             });
         }
     }
@@ -410,6 +420,21 @@ fn rename_record_id(props: &mut Map<String, Value>, required: &mut Vec<String>, 
         obj.insert("description".into(), json!(description));
     }
     props.insert(RECORD_ID_ARG.to_owned(), schema);
+}
+
+/// The documented shape of one output record: each item at the pagination rule's `results` for list
+/// tools (what the list envelope's `result` holds), the whole response otherwise.
+fn output_record<'a>(doc: &'a Documentation, p: Option<&PaginationIr>) -> Option<&'a Field> {
+    let response = doc.response.as_ref()?;
+    match p {
+        Some(p) => {
+            let page = response.at(&p.results)?;
+            (page.ty.value == FieldType::Array)
+                .then_some(page.items.as_deref())
+                .flatten()
+        }
+        None => Some(response),
+    }
 }
 
 fn output_schema(kind: MethodKind, doc: &Documentation, p: Option<&PaginationIr>) -> Value {

@@ -59,7 +59,7 @@ fn schema_of(field: &Field, usage: Use) -> Value {
             }
         }
     }
-    if field.pii {
+    if field.is_pii() {
         // An annotation keyword (JSON Schema allows unknown `x-` keywords): personal data.
         s.insert("x-pii".into(), json!(true));
     }

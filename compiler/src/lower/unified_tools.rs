@@ -180,6 +180,18 @@ pub fn link(catalog: &mut Catalog) {
                     added.push(linked);
                 }
             }
+            // The resource's records are the model's kind of record: mostly personal data if the
+            // model's are, wherever its proxy tools return them.
+            if model.mostly_pii {
+                for proxy in &mut integration.tools {
+                    if proxy.unified.is_none()
+                        && proxy.resource == map.resource
+                        && !proxy.pii.is_empty()
+                    {
+                        proxy.mostly_pii = true;
+                    }
+                }
+            }
         }
         integration.tools.extend(added);
         integration.tools.sort_by(|a, b| a.name.cmp(&b.name));
@@ -270,6 +282,15 @@ fn route(
                 .unwrap_or_default(),
             read_back,
         }),
+        // Every unified tool but delete (`{id, deleted}`) answers with the model's records.
+        pii: if tool.kind == MethodKind::Delete {
+            Vec::new()
+        } else {
+            model.pii_paths.clone()
+        },
+        mostly_pii: tool.kind != MethodKind::Delete
+            && model.mostly_pii
+            && !model.pii_paths.is_empty(),
     })
 }
 

@@ -23,9 +23,13 @@ pub struct Field {
     #[serde(default)]
     pub nullable: bool,
     /// Whether the value is personal data (names, emails, phones, addresses): servers can strip, mask
-    /// or hash it, and it never reaches a log.
+    /// or hash it (`--redact`), and it never reaches a log. Marks go on fields of what a tool returns:
+    /// unified model fields, and fields of a method's documented `response` inside its records (a list
+    /// method's records are the items at its pagination rule's `results`); anywhere else is E0112.
+    /// A marked object or array is personal data as a whole.
     #[serde(default)]
-    pub pii: bool,
+    #[schemars(with = "bool", extend("default" = false))]
+    pub pii: Option<Sp<bool>>,
     /// Whether the value is set by the vendor and never written (ids, timestamps): unified create and
     /// update tools leave it out of their input.
     #[serde(default)]
@@ -63,6 +67,34 @@ pub struct Field {
 }
 
 impl Field {
+    /// Whether the field is marked personal data (`pii: true`).
+    pub fn is_pii(&self) -> bool {
+        self.pii.as_ref().is_some_and(|p| p.value)
+    }
+
+    /// Whether the field is marked personal data or holds a field that is.
+    pub fn holds_pii(&self) -> bool {
+        self.holds_pii_within(32)
+    }
+
+    fn holds_pii_within(&self, depth: usize) -> bool {
+        if self.is_pii() {
+            return true;
+        }
+        let Some(depth) = depth.checked_sub(1) else {
+            return false;
+        };
+        self.items
+            .iter()
+            .chain(self.additional_properties.iter())
+            .any(|f| f.holds_pii_within(depth))
+            || self
+                .properties
+                .iter()
+                .flat_map(SpMap::iter)
+                .any(|(_, f)| f.holds_pii_within(depth))
+    }
+
     /// The field a JSON Pointer (`/results`, `/paging/next/after`) names inside this one, if documented.
     pub fn at(&self, pointer: &str) -> Option<&Field> {
         let mut field = self;
