@@ -84,7 +84,7 @@ pub async fn run(args: CallArgs, ctx: &Context) -> Outcome {
             tracing::debug!(tool = %args.tool, account = %args.account, code = error.code(), "tool call failed");
             out!(
                 "{}",
-                serde_json::to_string_pretty(&error_value(&error, Some(&account)))?
+                serde_json::to_string_pretty(&error_value(&error, Some((&account).into())))?
             )?;
             Ok(ExitCode::FAILURE)
         }

@@ -13,6 +13,7 @@ macro_rules! out {
 
 mod accounts;
 mod api_tokens;
+mod audit;
 mod call;
 mod keys;
 mod oauth_apps;
@@ -99,6 +100,8 @@ enum Command {
     /// API tokens: the second factor servers created with `--require-api-token` want.
     #[command(subcommand, name = "api-tokens")]
     ApiTokens(api_tokens::ApiTokensCommand),
+    /// The audit log: one event per tool call (never arguments, bodies or tokens), newest last.
+    Audit(audit::AuditArgs),
     /// Customers' own OAuth apps (client id and sealed secret), for `accounts connect --app`.
     #[command(subcommand, name = "oauth-apps")]
     OAuthApps(oauth_apps::OAuthAppsCommand),
@@ -163,6 +166,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Servers(cmd) => servers::run(cmd, &ctx),
         Command::ApiTokens(cmd) => api_tokens::run(cmd, &ctx),
         Command::OAuthApps(cmd) => oauth_apps::run(cmd, &ctx),
+        Command::Audit(args) => audit::run(args, &ctx),
         Command::Tools(args) => tools::run(&args),
         Command::Scopes(args) => scopes::run(&args, &ctx),
         Command::Sandbox(args) => sandbox_cmd::run(args).await,

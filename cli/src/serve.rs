@@ -16,10 +16,14 @@ use switchboard_runtime::credential_source::{CredentialFuture, CredentialSource}
 use switchboard_runtime::executor::{Executor, ExecutorConfig};
 use switchboard_runtime::filter::{ToolFilter, ToolKind};
 use switchboard_sandbox::SandboxConfig;
+use switchboard_server::audit::{AuditLog, Via};
 use switchboard_server::http::{ApiCaller, Directory, DirectoryError, HttpApp, HttpConfig};
 use switchboard_server::mcp::{self, Binding, McpServer};
 use switchboard_server::metrics::Metrics;
-use switchboard_vault::{AccountStatus, MasterKey, NewOAuthApp, NewServer, OAuthSettings, Store};
+use switchboard_vault::{
+    AccountStatus, MasterKey, NewOAuthApp, NewServer, OAuthSettings, ServerBinding, ServerOptions,
+    Store,
+};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -55,6 +59,10 @@ pub struct ServeArgs {
     /// account gets its own point in the window, so refreshes spread out).
     #[arg(long, value_name = "MIN-MAX", default_value = "60-180", value_parser = parse_window)]
     pub refresh_before: (u64, u64),
+    /// How long audit events (one per tool call, in the store; `switchboard audit` reads them) are
+    /// kept: `90d`, `12h`, … Older ones are deleted at start and hourly. Kept forever when unset.
+    #[arg(long, value_name = "DURATION", value_parser = crate::audit::parse_retention)]
+    pub audit_retention: Option<Duration>,
     /// Access-token lifetime of the demo sandbox's identity providers, in seconds (with --demo).
     #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
     pub demo_token_ttl: u64,
@@ -206,6 +214,8 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
         )));
     }
 
+    // Every call's event, in the operator's store (demo servers' calls too).
+    let audit = AuditLog::start(store.clone(), args.audit_retention);
     let mut sandbox = None;
     let coordinators: Vec<Coordinator>;
     let (directory, credentials): (Arc<dyn Directory>, Arc<dyn CredentialSource>) = if args.demo {
@@ -234,7 +244,8 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
         coordinators = vec![main.coordinator.clone()];
         (store.clone(), Arc::new(main.coordinator))
     };
-    config.metrics = Some(Arc::new(metrics(coordinators)));
+    config.audit = audit.clone();
+    config.metrics = Some(Arc::new(metrics(coordinators, &audit)));
     let executor = Arc::new(Executor::with_credentials(
         INTEGRATIONS,
         ExecutorConfig {
@@ -262,6 +273,8 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
     for task in background {
         task.abort();
     }
+    // Every call answered has its audit event in the store before the process ends.
+    audit.flush().await;
     if let Some(sandbox) = sandbox {
         sandbox.stop().await;
     }
@@ -270,8 +283,8 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `/metrics`: every call, plus the coordinators' refresh counters.
-fn metrics(coordinators: Vec<Coordinator>) -> Metrics {
+/// `/metrics`: every call, plus the coordinators' refresh counters and the audit log's losses.
+fn metrics(coordinators: Vec<Coordinator>, audit: &AuditLog) -> Metrics {
     let mut metrics = Metrics::new();
     let coordinators = Arc::new(coordinators);
     type Read = fn(&switchboard_oauth::RefreshStats) -> u64;
@@ -305,6 +318,18 @@ fn metrics(coordinators: Vec<Coordinator>) -> Metrics {
             Box::new(move || coordinators.iter().map(|c| read(&c.stats())).sum()),
         );
     }
+    let log = audit.clone();
+    metrics.register_counter_fn(
+        "audit_events_dropped",
+        "Audit events not stored because the store fell behind (they are still in the log)",
+        Box::new(move || log.stats().dropped),
+    );
+    let log = audit.clone();
+    metrics.register_counter_fn(
+        "audit_events_failed",
+        "Audit events whose write to the store failed",
+        Box::new(move || log.stats().failed),
+    );
     metrics
 }
 
@@ -462,15 +487,33 @@ fn demo_servers(demo: &Store, sandbox_url: &str, base_url: &str) -> anyhow::Resu
             // The canonical tools only: the same agent prompt works whichever CRM is behind it.
             (format!("{}-unified", account.id), unified_only.clone()),
         ] {
-            let (server, token) = demo.create_server(NewServer {
+            let (server, token) = demo.create_server(NewServer::shared(
                 name,
-                account_id: account.id.clone(),
+                account.integration.clone(),
+                account.id.clone(),
                 filter,
-                expires_at: None,
-                require_api_token: false,
-            })?;
+            ))?;
             urls.insert(server.name, format!("{base_url}/mcp/{token}"));
         }
+    }
+    // One URL reaching both CRMs (vendor-shaped tools: the unified ones share names).
+    let accounts = demo.list_accounts()?;
+    if accounts.len() > 1 {
+        let (server, token) = demo.create_server(NewServer {
+            name: "demo-crms".to_owned(),
+            bindings: accounts
+                .iter()
+                .map(|a| ServerBinding::shared(a.integration.clone(), a.id.clone()))
+                .collect(),
+            filter: ToolFilter {
+                kinds: Some([ToolKind::Proxy].into()),
+                ..ToolFilter::default()
+            },
+            expires_at: None,
+            require_api_token: false,
+            options: ServerOptions::default(),
+        })?;
+        urls.insert(server.name, format!("{base_url}/mcp/{token}"));
     }
     for (name, url) in &urls {
         out!("demo_server={name} mcp_url={url}")?;
@@ -566,6 +609,15 @@ impl Directory for Layered {
         // API tokens live in the operator's store only: the demo store never holds any.
         self.then.api_caller(token)
     }
+
+    fn user_account(
+        &self,
+        integration: &str,
+        user: &str,
+    ) -> Result<Option<Account>, DirectoryError> {
+        // Users connect their accounts into the operator's store (the last connector's).
+        Directory::user_account(self.then.as_ref(), integration, user)
+    }
 }
 
 /// Serves one account's tools over MCP on stdin/stdout until the client closes the stream.
@@ -580,12 +632,17 @@ pub async fn run_mcp_stdio(args: McpStdioArgs, store: Store, base_url: &str) -> 
     tracing::info!(account = %account.id, filter = %filter, "serving MCP on stdio");
     let store = Arc::new(store);
     let stack = oauth_stack(&store, base_url, RefreshPolicy::default(), None)?;
+    let audit = AuditLog::start(store.clone(), None);
     let server = McpServer::new(
         executor(&store, Arc::new(stack.coordinator)),
         format!("stdio:{}", account.id),
         account,
         filter,
-    );
-    mcp::serve_stdio(server).await.context("MCP over stdio")?;
+    )
+    .with_audit(audit.clone())
+    .with_via(Via::Stdio);
+    let served = mcp::serve_stdio(server).await.context("MCP over stdio");
+    audit.flush().await;
+    served?;
     Ok(())
 }

@@ -4,9 +4,14 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use switchboard_vault::{NewServer, check_name, now_unix};
+use switchboard_generated::INTEGRATIONS;
+use switchboard_server::mcp::binding::check_role;
+use switchboard_vault::{
+    NewServer, ServerBinding, ServerOptions, check_name, describe_bindings, find_integration,
+    now_unix,
+};
 
-use crate::tools::{FilterArgs, matching_tools};
+use crate::tools::FilterArgs;
 use crate::{Context, Outcome, format_time, print_table};
 
 /// `switchboard servers …`.
@@ -15,8 +20,8 @@ pub enum ServersCommand {
     /// Create a server and print its MCP URL: `mcp_url=<public url>/mcp/<token>`. The token is shown
     /// only now (the store keeps its hash).
     Create(CreateArgs),
-    /// List servers (never their tokens): filter, account, whether an API token is required, expiry,
-    /// last use, revocation.
+    /// List servers (never their tokens): filter, accounts (or per-user), whether an API token is
+    /// required, expiry, last use, revocation.
     List,
     /// Revoke a server: its URL answers 404 at once, like an unknown one; the server stays listed
     /// with its revocation time.
@@ -33,13 +38,22 @@ pub struct RevokeArgs {
 
 /// `switchboard servers create`.
 #[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("binding").required(true).multiple(true).args(["accounts", "per_user"])
+))]
 pub struct CreateArgs {
     /// Server name: 1 to 64 of A-Z a-z 0-9 _ . - (e.g. `support-agent`).
     #[arg(long, value_name = "NAME", value_parser = parse_server_name)]
     name: String,
-    /// The account its tool calls run as.
-    #[arg(long, value_name = "ID")]
-    account: String,
+    /// A shared account its calls to that account's integration run as. Repeat for a server that
+    /// reaches several integrations (one account per integration).
+    #[arg(long = "account", value_name = "ID")]
+    accounts: Vec<String>,
+    /// An integration whose calls run as the calling user's own account (the API token names the
+    /// user; they connect with a link the server gives them). Implies --require-api-token. Repeat
+    /// for several integrations; mix with --account for a hybrid server.
+    #[arg(long = "per-user", value_name = "INTEGRATION")]
+    per_user: Vec<String>,
     #[command(flatten)]
     filter: FilterArgs,
     /// Also require an API token (`switchboard api-tokens create`) on every request, sent as
@@ -162,27 +176,37 @@ pub fn run(cmd: ServersCommand, ctx: &Context) -> Outcome {
 fn create(args: CreateArgs, ctx: &Context) -> Outcome {
     let public_url = ctx.public_url()?;
     let store = ctx.open_existing_store()?;
-    let filter = args.filter.to_filter(None);
-    // A role that can do nothing is a mistake, not a server: refuse it before minting a URL.
-    if let Some(account) = store.account_summary(&args.account)?
-        && matching_tools(&filter, Some(&account.integration)).is_empty()
-    {
-        anyhow::bail!(
-            "no `{}` tool matches {filter}: the server would expose nothing; check --methods, --tags and --kinds (`switchboard tools --integration {}` lists them)",
-            account.integration,
-            account.integration
-        );
+    let mut bindings = Vec::new();
+    for id in &args.accounts {
+        let account = store.require_account_summary(id)?;
+        bindings.push(ServerBinding::shared(account.integration, id.clone()));
     }
+    for integration in &args.per_user {
+        let table = find_integration(integration, INTEGRATIONS)?;
+        bindings.push(ServerBinding::per_user(table.name));
+    }
+    let filter = args.filter.to_filter(None);
+    // A role that can do nothing, or whose tools collide by name, is a mistake, not a server:
+    // refuse it before minting a URL.
+    let integrations: Vec<&str> = bindings.iter().map(|b| b.integration.as_str()).collect();
+    check_role(INTEGRATIONS, &integrations, &filter)?;
+    let require_api_token = args.require_api_token || !args.per_user.is_empty();
     let (server, token) = store.create_server(NewServer {
         name: args.name,
-        account_id: args.account,
+        bindings,
         filter,
         expires_at: args.expires_at,
-        require_api_token: args.require_api_token,
+        require_api_token,
+        options: ServerOptions::default(),
     })?;
     // The token exists only now: print it before anything else can fail.
     out!("mcp_url={public_url}/mcp/{token}")?;
-    if server.require_api_token {
+    if server.has_per_user() {
+        eprintln!(
+            "note: server `{}` runs per-user integrations as each caller's own account: clients send `Authorization: Bearer <api token>` of a token made with `switchboard api-tokens create --user USER`; `GET <mcp_url>/authorize` tells the user what to connect",
+            server.name
+        );
+    } else if server.require_api_token {
         eprintln!(
             "note: server `{}` requires an API token: clients send `Authorization: Bearer <api token>` (create one with `switchboard api-tokens create`)",
             server.name
@@ -205,7 +229,7 @@ fn list(ctx: &Context) -> Outcome {
             };
             vec![
                 s.name.clone(),
-                s.account_id.clone(),
+                describe_bindings(&s.bindings),
                 if s.require_api_token { "yes" } else { "no" }.to_owned(),
                 format_time(s.created_at),
                 expires,
@@ -219,7 +243,7 @@ fn list(ctx: &Context) -> Outcome {
     print_table(
         &[
             "NAME",
-            "ACCOUNT",
+            "ACCOUNTS",
             "API_TOKEN",
             "CREATED",
             "EXPIRES",

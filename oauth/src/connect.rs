@@ -146,13 +146,21 @@ impl Connector {
             switchboard_vault::check_name("user", user)?;
         }
         let integration = find_integration(&request.integration, self.integrations)?;
-        if let Some(existing) = self.store.account_summary(&request.account)?
-            && existing.integration != integration.name
-        {
-            return Err(ConnectError::Invalid(format!(
-                "account `{}` exists for integration `{}`, not `{}`",
-                request.account, existing.integration, integration.name
-            )));
+        if let Some(existing) = self.store.account_summary(&request.account)? {
+            if existing.integration != integration.name {
+                return Err(ConnectError::Invalid(format!(
+                    "account `{}` exists for integration `{}`, not `{}`",
+                    request.account, existing.integration, integration.name
+                )));
+            }
+            if let (Some(owner), Some(user)) = (&existing.user, &request.user)
+                && owner != user
+            {
+                return Err(ConnectError::Invalid(format!(
+                    "account `{}` belongs to another user",
+                    request.account
+                )));
+            }
         }
         let (provider, _) = provider_for(&self.store, integration, &request.settings)?;
         let (challenge, verifier) = if provider.settings().pkce {

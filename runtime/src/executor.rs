@@ -194,6 +194,11 @@ impl Executor {
         self.inner.observer.set(observer).is_ok()
     }
 
+    /// Where a person reconnects `account` (its credential source's link), when known.
+    pub fn reconnect_url(&self, account: &Account) -> Option<String> {
+        self.inner.credentials.reconnect_url(account)
+    }
+
     /// All integrations.
     pub fn integrations(&self) -> &'static [&'static Integration] {
         self.inner.integrations
@@ -251,6 +256,17 @@ impl Executor {
         tool_name: &str,
         args: Value,
     ) -> Result<Success, ToolError> {
+        self.call_recorded(account, tool_name, args).await.0
+    }
+
+    /// [`Self::call`], also returning the record observers got (names and figures only), for
+    /// callers that keep their own account of calls (audit).
+    pub async fn call_recorded(
+        &self,
+        account: &Account,
+        tool_name: &str,
+        args: Value,
+    ) -> (Result<Success, ToolError>, CallRecord) {
         let started = Instant::now();
         let mut upstream_status = None;
         // Looked up once, in the account's own integration: another integration's tool does not
@@ -277,21 +293,22 @@ impl Executor {
             Ok(_) => "ok",
             Err(error) => error.code(),
         };
+        let record = CallRecord {
+            integration: entry.map_or("unknown", |e| e.integration.name),
+            tool: entry.map_or("unknown", |e| e.tool.name),
+            kind: entry.map_or("unknown", |e| {
+                if e.tool.is_unified() {
+                    "unified"
+                } else {
+                    "proxy"
+                }
+            }),
+            outcome,
+            upstream_status,
+            latency,
+        };
         if let Some(observer) = self.inner.observer.get() {
-            observer.observe(&CallRecord {
-                integration: entry.map_or("unknown", |e| e.integration.name),
-                tool: entry.map_or("unknown", |e| e.tool.name),
-                kind: entry.map_or("unknown", |e| {
-                    if e.tool.is_unified() {
-                        "unified"
-                    } else {
-                        "proxy"
-                    }
-                }),
-                outcome,
-                upstream_status,
-                latency,
-            });
+            observer.observe(&record);
         }
         // Names only: arguments, bodies and credentials never reach the log.
         tracing::info!(
@@ -303,7 +320,7 @@ impl Executor {
             outcome,
             "tool call"
         );
-        result
+        (result, record)
     }
 
     async fn run(

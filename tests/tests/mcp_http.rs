@@ -431,10 +431,14 @@ async fn a_recreated_server_describes_its_new_account() {
     let (_, token) = store
         .create_server(switchboard_vault::NewServer {
             name: "hubspot-writer".into(),
-            account_id: "other-hubspot".into(),
+            bindings: vec![switchboard_vault::ServerBinding::shared(
+                "hubspot",
+                "other-hubspot",
+            )],
             filter: switchboard_runtime::filter::ToolFilter::default(),
             expires_at: None,
             require_api_token: false,
+            options: Default::default(),
         })
         .unwrap();
     let client = connect(&harness.mcp_url(&token), ProtocolVersion::V_2025_11_25).await;

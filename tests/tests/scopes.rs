@@ -40,10 +40,14 @@ async fn a_read_only_grant_hides_write_tools_and_refuses_them_before_the_vendor(
     let (_, token) = store
         .create_server(NewServer {
             name: "analyst".into(),
-            account_id: "analytics".into(),
+            bindings: vec![switchboard_vault::ServerBinding::shared(
+                "hubspot",
+                "analytics",
+            )],
             filter: ToolFilter::default(),
             expires_at: None,
             require_api_token: false,
+            options: Default::default(),
         })
         .unwrap();
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();

@@ -21,10 +21,14 @@ const TOOL: &str = "list_all_hub_spot_contacts";
 fn guarded(name: &str, expires_at: Option<i64>) -> NewServer {
     NewServer {
         name: name.into(),
-        account_id: "acme-hubspot".into(),
+        bindings: vec![switchboard_vault::ServerBinding::shared(
+            "hubspot",
+            "acme-hubspot",
+        )],
         filter: ToolFilter::default(),
         expires_at,
         require_api_token: true,
+        options: Default::default(),
     }
 }
 

@@ -369,13 +369,17 @@ async fn servers_choose_tool_kinds() {
         .store()
         .create_server(NewServer {
             name: "hubspot-unified".into(),
-            account_id: "acme-hubspot".into(),
+            bindings: vec![switchboard_vault::ServerBinding::shared(
+                "hubspot",
+                "acme-hubspot",
+            )],
             filter: ToolFilter {
                 kinds: Some([ToolKind::Unified].into()),
                 ..ToolFilter::default()
             },
             expires_at: None,
             require_api_token: false,
+            options: Default::default(),
         })
         .unwrap();
     let names = |tools: &Value| -> Vec<String> {

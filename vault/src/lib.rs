@@ -12,6 +12,7 @@
 //! from async code and `Send + Sync`; share it with an `Arc`.
 
 mod api_tokens;
+mod audit;
 mod crypto;
 mod oauth;
 mod oauth_apps;
@@ -19,6 +20,7 @@ mod oauth_state;
 mod outbox;
 mod rotate;
 mod schema;
+mod servers;
 mod token;
 
 use std::fmt;
@@ -30,10 +32,10 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use serde_json::json;
 
 use switchboard_runtime::account::{Account, Credential};
-use switchboard_runtime::filter::ToolFilter;
 use switchboard_runtime::table::Integration;
 
 pub use api_tokens::{API_TOKEN_PREFIX, ApiTokenRecord, is_well_formed_api_token};
+pub use audit::{AuditEvent, AuditQuery, DEFAULT_AUDIT_LIMIT};
 pub use crypto::{
     KeyError, KeyId, KeySource, Keyring, MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey,
     PREVIOUS_MASTER_KEY_ENV, SealError, UnsealError, commit_next_key_file, key_file_path,
@@ -44,6 +46,10 @@ pub use oauth_apps::{AppSummary, NewOAuthApp, OAuthApp};
 pub use outbox::{PendingWebhook, WebhookEvent};
 pub use rotate::{RotationProgress, RotationReport, SealedCounts};
 pub use schema::MigrateError;
+pub use servers::{
+    Exposure, NewServer, ServerBinding, ServerOptions, ServerRecord, ServerSummary,
+    describe as describe_bindings,
+};
 pub use token::hash as token_hash;
 pub use token::{TOKEN_LEN, is_well_formed as is_well_formed_token};
 
@@ -190,6 +196,12 @@ pub enum StoreError {
         /// The servers, comma-separated.
         servers: String,
     },
+    /// The account belongs to another user.
+    #[error("account `{0}` belongs to another user")]
+    AccountOfAnotherUser(String),
+    /// A server binding that cannot work.
+    #[error("{0}")]
+    InvalidServer(String),
     /// A row the store wrote no longer parses.
     #[error("corrupt {what} in the store: {detail}")]
     Corrupt {
@@ -343,66 +355,9 @@ pub struct AccountSummary {
     pub reauth_reason: Option<String>,
 }
 
-/// A server to create.
-#[derive(Clone, Debug)]
-pub struct NewServer {
-    /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
-    pub name: String,
-    /// The account whose credentials its calls use.
-    pub account_id: String,
-    /// Which tools it exposes.
-    pub filter: ToolFilter,
-    /// When its URL stops working, Unix seconds; `None` never.
-    pub expires_at: Option<i64>,
-    /// Whether requests must also carry a live API token (`Authorization: Bearer <api token>`), so
-    /// the URL alone is not enough to act.
-    pub require_api_token: bool,
-}
-
-/// A stored MCP server (never with its token, which only exists at creation).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServerRecord {
-    /// Row id.
-    pub id: i64,
-    /// Unique name.
-    pub name: String,
-    /// The account whose credentials its calls use.
-    pub account_id: String,
-    /// Which tools it exposes.
-    pub filter: ToolFilter,
-    /// When it was created, Unix seconds.
-    pub created_at: i64,
-    /// When its URL stops working, Unix seconds.
-    pub expires_at: Option<i64>,
-    /// Whether requests must also carry a live API token.
-    pub require_api_token: bool,
-    /// When its URL was last used, Unix seconds (recorded at most once a minute).
-    pub last_used_at: Option<i64>,
-    /// When it was revoked (its URL opens nothing since), Unix seconds.
-    pub revoked_at: Option<i64>,
-}
-
-/// The columns [`server_row`] reads, in order.
-const SERVER_COLUMNS: &str = "id, name, account_id, filter, created_at, expires_at, require_api_token, last_used_at, revoked_at";
-
 /// Last use is written at most this often per server or API token, Unix seconds: a busy URL does not
 /// turn every call into a write.
 pub(crate) const LAST_USE_GRANULARITY: i64 = 60;
-
-/// The listing form of a server: the same as a [`ServerRecord`].
-pub type ServerSummary = ServerRecord;
-
-impl ServerRecord {
-    /// Whether the server has expired at `now` (Unix seconds).
-    pub fn is_expired_at(&self, now: i64) -> bool {
-        self.expires_at.is_some_and(|at| at <= now)
-    }
-
-    /// Whether the server has been revoked.
-    pub fn is_revoked(&self) -> bool {
-        self.revoked_at.is_some()
-    }
-}
 
 /// The embedded store. `Send + Sync`; share it with an `Arc`.
 pub struct Store {
@@ -723,7 +678,10 @@ impl Store {
     pub fn delete_account(&self, id: &str) -> Result<(), StoreError> {
         let conn = self.conn();
         let servers: Vec<String> = conn
-            .prepare("SELECT name FROM servers WHERE account_id = ?1 ORDER BY name")?
+            .prepare(
+                "SELECT DISTINCT s.name FROM servers s JOIN server_bindings b ON b.server_id = s.id
+                 WHERE b.account_id = ?1 ORDER BY s.name",
+            )?
             .query_map(params![id], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
         if !servers.is_empty() {
@@ -739,166 +697,6 @@ impl Store {
         }
         tracing::info!(account = %id, "deleted account");
         Ok(())
-    }
-
-    /// Creates a server and returns it with its capability token, which is shown only now: the
-    /// store keeps its hash.
-    pub fn create_server(&self, server: NewServer) -> Result<(ServerRecord, String), StoreError> {
-        check_name("server name", &server.name)?;
-        if self.account_summary(&server.account_id)?.is_none() {
-            return Err(self.unknown_account(&server.account_id)?);
-        }
-        let filter = filter_json(&server.filter)?;
-        let minted = token::mint().map_err(StoreError::Random)?;
-        let created_at = now_unix();
-        let conn = self.conn();
-        let inserted = conn.execute(
-            "INSERT INTO servers (name, account_id, filter, token_hash, created_at, expires_at,
-                                  require_api_token)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                server.name,
-                server.account_id,
-                filter,
-                minted.hash.as_slice(),
-                created_at,
-                server.expires_at,
-                server.require_api_token
-            ],
-        );
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_constraint(&e) => {
-                drop(conn);
-                // The account may have been deleted in between; report what is actually wrong.
-                if self.account_summary(&server.account_id)?.is_none() {
-                    return Err(self.unknown_account(&server.account_id)?);
-                }
-                return Err(StoreError::DuplicateServer(server.name));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let id = conn.last_insert_rowid();
-        drop(conn);
-        tracing::info!(server = %server.name, account = %server.account_id, filter = %server.filter, require_api_token = server.require_api_token, "created server");
-        let record = ServerRecord {
-            id,
-            name: server.name,
-            account_id: server.account_id,
-            filter: server.filter,
-            created_at,
-            expires_at: server.expires_at,
-            require_api_token: server.require_api_token,
-            last_used_at: None,
-            revoked_at: None,
-        };
-        Ok((record, minted.token))
-    }
-
-    /// Every server, by name (without tokens: the store does not have them).
-    pub fn list_servers(&self) -> Result<Vec<ServerRecord>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {SERVER_COLUMNS} FROM servers ORDER BY name"
-        ))?;
-        let rows = stmt.query_map([], server_row)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(row?.finish()?);
-        }
-        Ok(out)
-    }
-
-    /// One server by name.
-    pub fn server(&self, name: &str) -> Result<Option<ServerRecord>, StoreError> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {SERVER_COLUMNS} FROM servers WHERE name = ?1"),
-                params![name],
-                server_row,
-            )
-            .optional()?
-            .map(RawServer::finish)
-            .transpose()
-    }
-
-    /// The server a capability token opens; `None` for unknown, malformed, revoked or expired
-    /// tokens. Records the use (at most once a minute per server).
-    pub fn server_by_token(&self, token: &str) -> Result<Option<ServerRecord>, StoreError> {
-        if !token::is_well_formed(token) {
-            return Ok(None);
-        }
-        let hash = token::hash(token);
-        let Some(record) = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT {SERVER_COLUMNS} FROM servers WHERE token_hash = ?1"
-            ))?
-            .query_row(params![hash.as_slice()], server_row)
-            .optional()?
-            .map(RawServer::finish)
-            .transpose()?
-        else {
-            return Ok(None);
-        };
-        if record.is_revoked() {
-            tracing::info!(server = %record.name, "refused a revoked capability URL");
-            return Ok(None);
-        }
-        let now = now_unix();
-        if record.is_expired_at(now) {
-            tracing::info!(server = %record.name, "refused an expired capability URL");
-            return Ok(None);
-        }
-        if record
-            .last_used_at
-            .is_none_or(|at| now - at >= LAST_USE_GRANULARITY)
-        {
-            // Best effort: a busy database must not fail the call that merely used the URL.
-            if let Err(error) = self.conn().execute(
-                "UPDATE servers SET last_used_at = ?2 WHERE id = ?1",
-                params![record.id, now],
-            ) {
-                tracing::warn!(server = %record.name, %error, "cannot record the server's last use");
-            }
-        }
-        Ok(Some(record))
-    }
-
-    /// Revokes a server: its URL opens nothing from now on (like an unknown one), while its row stays
-    /// for listings with the time of revocation. Revoking a revoked server changes nothing.
-    pub fn revoke_server(&self, name: &str) -> Result<ServerRecord, StoreError> {
-        self.conn().execute(
-            "UPDATE servers SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
-            params![name, now_unix()],
-        )?;
-        match self.server(name)? {
-            Some(record) => {
-                tracing::info!(server = %name, "revoked server");
-                Ok(record)
-            }
-            None => Err(self.unknown_server(name)?),
-        }
-    }
-
-    /// Deletes a server; its URL stops working at once.
-    pub fn delete_server(&self, name: &str) -> Result<(), StoreError> {
-        let changed = self
-            .conn()
-            .execute("DELETE FROM servers WHERE name = ?1", params![name])?;
-        if changed == 0 {
-            return Err(self.unknown_server(name)?);
-        }
-        tracing::info!(server = %name, "deleted server");
-        Ok(())
-    }
-
-    fn unknown_server(&self, name: &str) -> Result<StoreError, StoreError> {
-        let names: Vec<String> = self.list_servers()?.into_iter().map(|s| s.name).collect();
-        Ok(StoreError::UnknownServer {
-            name: name.to_owned(),
-            suggestion: Suggestion::closest(name, names.iter().map(String::as_str)),
-        })
     }
 
     fn unknown_account(&self, id: &str) -> Result<StoreError, StoreError> {
@@ -923,6 +721,21 @@ pub fn find_integration<'a>(
             name: name.to_owned(),
             suggestion: Suggestion::closest(name, integrations.iter().map(|i| i.name)),
         })
+}
+
+/// The id of the account a per-user connect link creates for `user` on `integration`:
+/// `<user>.<integration>`, or, when that is too long for an id, a digest of the user instead.
+/// Deterministic, so a second link for the same user reconnects the same account.
+pub fn per_user_account_id(user: &str, integration: &str) -> String {
+    let readable = format!("{user}.{integration}");
+    if check_name("account id", &readable).is_ok() {
+        return readable;
+    }
+    let digest = token::hash(user);
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let mut id = format!("u-{hex}.{integration}");
+    id.truncate(MAX_ID_LEN);
+    id
 }
 
 /// Checks an account id or server name: `[A-Za-z0-9_.-]{1,64}`.
@@ -1045,13 +858,6 @@ fn parse_scopes(text: Option<String>) -> Result<Option<Vec<String>>, StoreError>
     .transpose()
 }
 
-fn filter_json(filter: &ToolFilter) -> Result<String, StoreError> {
-    serde_json::to_string(filter).map_err(|e| StoreError::Corrupt {
-        what: "server filter",
-        detail: e.to_string(),
-    })
-}
-
 struct RawSummary {
     id: String,
     integration: String,
@@ -1093,53 +899,6 @@ impl RawSummary {
             user: self.user,
             expires_at: self.expires_at,
             reauth_reason: self.reauth_reason,
-        })
-    }
-}
-
-struct RawServer {
-    id: i64,
-    name: String,
-    account_id: String,
-    filter: String,
-    created_at: i64,
-    expires_at: Option<i64>,
-    require_api_token: bool,
-    last_used_at: Option<i64>,
-    revoked_at: Option<i64>,
-}
-
-/// A row of [`SERVER_COLUMNS`].
-fn server_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawServer> {
-    Ok(RawServer {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        account_id: row.get(2)?,
-        filter: row.get(3)?,
-        created_at: row.get(4)?,
-        expires_at: row.get(5)?,
-        require_api_token: row.get(6)?,
-        last_used_at: row.get(7)?,
-        revoked_at: row.get(8)?,
-    })
-}
-
-impl RawServer {
-    fn finish(self) -> Result<ServerRecord, StoreError> {
-        let filter = serde_json::from_str(&self.filter).map_err(|e| StoreError::Corrupt {
-            what: "server filter",
-            detail: format!("server `{}`: {e}", self.name),
-        })?;
-        Ok(ServerRecord {
-            id: self.id,
-            name: self.name,
-            account_id: self.account_id,
-            filter,
-            created_at: self.created_at,
-            expires_at: self.expires_at,
-            require_api_token: self.require_api_token,
-            last_used_at: self.last_used_at,
-            revoked_at: self.revoked_at,
         })
     }
 }

@@ -187,11 +187,17 @@ impl Store {
             if existing.integration != account.integration {
                 return Err(StoreError::DuplicateAccount(account.id));
             }
+            // A connect link for one user must never take over another user's account.
+            if let (Some(owner), Some(user)) = (&existing.user, &account.user)
+                && owner != user
+            {
+                return Err(StoreError::AccountOfAnotherUser(account.id));
+            }
             let integration = crate::find_integration(&account.integration, integrations)?;
             let row = self.sealed_row(&account, integration)?;
             self.conn().execute(
                 "UPDATE accounts SET base_url = COALESCE(?2, base_url), credential_kind = ?3,
-                        secret = ?4, granted_scopes = ?5, status = 'active', user_id = ?6,
+                        secret = ?4, granted_scopes = ?5, status = 'active', user_id = COALESCE(?6, user_id),
                         refresh_secret = ?7, expires_at = ?8, oauth = ?9,
                         credential_version = credential_version + 1, refresh_owner = NULL,
                         refresh_until = NULL, refreshed_at = ?10, reauth_reason = NULL

@@ -113,6 +113,74 @@ pub const MIGRATIONS: &[&str] = &[
     -- A revoked server keeps its row (for listings) but its URL opens nothing.
     ALTER TABLE servers ADD COLUMN revoked_at INTEGER;
     ",
+    // 4: a server binds one or several integrations, each to a shared account or `per-user` (the
+    // caller's API token names the user, whose own account serves the call). `servers.account_id`
+    // moves to `server_bindings`; SQLite cannot drop a NOT NULL column, so `servers` is rebuilt.
+    "
+    CREATE TEMP TABLE server_bindings_v3 AS
+        SELECT s.id AS server_id, a.integration AS integration, s.account_id AS account_id
+        FROM servers s JOIN accounts a ON a.id = s.account_id;
+
+    CREATE TABLE servers_v4 (
+        id                 INTEGER PRIMARY KEY,
+        name               TEXT NOT NULL UNIQUE,
+        filter             TEXT NOT NULL CHECK (json_valid(filter)),
+        token_hash         BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+        created_at         INTEGER NOT NULL,
+        expires_at         INTEGER,
+        require_api_token  INTEGER NOT NULL DEFAULT 0 CHECK (require_api_token IN (0, 1)),
+        last_used_at       INTEGER,
+        revoked_at         INTEGER,
+        -- Per-server options that are not access rules (exposure, redaction), as JSON.
+        options            TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(options))
+    ) STRICT;
+    INSERT INTO servers_v4 (id, name, filter, token_hash, created_at, expires_at, require_api_token,
+                            last_used_at, revoked_at)
+        SELECT id, name, filter, token_hash, created_at, expires_at, require_api_token, last_used_at,
+               revoked_at
+        FROM servers;
+    DROP TABLE servers;
+    ALTER TABLE servers_v4 RENAME TO servers;
+
+    CREATE TABLE server_bindings (
+        server_id    INTEGER NOT NULL REFERENCES servers (id) ON DELETE CASCADE,
+        integration  TEXT NOT NULL,
+        -- NULL: per-user (the calling user's own account for the integration).
+        account_id   TEXT REFERENCES accounts (id) ON DELETE RESTRICT,
+        PRIMARY KEY (server_id, integration)
+    ) STRICT;
+    INSERT INTO server_bindings (server_id, integration, account_id)
+        SELECT server_id, integration, account_id FROM server_bindings_v3;
+    DROP TABLE server_bindings_v3;
+    CREATE INDEX server_bindings_by_account ON server_bindings (account_id)
+        WHERE account_id IS NOT NULL;
+
+    -- Per-user resolution: a user's account for an integration.
+    CREATE INDEX accounts_by_user ON accounts (integration, user_id) WHERE user_id IS NOT NULL;
+    ",
+    // 5: the audit log: one row per tool call, names and figures only (never arguments, bodies,
+    // tokens or personal data).
+    "
+    CREATE TABLE audit_events (
+        id               INTEGER PRIMARY KEY,
+        at_ms            INTEGER NOT NULL,
+        server           TEXT,
+        account          TEXT,
+        user_id          TEXT,
+        integration      TEXT NOT NULL,
+        tool             TEXT NOT NULL,
+        kind             TEXT NOT NULL,
+        via              TEXT NOT NULL,
+        request_id       TEXT,
+        latency_ms       INTEGER NOT NULL,
+        outcome          TEXT NOT NULL,
+        upstream_status  INTEGER
+    ) STRICT;
+
+    CREATE INDEX audit_events_by_time ON audit_events (at_ms);
+    CREATE INDEX audit_events_by_server ON audit_events (server, at_ms);
+    CREATE INDEX audit_events_by_account ON audit_events (account, at_ms);
+    ",
 ];
 
 /// What [`migrate`] found wrong.
@@ -147,4 +215,69 @@ pub fn migrate(conn: &mut Connection) -> Result<(), MigrateError> {
         tracing::debug!(version = version + 1, "applied store migration");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Applies the first `n` migrations, as an older build left the database.
+    fn at_version(n: usize) -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        for (version, sql) in MIGRATIONS[..n].iter().enumerate() {
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", version as i64 + 1)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn servers_of_version_3_keep_their_account_as_a_shared_binding() {
+        let mut conn = at_version(3);
+        conn.execute_batch(
+            "INSERT INTO accounts (id, integration, credential_kind, secret, created_at)
+                 VALUES ('acme', 'hubspot', 'bearer', x'00', 1);
+             INSERT INTO servers (name, account_id, filter, token_hash, created_at, require_api_token,
+                                  revoked_at)
+                 VALUES ('sales', 'acme', '{}', zeroblob(32), 2, 1, 9);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let (name, require, revoked, options): (String, bool, Option<i64>, String) = conn
+            .query_row(
+                "SELECT name, require_api_token, revoked_at, options FROM servers",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (name.as_str(), require, revoked, options.as_str()),
+            ("sales", true, Some(9), "{}")
+        );
+        let binding: (String, Option<String>) = conn
+            .query_row(
+                "SELECT b.integration, b.account_id FROM server_bindings b
+                 JOIN servers s ON s.id = b.server_id WHERE s.name = 'sales'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(binding, ("hubspot".to_owned(), Some("acme".to_owned())));
+        // The account still cannot be deleted under the server, and deleting the server frees it.
+        assert!(
+            conn.execute("DELETE FROM accounts WHERE id = 'acme'", [])
+                .is_err()
+        );
+        conn.execute("DELETE FROM servers", []).unwrap();
+        conn.execute("DELETE FROM accounts WHERE id = 'acme'", [])
+            .unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM server_bindings", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+    }
 }

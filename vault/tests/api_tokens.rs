@@ -42,11 +42,8 @@ fn with_account(store: &Store) {
 
 fn server(name: &str, require_api_token: bool) -> NewServer {
     NewServer {
-        name: name.into(),
-        account_id: "acme".into(),
-        filter: ToolFilter::default(),
-        expires_at: None,
         require_api_token,
+        ..NewServer::shared(name, "hubspot", "acme", ToolFilter::default())
     }
 }
 

@@ -167,13 +167,12 @@ fn needs_reauth_flips_once_queues_one_event_and_a_reconnect_restores_the_account
         )
         .unwrap();
     store
-        .create_server(NewServer {
-            name: "agent".into(),
-            account_id: "acme".into(),
-            filter: ToolFilter::default(),
-            expires_at: None,
-            require_api_token: false,
-        })
+        .create_server(NewServer::shared(
+            "agent",
+            "hubspot",
+            "acme",
+            ToolFilter::default(),
+        ))
         .unwrap();
     let event = |id: &str| WebhookEvent {
         event_id: id.into(),

@@ -9,8 +9,8 @@ use switchboard_runtime::account::Credential;
 use switchboard_runtime::filter::ToolFilter;
 use switchboard_runtime::table::{Auth, ErrorRules, Integration, MethodKind, OAuth2, RateLimit};
 use switchboard_vault::{
-    AccountStatus, KeyError, MASTER_KEY_ENV, MasterKey, NewAccount, NewServer, Store, StoreError,
-    key_file_path, now_unix,
+    AccountStatus, KeyError, MASTER_KEY_ENV, MasterKey, NewAccount, NewServer, ServerBinding,
+    Store, StoreError, key_file_path, now_unix,
 };
 
 static CRM: Integration = Integration {
@@ -106,13 +106,7 @@ fn read_only_filter() -> ToolFilter {
 }
 
 fn server(name: &str, account: &str) -> NewServer {
-    NewServer {
-        name: name.to_owned(),
-        account_id: account.to_owned(),
-        filter: read_only_filter(),
-        expires_at: None,
-        require_api_token: false,
-    }
+    NewServer::shared(name, "hubspot", account, read_only_filter())
 }
 
 /// Every byte SQLite wrote for the store (database, WAL and shared-memory files).
@@ -341,7 +335,7 @@ fn capability_tokens_are_stored_only_as_hashes() {
     let found = store.server_by_token(&token).unwrap().unwrap();
     assert_eq!(found, record);
     assert_eq!(found.filter, read_only_filter());
-    assert_eq!(found.account_id, "acme");
+    assert_eq!(found.bindings, [ServerBinding::shared("hubspot", "acme")]);
 
     // Near misses and junk open nothing.
     let mut flipped = token.clone().into_bytes();
@@ -559,6 +553,9 @@ fn the_store_is_shared_across_threads() {
     let tokens: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     for (i, token) in tokens.iter().enumerate() {
         let found = store.server_by_token(token).unwrap().unwrap();
-        assert_eq!(found.account_id, format!("acct-{i}"));
+        assert_eq!(
+            found.bindings[0].account_id.as_deref(),
+            Some(format!("acct-{i}").as_str())
+        );
     }
 }

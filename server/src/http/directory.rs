@@ -1,7 +1,8 @@
 //! Where capability tokens are resolved to the servers they open, and API tokens (the second factor)
 //! to the callers they name.
 
-use crate::mcp::Binding;
+use crate::mcp::{Access, Binding, Bound, UserAccount};
+use switchboard_runtime::account::Account;
 use switchboard_vault::Store;
 
 /// Resolves capability tokens and API tokens. Implementations may block (the HTTP layer calls them
@@ -15,6 +16,17 @@ pub trait Directory: Send + Sync + 'static {
     /// directory without API tokens knows none, so servers requiring one refuse every request.
     fn api_caller(&self, token: &str) -> Result<Option<ApiCaller>, DirectoryError> {
         let _ = token;
+        Ok(None)
+    }
+
+    /// The account `user` connected for `integration` (per-user servers); `Ok(None)` when they have
+    /// not connected it.
+    fn user_account(
+        &self,
+        integration: &str,
+        user: &str,
+    ) -> Result<Option<Account>, DirectoryError> {
+        let _ = (integration, user);
         Ok(None)
     }
 }
@@ -39,16 +51,32 @@ impl Directory for Store {
         let Some(server) = self.server_by_token(token).map_err(failed)? else {
             return Ok(None);
         };
-        let Some(account) = self.account(&server.account_id).map_err(failed)? else {
-            tracing::warn!(server = %server.name, account = %server.account_id, "server's account is gone");
-            return Ok(None);
-        };
+        let mut integrations = Vec::with_capacity(server.bindings.len());
+        for binding in server.bindings {
+            let access = match &binding.account_id {
+                None => Access::PerUser(UserAccount::Unresolved),
+                Some(id) => match self.account(id).map_err(failed)? {
+                    Some(account) => Access::Shared(account),
+                    None => {
+                        // Bindings hold their accounts (ON DELETE RESTRICT); a missing one is a
+                        // store edited by hand. Open nothing rather than part of the server.
+                        tracing::warn!(server = %server.name, account = %id, "server's account is gone");
+                        return Ok(None);
+                    }
+                },
+            };
+            integrations.push(Bound {
+                integration: binding.integration,
+                access,
+            });
+        }
         Ok(Some(Binding {
             name: server.name,
-            account,
             filter: server.filter,
             require_api_token: server.require_api_token,
             user: None,
+            integrations,
+            options: server.options,
         }))
     }
 
@@ -60,5 +88,13 @@ impl Directory for Store {
             name: record.name,
             user: record.user,
         }))
+    }
+
+    fn user_account(
+        &self,
+        integration: &str,
+        user: &str,
+    ) -> Result<Option<Account>, DirectoryError> {
+        Store::user_account(self, integration, user).map_err(|e| DirectoryError(e.to_string()))
     }
 }

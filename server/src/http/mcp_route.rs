@@ -16,6 +16,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::{Value, json};
 
 use super::{AppState, legacy_sse, not_found_response};
+use crate::audit::AuditLog;
 use crate::mcp::{Binding, McpServer};
 use switchboard_runtime::executor::Executor;
 
@@ -27,6 +28,7 @@ type ServiceEntry = (Service, Arc<LocalSessionManager>);
 /// The rmcp services, one per capability token.
 pub(crate) struct McpServices {
     executor: Arc<Executor>,
+    audit: AuditLog,
     page_size: usize,
     config: StreamableHttpServerConfig,
     /// Keyed by the SHA-256 of the capability token (the token itself is never kept), with the
@@ -52,7 +54,12 @@ impl SessionCloser {
 }
 
 impl McpServices {
-    pub(crate) fn new(executor: Arc<Executor>, page_size: usize, max_body_bytes: usize) -> Self {
+    pub(crate) fn new(
+        executor: Arc<Executor>,
+        audit: AuditLog,
+        page_size: usize,
+        max_body_bytes: usize,
+    ) -> Self {
         // Host and Origin are checked by our own layer for every route (rmcp's own Host check only
         // knows loopback names and would refuse a public URL).
         let config = StreamableHttpServerConfig::default()
@@ -61,6 +68,7 @@ impl McpServices {
             .with_max_request_body_bytes(max_body_bytes);
         Self {
             executor,
+            audit,
             page_size,
             config,
             services: Mutex::new(HashMap::new()),
@@ -82,6 +90,7 @@ impl McpServices {
             return found.clone();
         }
         let executor = self.executor.clone();
+        let audit = self.audit.clone();
         let page_size = self.page_size;
         let initial = binding.clone();
         let mut manager = LocalSessionManager::default();
@@ -90,7 +99,8 @@ impl McpServices {
         let service = StreamableHttpService::new(
             move || {
                 Ok(McpServer::from_binding(executor.clone(), initial.clone())
-                    .with_page_size(page_size))
+                    .with_page_size(page_size)
+                    .with_audit(audit.clone()))
             },
             manager.clone(),
             self.config.clone(),

@@ -7,11 +7,13 @@
 //! `Authorization: Bearer …` on every request, else 401 (see [`second_factor`]). Every request passes
 //! the [`origin`] checks first. Logs name the server, never its token.
 
+mod authorize;
 mod connect;
 mod directory;
 mod legacy_sse;
 mod mcp_route;
 pub mod origin;
+mod per_user;
 pub mod rate_limit_headers;
 pub mod request_id;
 mod rest;
@@ -34,6 +36,7 @@ use tokio::net::TcpListener;
 pub use directory::{ApiCaller, Directory, DirectoryError};
 pub use origin::{OriginConfigError, OriginPolicy};
 
+use crate::audit::AuditLog;
 use crate::mcp::{Binding, DEFAULT_PAGE_SIZE};
 use crate::metrics::Metrics;
 use mcp_route::McpServices;
@@ -63,6 +66,8 @@ pub struct HttpConfig {
     pub connectors: Vec<Arc<Connector>>,
     /// Served at `/metrics` and fed by every call; `None` serves no `/metrics`.
     pub metrics: Option<Arc<Metrics>>,
+    /// Where every call's audit event goes.
+    pub audit: AuditLog,
 }
 
 impl HttpConfig {
@@ -77,6 +82,7 @@ impl HttpConfig {
             page_size: DEFAULT_PAGE_SIZE,
             connectors: Vec::new(),
             metrics: None,
+            audit: AuditLog::disabled(),
         }
     }
 
@@ -95,6 +101,8 @@ pub(crate) struct AppState {
     pub(crate) directory: Arc<dyn Directory>,
     pub(crate) mcp: McpServices,
     pub(crate) connectors: Vec<Arc<Connector>>,
+    /// Where every call's audit event goes.
+    pub(crate) audit: AuditLog,
     /// Tools per `tools/list` page.
     pub(crate) page_size: usize,
     /// Open legacy HTTP+SSE sessions.
@@ -110,20 +118,39 @@ impl AppState {
         token: String,
         headers: &HeaderMap,
     ) -> Result<Option<Binding>, Response> {
+        self.resolve_with(token, headers, SecondFactor::AsConfigured)
+            .await
+    }
+
+    /// [`Self::resolve`], asking for the second factor as `second_factor` says.
+    pub(crate) async fn resolve_with(
+        &self,
+        token: String,
+        headers: &HeaderMap,
+        second_factor: SecondFactor,
+    ) -> Result<Option<Binding>, Response> {
         if !plausible_token(&token) {
             return Ok(None);
         }
         let presented = second_factor::Presented::from_headers(headers);
         let directory = self.directory.clone();
+        let links = self.connectors.last().map(|c| c.links().clone());
+        let executor = self.executor.clone();
         let lookup = move || -> Result<_, DirectoryError> {
             // The URL first: a dead one answers 404 whatever the headers say.
             let Some(mut binding) = directory.resolve(&token)? else {
                 return Ok(Ok(None));
             };
-            Ok(
+            if second_factor == SecondFactor::Always {
+                binding.require_api_token = true;
+            }
+            if let Err(refusal) =
                 second_factor::check(directory.as_ref(), &mut binding, &presented)?
-                    .map(|()| Some(binding)),
-            )
+            {
+                return Ok(Err(refusal));
+            }
+            per_user::resolve(directory.as_ref(), &executor, links.as_ref(), &mut binding)?;
+            Ok(Ok(Some(binding)))
         };
         match tokio::task::spawn_blocking(lookup).await {
             Ok(Ok(Ok(found))) => Ok(found),
@@ -138,6 +165,15 @@ impl AppState {
             }
         }
     }
+}
+
+/// When a request must carry an API token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SecondFactor {
+    /// When the server requires one.
+    AsConfigured,
+    /// Always (routes that tell who the caller is, such as `/authorize`).
+    Always,
 }
 
 /// Tokens are URL-safe and of bounded length; anything else cannot have been issued.
@@ -186,19 +222,26 @@ impl HttpApp {
                 "the executor already reports to other metrics; /metrics will miss calls"
             );
         }
-        let mcp = McpServices::new(executor.clone(), config.page_size, config.max_body_bytes);
+        let mcp = McpServices::new(
+            executor.clone(),
+            config.audit.clone(),
+            config.page_size,
+            config.max_body_bytes,
+        );
         let mcp_shutdown = mcp.closer();
         let state = Arc::new(AppState {
             executor,
             directory,
             mcp,
             connectors: config.connectors.clone(),
+            audit: config.audit.clone(),
             page_size: config.page_size,
             legacy_sessions: legacy_sse::Sessions::default(),
         });
         let router = Router::new()
             .route("/mcp/{token}", any(mcp_route::handle))
             .route("/mcp/{token}/tools", get(rest::list))
+            .route("/mcp/{token}/authorize", get(authorize::authorize))
             .route("/mcp/{token}/tools/{tool}", post(rest::call))
             .route("/mcp/{token}/messages", post(legacy_sse::post))
             .route("/healthz", get(healthz))

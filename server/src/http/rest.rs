@@ -12,13 +12,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{Value, json};
-use tracing::Instrument;
 
 use super::request_id::RequestId;
 use super::{AppState, not_found_response, rate_limit_headers};
+use crate::audit::Via;
+use crate::gateway::{self, Caller, Refused};
+use crate::mcp::results::Subject;
 use crate::mcp::{describe_tool, results};
-use switchboard_runtime::account::Account;
-use switchboard_runtime::executor::loggable_tool_name;
 use switchboard_runtime::outcome::{RateLimitInfo, ToolError};
 
 /// `GET /mcp/{token}/tools`: `{"tools": [...]}` in MCP's tool shape, sorted by name.
@@ -53,46 +53,50 @@ pub(crate) async fn call(
         Ok(None) => return not_found_response(),
         Err(response) => return response,
     };
-    let Some(tool) = binding.tool(&state.executor, &tool_name) else {
-        if let Some(missing) = binding.missing_scopes(&state.executor, &tool_name) {
-            tracing::info!(server = %binding.name, tool = loggable_tool_name(&tool_name), outcome = "insufficient_scope", "REST call");
-            let message =
-                crate::mcp::insufficient_scope_message(&tool_name, &binding.account.id, &missing);
+    let arguments = match parse_arguments(&body) {
+        Ok(arguments) => arguments,
+        Err(error) => {
+            return error_response(&error, None);
+        }
+    };
+    let request = request_id.map(|Extension(RequestId(id))| id);
+    let caller = Caller {
+        via: Via::Rest,
+        request_id: request.as_deref(),
+    };
+    let called = match gateway::call(
+        &state.executor,
+        &state.audit,
+        &binding,
+        &tool_name,
+        arguments,
+        caller,
+    )
+    .await
+    {
+        Ok(called) => called,
+        Err(Refused::UnknownTool(name)) => {
+            return error_response(&ToolError::UnknownTool(name), None);
+        }
+        Err(Refused::InsufficientScope { message, missing }) => {
             return (
                 StatusCode::FORBIDDEN,
                 Json(
                     json!({"error": {"code": "insufficient_scope", "message": message,
-                                      "missing_scopes": missing}}),
+                                           "missing_scopes": missing}}),
                 ),
             )
                 .into_response();
         }
-        tracing::info!(server = %binding.name, tool = loggable_tool_name(&tool_name), outcome = "unknown_tool", "REST call");
-        return error_response(&ToolError::UnknownTool(tool_name), &binding.account);
     };
-    let arguments = match parse_arguments(&body) {
-        Ok(arguments) => arguments,
-        Err(error) => return error_response(&error, &binding.account),
-    };
-    let request = request_id.map(|Extension(RequestId(id))| id);
-    let span = tracing::info_span!(
-        "tools/call",
-        server = %binding.name,
-        via = "rest",
-        request = request.as_deref().unwrap_or("-")
-    );
-    match state
-        .executor
-        .call(&binding.account, tool.name, arguments)
-        .instrument(span)
-        .await
-    {
+    let subject = called.subject();
+    match &called.outcome {
         Ok(success) => {
-            let mut response = Json(success.envelope).into_response();
+            let mut response = Json(&success.envelope).into_response();
             rate_limit_headers::apply(response.headers_mut(), &success.rate_limit, None);
             response
         }
-        Err(error) => error_response(&error, &binding.account),
+        Err(error) => error_response(error, Some(subject)),
     }
 }
 
@@ -134,8 +138,8 @@ pub(crate) fn status_of(error: &ToolError) -> StatusCode {
     }
 }
 
-fn error_response(error: &ToolError, account: &Account) -> Response {
-    let mut body = results::error_value(error, Some(account));
+fn error_response(error: &ToolError, subject: Option<Subject<'_>>) -> Response {
+    let mut body = results::error_value(error, subject);
     if let ToolError::AuthRequired { reconnect_url, .. } = error
         && let Value::Object(body) = &mut body
     {
@@ -145,8 +149,8 @@ fn error_response(error: &ToolError, account: &Account) -> Response {
             detail.insert("type".into(), Value::from(error.code()));
         }
         let mut urls = serde_json::Map::new();
-        if let Some(url) = reconnect_url {
-            urls.insert(account.integration.clone(), Value::from(url.as_str()));
+        if let (Some(url), Some(subject)) = (reconnect_url, subject) {
+            urls.insert(subject.integration.to_owned(), Value::from(url.as_str()));
         }
         body.insert("authorization_urls".into(), Value::Object(urls));
     }
@@ -209,16 +213,7 @@ mod tests {
 
     #[test]
     fn busy_says_when_to_try_again() {
-        let account = Account {
-            id: "a".into(),
-            integration: "i".into(),
-            base_url: None,
-            credential: switchboard_runtime::account::Credential::Bearer(String::new()),
-            granted_scopes: None,
-            expires_at: None,
-            needs_reauth: false,
-        };
-        let response = error_response(&ToolError::Busy(String::new()), &account);
+        let response = error_response(&ToolError::Busy(String::new()), None);
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
             response

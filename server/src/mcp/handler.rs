@@ -10,10 +10,12 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Value;
-use tracing::Instrument;
 
 use super::binding::Binding;
+use super::results::Subject;
 use super::{cursor, results};
+use crate::audit::{AuditLog, Via};
+use crate::gateway::{self, Called, Caller, Refused};
 use crate::http::request_id::RequestId;
 use switchboard_runtime::account::Account;
 use switchboard_runtime::executor::{Executor, loggable_tool_name};
@@ -35,6 +37,8 @@ pub struct McpServer {
     executor: Arc<Executor>,
     binding: Arc<Binding>,
     page_size: usize,
+    audit: AuditLog,
+    via: Via,
 }
 
 impl McpServer {
@@ -45,16 +49,7 @@ impl McpServer {
         account: Account,
         filter: ToolFilter,
     ) -> Self {
-        Self::from_binding(
-            executor,
-            Arc::new(Binding {
-                name: name.into(),
-                account,
-                filter,
-                require_api_token: false,
-                user: None,
-            }),
-        )
+        Self::from_binding(executor, Arc::new(Binding::single(name, account, filter)))
     }
 
     /// A server for an already-resolved binding.
@@ -63,7 +58,21 @@ impl McpServer {
             executor,
             binding,
             page_size: DEFAULT_PAGE_SIZE,
+            audit: AuditLog::disabled(),
+            via: Via::Mcp,
         }
+    }
+
+    /// Records every call in `audit`, as having come through `via`.
+    pub fn with_audit(mut self, audit: AuditLog) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// Names the front door calls come through (`stdio` for `mcp stdio`); MCP over HTTP by default.
+    pub fn with_via(mut self, via: Via) -> Self {
+        self.via = via;
+        self
     }
 
     /// Sets how many tools one `tools/list` page holds (at least one).
@@ -83,19 +92,31 @@ impl McpServer {
     }
 
     fn instructions(&self) -> String {
-        let account = &self.binding.account;
-        let vendor = self
-            .executor
-            .integration(&account.integration)
-            .map_or(account.integration.as_str(), |i| i.display_name);
+        let vendors: Vec<String> = self
+            .binding
+            .integrations
+            .iter()
+            .map(|bound| {
+                let vendor = self
+                    .executor
+                    .integration(&bound.integration)
+                    .map_or(bound.integration.as_str(), |i| i.display_name);
+                match bound.account() {
+                    Some(account) if !bound.is_per_user() => {
+                        format!("the {vendor} account `{}`", account.id)
+                    }
+                    _ => format!("your own {vendor} account"),
+                }
+            })
+            .collect();
         format!(
-            "Tools for the {vendor} account `{}`. List tools return `result`, `result_count` and \
+            "Tools for {}. List tools return `result`, `result_count` and \
              `next_cursor`: to get the next page, call the same tool again with `next_cursor` exactly \
              as received. Errors come back as tool results with `isError: true` and a structured \
              `error.code`; on `rate_limited`, wait `retry_after` seconds before calling again (Switchboard \
-             never retries for you). An `invalid_arguments` error names the offending argument as a JSON \
-             Pointer in `error.pointer`.",
-            account.id
+             never retries for you); on `auth_required`, a person must open `error.authorization_url`. \
+             An `invalid_arguments` error names the offending argument as a JSON Pointer in `error.pointer`.",
+            vendors.join(" and ")
         )
     }
 }
@@ -113,19 +134,22 @@ fn accepts_url_elicitation(context: &RequestContext<RoleServer>) -> bool {
 
 /// `URLElicitationRequiredError` (-32042): the client shows the user `url` (our connect link); the
 /// agent calls the tool again once the account is connected.
-fn url_elicitation_required(account: &Account, url: &str, message: &str) -> ErrorData {
+fn url_elicitation_required(subject: Subject<'_>, url: &str, message: &str) -> ErrorData {
     ErrorData::new(
         rmcp::model::ErrorCode(URL_ELICITATION_REQUIRED),
         message.to_owned(),
         Some(serde_json::json!({
             "elicitations": [{
                 "mode": "url",
-                "elicitationId": format!("connect-{}", account.id),
+                "elicitationId": format!("connect-{}", subject.account.unwrap_or(subject.integration)),
                 "url": url,
-                "message": format!(
-                    "Connect your {} account `{}` to continue.",
-                    account.integration, account.id
-                ),
+                "message": match subject.account {
+                    Some(account) => format!(
+                        "Connect your {} account `{account}` to continue.",
+                        subject.integration
+                    ),
+                    None => format!("Connect your {} account to continue.", subject.integration),
+                },
             }],
         })),
     )
@@ -153,15 +177,6 @@ pub fn describe_tool(executor: &Executor, tool: &'static Tool) -> McpTool {
             .open_world(tool.annotations.open_world),
     );
     described
-}
-
-/// Why a tool the role allows cannot be called with this account's grant.
-pub fn insufficient_scope_message(tool: &str, account: &str, missing: &[&str]) -> String {
-    format!(
-        "`{}` needs OAuth scope(s) {} that account `{account}` was not granted; reconnect the account asking for them",
-        loggable_tool_name(tool),
-        missing.join(", ")
-    )
 }
 
 fn unknown_tool(name: &str) -> ErrorData {
@@ -225,48 +240,51 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let binding = self.binding_for(&context);
-        let Some(tool) = binding.tool(&self.executor, &request.name) else {
-            if let Some(missing) = binding.missing_scopes(&self.executor, &request.name) {
-                tracing::info!(server = %binding.name, tool = loggable_tool_name(&request.name), outcome = "insufficient_scope", "tools/call");
-                return Err(ErrorData::invalid_params(
-                    insufficient_scope_message(&request.name, &binding.account.id, &missing),
-                    Some(
-                        serde_json::json!({"code": "insufficient_scope", "missing_scopes": missing}),
-                    ),
-                ));
-            }
-            tracing::info!(server = %binding.name, tool = loggable_tool_name(&request.name), outcome = "unknown_tool", "tools/call");
-            return Err(unknown_tool(&request.name));
-        };
         let arguments = Value::Object(request.arguments.unwrap_or_default());
-        // The executor logs each call's outcome; the span adds which server (never its token) and
-        // which front door it came through.
         let request_id = context
             .extensions
             .get::<axum::http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<RequestId>())
             .map(|RequestId(id)| id.clone());
-        let span = tracing::info_span!(
-            "tools/call",
-            server = %binding.name,
-            via = "mcp",
-            request = request_id.as_deref().unwrap_or("-")
-        );
-        match self
-            .executor
-            .call(&binding.account, tool.name, arguments)
-            .instrument(span)
-            .await
-        {
+        let caller = Caller {
+            via: self.via,
+            request_id: request_id.as_deref(),
+        };
+        let called = gateway::call(
+            &self.executor,
+            &self.audit,
+            &binding,
+            &request.name,
+            arguments,
+            caller,
+        )
+        .await
+        .map_err(|refused| match refused {
+            Refused::UnknownTool(name) => unknown_tool(&name),
+            Refused::InsufficientScope { message, missing } => ErrorData::invalid_params(
+                message,
+                Some(serde_json::json!({"code": "insufficient_scope", "missing_scopes": missing})),
+            ),
+        })?;
+        let Called {
+            outcome,
+            integration,
+            account,
+        } = called;
+        let subject = Subject {
+            integration,
+            account: account.as_deref(),
+        };
+        match outcome {
             Ok(success) => Ok(results::success_result(success).into()),
             Err(ToolError::UnknownTool(name)) => Err(unknown_tool(&name)),
             Err(ToolError::AuthRequired {
                 reconnect_url: Some(url),
                 message,
             }) if accepts_url_elicitation(&context) => {
-                Err(url_elicitation_required(&binding.account, &url, &message))
+                Err(url_elicitation_required(subject, &url, &message))
             }
-            Err(error) => Ok(results::error_result(&error, Some(&binding.account)).into()),
+            Err(error) => Ok(results::error_result(&error, Some(subject)).into()),
         }
     }
 }

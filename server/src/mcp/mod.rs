@@ -4,7 +4,7 @@
 //! call can go through upstream is a tool result, with `isError: true` and a structured error when it
 //! failed (see [`results`]).
 
-mod binding;
+pub mod binding;
 mod cursor;
 mod handler;
 pub mod results;
@@ -13,8 +13,9 @@ use std::io;
 
 use rmcp::ServiceExt;
 
-pub use binding::Binding;
-pub use handler::{DEFAULT_PAGE_SIZE, McpServer, describe_tool, insufficient_scope_message};
+pub use crate::gateway::insufficient_scope_message;
+pub use binding::{Access, Binding, Bound, UserAccount};
+pub use handler::{DEFAULT_PAGE_SIZE, McpServer, describe_tool};
 
 /// Serves one MCP server over stdin/stdout until the client closes the stream.
 ///

@@ -7,14 +7,33 @@ use serde_json::{Map, Value};
 use switchboard_runtime::account::Account;
 use switchboard_runtime::outcome::{Success, ToolError};
 
+/// Which integration (and account, when there is one) a failed call was about.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject<'a> {
+    /// The integration's name.
+    pub integration: &'a str,
+    /// The account, when the call had one (a per-user integration the caller has not connected has
+    /// none).
+    pub account: Option<&'a str>,
+}
+
+impl<'a> From<&'a Account> for Subject<'a> {
+    fn from(account: &'a Account) -> Self {
+        Self {
+            integration: &account.integration,
+            account: Some(&account.id),
+        }
+    }
+}
+
 /// A successful call as an MCP tool result: the envelope as `structuredContent` and the same JSON as text.
 pub fn success_result(success: Success) -> CallToolResult {
     CallToolResult::structured(success.envelope)
 }
 
 /// A failed call as an MCP tool result with `isError: true`; `structuredContent` is [`error_value`].
-pub fn error_result(error: &ToolError, account: Option<&Account>) -> CallToolResult {
-    let value = error_value(error, account);
+pub fn error_result(error: &ToolError, subject: Option<Subject<'_>>) -> CallToolResult {
+    let value = error_value(error, subject);
     let mut result = CallToolResult::error(vec![ContentBlock::text(value.to_string())]);
     result.structured_content = Some(value);
     result
@@ -27,7 +46,7 @@ pub fn error_result(error: &ToolError, account: Option<&Account>) -> CallToolRes
 /// is `error.vendor_code`. `status`, `retry_after` and `rate_limit` appear when the vendor was reached
 /// (rate-limited or upstream errors), so an agent can decide when to try again without another call.
 /// `auth_required` names the `integration`, the `account` and the `authorization_url` a person opens.
-pub fn error_value(error: &ToolError, account: Option<&Account>) -> Value {
+pub fn error_value(error: &ToolError, subject: Option<Subject<'_>>) -> Value {
     let mut detail = Map::new();
     detail.insert("code".into(), Value::from(error.code()));
     detail.insert("message".into(), Value::from(message(error)));
@@ -62,12 +81,11 @@ pub fn error_value(error: &ToolError, account: Option<&Account>) -> Value {
                 "authorization_url".into(),
                 option_str(reconnect_url.as_deref()),
             );
-            if let Some(account) = account {
-                detail.insert(
-                    "integration".into(),
-                    Value::from(account.integration.as_str()),
-                );
-                detail.insert("account".into(), Value::from(account.id.as_str()));
+            if let Some(subject) = subject {
+                detail.insert("integration".into(), Value::from(subject.integration));
+                if let Some(account) = subject.account {
+                    detail.insert("account".into(), Value::from(account));
+                }
             }
         }
         ToolError::UnknownTool(name) => {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test file uses a different part.
 
+pub mod world;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -102,29 +104,41 @@ impl Harness {
         let (_, read_token) = store
             .create_server(NewServer {
                 name: "hubspot-reader".into(),
-                account_id: "acme-hubspot".into(),
+                bindings: vec![switchboard_vault::ServerBinding::shared(
+                    "hubspot",
+                    "acme-hubspot",
+                )],
                 filter: read_only,
                 expires_at: None,
                 require_api_token: false,
+                options: Default::default(),
             })
             .unwrap();
         let (_, write_token) = store
             .create_server(NewServer {
                 name: "hubspot-writer".into(),
-                account_id: "acme-hubspot".into(),
+                bindings: vec![switchboard_vault::ServerBinding::shared(
+                    "hubspot",
+                    "acme-hubspot",
+                )],
                 filter: ToolFilter::default(),
                 expires_at: None,
                 require_api_token: false,
+                options: Default::default(),
             })
             .unwrap();
 
         let (_, salesforce_token) = store
             .create_server(NewServer {
                 name: "salesforce-writer".into(),
-                account_id: "acme-salesforce".into(),
+                bindings: vec![switchboard_vault::ServerBinding::shared(
+                    "salesforce",
+                    "acme-salesforce",
+                )],
                 filter: ToolFilter::default(),
                 expires_at: None,
                 require_api_token: false,
+                options: Default::default(),
             })
             .unwrap();
 

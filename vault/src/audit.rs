@@ -1,0 +1,210 @@
+//! The audit log: one row per tool call (names and figures only).
+//!
+//! An [`AuditEvent`] says who called which tool through which server and account, when, how long it
+//! took and how it ended. It never holds the call's arguments, request or response bodies,
+//! credentials or tokens, or personal data from a vendor record: the type has no field that could
+//! carry them, and must never grow one. The user is the name an API token was created with
+//! (`api-tokens create --user`), an operator-chosen identifier rather than data from a vendor.
+//!
+//! Rows are written in batches ([`Store::record_audit`], one transaction each), read as a tail
+//! ([`Store::audit_events`]) and pruned by age ([`Store::prune_audit`]).
+
+use rusqlite::types::ToSql;
+use rusqlite::{TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+
+use crate::{Store, StoreError};
+
+/// How many events [`AuditQuery::default`] returns.
+pub const DEFAULT_AUDIT_LIMIT: usize = 100;
+
+/// Rows deleted per statement by [`Store::prune_audit`], so the store's lock is never held for long.
+const PRUNE_CHUNK: i64 = 5_000;
+
+/// One tool call, as audited: names and figures only.
+///
+/// Serialized (serde, JSON) with these field names, absent values as `null`; this is the JSON log
+/// line `switchboard serve` emits per call and what `switchboard audit --format json` prints.
+///
+/// There is deliberately no field for arguments, bodies, tokens, credentials or personal data, and
+/// there must never be one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// When the call arrived, Unix milliseconds.
+    pub at_ms: i64,
+    /// The server (agent role) the call came through; `None` for calls outside any server
+    /// (`switchboard call`, `mcp stdio` with an ad-hoc filter).
+    pub server: Option<String>,
+    /// The account the call acted as; `None` when none was resolved (e.g. a per-user server and a
+    /// user without an account).
+    pub account: Option<String>,
+    /// The calling user (named by the API token), when known.
+    pub user: Option<String>,
+    /// The integration's name from the tool table.
+    pub integration: String,
+    /// The tool's name from the tool table (never a caller-chosen string for unknown tools).
+    pub tool: String,
+    /// `proxy` or `unified`.
+    pub kind: String,
+    /// The transport: `mcp`, `rest` or `stdio`.
+    pub via: String,
+    /// The request id (`X-Request-Id`), when there is one.
+    pub request_id: Option<String>,
+    /// Time from the call to its answer, milliseconds.
+    pub latency_ms: u64,
+    /// `ok` or the error's stable code (`rate_limited`, `auth_required`, …).
+    pub outcome: String,
+    /// The vendor's HTTP status, when a request was made.
+    pub upstream_status: Option<u16>,
+}
+
+/// Which audit events to read: every filter that is set must match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only calls through this server.
+    pub server: Option<String>,
+    /// Only calls as this account.
+    pub account: Option<String>,
+    /// Only calls by this user.
+    pub user: Option<String>,
+    /// Only calls at or after this time, Unix milliseconds.
+    pub since_ms: Option<i64>,
+    /// At most this many events: the newest ones (a tail). `0` reads nothing.
+    pub limit: usize,
+}
+
+impl Default for AuditQuery {
+    /// No filter, the newest [`DEFAULT_AUDIT_LIMIT`] events.
+    fn default() -> Self {
+        Self {
+            server: None,
+            account: None,
+            user: None,
+            since_ms: None,
+            limit: DEFAULT_AUDIT_LIMIT,
+        }
+    }
+}
+
+const COLUMNS: &str = "at_ms, server, account, user_id, integration, tool, kind, via, request_id, \
+                       latency_ms, outcome, upstream_status";
+
+fn event_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
+    let out_of_range =
+        |index: usize, value: i64| rusqlite::Error::IntegralValueOutOfRange(index, value);
+    let latency: i64 = row.get(9)?;
+    let status: Option<i64> = row.get(11)?;
+    Ok(AuditEvent {
+        at_ms: row.get(0)?,
+        server: row.get(1)?,
+        account: row.get(2)?,
+        user: row.get(3)?,
+        integration: row.get(4)?,
+        tool: row.get(5)?,
+        kind: row.get(6)?,
+        via: row.get(7)?,
+        request_id: row.get(8)?,
+        latency_ms: u64::try_from(latency).map_err(|_| out_of_range(9, latency))?,
+        outcome: row.get(10)?,
+        upstream_status: status
+            .map(|s| u16::try_from(s).map_err(|_| out_of_range(11, s)))
+            .transpose()?,
+    })
+}
+
+impl Store {
+    /// Appends `events` in one transaction (all or none). An empty slice writes nothing.
+    pub fn record_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare_cached(&format!(
+                "INSERT INTO audit_events ({COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+            ))?;
+            for e in events {
+                stmt.execute(params![
+                    e.at_ms,
+                    e.server,
+                    e.account,
+                    e.user,
+                    e.integration,
+                    e.tool,
+                    e.kind,
+                    e.via,
+                    e.request_id,
+                    i64::try_from(e.latency_ms).unwrap_or(i64::MAX),
+                    e.outcome,
+                    e.upstream_status.map(i64::from),
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The newest `query.limit` events matching `query`, oldest first (a tail, like `tail -n`).
+    pub fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        if query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conditions = Vec::new();
+        let mut values: Vec<&dyn ToSql> = Vec::new();
+        for (column, value) in [
+            ("server", &query.server),
+            ("account", &query.account),
+            ("user_id", &query.user),
+        ] {
+            if let Some(value) = value {
+                values.push(value);
+                conditions.push(format!("{column} = ?{}", values.len()));
+            }
+        }
+        if let Some(since) = &query.since_ms {
+            values.push(since);
+            conditions.push(format!("at_ms >= ?{}", values.len()));
+        }
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        values.push(&limit);
+        let limit_param = values.len();
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        // At most 16 distinct statements (which filters are set), so caching them all is fine.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM (
+                 SELECT id, {COLUMNS} FROM audit_events {filter}
+                 ORDER BY at_ms DESC, id DESC LIMIT ?{limit_param}
+             ) ORDER BY at_ms, id"
+        );
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(values.as_slice(), event_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes the events from before `before_ms` (Unix milliseconds) and returns how many. Works in
+    /// short chunks, so calls on other threads are not held up behind a large prune.
+    pub fn prune_audit(&self, before_ms: i64) -> Result<usize, StoreError> {
+        let mut total = 0;
+        loop {
+            let deleted = self
+                .conn()
+                .prepare_cached(
+                    "DELETE FROM audit_events WHERE id IN (
+                     SELECT id FROM audit_events WHERE at_ms < ?1 ORDER BY at_ms LIMIT ?2
+                 )",
+                )?
+                .execute(params![before_ms, PRUNE_CHUNK])?;
+            total += deleted;
+            if i64::try_from(deleted).unwrap_or(i64::MAX) < PRUNE_CHUNK {
+                return Ok(total);
+            }
+        }
+    }
+}
