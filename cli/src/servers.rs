@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use switchboard_generated::INTEGRATIONS;
+use switchboard_runtime::redact::{Redaction, UnknownRedaction};
 use switchboard_server::mcp::binding::check_role;
 use switchboard_vault::{
-    NewServer, ServerBinding, ServerOptions, check_name, describe_bindings, find_integration,
+    Exposure, NewServer, ServerBinding, ServerOptions, check_name, describe_bindings, find_integration,
     now_unix,
 };
 
@@ -60,6 +61,14 @@ pub struct CreateArgs {
     /// `Authorization: Bearer <api token>`: the URL alone is then not enough to act.
     #[arg(long)]
     require_api_token: bool,
+    /// How fields marked personal data (`pii` in the integration and model definitions) reach
+    /// agents: `strip` removes them (the output schema no longer lists them), `mask` keeps their
+    /// shape (`j***@acme.com`), `hash` replaces them with a stable per-tenant pseudonym.
+    #[arg(long, value_name = "MODE", value_parser = parse_redaction)]
+    redact: Option<Redaction>,
+    /// Hide tools whose output is mostly personal data (contacts, users, owners).
+    #[arg(long)]
+    no_pii_tools: bool,
     /// When the URL stops working: RFC 3339 (`2026-12-31T23:59:59Z`) or Unix seconds.
     #[arg(long, value_name = "TIME", value_parser = parse_expiry)]
     expires_at: Option<i64>,
@@ -158,6 +167,10 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
     Some(days * 86_400 + hour * 3_600 + minute * 60 + second - offset)
 }
 
+fn parse_redaction(mode: &str) -> Result<Redaction, String> {
+    mode.parse().map_err(|e: UnknownRedaction| e.to_string())
+}
+
 fn parse_server_name(name: &str) -> Result<String, String> {
     check_name("server name", name)
         .map(|()| name.to_owned())
@@ -197,7 +210,11 @@ fn create(args: CreateArgs, ctx: &Context) -> Outcome {
         filter,
         expires_at: args.expires_at,
         require_api_token,
-        options: ServerOptions::default(),
+        options: ServerOptions {
+            redact: args.redact.map(|mode| mode.as_str().to_owned()),
+            hide_pii_tools: args.no_pii_tools,
+            ..ServerOptions::default()
+        },
     })?;
     // The token exists only now: print it before anything else can fail.
     out!("mcp_url={public_url}/mcp/{token}")?;
@@ -237,6 +254,7 @@ fn list(ctx: &Context) -> Outcome {
                     .map_or_else(|| "never".to_owned(), format_time),
                 s.revoked_at.map_or_else(|| "-".to_owned(), format_time),
                 s.filter.to_string(),
+                options_text(&s.options),
             ]
         })
         .collect();
@@ -250,6 +268,7 @@ fn list(ctx: &Context) -> Outcome {
             "LAST_USED",
             "REVOKED",
             "FILTER",
+            "OPTIONS",
         ],
         &rows,
     )?;
@@ -257,6 +276,25 @@ fn list(ctx: &Context) -> Outcome {
         eprintln!("no servers yet; create one with `switchboard servers create`");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `redact=mask no-pii-tools exposure=discovery`, or `-` for defaults.
+fn options_text(options: &ServerOptions) -> String {
+    let mut parts = Vec::new();
+    if let Some(mode) = &options.redact {
+        parts.push(format!("redact={mode}"));
+    }
+    if options.hide_pii_tools {
+        parts.push("no-pii-tools".to_owned());
+    }
+    if options.exposure != Exposure::Direct {
+        parts.push(format!("exposure={}", options.exposure.as_str()));
+    }
+    if parts.is_empty() {
+        "-".to_owned()
+    } else {
+        parts.join(" ")
+    }
 }
 
 fn revoke(args: &RevokeArgs, ctx: &Context) -> Outcome {

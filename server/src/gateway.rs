@@ -15,6 +15,7 @@ use crate::mcp::binding::Lookup;
 use crate::mcp::results::Subject;
 use switchboard_runtime::executor::{Executor, loggable_tool_name};
 use switchboard_runtime::observe::CallRecord;
+use switchboard_runtime::redact::redact_result;
 use switchboard_runtime::outcome::{Success, ToolError};
 use switchboard_runtime::table::Tool;
 
@@ -160,6 +161,17 @@ pub async fn call(
         .instrument(span)
         .await;
     audited(&record, Some(&account.id));
+    let outcome = outcome.map(|mut success| {
+        if let Some(mode) = binding.redaction {
+            redact_result(
+                tool,
+                &mut success.envelope,
+                mode,
+                &binding.tenant_pii_key(account),
+            );
+        }
+        success
+    });
     Ok(Called {
         outcome,
         integration: tool.integration,

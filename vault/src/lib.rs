@@ -494,6 +494,16 @@ impl Store {
         self.cursor_key
     }
 
+    /// A secret 32-byte key for pseudonyms of personal data (`--redact hash`), stable across restarts
+    /// of this store; derived from the cursor key under its own label.
+    pub fn pii_key(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(b"switchboard/pii-key/v1");
+        hasher.update(self.cursor_key);
+        hasher.finalize().into()
+    }
+
     /// A secret 32-byte key for signing connect links, stable across restarts of this store.
     pub fn connect_key(&self) -> [u8; 32] {
         self.connect_key

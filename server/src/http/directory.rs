@@ -70,6 +70,14 @@ impl Directory for Store {
                 access,
             });
         }
+        let redaction = match server.options.redact.as_deref().map(str::parse) {
+            None => None,
+            Some(Ok(mode)) => Some(mode),
+            Some(Err(error)) => {
+                // Never serve personal data a server was set up to hide.
+                return Err(DirectoryError(format!("server `{}`: {error}", server.name)));
+            }
+        };
         Ok(Some(Binding {
             name: server.name,
             filter: server.filter,
@@ -77,6 +85,8 @@ impl Directory for Store {
             user: None,
             integrations,
             options: server.options,
+            redaction,
+            pii_key: self.pii_key(),
         }))
     }
 

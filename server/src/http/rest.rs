@@ -18,7 +18,7 @@ use super::{AppState, not_found_response, rate_limit_headers};
 use crate::audit::Via;
 use crate::gateway::{self, Caller, Refused};
 use crate::mcp::results::Subject;
-use crate::mcp::{describe_tool, results};
+use crate::mcp::{describe_for, results};
 use switchboard_runtime::outcome::{RateLimitInfo, ToolError};
 
 /// `GET /mcp/{token}/tools`: `{"tools": [...]}` in MCP's tool shape, sorted by name.
@@ -35,7 +35,7 @@ pub(crate) async fn list(
     let tools: Vec<_> = binding
         .tools(&state.executor)
         .into_iter()
-        .map(|tool| describe_tool(&state.executor, tool))
+        .map(|tool| describe_for(&state.executor, &binding, tool))
         .collect();
     Json(json!({ "tools": tools })).into_response()
 }

@@ -2,10 +2,14 @@
 //! calling user's own account, seen through one tool filter and the accounts' granted scopes.
 
 use std::fmt;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
 
 use switchboard_runtime::account::Account;
 use switchboard_runtime::executor::Executor;
 use switchboard_runtime::filter::ToolFilter;
+use switchboard_runtime::redact::{Redaction, redact_output_schema, tenant_key};
 use switchboard_runtime::table::Tool;
 use switchboard_vault::ServerOptions;
 
@@ -25,6 +29,10 @@ pub struct Binding {
     pub integrations: Vec<Bound>,
     /// Exposure and redaction.
     pub options: ServerOptions,
+    /// How fields marked `pii` reach agents (from `options`); `None` as the vendor sent them.
+    pub redaction: Option<Redaction>,
+    /// The server's key for pseudonyms (`--redact hash`); each account gets its own key from it.
+    pub pii_key: [u8; 32],
 }
 
 /// One integration of a server and the account its calls run as.
@@ -86,7 +94,7 @@ impl fmt::Debug for Binding {
             .field("require_api_token", &self.require_api_token)
             .field("user", &self.user)
             .field("options", &self.options)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -145,6 +153,31 @@ impl Binding {
                 access: Access::Shared(account),
             }],
             options: ServerOptions::default(),
+            redaction: None,
+            pii_key: [0; 32],
+        }
+    }
+
+    /// The pseudonym key of `account` under this server's key: stable per tenant, so an agent can
+    /// correlate one tenant's records, and different across tenants.
+    pub fn tenant_pii_key(&self, account: &Account) -> [u8; 32] {
+        tenant_key(&self.pii_key, &account.id)
+    }
+
+    /// The output schema agents see for `tool`: with personal fields stripped or retyped when the
+    /// server redacts them, so redacted results still validate.
+    pub fn output_schema(&self, executor: &Executor, tool: &Tool) -> Arc<Map<String, Value>> {
+        let output = executor.schemas(tool).output.clone();
+        match self.redaction {
+            Some(mode) if !tool.pii.is_empty() => {
+                let mut schema = Value::Object((*output).clone());
+                redact_output_schema(tool, &mut schema, mode);
+                match schema {
+                    Value::Object(map) => Arc::new(map),
+                    _ => output,
+                }
+            }
+            _ => output,
         }
     }
 
@@ -161,7 +194,7 @@ impl Binding {
             let Some(tool) = executor.tool(&bound.integration, name) else {
                 continue;
             };
-            if !self.filter.allows(tool) {
+            if !self.filter.allows(tool) || (self.options.hide_pii_tools && tool.mostly_pii) {
                 return Lookup::Unknown;
             }
             return match &bound.access {
@@ -198,6 +231,7 @@ impl Binding {
             return false;
         };
         self.filter.allows(tool)
+            && !(self.options.hide_pii_tools && tool.mostly_pii)
             && bound
                 .account()
                 .is_none_or(|account| missing_scopes(tool, account).is_none())

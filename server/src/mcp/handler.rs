@@ -179,6 +179,15 @@ pub fn describe_tool(executor: &Executor, tool: &'static Tool) -> McpTool {
     described
 }
 
+/// [`describe_tool`] as `binding` shows it: the output schema the server's redaction leaves.
+pub fn describe_for(executor: &Executor, binding: &Binding, tool: &'static Tool) -> McpTool {
+    let mut described = describe_tool(executor, tool);
+    if binding.redaction.is_some() {
+        described.output_schema = Some(binding.output_schema(executor, tool));
+    }
+    described
+}
+
 fn unknown_tool(name: &str) -> ErrorData {
     // -32602, as the MCP specification's own example for an unknown tool; the same answer whether the
     // tool does not exist or the server's filter hides it, so a filter cannot be probed.
@@ -227,7 +236,7 @@ impl ServerHandler for McpServer {
         tracing::debug!(server = %binding.name, listed = page.len(), total = tools.len(), "tools/list");
         let mut result = ListToolsResult::with_all_items(
             page.into_iter()
-                .map(|t| describe_tool(&self.executor, t))
+                .map(|t| describe_for(&self.executor, &binding, t))
                 .collect(),
         );
         result.next_cursor = next_cursor;

@@ -15,7 +15,7 @@ use rmcp::ServiceExt;
 
 pub use crate::gateway::insufficient_scope_message;
 pub use binding::{Access, Binding, Bound, UserAccount};
-pub use handler::{DEFAULT_PAGE_SIZE, McpServer, describe_tool};
+pub use handler::{DEFAULT_PAGE_SIZE, McpServer, describe_for, describe_tool};
 
 /// Serves one MCP server over stdin/stdout until the client closes the stream.
 ///
