@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -33,6 +34,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::request_id::RequestId;
 use super::{AppState, json_error, not_found_response};
 use crate::mcp::{Binding, McpServer};
 
@@ -66,6 +68,8 @@ pub(crate) struct Sessions {
 struct Session {
     /// The server it belongs to (its name; never the token).
     server: String,
+    /// The user whose API token opened it: only they may post to it.
+    user: Option<String>,
     /// Where posted messages go.
     incoming: mpsc::Sender<RxJsonRpcMessage<RoleServer>>,
     /// Ends the session's service and stream.
@@ -169,6 +173,7 @@ pub(crate) fn open(state: &Arc<AppState>, token: &str, binding: Arc<Binding>) ->
             id.clone(),
             Session {
                 server: binding.name.clone(),
+                user: binding.user.clone(),
                 incoming: incoming_tx,
                 cancel: cancel.clone(),
                 last_message: Instant::now(),
@@ -268,6 +273,7 @@ pub(crate) async fn post(
     State(state): State<Arc<AppState>>,
     Path(token): Path<String>,
     Query(query): Query<MessageQuery>,
+    request_id: Option<Extension<RequestId>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -285,7 +291,7 @@ pub(crate) async fn post(
             "missing sessionId: open the event stream with GET first",
         );
     };
-    let message: RxJsonRpcMessage<RoleServer> = match serde_json::from_slice(&body) {
+    let mut message: RxJsonRpcMessage<RoleServer> = match serde_json::from_slice(&body) {
         Ok(message) => message,
         Err(_) => {
             return json_error(
@@ -298,7 +304,11 @@ pub(crate) async fn post(
     let incoming = {
         let mut open = state.legacy_sessions.lock();
         match open.get_mut(&id) {
-            Some(session) if session.server == binding.name && !session.cancel.is_cancelled() => {
+            Some(session)
+                if session.server == binding.name
+                    && session.user == binding.user
+                    && !session.cancel.is_cancelled() =>
+            {
                 session.last_message = Instant::now();
                 session.incoming.clone()
             }
@@ -311,6 +321,14 @@ pub(crate) async fn post(
             }
         }
     };
+    // This message runs with the binding just resolved (its caller's user and accounts, the
+    // server's current filter), as over Streamable HTTP, not the one the stream was opened with.
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.extensions.insert(Arc::new(binding));
+    if let Some(Extension(request_id)) = request_id {
+        parts.extensions.insert(request_id);
+    }
+    message.insert_extension(parts);
     match incoming.send(message).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(_) => json_error(
