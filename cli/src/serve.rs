@@ -17,7 +17,9 @@ use switchboard_runtime::executor::{Executor, ExecutorConfig};
 use switchboard_runtime::filter::{ToolFilter, ToolKind};
 use switchboard_sandbox::SandboxConfig;
 use switchboard_server::audit::{AuditLog, Via};
-use switchboard_server::http::{ApiCaller, Directory, DirectoryError, HttpApp, HttpConfig};
+use switchboard_server::http::{
+    ADMIN_TOKEN_ENV, AdminToken, ApiCaller, Directory, DirectoryError, HttpApp, HttpConfig,
+};
 use switchboard_server::mcp::{self, Binding, McpServer};
 use switchboard_server::metrics::Metrics;
 use switchboard_vault::{
@@ -63,6 +65,10 @@ pub struct ServeArgs {
     /// kept: `90d`, `12h`, … Older ones are deleted at start and hourly. Kept forever when unset.
     #[arg(long, value_name = "DURATION", value_parser = crate::audit::parse_retention)]
     pub audit_retention: Option<Duration>,
+    /// Turn on the admin API (`/admin/…`, described at `/admin/openapi.json`) with the token in this
+    /// environment variable (at least 32 characters). Default: SWITCHBOARD_ADMIN_TOKEN; off when unset.
+    #[arg(long, value_name = "NAME")]
+    pub admin_token_env: Option<String>,
     /// Access-token lifetime of the demo sandbox's identity providers, in seconds (with --demo).
     #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
     pub demo_token_ttl: u64,
@@ -214,6 +220,23 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
         )));
     }
 
+    let (var, explicit) = match &args.admin_token_env {
+        Some(name) => (name.as_str(), true),
+        None => (ADMIN_TOKEN_ENV, false),
+    };
+    match std::env::var(var) {
+        Ok(token) if !token.is_empty() => {
+            config.admin_token = Some(
+                AdminToken::new(&token)
+                    .with_context(|| format!("invalid admin token in `{var}`"))?,
+            );
+            config.admin_store = Some(store.clone());
+            tracing::info!("admin API on at {base_url}/admin (see {base_url}/admin/openapi.json)");
+        }
+        Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("`{var}` is not valid UTF-8"),
+        _ if explicit => anyhow::bail!("--admin-token-env names `{var}`, which is unset or empty"),
+        _ => {}
+    }
     // Every call's event, in the operator's store (demo servers' calls too).
     let audit = AuditLog::start(store.clone(), args.audit_retention);
     let mut sandbox = None;

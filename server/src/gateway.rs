@@ -15,8 +15,8 @@ use crate::mcp::binding::Lookup;
 use crate::mcp::results::Subject;
 use switchboard_runtime::executor::{Executor, loggable_tool_name};
 use switchboard_runtime::observe::CallRecord;
-use switchboard_runtime::redact::redact_result;
 use switchboard_runtime::outcome::{Success, ToolError};
+use switchboard_runtime::redact::redact_result;
 use switchboard_runtime::table::Tool;
 
 /// Where a call came from, for logs and audit.

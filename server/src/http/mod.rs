@@ -7,6 +7,7 @@
 //! `Authorization: Bearer …` on every request, else 401 (see [`second_factor`]). Every request passes
 //! the [`origin`] checks first. Logs name the server, never its token.
 
+mod admin;
 mod authorize;
 mod connect;
 mod directory;
@@ -33,6 +34,7 @@ use axum::serve::ListenerExt as _;
 use serde_json::json;
 use tokio::net::TcpListener;
 
+pub use admin::{ADMIN_ROUTES, ADMIN_TOKEN_ENV, AdminToken, AdminTokenError, MIN_ADMIN_TOKEN_LEN};
 pub use directory::{ApiCaller, Directory, DirectoryError};
 pub use origin::{OriginConfigError, OriginPolicy};
 
@@ -68,6 +70,11 @@ pub struct HttpConfig {
     pub metrics: Option<Arc<Metrics>>,
     /// Where every call's audit event goes.
     pub audit: AuditLog,
+    /// The admin API's token (`/admin/…`, described at `/admin/openapi.json`); `None` turns the
+    /// admin API off: every `/admin` path answers 404.
+    pub admin_token: Option<AdminToken>,
+    /// The operator's store, which the admin API manages; the admin API is off without it.
+    pub admin_store: Option<Arc<switchboard_vault::Store>>,
 }
 
 impl HttpConfig {
@@ -83,6 +90,8 @@ impl HttpConfig {
             connectors: Vec::new(),
             metrics: None,
             audit: AuditLog::disabled(),
+            admin_token: None,
+            admin_store: None,
         }
     }
 
@@ -250,6 +259,7 @@ impl HttpApp {
             .fallback(not_found)
             .with_state(state.clone())
             .merge(metrics_route(config.metrics.clone()))
+            .merge(admin::routes(config, state.executor.integrations()))
             .layer(DefaultBodyLimit::max(config.max_body_bytes))
             .layer(axum::middleware::from_fn_with_state(
                 Arc::new(policy),

@@ -6,6 +6,7 @@
 
 pub mod binding;
 mod cursor;
+pub mod discovery;
 mod handler;
 pub mod results;
 
@@ -15,6 +16,7 @@ use rmcp::ServiceExt;
 
 pub use crate::gateway::insufficient_scope_message;
 pub use binding::{Access, Binding, Bound, UserAccount};
+pub use discovery::{DiscoveryError, IndexCache, SearchHit, ToolIndex};
 pub use handler::{DEFAULT_PAGE_SIZE, McpServer, describe_for, describe_tool};
 
 /// Serves one MCP server over stdin/stdout until the client closes the stream.

@@ -28,13 +28,19 @@ pub struct Options {
     pub page_size: usize,
     /// The sandbox's request budget.
     pub rate_budget: Option<RateBudget>,
+    /// Last changes to the HTTP configuration (admin API, connectors), given the store.
+    pub configure: Option<Configure>,
 }
+
+/// Changes the HTTP configuration of a [`Harness`] before it starts.
+pub type Configure = Box<dyn FnOnce(&mut HttpConfig, &Arc<Store>) + Send>;
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             page_size: 100,
             rate_budget: None,
+            configure: None,
         }
     }
 }
@@ -153,7 +159,11 @@ impl Harness {
         let addr = listener.local_addr().unwrap();
         let mut config = HttpConfig::new(addr);
         config.page_size = options.page_size;
-        let app = HttpApp::new(Arc::new(executor), Arc::new(store), &config).unwrap();
+        let store = Arc::new(store);
+        if let Some(configure) = options.configure {
+            configure(&mut config, &store);
+        }
+        let app = HttpApp::new(Arc::new(executor), store, &config).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
