@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::{Args, Subcommand, ValueEnum};
 use switchboard_vault::{AuditEvent, AuditQuery, DEFAULT_AUDIT_LIMIT};
 
-use crate::{Context, Outcome, format_time, print_table};
+use switchboard_vault::time::{format_rfc3339_ms as format_time_ms, parse_rfc3339_ms};
+
+use crate::{Context, Outcome, print_table};
 
 /// `switchboard audit [--server N] [--account A] [--user U] [--since T] [--limit N] [--format F]`,
 /// or `switchboard audit prune --older-than D`.
@@ -233,181 +235,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` as Unix milliseconds (digits past milliseconds are
-/// dropped); `None` for anything else, including impossible dates.
-pub(crate) fn parse_rfc3339_ms(text: &str) -> Option<i64> {
-    let bytes = text.as_bytes();
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = text.get(range)?;
-        if part.bytes().all(|b| b.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    if bytes.len() < 20
-        || bytes[4] != b'-'
-        || bytes[7] != b'-'
-        || !matches!(bytes[10], b'T' | b't' | b' ')
-        || bytes[13] != b':'
-        || bytes[16] != b':'
-    {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut rest = text.get(19..)?;
-    let mut millis = 0;
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        let mut scaled = 0;
-        for (i, b) in fraction.bytes().take(3).enumerate() {
-            if i < digits {
-                scaled = scaled * 10 + i64::from(b - b'0');
-            }
-        }
-        millis = scaled * 10_i64.pow(3 - u32::try_from(digits.min(3)).ok()?);
-        rest = &fraction[digits..];
-    }
-    let offset_minutes = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let offset = rest.get(1..)?;
-            if offset.len() != 5 || offset.as_bytes()[2] != b':' {
-                return None;
-            }
-            let digits = |part: &str| -> Option<i64> {
-                if part.bytes().all(|b| b.is_ascii_digit()) {
-                    part.parse().ok()
-                } else {
-                    None
-                }
-            };
-            let (h, m) = (digits(offset.get(0..2)?)?, digits(offset.get(3..5)?)?);
-            if h > 23 || m > 59 {
-                return None;
-            }
-            sign * (h * 60 + m)
-        }
-    };
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
-    Some(seconds * 1_000 + millis)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        _ => 28,
-    }
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-pub(crate) fn format_time_ms(ms: i64) -> String {
-    let seconds = format_time(ms.div_euclid(1_000));
-    let whole = seconds.strip_suffix('Z').unwrap_or(&seconds);
-    format!("{whole}.{:03}Z", ms.rem_euclid(1_000))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_times_parse_to_unix_milliseconds() {
-        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            parse_rfc3339_ms("2026-11-28T10:00:00Z"),
-            Some(1_795_860_000_000)
-        );
-        assert_eq!(
-            parse_rfc3339_ms("2026-11-28T10:00:00.25Z"),
-            Some(1_795_860_000_250)
-        );
-        assert_eq!(
-            parse_rfc3339_ms("2026-11-28T10:00:00.123456789Z"),
-            Some(1_795_860_000_123)
-        );
-        assert_eq!(
-            parse_rfc3339_ms("2026-11-28T11:30:00+01:30"),
-            Some(1_795_860_000_000)
-        );
-        assert_eq!(
-            parse_rfc3339_ms("2026-11-28T09:00:00-01:00"),
-            Some(1_795_860_000_000)
-        );
-        assert_eq!(
-            parse_rfc3339_ms("2024-02-29T00:00:00Z"),
-            Some(1_709_164_800_000)
-        );
-        assert_eq!(
-            parse_rfc3339_ms("1969-12-31T23:59:59.999Z"),
-            Some(-1),
-            "before the epoch"
-        );
-        for bad in [
-            "",
-            "2026-11-28",
-            "2026-11-28T10:00:00",
-            "2026-11-28T10:00Z",
-            "2026-13-01T00:00:00Z",
-            "2025-02-29T00:00:00Z",
-            "2026-11-31T00:00:00Z",
-            "2026-11-28T24:00:00Z",
-            "2026-11-28T10:60:00Z",
-            "2026-11-28T10:00:00.Z",
-            "2026-11-28T10:00:00+1:00",
-            "2026-11-28T10:00:00+01:00x",
-            "2026-11-28T10:00:00ZZ",
-            "+026-11-28T10:00:00Z",
-            "2026-11-28T10:00:00Ü",
-        ] {
-            assert_eq!(parse_rfc3339_ms(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn millisecond_times_render_as_utc() {
-        assert_eq!(format_time_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            format_time_ms(1_795_860_000_250),
-            "2026-11-28T10:00:00.250Z"
-        );
-        assert_eq!(format_time_ms(-1), "1969-12-31T23:59:59.999Z");
-        for ms in [0, 1_795_860_000_250, 951_782_400_007, -1] {
-            assert_eq!(parse_rfc3339_ms(&format_time_ms(ms)), Some(ms));
-        }
-    }
 
     #[test]
     fn durations_take_one_number_and_a_unit() {

@@ -8,8 +8,8 @@ use switchboard_generated::INTEGRATIONS;
 use switchboard_runtime::redact::{Redaction, UnknownRedaction};
 use switchboard_server::mcp::binding::check_role;
 use switchboard_vault::{
-    Exposure, NewServer, ServerBinding, ServerOptions, check_name, describe_bindings, find_integration,
-    now_unix,
+    Exposure, NewServer, ServerBinding, ServerOptions, check_name, describe_bindings,
+    find_integration, now_unix,
 };
 
 use crate::tools::FilterArgs;
@@ -76,95 +76,7 @@ pub struct CreateArgs {
 
 /// An expiry time: Unix seconds or RFC 3339, in the future.
 fn parse_expiry(text: &str) -> Result<i64, String> {
-    let at = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        text.parse::<i64>()
-            .map_err(|_| format!("`{text}` is too large for Unix seconds"))?
-    } else {
-        parse_rfc3339(text).ok_or_else(|| {
-            format!("`{text}` is neither RFC 3339 (e.g. 2026-12-31T23:59:59Z) nor Unix seconds")
-        })?
-    };
-    if at <= now_unix() {
-        return Err(format!("`{text}` is in the past"));
-    }
-    Ok(at)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` as Unix seconds (the fraction is dropped).
-fn parse_rfc3339(text: &str) -> Option<i64> {
-    let bytes = text.as_bytes();
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = text.get(range)?;
-        part.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    if bytes.len() < 20
-        || bytes[4] != b'-'
-        || bytes[7] != b'-'
-        || !matches!(bytes[10], b'T' | b't' | b' ')
-        || bytes[13] != b':'
-        || bytes[16] != b':'
-    {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut rest = &text[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &fraction[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let (h, m) = rest[1..].split_once(':')?;
-            if h.len() != 2 || m.len() != 2 {
-                return None;
-            }
-            let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-            if h > 23 || m > 59 {
-                return None;
-            }
-            sign * (h * 3_600 + m * 60)
-        }
-    };
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    let max_day = *month_days.get(usize::try_from(month - 1).ok()?)?;
-    if !(1..=max_day).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    // Days since 1970-01-01 from a civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hour * 3_600 + minute * 60 + second - offset)
+    switchboard_vault::time::parse_expiry(text, now_unix())
 }
 
 fn parse_redaction(mode: &str) -> Result<Redaction, String> {
@@ -308,46 +220,4 @@ fn revoke(args: &RevokeArgs, ctx: &Context) -> Outcome {
         server.name
     )?;
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_times_parse_to_unix_seconds() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2026-12-31T23:59:59Z"), Some(1_798_761_599));
-        assert_eq!(
-            parse_rfc3339("2026-12-31T23:59:59.250Z"),
-            Some(1_798_761_599)
-        );
-        assert_eq!(
-            parse_rfc3339("2027-01-01T01:00:00+01:00"),
-            Some(1_798_761_600)
-        );
-        assert_eq!(
-            parse_rfc3339("2024-02-29T00:00:00-00:30"),
-            Some(1_709_166_600)
-        );
-        for bad in [
-            "2026-02-29T00:00:00Z",
-            "2026-13-01T00:00:00Z",
-            "2026-12-31T24:00:00Z",
-            "2026-12-31T23:59:59",
-            "2026-12-31",
-            "next tuesday",
-        ] {
-            assert_eq!(parse_rfc3339(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn expiry_takes_future_times_only() {
-        assert_eq!(parse_expiry("4102444800"), Ok(4_102_444_800));
-        assert_eq!(parse_expiry("2100-01-01T00:00:00Z"), Ok(4_102_444_800));
-        assert!(parse_expiry("1").is_err());
-        assert!(parse_expiry("2000-01-01T00:00:00Z").is_err());
-        assert!(parse_expiry("soon").is_err());
-    }
 }

@@ -80,7 +80,10 @@ async fn strip_mask_and_hash_answer_within_the_schema_the_server_lists() {
         assert_eq!(status, 200, "{body}");
         let mut found = Vec::new();
         emails(&body, &mut found);
-        assert!(!found.is_empty(), "the sandbox's contacts have emails: {body}");
+        assert!(
+            !found.is_empty(),
+            "the sandbox's contacts have emails: {body}"
+        );
         assert!(found.iter().all(|e| !e.contains("***")), "{found:?}");
     }
 
@@ -155,7 +158,10 @@ async fn no_pii_tools_hides_contact_tools_and_refuses_their_calls() {
         .iter()
         .map(|t| t["name"].as_str().unwrap().to_owned())
         .collect();
-    assert!(!names.iter().any(|n| n == PROXY || n == UNIFIED), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n == PROXY || n == UNIFIED),
+        "{names:?}"
+    );
     assert!(
         names.iter().any(|n| n == "list_all_hub_spot_companies"),
         "{names:?}"

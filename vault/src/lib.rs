@@ -21,6 +21,7 @@ mod outbox;
 mod rotate;
 mod schema;
 mod servers;
+pub mod time;
 mod token;
 
 use std::fmt;

@@ -874,103 +874,13 @@ fn parse_kinds(field: &str, spec: &str) -> Result<BTreeSet<ToolKind>, ApiError> 
 
 /// An expiry: Unix seconds (a number or a string of digits) or RFC 3339, after `now`.
 fn parse_expiry(value: &Value, now: i64) -> Result<i64, ApiError> {
-    let wrong = || {
-        ApiError::invalid(
-            "`config.expires_at` must be RFC 3339 (e.g. \"2026-12-31T23:59:59Z\") or Unix seconds",
-        )
+    let text = match value {
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => text.clone(),
+        _ => String::new(),
     };
-    let at = match value {
-        Value::Number(number) => number.as_i64().ok_or_else(wrong)?,
-        Value::String(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-            text.parse::<i64>().map_err(|_| wrong())?
-        }
-        Value::String(text) => parse_rfc3339(text).ok_or_else(wrong)?,
-        _ => return Err(wrong()),
-    };
-    if at <= now {
-        return Err(ApiError::invalid("`config.expires_at` is in the past"));
-    }
-    Ok(at)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` as Unix seconds (the fraction is dropped).
-fn parse_rfc3339(text: &str) -> Option<i64> {
-    let bytes = text.as_bytes();
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = text.get(range)?;
-        part.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    if bytes.len() < 20
-        || bytes[4] != b'-'
-        || bytes[7] != b'-'
-        || !matches!(bytes[10], b'T' | b't' | b' ')
-        || bytes[13] != b':'
-        || bytes[16] != b':'
-    {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut rest = text.get(19..)?;
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &fraction[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let (h, m) = rest.get(1..)?.split_once(':')?;
-            if h.len() != 2
-                || m.len() != 2
-                || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit())
-            {
-                return None;
-            }
-            let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-            if h > 23 || m > 59 {
-                return None;
-            }
-            sign * (h * 3_600 + m * 60)
-        }
-    };
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    let max_day = *month_days.get(usize::try_from(month - 1).ok()?)?;
-    if !(1..=max_day).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    // Days since 1970-01-01 from a civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hour * 3_600 + minute * 60 + second - offset)
+    switchboard_vault::time::parse_expiry(&text, now)
+        .map_err(|e| ApiError::invalid(format!("`config.expires_at`: {e}")))
 }
 
 #[cfg(test)]
