@@ -336,8 +336,17 @@ impl io::Write for CappedLines {
 /// records) and HTTP clients log URLs (which can carry API keys); a more specific `RUST_LOG` directive
 /// (`rmcp::service=debug`, `[serve_inner]=debug`) must not lift that, so this is a second filter on
 /// the layer rather than a directive.
+///
+/// rmcp is held to errors: at warn and info it logs the client's name and version, whole
+/// notifications and the method and id of refused requests, all of them the caller's text.
 fn quiet_dependencies(target: &str, level: tracing::Level) -> bool {
-    level <= tracing::Level::INFO || target.starts_with("switchboard")
+    if target.starts_with("switchboard") {
+        return true;
+    }
+    if target.starts_with("rmcp") {
+        return level <= tracing::Level::ERROR;
+    }
+    level <= tracing::Level::INFO
 }
 
 /// Prints rows as aligned columns under a header (the last column is not padded).
@@ -377,17 +386,17 @@ mod tests {
     #[test]
     fn dependencies_never_log_below_info() {
         use tracing::Level;
-        for target in [
-            "rmcp::service",
-            "rmcp",
-            "reqwest::connect",
-            "hyper_util::client",
-            "h2",
-        ] {
+        for target in ["reqwest::connect", "hyper_util::client", "h2"] {
             assert!(quiet_dependencies(target, Level::INFO), "{target}");
             assert!(quiet_dependencies(target, Level::WARN), "{target}");
             assert!(!quiet_dependencies(target, Level::DEBUG), "{target}");
             assert!(!quiet_dependencies(target, Level::TRACE), "{target}");
+        }
+        // rmcp's warnings and notices carry the caller's text: errors only.
+        for target in ["rmcp::service", "rmcp"] {
+            assert!(quiet_dependencies(target, Level::ERROR), "{target}");
+            assert!(!quiet_dependencies(target, Level::WARN), "{target}");
+            assert!(!quiet_dependencies(target, Level::INFO), "{target}");
         }
         assert!(quiet_dependencies("switchboard::call", Level::DEBUG));
         assert!(quiet_dependencies("switchboard_server::http", Level::TRACE));

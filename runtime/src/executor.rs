@@ -313,7 +313,8 @@ impl Executor {
         // Names only: arguments, bodies and credentials never reach the log.
         tracing::info!(
             target: "switchboard::call",
-            tool = loggable_tool_name(tool_name),
+            // The table's name, or `unknown`: never the caller's text.
+            tool = record.tool,
             account = %account.id,
             upstream_status,
             latency_ms,

@@ -97,11 +97,12 @@ pub async fn call(
         upstream_status: None,
         latency: started.elapsed(),
     };
-    let loggable = loggable_tool_name(name);
     let (tool, account) = match binding.lookup(executor, name) {
         Lookup::Exposed { tool, account } => (tool, account),
         Lookup::Unknown => {
-            tracing::info!(server = %binding.name, via = caller.via.as_str(), tool = loggable, outcome = "unknown_tool", "tool call refused");
+            // Not the name: it is the caller's text (a name made of an email address is a valid
+            // identifier), and logs never hold what callers send.
+            tracing::info!(server = %binding.name, via = caller.via.as_str(), tool = "unknown", outcome = "unknown_tool", "tool call refused");
             audited(&refused(None, "unknown_tool"), None);
             return Err(Refused::UnknownTool(name.to_owned()));
         }
