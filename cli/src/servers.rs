@@ -69,6 +69,11 @@ pub struct CreateArgs {
     /// Hide tools whose output is mostly personal data (contacts, users, owners).
     #[arg(long)]
     no_pii_tools: bool,
+    /// What `tools/list` shows: `direct` (every tool, in full) or `discovery` (only `search_tools`,
+    /// `get_tool_schema` and `call_tool`, for large catalogues: a few hundred tokens instead of tens
+    /// of thousands; the same filter, scopes, redaction and audit apply through them).
+    #[arg(long, value_name = "MODE", default_value = "direct")]
+    exposure: Exposure,
     /// When the URL stops working: RFC 3339 (`2026-12-31T23:59:59Z`) or Unix seconds.
     #[arg(long, value_name = "TIME", value_parser = parse_expiry)]
     expires_at: Option<i64>,
@@ -125,7 +130,7 @@ fn create(args: CreateArgs, ctx: &Context) -> Outcome {
         options: ServerOptions {
             redact: args.redact.map(|mode| mode.as_str().to_owned()),
             hide_pii_tools: args.no_pii_tools,
-            ..ServerOptions::default()
+            exposure: args.exposure,
         },
     })?;
     // The token exists only now: print it before anything else can fail.

@@ -33,10 +33,11 @@ use serde_json::{Value, json};
 use subtle::ConstantTimeEq as _;
 use switchboard_oauth::{Connector, DEFAULT_LINK_TTL_SECS, LinkTarget};
 use switchboard_runtime::filter::{ToolFilter, ToolKind};
+use switchboard_runtime::redact::Redaction;
 use switchboard_runtime::table::Integration;
 use switchboard_vault::{
-    AccountSummary, ApiTokenRecord, NewServer, ServerBinding, ServerOptions, ServerRecord, Store,
-    StoreError, check_name, find_integration, now_unix, token_hash,
+    AccountSummary, ApiTokenRecord, Exposure, NewServer, ServerBinding, ServerOptions,
+    ServerRecord, Store, StoreError, check_name, find_integration, now_unix, token_hash,
 };
 
 use super::HttpConfig;
@@ -605,6 +606,12 @@ struct ServerConfig {
     per_user: Vec<String>,
     /// More shared accounts (of other integrations).
     accounts: Vec<String>,
+    /// `direct` (default) or `discovery`.
+    exposure: Option<String>,
+    /// `strip`, `mask` or `hash`.
+    redact: Option<String>,
+    /// Hide tools whose output is mostly personal data.
+    no_pii_tools: bool,
 }
 
 fn binding_json(binding: &ServerBinding) -> Value {
@@ -628,6 +635,9 @@ fn server_json(server: &ServerRecord, now: i64) -> Value {
         "bindings": server.bindings.iter().map(binding_json).collect::<Vec<_>>(),
         "filter": server.filter.to_string(),
         "require_api_token": server.require_api_token,
+        "exposure": server.options.exposure.as_str(),
+        "redact": server.options.redact,
+        "no_pii_tools": server.options.hide_pii_tools,
         "status": status,
         "created_at": server.created_at,
         "expires_at": server.expires_at,
@@ -671,6 +681,24 @@ async fn create_server(
         Some(required) => required || !per_user.is_empty(),
         None => !per_user.is_empty(),
     };
+    let exposure = match config.exposure.as_deref() {
+        None => Exposure::Direct,
+        Some(text) => text
+            .parse()
+            .map_err(|e: String| ApiError::invalid(format!("`config.exposure`: {e}")))?,
+    };
+    let redact = match config.redact.as_deref() {
+        None => None,
+        Some(text) => Some(
+            text.parse::<Redaction>()
+                .map_err(|e| ApiError::invalid(format!("`config.redact`: {e}")))?,
+        ),
+    };
+    let options = ServerOptions {
+        exposure,
+        redact: redact.map(|mode| mode.as_str().to_owned()),
+        hide_pii_tools: config.no_pii_tools,
+    };
     let integrations = admin.integrations;
     let store = admin.store.clone();
     let (server, token) = blocking(move || {
@@ -693,7 +721,7 @@ async fn create_server(
             filter,
             expires_at,
             require_api_token,
-            options: ServerOptions::default(),
+            options,
         })?)
     })
     .await?;

@@ -182,7 +182,8 @@ pub(crate) fn open(state: &Arc<AppState>, token: &str, binding: Arc<Binding>) ->
     }
     let service = McpServer::from_binding(state.executor.clone(), binding.clone())
         .with_page_size(state.page_size)
-        .with_audit(state.audit.clone());
+        .with_audit(state.audit.clone())
+        .with_indexes(state.mcp.indexes());
     let transport = ChannelTransport {
         outgoing: outgoing_tx,
         incoming: incoming_rx,

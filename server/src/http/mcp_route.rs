@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::{AppState, legacy_sse, not_found_response};
 use crate::audit::AuditLog;
-use crate::mcp::{Binding, McpServer};
+use crate::mcp::{Binding, IndexCache, McpServer};
 use switchboard_runtime::executor::Executor;
 
 type Service = StreamableHttpService<McpServer, LocalSessionManager>;
@@ -29,6 +29,7 @@ type ServiceEntry = (Service, Arc<LocalSessionManager>);
 pub(crate) struct McpServices {
     executor: Arc<Executor>,
     audit: AuditLog,
+    indexes: Arc<IndexCache>,
     page_size: usize,
     config: StreamableHttpServerConfig,
     /// Keyed by the SHA-256 of the capability token (the token itself is never kept), with the
@@ -57,6 +58,7 @@ impl McpServices {
     pub(crate) fn new(
         executor: Arc<Executor>,
         audit: AuditLog,
+        indexes: Arc<IndexCache>,
         page_size: usize,
         max_body_bytes: usize,
     ) -> Self {
@@ -69,11 +71,17 @@ impl McpServices {
         Self {
             executor,
             audit,
+            indexes,
             page_size,
             config,
             services: Mutex::new(HashMap::new()),
             max_body_bytes,
         }
+    }
+
+    /// Discovery mode's search indexes, shared by every session.
+    pub(crate) fn indexes(&self) -> Arc<IndexCache> {
+        self.indexes.clone()
     }
 
     pub(crate) fn closer(&self) -> SessionCloser {
@@ -91,6 +99,7 @@ impl McpServices {
         }
         let executor = self.executor.clone();
         let audit = self.audit.clone();
+        let indexes = self.indexes.clone();
         let page_size = self.page_size;
         let initial = binding.clone();
         let mut manager = LocalSessionManager::default();
@@ -100,7 +109,8 @@ impl McpServices {
             move || {
                 Ok(McpServer::from_binding(executor.clone(), initial.clone())
                     .with_page_size(page_size)
-                    .with_audit(audit.clone()))
+                    .with_audit(audit.clone())
+                    .with_indexes(indexes.clone()))
             },
             manager.clone(),
             self.config.clone(),

@@ -234,6 +234,7 @@ impl HttpApp {
         let mcp = McpServices::new(
             executor.clone(),
             config.audit.clone(),
+            Arc::new(crate::mcp::IndexCache::new()),
             config.page_size,
             config.max_body_bytes,
         );

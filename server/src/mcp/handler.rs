@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool as McpTool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
@@ -12,6 +12,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Value;
 
 use super::binding::Binding;
+use super::discovery::{self, DiscoveryError, IndexCache};
 use super::results::Subject;
 use super::{cursor, results};
 use crate::audit::{AuditLog, Via};
@@ -22,6 +23,7 @@ use switchboard_runtime::executor::{Executor, loggable_tool_name};
 use switchboard_runtime::filter::ToolFilter;
 use switchboard_runtime::outcome::ToolError;
 use switchboard_runtime::table::Tool;
+use switchboard_vault::Exposure;
 
 /// Tools per `tools/list` page unless configured otherwise.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
@@ -39,6 +41,8 @@ pub struct McpServer {
     page_size: usize,
     audit: AuditLog,
     via: Via,
+    /// Search indexes of discovery-mode servers, shared by every session of the process.
+    indexes: Arc<IndexCache>,
 }
 
 impl McpServer {
@@ -60,7 +64,14 @@ impl McpServer {
             page_size: DEFAULT_PAGE_SIZE,
             audit: AuditLog::disabled(),
             via: Via::Mcp,
+            indexes: Arc::new(IndexCache::new()),
         }
+    }
+
+    /// Shares `indexes` (discovery mode's search indexes) with other sessions.
+    pub fn with_indexes(mut self, indexes: Arc<IndexCache>) -> Self {
+        self.indexes = indexes;
+        self
     }
 
     /// Records every call in `audit`, as having come through `via`.
@@ -118,6 +129,48 @@ impl McpServer {
              An `invalid_arguments` error names the offending argument as a JSON Pointer in `error.pointer`.",
             vendors.join(" and ")
         )
+    }
+}
+
+/// What a discovery meta-tool call comes to.
+enum MetaCall {
+    /// Answered here (search, schema, or refused arguments).
+    Answer(Result<CallToolResponse, ErrorData>),
+    /// `call_tool`: call this tool with these arguments, as if called directly.
+    Call(String, serde_json::Map<String, Value>),
+}
+
+impl McpServer {
+    /// `search_tools`, `get_tool_schema` and `call_tool` over the tools `binding` exposes (so the
+    /// filter, scopes and redaction apply through them; calls are audited as the tool they call).
+    fn meta_tool(
+        &self,
+        binding: &Binding,
+        name: &str,
+        arguments: &serde_json::Map<String, Value>,
+    ) -> MetaCall {
+        let answered = match name {
+            discovery::SEARCH_TOOLS => {
+                let tools = binding.tools(&self.executor);
+                let index = self.indexes.index(&tools, &self.executor);
+                discovery::search_result(&index, arguments)
+            }
+            discovery::GET_TOOL_SCHEMA => {
+                let tools = binding.tools(&self.executor);
+                discovery::schema_result_with(&tools, arguments, |tool| {
+                    describe_for(&self.executor, binding, tool)
+                })
+            }
+            _ => match discovery::call_target(arguments) {
+                Ok((name, arguments)) => return MetaCall::Call(name, arguments),
+                Err(error) => Err(error),
+            },
+        };
+        MetaCall::Answer(match answered {
+            Ok(value) => Ok(CallToolResult::structured(value).into()),
+            Err(DiscoveryError::UnknownTool(name)) => Err(unknown_tool(&name)),
+            Err(error) => Ok(results::error_result(&ToolError::from(error), None).into()),
+        })
     }
 }
 
@@ -210,6 +263,10 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let binding = self.binding_for(&context);
+        if binding.options.exposure == Exposure::Discovery {
+            // Three tools whatever the catalogue's size; the rest is found through them.
+            return Ok(ListToolsResult::with_all_items(discovery::meta_tools()));
+        }
         let tools = binding.tools(&self.executor);
         let start = match request.and_then(|r| r.cursor) {
             None => 0,
@@ -249,7 +306,18 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let binding = self.binding_for(&context);
-        let arguments = Value::Object(request.arguments.unwrap_or_default());
+        let arguments = request.arguments.unwrap_or_default();
+        let (name, arguments) = if binding.options.exposure == Exposure::Discovery
+            && discovery::is_meta_tool(&request.name)
+        {
+            match self.meta_tool(&binding, &request.name, &arguments) {
+                MetaCall::Answer(answer) => return answer,
+                MetaCall::Call(name, arguments) => (name, arguments),
+            }
+        } else {
+            (request.name.to_string(), arguments)
+        };
+        let arguments = Value::Object(arguments);
         let request_id = context
             .extensions
             .get::<axum::http::request::Parts>()
@@ -263,7 +331,7 @@ impl ServerHandler for McpServer {
             &self.executor,
             &self.audit,
             &binding,
-            &request.name,
+            &name,
             arguments,
             caller,
         )
