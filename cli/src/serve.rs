@@ -23,8 +23,8 @@ use switchboard_server::http::{
 use switchboard_server::mcp::{self, Binding, McpServer};
 use switchboard_server::metrics::Metrics;
 use switchboard_vault::{
-    AccountStatus, MasterKey, NewOAuthApp, NewServer, OAuthSettings, ServerBinding, ServerOptions,
-    Store,
+    AccountStatus, Exposure, MasterKey, NewOAuthApp, NewServer, OAuthSettings, ServerBinding,
+    ServerOptions, Store,
 };
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -519,24 +519,33 @@ fn demo_servers(demo: &Store, sandbox_url: &str, base_url: &str) -> anyhow::Resu
             urls.insert(server.name, format!("{base_url}/mcp/{token}"));
         }
     }
-    // One URL reaching both CRMs (vendor-shaped tools: the unified ones share names).
+    // One URL reaching both CRMs (vendor-shaped tools: the unified ones share names), listed in
+    // full and in discovery mode.
     let accounts = demo.list_accounts()?;
     if accounts.len() > 1 {
-        let (server, token) = demo.create_server(NewServer {
-            name: "demo-crms".to_owned(),
-            bindings: accounts
-                .iter()
-                .map(|a| ServerBinding::shared(a.integration.clone(), a.id.clone()))
-                .collect(),
-            filter: ToolFilter {
-                kinds: Some([ToolKind::Proxy].into()),
-                ..ToolFilter::default()
-            },
-            expires_at: None,
-            require_api_token: false,
-            options: ServerOptions::default(),
-        })?;
-        urls.insert(server.name, format!("{base_url}/mcp/{token}"));
+        for (name, exposure) in [
+            ("demo-crms", Exposure::Direct),
+            ("demo-crms-discovery", Exposure::Discovery),
+        ] {
+            let (server, token) = demo.create_server(NewServer {
+                name: name.to_owned(),
+                bindings: accounts
+                    .iter()
+                    .map(|a| ServerBinding::shared(a.integration.clone(), a.id.clone()))
+                    .collect(),
+                filter: ToolFilter {
+                    kinds: Some([ToolKind::Proxy].into()),
+                    ..ToolFilter::default()
+                },
+                expires_at: None,
+                require_api_token: false,
+                options: ServerOptions {
+                    exposure,
+                    ..ServerOptions::default()
+                },
+            })?;
+            urls.insert(server.name, format!("{base_url}/mcp/{token}"));
+        }
     }
     for (name, url) in &urls {
         out!("demo_server={name} mcp_url={url}")?;

@@ -175,3 +175,19 @@ fn call_tool_hands_over_the_name_and_arguments_unchanged() {
         json!({"limit": "2", "next_cursor": null})
     );
 }
+
+#[test]
+fn a_vendor_named_in_the_query_comes_first() {
+    let executor = executor();
+    let tools = every_tool(&executor);
+    let index = ToolIndex::new(&tools, &executor);
+    for (query, vendor) in [
+        ("find salesforce contacts by email", "salesforce"),
+        ("find hubspot contacts by email", "hubspot"),
+        ("list HubSpot deals", "hubspot"),
+    ] {
+        let hits = index.search(query, 1);
+        let first = tools.iter().find(|t| t.name == hits[0].name).unwrap();
+        assert_eq!(first.integration, vendor, "{query}: {:?}", hits[0].name);
+    }
+}

@@ -98,6 +98,9 @@ const SYNONYMS: &[(&str, &[&str])] = &[
 /// How much a synonym counts next to a word the query says.
 const SYNONYM_WEIGHT: f64 = 0.5;
 
+/// How much a query naming a tool's vendor raises that tool's score.
+const VENDOR_BOOST: f64 = 2.0;
+
 /// A refused meta-tool call, in the runtime's terms (see the `From` conversion into [`ToolError`]).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DiscoveryError {
@@ -196,6 +199,9 @@ pub struct ToolIndex {
 struct Doc {
     name: &'static str,
     summary: String,
+    /// For proxy tools, the words of their integration's name and display name: a query naming the
+    /// vendor ranks that vendor's tools first.
+    vendor: Vec<String>,
     /// Words per field.
     lengths: [u32; FIELDS],
 }
@@ -266,10 +272,18 @@ impl ToolIndex {
                     .or_default()
                     .push(Posting { doc, frequencies });
             }
+            let mut vendor = Vec::new();
+            if !tool.is_unified() {
+                tokenize(tool.integration, &mut vendor);
+                if let Some(table) = executor.integration(tool.integration) {
+                    tokenize(table.display_name, &mut vendor);
+                }
+            }
             docs.push(Doc {
                 name: tool.name,
                 summary: summarize(&schemas.description),
                 lengths,
+                vendor,
             });
         }
         let count = docs.len().max(1) as f64;
@@ -308,8 +322,10 @@ impl ToolIndex {
         }
         let count = self.docs.len() as f64;
         let mut scores = vec![0.0_f64; self.docs.len()];
-        for (term, weight) in query_terms(query) {
-            let Some(postings) = self.postings.get(&term) else {
+        let terms = query_terms(query);
+        for (term, weight) in &terms {
+            let (term, weight) = (term, *weight);
+            let Some(postings) = self.postings.get(term) else {
                 continue;
             };
             let found = postings.len() as f64;
@@ -328,11 +344,28 @@ impl ToolIndex {
                 *score += idf * frequency * (K1 + 1.0) / (frequency + K1);
             }
         }
+        // A vendor named in the query ("salesforce contacts") ranks that vendor's tools first: its
+        // name is in most of its tools, so plain BM25 gives it almost no weight.
+        let names_vendor = |doc: &Doc| {
+            doc.vendor
+                .iter()
+                .any(|word| terms.iter().any(|(t, _)| t == word))
+        };
         let mut ranked: Vec<(&Doc, f64)> = self
             .docs
             .iter()
             .zip(scores)
             .filter(|(_, score)| *score > 0.0)
+            .map(|(doc, score)| {
+                (
+                    doc,
+                    if names_vendor(doc) {
+                        score * VENDOR_BOOST
+                    } else {
+                        score
+                    },
+                )
+            })
             .collect();
         // A query that is a tool's exact name (an agent checking a name it remembers) finds it first.
         let exact = query.trim();
