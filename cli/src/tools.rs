@@ -54,22 +54,7 @@ fn parse_tags(spec: &str) -> Result<BTreeSet<String>, String> {
 }
 
 fn parse_kinds(spec: &str) -> Result<BTreeSet<ToolKind>, String> {
-    let mut kinds = BTreeSet::new();
-    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        kinds.insert(match part {
-            "proxy" => ToolKind::Proxy,
-            "unified" => ToolKind::Unified,
-            other => {
-                return Err(format!(
-                    "unknown kind `{other}`: expected `proxy` or `unified`"
-                ));
-            }
-        });
-    }
-    if kinds.is_empty() {
-        return Err("empty kind list: give `proxy`, `unified` or both".to_owned());
-    }
-    Ok(kinds)
+    ToolFilter::parse_kinds(spec).map_err(|e| e.to_string())
 }
 
 /// Checks an integration name against the compiled tables (with a "did you mean").

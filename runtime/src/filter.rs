@@ -60,6 +60,9 @@ pub enum FilterError {
         "unknown method `{0}`: expected `read`, `write`, or a comma-separated list of list, get, create, update, delete, search, custom"
     )]
     UnknownMethod(String),
+    /// Unknown tool kind.
+    #[error("unknown kind `{0}`: expected `proxy` or `unified`")]
+    UnknownKind(String),
     /// Empty list.
     #[error("empty {0} list: give at least one value")]
     Empty(&'static str),
@@ -118,6 +121,23 @@ impl ToolFilter {
             Err(FilterError::Empty("tag"))
         } else {
             Ok(tags)
+        }
+    }
+
+    /// Parses a comma-separated list of tool kinds: `proxy`, `unified`.
+    pub fn parse_kinds(spec: &str) -> Result<BTreeSet<ToolKind>, FilterError> {
+        let mut kinds = BTreeSet::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            kinds.insert(match part {
+                "proxy" => ToolKind::Proxy,
+                "unified" => ToolKind::Unified,
+                other => return Err(FilterError::UnknownKind(other.to_owned())),
+            });
+        }
+        if kinds.is_empty() {
+            Err(FilterError::Empty("kind"))
+        } else {
+            Ok(kinds)
         }
     }
 

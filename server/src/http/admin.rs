@@ -32,7 +32,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq as _;
 use switchboard_oauth::{Connector, DEFAULT_LINK_TTL_SECS, LinkTarget};
-use switchboard_runtime::filter::{ToolFilter, ToolKind};
+use switchboard_runtime::filter::ToolFilter;
 use switchboard_runtime::redact::Redaction;
 use switchboard_runtime::table::Integration;
 use switchboard_vault::{
@@ -874,30 +874,12 @@ fn tool_filter(
     }
     if let Some(kinds) = kinds {
         let field = format!("{prefix}kinds");
-        filter.kinds = Some(parse_kinds(&field, &comma_list(&field, kinds)?)?);
+        filter.kinds = Some(
+            ToolFilter::parse_kinds(&comma_list(&field, kinds)?)
+                .map_err(|e| ApiError::invalid(format!("`{field}`: {e}")))?,
+        );
     }
     Ok(filter)
-}
-
-fn parse_kinds(field: &str, spec: &str) -> Result<BTreeSet<ToolKind>, ApiError> {
-    let mut kinds = BTreeSet::new();
-    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        kinds.insert(match part {
-            "proxy" => ToolKind::Proxy,
-            "unified" => ToolKind::Unified,
-            other => {
-                return Err(ApiError::invalid(format!(
-                    "`{field}`: unknown kind `{other}`: expected `proxy` or `unified`"
-                )));
-            }
-        });
-    }
-    if kinds.is_empty() {
-        return Err(ApiError::invalid(format!(
-            "`{field}`: empty kind list: give `proxy`, `unified` or both"
-        )));
-    }
-    Ok(kinds)
 }
 
 /// An expiry: Unix seconds (a number or a string of digits) or RFC 3339, after `now`.
