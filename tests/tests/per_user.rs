@@ -12,6 +12,10 @@ mod support;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, ClientConfig};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
 use support::world::{HS_LIST, SF_LIST, Setup, World, browser};
 use switchboard_runtime::filter::{ToolFilter, ToolKind};
@@ -262,7 +266,53 @@ async fn each_user_reaches_only_their_own_account_over_a_thousand_mixed_calls() 
     assert_eq!(expected[&(Vendor::HubSpot, chains["alice"])], 400);
     assert_eq!(expected[&(Vendor::HubSpot, chains["bob"])], 300);
     assert_eq!(expected[&(Vendor::Salesforce, shared_chain)], 200);
+
+    // Over MCP sessions the same holds: one session per user on the same URL, calls interleaved.
+    let start = last_seq(&world);
+    let alice = mcp_session(&server, &tokens["alice"]).await;
+    let bob = mcp_session(&server, &tokens["bob"]).await;
+    for round in 0..5 {
+        for (client, user) in [(&alice, "alice"), (&bob, "bob")] {
+            let result = client
+                .call_tool(
+                    CallToolRequestParams::new(HS_LIST)
+                        .with_arguments(json!({"limit": 1}).as_object().unwrap().clone()),
+                )
+                .await
+                .unwrap();
+            assert_ne!(
+                result.is_error,
+                Some(true),
+                "{user} round {round}: {result:?}"
+            );
+        }
+    }
+    let chains_seen: Vec<u64> = world
+        .sandbox
+        .oauth_events_after(start)
+        .into_iter()
+        .filter(|e| e.kind == OAuthEventKind::ApiCall)
+        .map(|e| e.chain.unwrap())
+        .collect();
+    let expected_order: Vec<u64> = (0..5)
+        .flat_map(|_| [chains["alice"], chains["bob"]])
+        .collect();
+    assert_eq!(chains_seen, expected_order);
+    alice.cancel().await.unwrap();
+    bob.cancel().await.unwrap();
     world.assert_no_reuse();
+}
+
+/// An MCP session (Streamable HTTP, the official Rust SDK's client) on `url` as `api_token`'s user.
+async fn mcp_session(
+    url: &str,
+    api_token: &str,
+) -> rmcp::service::RunningService<rmcp::RoleClient, ClientConfig> {
+    let config = StreamableHttpClientTransportConfig::with_uri(url).auth_header(api_token);
+    ClientConfig::default()
+        .serve(StreamableHttpClientTransport::from_config(config))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
