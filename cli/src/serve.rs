@@ -650,6 +650,13 @@ impl Directory for Layered {
         // Users connect their accounts into the operator's store (the last connector's).
         Directory::user_account(self.then.as_ref(), integration, user)
     }
+
+    fn generation(&self) -> Result<Option<u64>, DirectoryError> {
+        // Generations only grow, so their sum changes whenever either does.
+        let first = Directory::generation(self.first.as_ref())?;
+        let then = Directory::generation(self.then.as_ref())?;
+        Ok(first.zip(then).map(|(a, b)| a.wrapping_add(b)))
+    }
 }
 
 /// Serves one account's tools over MCP on stdin/stdout until the client closes the stream.

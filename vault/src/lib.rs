@@ -26,6 +26,7 @@ mod token;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -368,6 +369,8 @@ pub struct Store {
     path: PathBuf,
     cursor_key: [u8; 32],
     connect_key: [u8; 32],
+    /// Trips to the database so far (see [`Store::round_trips`]).
+    round_trips: AtomicU64,
 }
 
 impl fmt::Debug for Store {
@@ -482,6 +485,7 @@ impl Store {
             path: path.to_owned(),
             cursor_key,
             connect_key,
+            round_trips: AtomicU64::new(0),
         })
     }
 
@@ -511,9 +515,27 @@ impl Store {
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
         // A panic while holding the lock leaves no half-done statement behind (SQLite rolls back
         // an unfinished transaction), so the connection is still good.
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many times the store has gone to its database since it was opened (each a statement or
+    /// a transaction): what a cache in front of it saves, measured.
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// The store's generation: bumped (by triggers, from any process) on every change to what a
+    /// call resolves: accounts and their credentials, servers and their bindings, API tokens. Uses
+    /// and refresh leases do not bump it. Equal generations mean cached resolutions still hold.
+    pub fn generation(&self) -> Result<u64, StoreError> {
+        let value: i64 = self
+            .conn()
+            .prepare_cached("SELECT value FROM generation WHERE id = 1")?
+            .query_row([], |row| row.get(0))?;
+        Ok(u64::try_from(value).unwrap_or_default())
     }
 
     /// Adds an account, sealing its secret; `integrations` are the known tables.

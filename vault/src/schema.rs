@@ -181,6 +181,55 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_events_by_server ON audit_events (server, at_ms);
     CREATE INDEX audit_events_by_account ON audit_events (account, at_ms);
     ",
+    // 6: a generation counter that every change to what a call resolves (accounts and their
+    // credentials, servers, their bindings, API tokens) bumps, from any process, so a cache of
+    // resolved servers knows when to forget. Uses and leases (last_used_at, refresh_owner,
+    // refresh_until) do not count.
+    "
+    CREATE TABLE generation (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        value  INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO generation (id, value) VALUES (1, 0);
+    CREATE TRIGGER accounts_generation_insert AFTER INSERT ON accounts BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER accounts_generation_delete AFTER DELETE ON accounts BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER accounts_generation_update AFTER UPDATE OF integration, base_url, credential_kind, secret, granted_scopes,
+        status, user_id, refresh_secret, expires_at, oauth, credential_version ON accounts BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER servers_generation_insert AFTER INSERT ON servers BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER servers_generation_delete AFTER DELETE ON servers BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER servers_generation_update AFTER UPDATE OF name, filter, token_hash, expires_at, require_api_token,
+        revoked_at, options ON servers BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER server_bindings_generation_insert AFTER INSERT ON server_bindings BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER server_bindings_generation_delete AFTER DELETE ON server_bindings BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER server_bindings_generation_update AFTER UPDATE ON server_bindings BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER api_tokens_generation_insert AFTER INSERT ON api_tokens BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER api_tokens_generation_delete AFTER DELETE ON api_tokens BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER api_tokens_generation_update AFTER UPDATE OF name, user_id, token_hash, revoked_at ON api_tokens BEGIN
+        UPDATE generation SET value = value + 1 WHERE id = 1;
+    END;
+    ",
 ];
 
 /// What [`migrate`] found wrong.

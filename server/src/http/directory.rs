@@ -29,6 +29,12 @@ pub trait Directory: Send + Sync + 'static {
         let _ = (integration, user);
         Ok(None)
     }
+
+    /// A number that changes whenever anything the other methods answer may have changed; `Ok(None)`
+    /// when the directory cannot tell (then nothing it answers is cached).
+    fn generation(&self) -> Result<Option<u64>, DirectoryError> {
+        Ok(None)
+    }
 }
 
 /// Who a live API token acts for.
@@ -85,6 +91,7 @@ impl Directory for Store {
             user: None,
             integrations,
             options: server.options,
+            expires_at: server.expires_at,
             redaction,
             pii_key: self.pii_key(),
         }))
@@ -106,5 +113,11 @@ impl Directory for Store {
         user: &str,
     ) -> Result<Option<Account>, DirectoryError> {
         Store::user_account(self, integration, user).map_err(|e| DirectoryError(e.to_string()))
+    }
+
+    fn generation(&self) -> Result<Option<u64>, DirectoryError> {
+        Store::generation(self)
+            .map(Some)
+            .map_err(|e| DirectoryError(e.to_string()))
     }
 }

@@ -11,6 +11,7 @@ mod admin;
 mod authorize;
 mod connect;
 mod directory;
+mod directory_cache;
 mod legacy_sse;
 mod mcp_route;
 pub mod origin;
@@ -36,6 +37,7 @@ use tokio::net::TcpListener;
 
 pub use admin::{ADMIN_ROUTES, ADMIN_TOKEN_ENV, AdminToken, AdminTokenError, MIN_ADMIN_TOKEN_LEN};
 pub use directory::{ApiCaller, Directory, DirectoryError};
+pub use directory_cache::CachedDirectory;
 pub use origin::{OriginConfigError, OriginPolicy};
 
 use crate::audit::AuditLog;
@@ -75,6 +77,9 @@ pub struct HttpConfig {
     pub admin_token: Option<AdminToken>,
     /// The operator's store, which the admin API manages; the admin API is off without it.
     pub admin_store: Option<Arc<switchboard_vault::Store>>,
+    /// How often the directory's generation is checked before cached resolutions are reused (see
+    /// [`CachedDirectory`]); zero checks on every request, so revocations apply at once.
+    pub directory_check_every: std::time::Duration,
 }
 
 impl HttpConfig {
@@ -92,6 +97,7 @@ impl HttpConfig {
             audit: AuditLog::disabled(),
             admin_token: None,
             admin_store: None,
+            directory_check_every: std::time::Duration::ZERO,
         }
     }
 
@@ -231,6 +237,10 @@ impl HttpApp {
                 "the executor already reports to other metrics; /metrics will miss calls"
             );
         }
+        let directory: Arc<dyn Directory> = Arc::new(CachedDirectory::new(
+            directory,
+            config.directory_check_every,
+        ));
         let mcp = McpServices::new(
             executor.clone(),
             config.audit.clone(),

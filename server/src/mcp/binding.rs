@@ -29,6 +29,8 @@ pub struct Binding {
     pub integrations: Vec<Bound>,
     /// Exposure and redaction.
     pub options: ServerOptions,
+    /// When the server's URL stops working, Unix seconds.
+    pub expires_at: Option<i64>,
     /// How fields marked `pii` reach agents (from `options`); `None` as the vendor sent them.
     pub redaction: Option<Redaction>,
     /// The server's key for pseudonyms (`--redact hash`); each account gets its own key from it.
@@ -153,6 +155,7 @@ impl Binding {
                 access: Access::Shared(account),
             }],
             options: ServerOptions::default(),
+            expires_at: None,
             redaction: None,
             pii_key: [0; 32],
         }
