@@ -108,15 +108,6 @@ pub fn group(tool: &Tool) -> &'static str {
     }
 }
 
-/// `proxy` for vendor-shaped tools, `unified` for canonical ones (what `--kinds` selects).
-pub fn tool_kind(tool: &Tool) -> &'static str {
-    if tool.is_unified() {
-        "unified"
-    } else {
-        "proxy"
-    }
-}
-
 /// The tools of `integration` (or of all integrations) that `filter` allows, sorted by name.
 pub fn matching_tools(filter: &ToolFilter, integration: Option<&str>) -> Vec<&'static Tool> {
     let mut tools: Vec<&'static Tool> = INTEGRATIONS
@@ -141,7 +132,7 @@ pub fn run(args: &ToolsArgs) -> Outcome {
                     name: t.name,
                     integration: t.integration,
                     kind: method_name(t.kind),
-                    tool_kind: tool_kind(t),
+                    tool_kind: t.kind_name(),
                     group: group(t),
                     scopes: t.scopes,
                     tags: t.tags,
@@ -158,7 +149,7 @@ pub fn run(args: &ToolsArgs) -> Outcome {
                         t.name.to_owned(),
                         t.integration.to_owned(),
                         method_name(t.kind).to_owned(),
-                        tool_kind(t).to_owned(),
+                        t.kind_name().to_owned(),
                         t.scopes.join(" "),
                     ]
                 })

@@ -296,13 +296,7 @@ impl Executor {
         let record = CallRecord {
             integration: entry.map_or("unknown", |e| e.integration.name),
             tool: entry.map_or("unknown", |e| e.tool.name),
-            kind: entry.map_or("unknown", |e| {
-                if e.tool.is_unified() {
-                    "unified"
-                } else {
-                    "proxy"
-                }
-            }),
+            kind: entry.map_or("unknown", |e| e.tool.kind_name()),
             outcome,
             upstream_status,
             latency,

@@ -243,6 +243,15 @@ impl Tool {
     pub fn is_unified(&self) -> bool {
         self.unified.is_some()
     }
+
+    /// `unified` or `proxy`, as metrics and audit name a tool's kind.
+    pub fn kind_name(&self) -> &'static str {
+        if self.is_unified() {
+            "unified"
+        } else {
+            "proxy"
+        }
+    }
 }
 
 /// How a unified tool runs for one integration: through one of its proxy tools, with the compiled

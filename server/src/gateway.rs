@@ -89,10 +89,7 @@ pub async fn call(
     let refused = |tool: Option<&'static Tool>, outcome: &'static str| CallRecord {
         integration: tool.map_or("unknown", |t| t.integration),
         tool: tool.map_or("unknown", |t| t.name),
-        kind: tool.map_or(
-            "unknown",
-            |t| if t.is_unified() { "unified" } else { "proxy" },
-        ),
+        kind: tool.map_or("unknown", Tool::kind_name),
         outcome,
         upstream_status: None,
         latency: started.elapsed(),
