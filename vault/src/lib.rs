@@ -18,6 +18,7 @@ mod oauth;
 mod oauth_apps;
 mod oauth_state;
 mod outbox;
+pub mod pg;
 mod rotate;
 mod schema;
 mod servers;

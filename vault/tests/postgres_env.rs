@@ -1,41 +1,14 @@
-//! PostgreSQL answers where the tests are told it is.
-//!
-//! The contract for every test that needs PostgreSQL (`tests/postgres.sh` says the same):
-//! - it reads `SWITCHBOARD_TEST_POSTGRES`, a `postgres://` URL of a database it may use freely;
-//!   `tests/postgres.sh` starts a throwaway cluster and exports it, and `.ci/run` sources that script;
-//! - when the variable is unset and `SWITCHBOARD_CI` is unset, it prints
-//!   `skipped: SWITCHBOARD_TEST_POSTGRES is unset (see tests/postgres.sh)` and returns;
-//! - when the variable is unset and `SWITCHBOARD_CI=1` (exported by `.ci/run`), it panics: CI runs them.
-//!
-//! Until the vault has its PostgreSQL driver this checks the server with `psql`.
+//! PostgreSQL answers where the tests are told it is (checked with `psql`, independently of the
+//! vault's driver). The contract every test needing PostgreSQL follows is in `support/postgres.rs`.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // Tests fail loudly on a broken environment.
 
-use std::io::Write;
+mod support {
+    pub mod postgres;
+}
+
 use std::process::Command;
 
-const URL_ENV: &str = "SWITCHBOARD_TEST_POSTGRES";
-
-/// The database URL, or `None` (after saying so) when the test should skip.
-fn test_postgres() -> Option<String> {
-    if let Some(url) = std::env::var(URL_ENV)
-        .ok()
-        .filter(|url| !url.trim().is_empty())
-    {
-        return Some(url);
-    }
-    let in_ci = std::env::var("SWITCHBOARD_CI").is_ok_and(|v| !v.is_empty() && v != "0");
-    assert!(
-        !in_ci,
-        "{URL_ENV} is unset but SWITCHBOARD_CI is set: tests that need PostgreSQL must run in CI \
-         (`source tests/postgres.sh` starts a cluster and sets it)"
-    );
-    // Straight to stderr, not through the test harness's captured `eprintln!`, so the skip shows.
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped: {URL_ENV} is unset (see tests/postgres.sh)"
-    );
-    None
-}
+use support::postgres::test_postgres;
 
 /// Runs one statement through `psql` and returns its unaligned, tuples-only output.
 fn psql(url: &str, sql: &str) -> String {
