@@ -22,6 +22,7 @@ pub mod pg;
 mod rotate;
 mod schema;
 mod servers;
+pub mod sql;
 pub mod time;
 mod token;
 

@@ -12,7 +12,6 @@ mod support {
 }
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Barrier};
@@ -22,30 +21,7 @@ use switchboard_vault::pg::{GENERATION_CHANNEL, MIGRATIONS, PgError, PgPool, lat
 use switchboard_vault::{MasterKey, Store};
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use support::postgres::test_postgres;
-
-/// Runs `fut` to completion on a fresh runtime in a thread of its own: callable from any context,
-/// async or not, which the test fixtures need (they also run in `Drop`).
-fn on_own_runtime<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> T {
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(fut)
-    })
-    .join()
-    .unwrap()
-}
-
-/// A connected client; its connection is driven by a task on the current runtime.
-async fn client(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to the test server: {e}"));
-    tokio::spawn(connection);
-    client
-}
+use support::postgres::{TestDb, client, on_own_runtime};
 
 /// Runs one statement and returns the first column of its rows (as `i64`).
 fn query_i64(url: &str, sql: &'static str) -> Vec<i64> {
@@ -65,78 +41,12 @@ fn query_pairs(url: &str, sql: &'static str) -> BTreeSet<(String, String)> {
     })
 }
 
-/// `url` with its database replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return format!("{url} dbname={database}"); // the key=value form
-    };
-    let (before_query, query) = match rest.split_once('?') {
-        Some((before, query)) => (before, Some(query)),
-        None => (rest, None),
-    };
-    let authority = before_query.split('/').next().unwrap_or(before_query);
-    let mut out = format!("{scheme}://{authority}/{database}");
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
-}
-
 /// `url` (a `postgres://` URL) with `password` added to its user.
 fn with_password(url: &str, password: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
     let (userinfo, host) = rest.split_once('@').expect("a URL naming its user");
     let user = userinfo.split(':').next().unwrap_or(userinfo);
     format!("{scheme}://{user}:{password}@{host}")
-}
-
-/// A database of the test's own, dropped (with whatever still connects to it) at the end.
-struct TestDb {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDb {
-    /// A fresh, empty database, or `None` when the test should skip.
-    fn create() -> Option<Self> {
-        let admin_url = test_postgres()?;
-        let mut bytes = [0u8; 8];
-        getrandom::fill(&mut bytes).unwrap();
-        let name = format!(
-            "test_{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
-        let (admin, create) = (admin_url.clone(), format!("CREATE DATABASE {name}"));
-        on_own_runtime(async move { client(&admin).await.batch_execute(&create).await })
-            .unwrap_or_else(|e| panic!("cannot create a test database: {e}"));
-        let url = with_database(&admin_url, &name);
-        Some(Self {
-            admin_url,
-            name,
-            url,
-        })
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let (admin, drop) = (
-            self.admin_url.clone(),
-            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-        let dropped =
-            on_own_runtime(async move { client(&admin).await.batch_execute(&drop).await });
-        if let Err(e) = dropped {
-            // Never a panic in a drop (it would hide the test's own failure); say so instead.
-            let _ = writeln!(
-                std::io::stderr(),
-                "cannot drop test database {}: {e}",
-                self.name
-            );
-        }
-    }
 }
 
 fn migrations_applied(url: &str) -> Vec<i64> {

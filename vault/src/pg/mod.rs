@@ -291,6 +291,44 @@ impl PgPool {
     }
 }
 
+/// What [`crate::sql::PgSql`] needs of the pool: its runtime, its connections, and messages
+/// without the password.
+impl PgPool {
+    /// Runs `fut` on the pool's runtime and blocks the calling thread until it finishes; callable
+    /// from any thread, async or not.
+    pub(crate) fn block_on<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = T> + Send + 'static,
+    ) -> Result<T, PgError> {
+        self.bridge.run(fut)
+    }
+
+    /// The deadpool pool (a cheap handle), to take connections on the runtime.
+    pub(crate) fn deadpool(&self) -> Pool {
+        self.pool.clone()
+    }
+
+    /// Host, port and database, for messages.
+    pub(crate) fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// `message` without the password.
+    pub(crate) fn scrubbed(&self, message: &str) -> String {
+        self.scrub.scrub(message)
+    }
+
+    /// The driver's error (with its cause) without the password.
+    pub(crate) fn driver_error_text(&self, e: &tokio_postgres::Error) -> String {
+        self.scrub.scrub(&error_text(e))
+    }
+
+    /// Why no connection could be had, without the password.
+    pub(crate) fn pool_error_text(&self, e: &deadpool_postgres::PoolError) -> String {
+        self.scrub.scrub(&pool_error_text(e))
+    }
+}
+
 impl fmt::Debug for PgPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let status = self.pool.status();
