@@ -29,7 +29,7 @@ use switchboard_vault::{
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::tools::FilterArgs;
+use crate::tools::{FilterArgs, OptionsArgs};
 use crate::{INTEGRATIONS, shutdown_signal};
 
 /// Where `serve --demo` starts the sandbox when the port is free (an ephemeral port otherwise).
@@ -176,6 +176,8 @@ pub struct McpStdioArgs {
     pub account: String,
     #[command(flatten)]
     pub filter: FilterArgs,
+    #[command(flatten)]
+    pub options: OptionsArgs,
 }
 
 /// An executor over the compiled tables whose cursors stay valid as long as the store's key, taking
@@ -672,11 +674,13 @@ pub async fn run_mcp_stdio(args: McpStdioArgs, store: Store, base_url: &str) -> 
     let store = Arc::new(store);
     let stack = oauth_stack(&store, base_url, RefreshPolicy::default(), None)?;
     let audit = AuditLog::start(store.clone(), None);
-    let server = McpServer::new(
+    let mut binding = Binding::single(format!("stdio:{}", account.id), account, filter);
+    binding.options = args.options.to_options();
+    binding.redaction = args.options.redact;
+    binding.pii_key = store.pii_key();
+    let server = McpServer::from_binding(
         executor(&store, Arc::new(stack.coordinator)),
-        format!("stdio:{}", account.id),
-        account,
-        filter,
+        Arc::new(binding),
     )
     .with_audit(audit.clone())
     .with_via(Via::Stdio);

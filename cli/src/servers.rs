@@ -5,14 +5,13 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use switchboard_generated::INTEGRATIONS;
-use switchboard_runtime::redact::{Redaction, UnknownRedaction};
 use switchboard_server::mcp::binding::check_role;
 use switchboard_vault::{
     Exposure, NewServer, ServerBinding, ServerOptions, check_name, describe_bindings,
     find_integration, now_unix,
 };
 
-use crate::tools::FilterArgs;
+use crate::tools::{FilterArgs, OptionsArgs};
 use crate::{Context, Outcome, format_time, print_table};
 
 /// `switchboard servers …`.
@@ -61,19 +60,8 @@ pub struct CreateArgs {
     /// `Authorization: Bearer <api token>`: the URL alone is then not enough to act.
     #[arg(long)]
     require_api_token: bool,
-    /// How fields marked personal data (`pii` in the integration and model definitions) reach
-    /// agents: `strip` removes them (the output schema no longer lists them), `mask` keeps their
-    /// shape (`j***@acme.com`), `hash` replaces them with a stable per-tenant pseudonym.
-    #[arg(long, value_name = "MODE", value_parser = parse_redaction)]
-    redact: Option<Redaction>,
-    /// Hide tools whose output is mostly personal data (contacts, users, owners).
-    #[arg(long)]
-    no_pii_tools: bool,
-    /// What `tools/list` shows: `direct` (every tool, in full) or `discovery` (only `search_tools`,
-    /// `get_tool_schema` and `call_tool`, for large catalogues: a few hundred tokens instead of tens
-    /// of thousands; the same filter, scopes, redaction and audit apply through them).
-    #[arg(long, value_name = "MODE", default_value = "direct")]
-    exposure: Exposure,
+    #[command(flatten)]
+    options: OptionsArgs,
     /// When the URL stops working: RFC 3339 (`2026-12-31T23:59:59Z`) or Unix seconds.
     #[arg(long, value_name = "TIME", value_parser = parse_expiry)]
     expires_at: Option<i64>,
@@ -82,10 +70,6 @@ pub struct CreateArgs {
 /// An expiry time: Unix seconds or RFC 3339, in the future.
 fn parse_expiry(text: &str) -> Result<i64, String> {
     switchboard_vault::time::parse_expiry(text, now_unix())
-}
-
-fn parse_redaction(mode: &str) -> Result<Redaction, String> {
-    mode.parse().map_err(|e: UnknownRedaction| e.to_string())
 }
 
 fn parse_server_name(name: &str) -> Result<String, String> {
@@ -127,11 +111,7 @@ fn create(args: CreateArgs, ctx: &Context) -> Outcome {
         filter,
         expires_at: args.expires_at,
         require_api_token,
-        options: ServerOptions {
-            redact: args.redact.map(|mode| mode.as_str().to_owned()),
-            hide_pii_tools: args.no_pii_tools,
-            exposure: args.exposure,
-        },
+        options: args.options.to_options(),
     })?;
     // The token exists only now: print it before anything else can fail.
     out!("mcp_url={public_url}/mcp/{token}")?;

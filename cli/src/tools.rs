@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use switchboard_runtime::filter::{CustomFilter, ToolFilter, ToolKind, method_name};
+use switchboard_runtime::redact::{Redaction, UnknownRedaction};
 use switchboard_runtime::table::{MethodKind, Tool};
-use switchboard_vault::find_integration;
+use switchboard_vault::{Exposure, ServerOptions, find_integration};
 
 use crate::{INTEGRATIONS, Outcome, print_table};
 
@@ -43,6 +44,40 @@ impl FilterArgs {
         filter.integrations = integration.map(|name| BTreeSet::from([name.to_owned()]));
         filter
     }
+}
+
+/// How a role shows its tools and personal data: `--redact`, `--no-pii-tools`, `--exposure` (for
+/// `servers create` and `mcp stdio`).
+#[derive(Debug, Args)]
+pub struct OptionsArgs {
+    /// How fields marked personal data (`pii` in the integration and model definitions) reach
+    /// agents: `strip` removes them (the output schema no longer lists them), `mask` keeps their
+    /// shape (`j***@acme.com`), `hash` replaces them with a stable per-tenant pseudonym.
+    #[arg(long, value_name = "MODE", value_parser = parse_redaction)]
+    pub redact: Option<Redaction>,
+    /// Hide tools whose output is mostly personal data (contacts, users, owners).
+    #[arg(long)]
+    pub no_pii_tools: bool,
+    /// What `tools/list` shows: `direct` (every tool, in full) or `discovery` (only `search_tools`,
+    /// `get_tool_schema` and `call_tool`, for large catalogues: a few hundred tokens instead of tens
+    /// of thousands; the same filter, scopes, redaction and audit apply through them).
+    #[arg(long, value_name = "MODE", default_value = "direct")]
+    pub exposure: Exposure,
+}
+
+impl OptionsArgs {
+    /// The server options these flags describe.
+    pub fn to_options(&self) -> ServerOptions {
+        ServerOptions {
+            redact: self.redact.map(|mode| mode.as_str().to_owned()),
+            hide_pii_tools: self.no_pii_tools,
+            exposure: self.exposure,
+        }
+    }
+}
+
+fn parse_redaction(mode: &str) -> Result<Redaction, String> {
+    mode.parse().map_err(|e: UnknownRedaction| e.to_string())
 }
 
 fn parse_methods(spec: &str) -> Result<Methods, String> {

@@ -282,3 +282,59 @@ async fn a_huge_tool_name_does_not_flood_the_log() {
         "the caller's tool name reached the log"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdio_takes_the_same_exposure_and_redaction_as_servers() {
+    let sandbox = switchboard_sandbox::spawn(SandboxConfig::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    Store::open(&db)
+        .unwrap()
+        .add_account(
+            NewAccount {
+                id: "acme-hubspot".into(),
+                integration: "hubspot".into(),
+                base_url: Some(sandbox.base_url()),
+                credential: Credential::Bearer(sandbox.api_token().to_owned()),
+                granted_scopes: None,
+                user: None,
+                oauth: None,
+            },
+            switchboard_generated::INTEGRATIONS,
+        )
+        .unwrap();
+
+    let mut server = StdioServer::spawn(&db, &["--exposure", "discovery", "--redact", "mask"]);
+    server.request(
+        "initialize",
+        json!({
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "0"}
+        }),
+    );
+    server.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+
+    let listed = server.request("tools/list", json!({}));
+    let mut names: Vec<&str> = listed["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["call_tool", "get_tool_schema", "search_tools"]);
+
+    let called = server.request(
+        "tools/call",
+        json!({"name": "call_tool", "arguments": {"name": "list_all_hub_spot_contacts", "arguments": {"limit": 2}}}),
+    );
+    assert_eq!(called["result"]["isError"], false, "{called}");
+    let text = called["result"]["structuredContent"].to_string();
+    assert!(text.contains("***@"), "masked over stdio too: {text}");
+
+    server.finish();
+    sandbox.shutdown().await.unwrap();
+}
