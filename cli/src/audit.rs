@@ -3,12 +3,12 @@
 //! newest last; and `switchboard audit prune` to delete old events by hand.
 
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use switchboard_vault::{AuditEvent, AuditQuery, DEFAULT_AUDIT_LIMIT};
 
-use switchboard_vault::time::{format_rfc3339_ms as format_time_ms, parse_rfc3339_ms};
+use switchboard_vault::time::{format_rfc3339_ms as format_time_ms, now_ms, parse_rfc3339_ms};
 
 use crate::{Context, Outcome, print_table};
 
@@ -167,14 +167,6 @@ fn parse_limit(text: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!("`{text}` is not a number of events")),
     }
-}
-
-/// Now, in Unix milliseconds.
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// `--since`: RFC 3339, or a duration before now; as Unix milliseconds.

@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use switchboard_vault::time::now_ms;
 use switchboard_vault::{AuditEvent, Store};
 
 /// A temporary store and a way to run the binary against it.
@@ -60,16 +60,6 @@ impl Session {
         );
         String::from_utf8(out.stdout).unwrap()
     }
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
 }
 
 fn event(at_ms: i64, server: &str, account: &str, user: Option<&str>, request: &str) -> AuditEvent {

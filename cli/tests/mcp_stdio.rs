@@ -2,6 +2,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // Tests fail loudly on broken fixtures.
 
 use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::thread;
@@ -106,28 +107,33 @@ impl StdioServer {
     }
 }
 
+/// A store in `dir` with the HubSpot account `acme-hubspot` (`token` at `base_url`); its path.
+fn hubspot_store(dir: &Path, base_url: Option<String>, token: &str) -> PathBuf {
+    let db = dir.join("switchboard.db");
+    Store::open(&db)
+        .unwrap()
+        .add_account(
+            NewAccount {
+                base_url,
+                ..NewAccount::new(
+                    "acme-hubspot",
+                    "hubspot",
+                    Credential::Bearer(token.to_owned()),
+                )
+            },
+            switchboard_generated::INTEGRATIONS,
+        )
+        .unwrap();
+    db
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn stdio_initializes_lists_and_calls() {
     let sandbox = switchboard_sandbox::spawn(SandboxConfig::default())
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("switchboard.db");
-    Store::open(&db)
-        .unwrap()
-        .add_account(
-            NewAccount {
-                id: "acme-hubspot".into(),
-                integration: "hubspot".into(),
-                base_url: Some(sandbox.base_url()),
-                credential: Credential::Bearer(sandbox.api_token().to_owned()),
-                granted_scopes: None,
-                user: None,
-                oauth: None,
-            },
-            switchboard_generated::INTEGRATIONS,
-        )
-        .unwrap();
+    let db = hubspot_store(dir.path(), Some(sandbox.base_url()), sandbox.api_token());
 
     let mut server = StdioServer::spawn(&db, &["--methods", "read"]);
     let initialized = server.request(
@@ -182,21 +188,7 @@ async fn no_log_filter_lets_arguments_or_vendor_records_into_the_log() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("switchboard.db");
-    Store::open(&db)
-        .unwrap()
-        .add_account(
-            NewAccount {
-                base_url: Some(sandbox.base_url()),
-                ..NewAccount::new(
-                    "acme-hubspot",
-                    "hubspot",
-                    Credential::Bearer(sandbox.api_token().to_owned()),
-                )
-            },
-            switchboard_generated::INTEGRATIONS,
-        )
-        .unwrap();
+    let db = hubspot_store(dir.path(), Some(sandbox.base_url()), sandbox.api_token());
     let marker = "ARGUMENT-MARKER-7f31";
     for filter in [
         "trace",
@@ -250,14 +242,7 @@ async fn no_log_filter_lets_arguments_or_vendor_records_into_the_log() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_huge_tool_name_does_not_flood_the_log() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("switchboard.db");
-    Store::open(&db)
-        .unwrap()
-        .add_account(
-            NewAccount::new("acme-hubspot", "hubspot", Credential::Bearer("t".into())),
-            switchboard_generated::INTEGRATIONS,
-        )
-        .unwrap();
+    let db = hubspot_store(dir.path(), None, "t");
     let log = dir.path().join("stderr.log");
     let mut server = StdioServer::spawn_with(&db, &[], Some(("info", &log)));
     server.request(
@@ -289,22 +274,7 @@ async fn stdio_takes_the_same_exposure_and_redaction_as_servers() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("switchboard.db");
-    Store::open(&db)
-        .unwrap()
-        .add_account(
-            NewAccount {
-                id: "acme-hubspot".into(),
-                integration: "hubspot".into(),
-                base_url: Some(sandbox.base_url()),
-                credential: Credential::Bearer(sandbox.api_token().to_owned()),
-                granted_scopes: None,
-                user: None,
-                oauth: None,
-            },
-            switchboard_generated::INTEGRATIONS,
-        )
-        .unwrap();
+    let db = hubspot_store(dir.path(), Some(sandbox.base_url()), sandbox.api_token());
 
     let mut server = StdioServer::spawn(&db, &["--exposure", "discovery", "--redact", "mask"]);
     server.request(

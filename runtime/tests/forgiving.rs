@@ -5,36 +5,12 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use switchboard_runtime::account::{Account, Credential};
-use switchboard_runtime::executor::{Executor, ExecutorConfig};
+mod support;
+
+use support::{account, executor, sandbox};
+use switchboard_runtime::account::Account;
+use switchboard_runtime::executor::Executor;
 use switchboard_runtime::outcome::{Success, ToolError};
-use switchboard_sandbox::{SandboxConfig, SandboxHandle};
-
-async fn sandbox() -> SandboxHandle {
-    match switchboard_sandbox::spawn(SandboxConfig::default()).await {
-        Ok(handle) => handle,
-        Err(e) => panic!("sandbox did not start: {e}"),
-    }
-}
-
-fn executor() -> Executor {
-    Executor::new(
-        switchboard_generated::INTEGRATIONS,
-        ExecutorConfig::default(),
-    )
-}
-
-fn account(sb: &SandboxHandle, integration: &str) -> Account {
-    Account {
-        id: format!("acme-{integration}"),
-        integration: integration.to_owned(),
-        base_url: Some(sb.base_url()),
-        credential: Credential::Bearer(sb.api_token().to_owned()),
-        granted_scopes: None,
-        expires_at: None,
-        needs_reauth: false,
-    }
-}
 
 async fn ok(ex: &Executor, account: &Account, tool: &str, args: Value) -> Success {
     match ex.call(account, tool, args.clone()).await {

@@ -5,13 +5,15 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use switchboard_runtime::account::{Account, Credential};
-use switchboard_runtime::executor::{Executor, ExecutorConfig};
+mod support;
+
+use support::{account, executor, sandbox};
+use switchboard_runtime::account::Account;
+use switchboard_runtime::executor::Executor;
 use switchboard_runtime::redact::{
     Redaction, pseudonym, redact_output_schema, redact_result, tenant_key,
 };
 use switchboard_runtime::table::Tool;
-use switchboard_sandbox::{SandboxConfig, SandboxHandle};
 
 const MODES: [Redaction; 3] = [Redaction::Strip, Redaction::Mask, Redaction::Hash];
 
@@ -31,32 +33,6 @@ const CONTACT_PII: [&str; 5] = [
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
-
-async fn sandbox() -> SandboxHandle {
-    match switchboard_sandbox::spawn(SandboxConfig::default()).await {
-        Ok(handle) => handle,
-        Err(e) => panic!("sandbox did not start: {e}"),
-    }
-}
-
-fn executor() -> Executor {
-    Executor::new(
-        switchboard_generated::INTEGRATIONS,
-        ExecutorConfig::default(),
-    )
-}
-
-fn account(integration: &str, sb: &SandboxHandle) -> Account {
-    Account {
-        id: format!("acme-{integration}"),
-        integration: integration.to_owned(),
-        base_url: Some(sb.base_url()),
-        credential: Credential::Bearer(sb.api_token().to_owned()),
-        granted_scopes: None,
-        expires_at: None,
-        needs_reauth: false,
-    }
-}
 
 fn tool(ex: &Executor, integration: &str, name: &str) -> &'static Tool {
     ex.tool(integration, name)
@@ -178,7 +154,7 @@ async fn unified_contacts_strip_mask_and_hash_validate_against_the_schema_agents
     let ex = executor();
     let key = acme_key();
     for integration in ["hubspot", "salesforce"] {
-        let account = account(integration, &sb);
+        let account = account(&sb, integration);
         let list = tool(&ex, integration, "list_all_crm_contacts");
         assert!(list.mostly_pii, "{integration}: contacts are personal data");
         let page = call(&ex, &account, list.name, json!({"limit": 10})).await;
@@ -315,7 +291,7 @@ async fn one_unified_contact_is_redacted_in_its_single_record_envelope() {
     let ex = executor();
     let key = acme_key();
     for integration in ["hubspot", "salesforce"] {
-        let account = account(integration, &sb);
+        let account = account(&sb, integration);
         let page = call(&ex, &account, "list_all_crm_contacts", json!({"limit": 1})).await;
         let id = page["result"][0]["id"].clone();
         let get = tool(&ex, integration, "get_single_crm_contact_by_id");
@@ -351,7 +327,7 @@ async fn hashed_contacts_match_across_crms_under_one_tenant_key_and_not_across_t
         ("salesforce", acme),
         ("salesforce", globex),
     ] {
-        let account = account(integration, &sb);
+        let account = account(&sb, integration);
         let list = tool(&ex, integration, "list_all_crm_contacts");
         let page = call(&ex, &account, list.name, json!({"limit": 25})).await;
         let hashed = redacted(&ex, list, &page, Redaction::Hash, &key);
@@ -394,7 +370,7 @@ async fn hub_spot_contacts_strip_mask_and_hash_validate_against_the_schema_agent
     let sb = sandbox().await;
     let ex = executor();
     let key = acme_key();
-    let account = account("hubspot", &sb);
+    let account = account(&sb, "hubspot");
     let list = tool(&ex, "hubspot", "list_all_hub_spot_contacts");
     assert!(list.mostly_pii);
     let mut asked: Vec<&str> = HUBSPOT_PII.to_vec();
@@ -533,7 +509,7 @@ async fn one_hub_spot_contact_is_redacted_in_its_single_record_envelope() {
     let sb = sandbox().await;
     let ex = executor();
     let key = acme_key();
-    let account = account("hubspot", &sb);
+    let account = account(&sb, "hubspot");
     let page = call(
         &ex,
         &account,

@@ -19,10 +19,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use switchboard_runtime::observe::CallRecord;
 use switchboard_vault::Store;
+pub use switchboard_vault::time::now_ms;
 
 pub use switchboard_vault::{AuditEvent, AuditQuery};
 
@@ -111,14 +112,6 @@ pub fn event_for(record: &CallRecord, context: &CallContext<'_>) -> AuditEvent {
         outcome: record.outcome.to_owned(),
         upstream_status: record.upstream_status,
     }
-}
-
-/// Now, in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// Counts since the log started.
@@ -442,10 +435,10 @@ mod tests {
         AuditEvent {
             at_ms: 1_764_324_000_000,
             server: Some("crm-reader".into()),
-            account: Some("acme-hubspot".into()),
+            account: Some("acme-crm".into()),
             user: Some("alice".into()),
-            integration: "hubspot".into(),
-            tool: "list_all_hub_spot_contacts".into(),
+            integration: "crm".into(),
+            tool: "list_all_crm_contacts".into(),
             kind: "proxy".into(),
             via: "mcp".into(),
             request_id: Some(format!("req-{n}")),
@@ -768,8 +761,8 @@ mod tests {
     #[test]
     fn events_for_calls_carry_names_and_figures() {
         let record = CallRecord {
-            integration: "hubspot",
-            tool: "get_single_hub_spot_contact_by_id",
+            integration: "crm",
+            tool: "get_single_crm_contact_by_id",
             kind: "proxy",
             outcome: "rate_limited",
             upstream_status: Some(429),
@@ -780,7 +773,7 @@ mod tests {
             &record,
             &CallContext {
                 server: Some("crm-reader"),
-                account: Some("acme-hubspot"),
+                account: Some("acme-crm"),
                 user: None,
                 via: Via::Rest,
                 request_id: Some("req-1"),
@@ -792,10 +785,10 @@ mod tests {
             AuditEvent {
                 at_ms: event.at_ms,
                 server: Some("crm-reader".into()),
-                account: Some("acme-hubspot".into()),
+                account: Some("acme-crm".into()),
                 user: None,
-                integration: "hubspot".into(),
-                tool: "get_single_hub_spot_contact_by_id".into(),
+                integration: "crm".into(),
+                tool: "get_single_crm_contact_by_id".into(),
                 kind: "proxy".into(),
                 via: "rest".into(),
                 request_id: Some("req-1".into()),

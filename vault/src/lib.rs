@@ -371,6 +371,8 @@ pub struct Store {
     path: PathBuf,
     cursor_key: [u8; 32],
     connect_key: [u8; 32],
+    /// Derived from `cursor_key` once, at open (see [`Store::pii_key`]).
+    pii_key: [u8; 32],
     /// Trips to the database so far (see [`Store::round_trips`]).
     round_trips: AtomicU64,
 }
@@ -485,6 +487,7 @@ impl Store {
             conn: Mutex::new(conn),
             key,
             path: path.to_owned(),
+            pii_key: derive_pii_key(&cursor_key),
             cursor_key,
             connect_key,
             round_trips: AtomicU64::new(0),
@@ -504,11 +507,7 @@ impl Store {
     /// A secret 32-byte key for pseudonyms of personal data (`--redact hash`), stable across restarts
     /// of this store; derived from the cursor key under its own label.
     pub fn pii_key(&self) -> [u8; 32] {
-        use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
-        hasher.update(b"switchboard/pii-key/v1");
-        hasher.update(self.cursor_key);
-        hasher.finalize().into()
+        self.pii_key
     }
 
     /// A secret 32-byte key for signing connect links, stable across restarts of this store.
@@ -978,6 +977,15 @@ fn load_meta_key(
 
 fn is_constraint(e: &rusqlite::Error) -> bool {
     e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+}
+
+/// The pseudonym key: the cursor key hashed under its own label, so neither reveals the other.
+fn derive_pii_key(cursor_key: &[u8; 32]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"switchboard/pii-key/v1");
+    hasher.update(cursor_key);
+    hasher.finalize().into()
 }
 
 /// Now, in Unix seconds.

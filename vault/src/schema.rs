@@ -289,7 +289,7 @@ mod tests {
         let mut conn = at_version(3);
         conn.execute_batch(
             "INSERT INTO accounts (id, integration, credential_kind, secret, created_at)
-                 VALUES ('acme', 'hubspot', 'bearer', x'00', 1);
+                 VALUES ('acme', 'crm', 'bearer', x'00', 1);
              INSERT INTO servers (name, account_id, filter, token_hash, created_at, require_api_token,
                                   revoked_at)
                  VALUES ('sales', 'acme', '{}', zeroblob(32), 2, 1, 9);",
@@ -315,7 +315,7 @@ mod tests {
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .unwrap();
-        assert_eq!(binding, ("hubspot".to_owned(), Some("acme".to_owned())));
+        assert_eq!(binding, ("crm".to_owned(), Some("acme".to_owned())));
         // The account still cannot be deleted under the server, and deleting the server frees it.
         assert!(
             conn.execute("DELETE FROM accounts WHERE id = 'acme'", [])

@@ -452,7 +452,7 @@ impl Store {
     }
 }
 
-/// `hubspot=acme, salesforce=per-user`, for logs and listings.
+/// `crm=acme, tickets=per-user`, for logs and listings.
 pub fn describe(bindings: &[ServerBinding]) -> String {
     let parts: BTreeSet<String> = bindings
         .iter()

@@ -1,8 +1,18 @@
 //! Times as the store keeps them (Unix seconds and milliseconds) and as people write them (RFC 3339,
 //! UTC on output), for every command and API that reads or shows one.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+/// Now, in Unix milliseconds (audit events are timed to the millisecond).
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
 
 /// `2026-12-31T23:59:59Z`, `2026-12-31T23:59:59.250+01:00`, … as Unix milliseconds (digits past
 /// milliseconds are dropped); `None` for anything else, impossible dates included.

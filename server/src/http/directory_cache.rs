@@ -11,7 +11,7 @@
 //! a server's last use is still recorded.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use switchboard_runtime::account::Account;
@@ -39,7 +39,7 @@ struct State {
     /// The generation the entries were read at; `None` before the first check.
     generation: Option<u64>,
     checked_at: Option<Instant>,
-    servers: HashMap<[u8; 32], (Binding, Instant)>,
+    servers: HashMap<[u8; 32], (Option<Binding>, Instant)>,
     callers: HashMap<[u8; 32], (Option<ApiCaller>, Instant)>,
     accounts: HashMap<(String, String), (Option<Account>, Instant)>,
 }
@@ -65,8 +65,8 @@ impl CachedDirectory {
 
     /// Locks the cache after forgetting everything if the directory changed since the last check;
     /// `None` when the directory has no generation (nothing may be cached).
-    fn current(&self) -> Result<Option<std::sync::MutexGuard<'_, State>>, DirectoryError> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+    fn current(&self) -> Result<Option<MutexGuard<'_, State>>, DirectoryError> {
+        let mut state = self.lock();
         let due = state
             .checked_at
             .is_none_or(|at| at.elapsed() >= self.check_every);
@@ -82,6 +82,46 @@ impl CachedDirectory {
         }
         Ok(Some(state))
     }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The cached answer for a key, or the inner directory's (remembered when `keep` says so). One
+    /// generation check per call: a miss is read outside the lock and remembered only if the
+    /// generation has not moved meanwhile, so a change made during the read is never cached.
+    fn cached<K, V: Clone>(
+        &self,
+        map: fn(&mut State) -> &mut HashMap<K, (V, Instant)>,
+        key: K,
+        fresh: impl Fn(&V) -> bool,
+        read: impl FnOnce() -> Result<V, DirectoryError>,
+        keep: impl Fn(&V) -> bool,
+    ) -> Result<V, DirectoryError>
+    where
+        K: std::hash::Hash + Eq,
+    {
+        let generation = match self.current()? {
+            None => return read(),
+            Some(mut state) => {
+                if let Some((value, at)) = map(&mut state).get(&key)
+                    && at.elapsed() < MAX_AGE
+                    && fresh(value)
+                {
+                    return Ok(value.clone());
+                }
+                state.generation
+            }
+        };
+        let value = read()?;
+        if keep(&value) {
+            let mut state = self.lock();
+            if state.generation == generation {
+                remember(map(&mut state), key, value.clone());
+            }
+        }
+        Ok(value)
+    }
 }
 
 /// Inserts into a bounded map.
@@ -94,41 +134,29 @@ fn remember<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, (V, Instant)>, key:
 
 impl Directory for CachedDirectory {
     fn resolve(&self, token: &str) -> Result<Option<Binding>, DirectoryError> {
-        let key = token_hash(token);
-        if let Some(state) = self.current()?
-            && let Some((binding, at)) = state.servers.get(&key)
-            && at.elapsed() < MAX_AGE
-            && binding
-                .expires_at
-                .is_none_or(|expires| expires > now_unix())
-        {
-            return Ok(Some(binding.clone()));
-        }
-        let found = self.inner.resolve(token)?;
-        if let Some(binding) = &found
-            && let Some(mut state) = self.current()?
-        {
-            remember(&mut state.servers, key, binding.clone());
-        }
-        Ok(found)
+        self.cached(
+            |state| &mut state.servers,
+            token_hash(token),
+            |binding| {
+                binding
+                    .as_ref()
+                    .is_some_and(|b| b.expires_at.is_none_or(|expires| expires > now_unix()))
+            },
+            || self.inner.resolve(token),
+            // Unknown tokens are not remembered: made-up ones cannot fill memory.
+            Option::is_some,
+        )
     }
 
     fn api_caller(&self, token: &str) -> Result<Option<ApiCaller>, DirectoryError> {
-        let key = token_hash(token);
-        if let Some(state) = self.current()?
-            && let Some((caller, at)) = state.callers.get(&key)
-            && at.elapsed() < MAX_AGE
-        {
-            return Ok(caller.clone());
-        }
-        let found = self.inner.api_caller(token)?;
-        // Live tokens only: a made-up one is not remembered.
-        if found.is_some()
-            && let Some(mut state) = self.current()?
-        {
-            remember(&mut state.callers, key, found.clone());
-        }
-        Ok(found)
+        self.cached(
+            |state| &mut state.callers,
+            token_hash(token),
+            |_| true,
+            || self.inner.api_caller(token),
+            // Live tokens only: a made-up one is not remembered.
+            Option::is_some,
+        )
     }
 
     fn user_account(
@@ -136,20 +164,15 @@ impl Directory for CachedDirectory {
         integration: &str,
         user: &str,
     ) -> Result<Option<Account>, DirectoryError> {
-        let key = (integration.to_owned(), user.to_owned());
-        if let Some(state) = self.current()?
-            && let Some((account, at)) = state.accounts.get(&key)
-            && at.elapsed() < MAX_AGE
-        {
-            return Ok(account.clone());
-        }
-        let found = self.inner.user_account(integration, user)?;
         // Users named by live API tokens only reach here, so "not connected yet" is remembered too
         // (until they connect: that bumps the generation).
-        if let Some(mut state) = self.current()? {
-            remember(&mut state.accounts, key, found.clone());
-        }
-        Ok(found)
+        self.cached(
+            |state| &mut state.accounts,
+            (integration.to_owned(), user.to_owned()),
+            |_| true,
+            || self.inner.user_account(integration, user),
+            |_| true,
+        )
     }
 
     fn generation(&self) -> Result<Option<u64>, DirectoryError> {

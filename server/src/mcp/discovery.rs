@@ -344,7 +344,7 @@ impl ToolIndex {
                 *score += idf * frequency * (K1 + 1.0) / (frequency + K1);
             }
         }
-        // A vendor named in the query ("salesforce contacts") ranks that vendor's tools first: its
+        // A vendor named in the query ("acme contacts") ranks that vendor's tools first: its
         // name is in most of its tools, so plain BM25 gives it almost no weight.
         let names_vendor = |doc: &Doc| {
             doc.vendor
@@ -681,14 +681,17 @@ fn search_tools_tool() -> McpTool {
             },
         },
     })));
-    tool.annotations = Some(
-        ToolAnnotations::new()
-            .read_only(true)
-            .destructive(false)
-            .idempotent(true)
-            .open_world(false),
-    );
+    tool.annotations = Some(looking_only());
     tool
+}
+
+/// The annotations of a meta-tool that only reads this server's own catalogue.
+fn looking_only() -> ToolAnnotations {
+    ToolAnnotations::new()
+        .read_only(true)
+        .destructive(false)
+        .idempotent(true)
+        .open_world(false)
 }
 
 fn get_tool_schema_tool() -> McpTool {
@@ -733,13 +736,7 @@ fn get_tool_schema_tool() -> McpTool {
             },
         },
     })));
-    tool.annotations = Some(
-        ToolAnnotations::new()
-            .read_only(true)
-            .destructive(false)
-            .idempotent(true)
-            .open_world(false),
-    );
+    tool.annotations = Some(looking_only());
     tool
 }
 
