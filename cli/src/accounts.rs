@@ -216,7 +216,7 @@ fn add(args: AddArgs, ctx: &Context) -> Outcome {
         account.id,
         account.integration,
         account.credential_kind,
-        store.path().display()
+        store.location()
     )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -39,22 +39,25 @@ pub fn run(cmd: KeysCommand, ctx: &Context) -> Outcome {
 }
 
 fn rotate(ctx: &Context) -> Outcome {
-    let db = ctx.db_path();
+    let database = ctx.database();
     let mut store = ctx.open_existing_store()?;
     let env_mode = matches!(store.keyring().current().source(), KeySource::Env);
     let next = if env_mode {
         store.keyring().current().clone()
     } else {
-        let next_path = next_key_file_path(&db);
+        let Some(db) = database.file() else {
+            anyhow::bail!("a PostgreSQL store takes its keys from the environment only");
+        };
+        let next_path = next_key_file_path(db);
         // The store opened with `<db>.key.next` as its current key: a rotation is under way.
         let resuming = store.keyring().previous().is_some();
-        if !resuming && remove_stale_old_key_file(&db)? {
+        if !resuming && remove_stale_old_key_file(db)? {
             out!(
                 "removed `{}`, left by a rotation that had already replaced the key file",
-                old_key_file_path(&db).display()
+                old_key_file_path(db).display()
             )?;
         }
-        let next = load_or_create_next_key_file(&db).with_context(|| {
+        let next = load_or_create_next_key_file(db).with_context(|| {
             format!("cannot prepare the new key file `{}`", next_path.display())
         })?;
         if resuming {
@@ -111,12 +114,12 @@ fn rotate(ctx: &Context) -> Outcome {
                 "every value is sealed under {MASTER_KEY_ENV}: {PREVIOUS_MASTER_KEY_ENV} is no longer needed; unset it once every switchboard process runs with the new key"
             )?;
         }
-    } else {
-        let key_path = key_file_path(&db);
-        commit_next_key_file(&db, &next).with_context(|| {
+    } else if let Some(db) = database.file() {
+        let key_path = key_file_path(db);
+        commit_next_key_file(db, &next).with_context(|| {
             format!(
                 "every value is sealed under the key in `{}`, but it could not replace `{}`; run `switchboard keys rotate` again",
-                next_key_file_path(&db).display(),
+                next_key_file_path(db).display(),
                 key_path.display()
             )
         })?;

@@ -24,13 +24,12 @@ mod servers;
 mod tools;
 
 use std::io::{self, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use switchboard_runtime::table::Integration;
-use switchboard_vault::{DB_ENV, DEFAULT_DB_PATH, Store};
+use switchboard_vault::{DB_ENV, DEFAULT_DB_PATH, Database, Store};
 
 /// Environment variable holding the public base URL of `switchboard serve`.
 const PUBLIC_URL_ENV: &str = "SWITCHBOARD_PUBLIC_URL";
@@ -40,7 +39,9 @@ const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 /// The files and environment variables, for `switchboard --help`.
 const ENVIRONMENT_HELP: &str = "\
 Files and environment:
-  SWITCHBOARD_DB          The store (default ./switchboard.db); --db overrides it.
+  SWITCHBOARD_DB          The store (default ./switchboard.db): an SQLite file, or
+                          postgres://user:pass@host:port/db for several replicas sharing
+                          one PostgreSQL database; --db overrides it.
   SWITCHBOARD_MASTER_KEY  Base64 of the 32-byte key sealing stored credentials
                           (XChaCha20-Poly1305), e.g. from `openssl rand -base64 32`.
                           When unset, the key file <db>.key next to the store holds it,
@@ -75,10 +76,12 @@ static INTEGRATIONS: &[&Integration] = switchboard_generated::INTEGRATIONS;
     after_long_help = ENVIRONMENT_HELP
 )]
 struct Cli {
-    /// The store: an SQLite file, created if missing [env: SWITCHBOARD_DB] [default: switchboard.db].
-    /// Secrets in it are sealed under SWITCHBOARD_MASTER_KEY or, when unset, the key file `<PATH>.key`.
-    #[arg(long, global = true, value_name = "PATH")]
-    db: Option<PathBuf>,
+    /// The store: an SQLite file, created if missing (`PATH` or `sqlite:PATH`), or a PostgreSQL
+    /// database shared by several replicas (`postgres://user:pass@host:port/db`)
+    /// [env: SWITCHBOARD_DB] [default: switchboard.db]. Secrets in it are sealed under
+    /// SWITCHBOARD_MASTER_KEY or, for an SQLite file when unset, the key file `<PATH>.key`.
+    #[arg(long, global = true, value_name = "PATH|URL")]
+    db: Option<String>,
 
     /// Base URL agents reach `switchboard serve` at, for printed MCP URLs
     /// [env: SWITCHBOARD_PUBLIC_URL] [default: http://127.0.0.1:8080].
@@ -188,33 +191,33 @@ async fn run(cli: Cli) -> Outcome {
 
 /// Settings every command may need, resolved from global flags and the environment.
 pub(crate) struct Context {
-    db: Option<PathBuf>,
+    db: Option<String>,
     public_url: Option<String>,
 }
 
 impl Context {
     /// `--db`, else `SWITCHBOARD_DB`, else `./switchboard.db`.
-    pub(crate) fn db_path(&self) -> PathBuf {
-        self.db
+    pub(crate) fn database(&self) -> Database {
+        let text = self
+            .db
             .clone()
-            .or_else(|| {
-                std::env::var_os(DB_ENV)
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from)
-            })
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DB_PATH))
+            .or_else(|| std::env::var(DB_ENV).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| DEFAULT_DB_PATH.to_owned());
+        Database::parse(&text)
     }
 
     /// Opens the store, creating it when missing.
     pub(crate) fn open_store(&self) -> anyhow::Result<Store> {
-        let path = self.db_path();
-        Store::open(&path).with_context(|| format!("cannot use the store `{}`", path.display()))
+        let database = self.database();
+        Store::open_database(&database).with_context(|| format!("cannot use the store {database}"))
     }
 
-    /// Opens a store that must already exist: reading a mistyped `--db` must not create an empty one.
+    /// Opens a store that must already exist: reading a mistyped `--db` must not create an empty
+    /// one. (A PostgreSQL database must exist to be connected to; its schema is created then.)
     pub(crate) fn open_existing_store(&self) -> anyhow::Result<Store> {
-        let path = self.db_path();
-        if !path.exists() {
+        if let Some(path) = self.database().file()
+            && !path.exists()
+        {
             anyhow::bail!(
                 "no store at `{}`: add an account first (`switchboard accounts add`), or pass --db / set {DB_ENV}",
                 path.display()

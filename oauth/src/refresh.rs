@@ -383,7 +383,7 @@ impl Coordinator {
                 }
             }
             Err(TokenError::DeadGrant(code)) => {
-                let error = self.give_up(&grant, &code).await;
+                let error = self.give_up(grant, &code).await;
                 Err(error)
             }
             Err(error) => {
@@ -397,7 +397,7 @@ impl Coordinator {
     }
 
     /// Marks the grant's account `needs_reauth` (queuing one webhook) and says so.
-    async fn give_up(&self, grant: &RefreshGrant, code: &str) -> ToolError {
+    async fn give_up(&self, grant: RefreshGrant, code: &str) -> ToolError {
         let reconnect =
             self.reconnect_url(&grant.account_id, &grant.integration, grant.user.as_deref());
         let reason = format!("refresh token rejected ({code})");
@@ -417,20 +417,29 @@ impl Coordinator {
             WebhookEvent { event_id, body }
         });
         let store = self.inner.store.clone();
-        let id = grant.account_id.clone();
         let why = reason.clone();
-        let marked =
-            tokio::task::spawn_blocking(move || store.mark_needs_reauth(&id, &why, event.as_ref()))
-                .await;
+        // With the claim still held (on PostgreSQL, the row lock): the replicas waiting for it
+        // then find the account `needs_reauth`, and only this one queues the webhook.
+        let marked = tokio::task::spawn_blocking(move || {
+            let marked = store.give_up_refresh(&grant, &why, event.as_ref());
+            (marked, grant)
+        })
+        .await;
+        let (marked, grant) = match marked {
+            Ok((marked, grant)) => (marked, grant),
+            Err(error) => {
+                tracing::error!(%error, "the store task failed");
+                return ToolError::Transport(format!("the store task failed: {error}"));
+            }
+        };
         match marked {
-            Ok(Ok(true)) => {
+            Ok(true) => {
                 self.inner.dead_grants.fetch_add(1, Ordering::Relaxed);
             }
-            Ok(Ok(false)) => {}
-            Ok(Err(error)) => {
+            Ok(false) => {}
+            Err(error) => {
                 tracing::error!(account = %grant.account_id, %error, "cannot mark the account needs_reauth")
             }
-            Err(error) => tracing::error!(%error, "the store task failed"),
         }
         self.auth_required_for(&grant.account_id, &grant.integration, grant.user.as_deref())
     }

@@ -56,7 +56,7 @@ async fn a_cached_call_reads_only_the_generation_and_revocation_stays_immediate(
     assert_eq!(store.round_trips() - before, 50);
 
     // Another process (another connection to the same file) revokes: the next request sees it.
-    Store::open(store.path())
+    Store::open(store.file().expect("an SQLite store"))
         .unwrap()
         .revoke_server("hubspot-writer")
         .unwrap();
@@ -83,7 +83,7 @@ async fn with_a_check_interval_calls_read_nothing_and_revocation_lands_within_it
         store.round_trips() - before
     );
 
-    Store::open(store.path())
+    Store::open(store.file().expect("an SQLite store"))
         .unwrap()
         .revoke_server("hubspot-writer")
         .unwrap();

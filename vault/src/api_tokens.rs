@@ -11,11 +11,8 @@
 //! is defence in depth (a future lookup by prefix or a replica returning near matches stays safe);
 //! a fixed-length XOR fold needs no new dependency.
 
-use rusqlite::{OptionalExtension, params};
-
-use crate::{
-    LAST_USE_GRANULARITY, Store, StoreError, Suggestion, check_name, is_constraint, now_unix, token,
-};
+use crate::sql::{Row, SqlError};
+use crate::{LAST_USE_GRANULARITY, Store, StoreError, Suggestion, check_name, now_unix, token};
 
 /// What every API token starts with.
 pub const API_TOKEN_PREFIX: &str = "sbk_";
@@ -59,14 +56,14 @@ fn hashes_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
 
 const COLUMNS: &str = "id, name, user_id, created_at, revoked_at, last_used_at";
 
-fn record_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiTokenRecord> {
+fn record_row(row: &Row) -> Result<ApiTokenRecord, SqlError> {
     Ok(ApiTokenRecord {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        user: row.get(2)?,
-        created_at: row.get(3)?,
-        revoked_at: row.get(4)?,
-        last_used_at: row.get(5)?,
+        id: row.get_i64(0)?,
+        name: row.get_text(1)?,
+        user: row.get_opt_text(2)?,
+        created_at: row.get_i64(3)?,
+        revoked_at: row.get_opt_i64(4)?,
+        last_used_at: row.get_opt_i64(5)?,
     })
 }
 
@@ -86,17 +83,25 @@ impl Store {
         let secret = format!("{API_TOKEN_PREFIX}{}", minted.token);
         let hash = token::hash(&secret);
         let created_at = now_unix();
-        let conn = self.conn();
-        match conn.execute(
-            "INSERT INTO api_tokens (name, user_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![name, user, hash.as_slice(), created_at],
+        let id = match self.db().query(
+            "INSERT INTO api_tokens (name, user_id, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+             RETURNING id",
+            &[
+                name.into(),
+                user.into(),
+                hash.as_slice().into(),
+                created_at.into(),
+            ],
         ) {
-            Ok(_) => {}
-            Err(e) if is_constraint(&e) => return Err(StoreError::DuplicateApiToken(name.to_owned())),
+            Ok(rows) => rows
+                .first()
+                .ok_or_else(|| SqlError::Other("INSERT … RETURNING gave no row".to_owned()))?
+                .get_i64(0)?,
+            Err(SqlError::Constraint(_)) => {
+                return Err(StoreError::DuplicateApiToken(name.to_owned()));
+            }
             Err(e) => return Err(e.into()),
-        }
-        let id = conn.last_insert_rowid();
-        drop(conn);
+        };
         tracing::info!(api_token = %name, user = user.unwrap_or("-"), "created API token");
         let record = ApiTokenRecord {
             id,
@@ -111,30 +116,36 @@ impl Store {
 
     /// Every API token, by name (without tokens: the store does not have them).
     pub fn list_api_tokens(&self) -> Result<Vec<ApiTokenRecord>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM api_tokens ORDER BY name"))?;
-        let rows = stmt.query_map([], record_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(self
+            .db()
+            .query(
+                &format!("SELECT {COLUMNS} FROM api_tokens ORDER BY name"),
+                &[],
+            )?
+            .iter()
+            .map(record_row)
+            .collect::<Result<_, _>>()?)
     }
 
     /// One API token by name.
     pub fn api_token(&self, name: &str) -> Result<Option<ApiTokenRecord>, StoreError> {
         Ok(self
-            .conn()
-            .query_row(
+            .db()
+            .query_opt(
                 &format!("SELECT {COLUMNS} FROM api_tokens WHERE name = ?1"),
-                params![name],
-                record_row,
-            )
-            .optional()?)
+                &[name.into()],
+            )?
+            .as_ref()
+            .map(record_row)
+            .transpose()?)
     }
 
     /// Revokes an API token: it opens nothing from now on; its row stays for listings. Revoking a
     /// revoked token changes nothing.
     pub fn revoke_api_token(&self, name: &str) -> Result<ApiTokenRecord, StoreError> {
-        self.conn().execute(
+        self.db().execute(
             "UPDATE api_tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
-            params![name, now_unix()],
+            &[name.into(), now_unix().into()],
         )?;
         match self.api_token(name)? {
             Some(record) => {
@@ -163,14 +174,13 @@ impl Store {
         }
         let hash = token::hash(token);
         let found = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS}, token_hash FROM api_tokens WHERE token_hash = ?1"
-            ))?
-            .query_row(params![hash.as_slice()], |row| {
-                Ok((record_row(row)?, row.get::<_, Vec<u8>>(6)?))
-            })
-            .optional()?;
+            .db()
+            .query_opt(
+                &format!("SELECT {COLUMNS}, token_hash FROM api_tokens WHERE token_hash = ?1"),
+                &[hash.as_slice().into()],
+            )?
+            .map(|row| Ok::<_, SqlError>((record_row(&row)?, row.get_blob(6)?)))
+            .transpose()?;
         let Some((record, stored)) = found else {
             return Ok(None);
         };
@@ -183,9 +193,9 @@ impl Store {
         if record
             .last_used_at
             .is_none_or(|at| now - at >= LAST_USE_GRANULARITY)
-            && let Err(error) = self.conn().execute(
+            && let Err(error) = self.db().execute(
                 "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
-                params![record.id, now],
+                &[record.id.into(), now.into()],
             )
         {
             // Best effort: a busy database must not fail the call that merely used the token.

@@ -9,8 +9,7 @@
 //! Rows are written in batches ([`Store::record_audit`], one transaction each), read as a tail
 //! ([`Store::audit_events`]) and pruned by age ([`Store::prune_audit`]).
 
-use rusqlite::types::ToSql;
-use rusqlite::{TransactionBehavior, params};
+use crate::sql::{Row, SqlError, Value, in_transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::{Store, StoreError};
@@ -89,25 +88,25 @@ impl Default for AuditQuery {
 const COLUMNS: &str = "at_ms, server, account, user_id, integration, tool, kind, via, request_id, \
                        latency_ms, outcome, upstream_status";
 
-fn event_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
+fn event_row(row: &Row) -> Result<AuditEvent, SqlError> {
     let out_of_range =
-        |index: usize, value: i64| rusqlite::Error::IntegralValueOutOfRange(index, value);
-    let latency: i64 = row.get(9)?;
-    let status: Option<i64> = row.get(11)?;
+        |index: usize| SqlError::Other(format!("column {index}: a value out of range"));
+    let latency = row.get_i64(9)?;
+    let status = row.get_opt_i64(11)?;
     Ok(AuditEvent {
-        at_ms: row.get(0)?,
-        server: row.get(1)?,
-        account: row.get(2)?,
-        user: row.get(3)?,
-        integration: row.get(4)?,
-        tool: row.get(5)?,
-        kind: row.get(6)?,
-        via: row.get(7)?,
-        request_id: row.get(8)?,
-        latency_ms: u64::try_from(latency).map_err(|_| out_of_range(9, latency))?,
-        outcome: row.get(10)?,
+        at_ms: row.get_i64(0)?,
+        server: row.get_opt_text(1)?,
+        account: row.get_opt_text(2)?,
+        user: row.get_opt_text(3)?,
+        integration: row.get_text(4)?,
+        tool: row.get_text(5)?,
+        kind: row.get_text(6)?,
+        via: row.get_text(7)?,
+        request_id: row.get_opt_text(8)?,
+        latency_ms: u64::try_from(latency).map_err(|_| out_of_range(9))?,
+        outcome: row.get_text(10)?,
         upstream_status: status
-            .map(|s| u16::try_from(s).map_err(|_| out_of_range(11, s)))
+            .map(|s| u16::try_from(s).map_err(|_| out_of_range(11)))
             .transpose()?,
     })
 }
@@ -118,32 +117,32 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut stmt = tx.prepare_cached(&format!(
-                "INSERT INTO audit_events ({COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-            ))?;
+        let sql = format!(
+            "INSERT INTO audit_events ({COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        );
+        in_transaction(self.db(), |tx| {
             for e in events {
-                stmt.execute(params![
-                    e.at_ms,
-                    e.server,
-                    e.account,
-                    e.user,
-                    e.integration,
-                    e.tool,
-                    e.kind,
-                    e.via,
-                    e.request_id,
-                    i64::try_from(e.latency_ms).unwrap_or(i64::MAX),
-                    e.outcome,
-                    e.upstream_status.map(i64::from),
-                ])?;
+                tx.execute(
+                    &sql,
+                    &[
+                        e.at_ms.into(),
+                        e.server.clone().into(),
+                        e.account.clone().into(),
+                        e.user.clone().into(),
+                        e.integration.as_str().into(),
+                        e.tool.as_str().into(),
+                        e.kind.as_str().into(),
+                        e.via.as_str().into(),
+                        e.request_id.clone().into(),
+                        i64::try_from(e.latency_ms).unwrap_or(i64::MAX).into(),
+                        e.outcome.as_str().into(),
+                        e.upstream_status.map(i64::from).into(),
+                    ],
+                )?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok::<_, StoreError>(())
+        })
     }
 
     /// The newest `query.limit` events matching `query`, oldest first (a tail, like `tail -n`).
@@ -152,23 +151,22 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut conditions = Vec::new();
-        let mut values: Vec<&dyn ToSql> = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
         for (column, value) in [
             ("server", &query.server),
             ("account", &query.account),
             ("user_id", &query.user),
         ] {
             if let Some(value) = value {
-                values.push(value);
+                values.push(value.as_str().into());
                 conditions.push(format!("{column} = ?{}", values.len()));
             }
         }
-        if let Some(since) = &query.since_ms {
-            values.push(since);
+        if let Some(since) = query.since_ms {
+            values.push(since.into());
             conditions.push(format!("at_ms >= ?{}", values.len()));
         }
-        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-        values.push(&limit);
+        values.push(i64::try_from(query.limit).unwrap_or(i64::MAX).into());
         let limit_param = values.len();
         let filter = if conditions.is_empty() {
             String::new()
@@ -180,12 +178,14 @@ impl Store {
             "SELECT {COLUMNS} FROM (
                  SELECT id, {COLUMNS} FROM audit_events {filter}
                  ORDER BY at_ms DESC, id DESC LIMIT ?{limit_param}
-             ) ORDER BY at_ms, id"
+             ) AS tail ORDER BY at_ms, id"
         );
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(values.as_slice(), event_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(self
+            .db()
+            .query(&sql, &values)?
+            .iter()
+            .map(event_row)
+            .collect::<Result<_, _>>()?)
     }
 
     /// Deletes the events from before `before_ms` (Unix milliseconds) and returns how many. Works in
@@ -193,15 +193,13 @@ impl Store {
     pub fn prune_audit(&self, before_ms: i64) -> Result<usize, StoreError> {
         let mut total = 0;
         loop {
-            let deleted = self
-                .conn()
-                .prepare_cached(
-                    "DELETE FROM audit_events WHERE id IN (
+            let deleted = self.db().execute(
+                "DELETE FROM audit_events WHERE id IN (
                      SELECT id FROM audit_events WHERE at_ms < ?1 ORDER BY at_ms LIMIT ?2
                  )",
-                )?
-                .execute(params![before_ms, PRUNE_CHUNK])?;
-            total += deleted;
+                &[before_ms.into(), PRUNE_CHUNK.into()],
+            )?;
+            total += usize::try_from(deleted).unwrap_or(usize::MAX);
             if i64::try_from(deleted).unwrap_or(i64::MAX) < PRUNE_CHUNK {
                 return Ok(total);
             }

@@ -81,6 +81,11 @@ pub enum KeyError {
         "{PREVIOUS_MASTER_KEY_ENV} is set but {MASTER_KEY_ENV} is not: the previous key only serves while rotating to the key in {MASTER_KEY_ENV}; set both, or unset {PREVIOUS_MASTER_KEY_ENV}"
     )]
     PreviousWithoutCurrent,
+    /// A shared (PostgreSQL) store with no key in the environment: there is no file next to it.
+    #[error(
+        "{MASTER_KEY_ENV} is not set: a PostgreSQL store takes its master key from the environment, the same on every replica (base64 of {MASTER_KEY_LEN} bytes, e.g. `head -c 32 /dev/urandom | base64`)"
+    )]
+    EnvRequired,
     /// The key file exists but does not hold a key.
     #[error(
         "key file `{path}` must hold the base64 of {MASTER_KEY_LEN} bytes (or the {MASTER_KEY_LEN} raw bytes)"
@@ -411,14 +416,8 @@ impl Keyring {
     /// is true); when `<db>.key.next` exists (a rotation is under way) it becomes the current key
     /// and `<db>.key` the previous one.
     pub fn load(db: &Path, create: bool) -> Result<Self, KeyError> {
-        let previous = env_text(PREVIOUS_MASTER_KEY_ENV, |reason| KeyError::BadPreviousEnv {
-            reason,
-        })?;
-        if let Some(current) = env_text(MASTER_KEY_ENV, |reason| KeyError::BadEnv { reason })? {
-            return Self::from_env_values(&current, previous.as_deref());
-        }
-        if previous.is_some() {
-            return Err(KeyError::PreviousWithoutCurrent);
+        if let Some(keys) = Self::from_env()? {
+            return Ok(keys);
         }
         // `<db>.key.next` first: a rotation renaming it over `<db>.key` between the two reads
         // then leaves the new key in both, never the old key alone.
@@ -432,6 +431,22 @@ impl Keyring {
             Some(next) => Self::new(next).with_previous(key),
             None => Self::new(key),
         })
+    }
+
+    /// The keys from the environment alone: `SWITCHBOARD_MASTER_KEY`, and
+    /// `SWITCHBOARD_PREVIOUS_MASTER_KEY` as the previous key when set; `None` when neither is set.
+    /// What every replica of a shared store uses, since no key file can sit next to it.
+    pub fn from_env() -> Result<Option<Self>, KeyError> {
+        let previous = env_text(PREVIOUS_MASTER_KEY_ENV, |reason| KeyError::BadPreviousEnv {
+            reason,
+        })?;
+        if let Some(current) = env_text(MASTER_KEY_ENV, |reason| KeyError::BadEnv { reason })? {
+            return Self::from_env_values(&current, previous.as_deref()).map(Some);
+        }
+        if previous.is_some() {
+            return Err(KeyError::PreviousWithoutCurrent);
+        }
+        Ok(None)
     }
 
     /// Seals under the current key.

@@ -1,15 +1,19 @@
-//! The embedded store: connected accounts (secrets sealed at rest) and MCP servers (capability
-//! tokens kept only as hashes), in one SQLite file.
+//! The store: connected accounts (secrets sealed at rest), MCP servers (capability tokens kept only
+//! as hashes), API tokens, OAuth apps and states, the webhook outbox and the audit log; in one
+//! SQLite file (the embedded default) or in PostgreSQL shared by several replicas.
 //!
-//! The file is `./switchboard.db` unless the operator picks another (`--db PATH` or
-//! `SWITCHBOARD_DB`). Secrets are sealed with XChaCha20-Poly1305 under a master key taken from
-//! `SWITCHBOARD_MASTER_KEY` (base64 of 32 bytes) or, when that is unset, from `<db>.key` next to the
-//! database (created with mode 0600 on first use); see [`Keyring`]. Opening a store with a key
-//! other than the one it was created with fails at once with [`StoreError::WrongMasterKey`].
-//! [`Store::rotate_keys`] re-seals everything under a new master key (`switchboard keys rotate`).
+//! The database is `./switchboard.db` unless the operator picks another (`--db PATH`, `--db
+//! postgres://…` or `SWITCHBOARD_DB`; see [`Database`]). Secrets are sealed with XChaCha20-Poly1305
+//! under a master key taken from `SWITCHBOARD_MASTER_KEY` (base64 of 32 bytes) or, for an SQLite
+//! file only, from `<db>.key` next to it (created with mode 0600 on first use); see [`Keyring`].
+//! Opening a store with a key other than the one it was created with fails at once with
+//! [`StoreError::WrongMasterKey`]. [`Store::rotate_keys`] re-seals everything under a new master
+//! key (`switchboard keys rotate`).
 //!
-//! Every call is a short statement on one connection behind a mutex, so the store is cheap to call
-//! from async code and `Send + Sync`; share it with an `Arc`.
+//! The store's logic is written once over [`sql::Sql`]; the two engines differ only where SQL
+//! cannot be written the same (row locks for refreshes, see `oauth.rs`). Every call is a short
+//! statement or transaction, so the store is cheap to call from blocking code and `Send + Sync`;
+//! share it with an `Arc`.
 
 mod api_tokens;
 mod audit;
@@ -28,12 +32,15 @@ mod token;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use rusqlite::Connection;
 use serde_json::json;
+
+use pg::{PgError, PgPool};
+use sql::{PgSql, Row, Sql, SqlError, SqlExec, SqliteSql};
 
 use switchboard_runtime::account::{Account, Credential};
 use switchboard_runtime::table::Integration;
@@ -60,8 +67,109 @@ pub use token::{TOKEN_LEN, is_well_formed as is_well_formed_token};
 /// The database file used when none is given.
 pub const DEFAULT_DB_PATH: &str = "switchboard.db";
 
-/// Environment variable naming the database file.
+/// Environment variable naming the database: a file path, `sqlite:PATH` or a PostgreSQL URL.
 pub const DB_ENV: &str = "SWITCHBOARD_DB";
+
+/// Which database a store lives in, as the operator names it (`--db`, `SWITCHBOARD_DB`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file (created when missing), or `:memory:`.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://user:pass@host:port/db`); it may hold a password,
+    /// so it is never displayed or logged whole.
+    Postgres(String),
+}
+
+impl Database {
+    /// `postgres://…` or `postgresql://…` is PostgreSQL; `sqlite:PATH` (or `sqlite://PATH`) and
+    /// anything else is the path of an SQLite file.
+    pub fn parse(text: &str) -> Self {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Self::Postgres(text.to_owned());
+        }
+        let path = text
+            .strip_prefix("sqlite://")
+            .or_else(|| text.strip_prefix("sqlite:"))
+            .unwrap_or(text);
+        Self::Sqlite(PathBuf::from(path))
+    }
+
+    /// The SQLite file, when it is one.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Self::Sqlite(path) => Some(path),
+            Self::Postgres(_) => None,
+        }
+    }
+}
+
+/// `` `path` `` or `postgres://host:port/db` (never the password).
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "`{}`", path.display()),
+            Self::Postgres(url) => write!(f, "postgres://{}", pg::target_of(url)),
+        }
+    }
+}
+
+/// Shows a file's path, and of a URL only its scheme and what follows the credentials.
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "Sqlite({})", path.display()),
+            Self::Postgres(url) => {
+                let shown = url.rsplit_once('@').map_or("…", |(_, host)| host);
+                write!(f, "Postgres(postgres://…@{shown})")
+            }
+        }
+    }
+}
+
+/// Where an open store keeps its data, for messages: a file's path, or PostgreSQL's host, port
+/// and database (never a password).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// An SQLite file.
+    File(PathBuf),
+    /// A PostgreSQL database, as `host:port/db`.
+    Postgres(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(path) => write!(f, "`{}`", path.display()),
+            Self::Postgres(target) => write!(f, "postgres://{target}"),
+        }
+    }
+}
+
+impl Location {
+    /// Where the master key of this store comes from, for the wrong-key message.
+    fn key_hint(&self) -> String {
+        match self {
+            Self::File(path) => format!(
+                "check {MASTER_KEY_ENV}, and {PREVIOUS_MASTER_KEY_ENV} during a rotation, or `{}`",
+                key_file_path(path).display()
+            ),
+            Self::Postgres(_) => format!(
+                "check {MASTER_KEY_ENV}, and {PREVIOUS_MASTER_KEY_ENV} during a rotation: every replica needs the same"
+            ),
+        }
+    }
+}
+
+/// Why a store's database could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The SQLite file.
+    #[error(transparent)]
+    Sqlite(#[from] MigrateError),
+    /// PostgreSQL.
+    #[error(transparent)]
+    Postgres(#[from] PgError),
+}
 
 /// Longest account id or server name.
 pub const MAX_ID_LEN: usize = 64;
@@ -79,25 +187,24 @@ const CONNECT_KEY_AAD: &[u8] = b"switchboard/meta/connect_key";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be opened or migrated.
-    #[error("cannot open the store `{}`: {source}", path.display())]
+    #[error("cannot open the store {location}: {source}")]
     Open {
-        /// The database file.
-        path: PathBuf,
+        /// The database.
+        location: Location,
         /// Why.
-        source: MigrateError,
+        source: OpenError,
     },
     /// No usable master key.
     #[error(transparent)]
     Key(#[from] KeyError),
     /// The master key is not the one the store was created with (or rotated to).
     #[error(
-        "the master key from {key_source} does not open the store `{}`: it was created with another key (check {MASTER_KEY_ENV}, and {PREVIOUS_MASTER_KEY_ENV} during a rotation, or `{}`)",
-        path.display(),
-        key_file_path(path).display()
+        "the master key from {key_source} does not open the store {location}: it was created with another key ({})",
+        location.key_hint()
     )]
     WrongMasterKey {
-        /// The database file.
-        path: PathBuf,
+        /// The database.
+        location: Location,
         /// Where the wrong key came from.
         key_source: KeySource,
     },
@@ -217,9 +324,9 @@ pub enum StoreError {
     /// The operating system's random source failed.
     #[error("cannot get random bytes from the operating system: {0}")]
     Random(getrandom::Error),
-    /// SQLite failed.
+    /// The database failed.
     #[error("store database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[from] SqlError),
 }
 
 /// "; did you mean `x`?" when there is a close match, else nothing.
@@ -363,12 +470,17 @@ pub struct AccountSummary {
 /// turn every call into a write.
 pub(crate) const LAST_USE_GRANULARITY: i64 = 60;
 
-/// The embedded store. `Send + Sync`; share it with an `Arc`.
+/// The store. `Send + Sync`; share it with an `Arc`.
 pub struct Store {
-    conn: Mutex<Connection>,
+    db: Arc<dyn Sql>,
+    /// The same database as `db` when it is PostgreSQL, for what only PostgreSQL does (row locks
+    /// held across a refresh).
+    pg: Option<PgSql>,
+    /// PostgreSQL: the change feed, started by the first [`Store::generation`].
+    watch: std::sync::OnceLock<Option<pg::GenerationWatch>>,
     /// Seals under its current key, opens under either.
     key: Keyring,
-    path: PathBuf,
+    location: Location,
     cursor_key: [u8; 32],
     connect_key: [u8; 32],
     /// Derived from `cursor_key` once, at open (see [`Store::pii_key`]).
@@ -380,42 +492,66 @@ pub struct Store {
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store")
-            .field("path", &self.path)
+            .field("location", &self.location)
             .field("key", &self.key)
             .finish_non_exhaustive()
     }
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path`, with the master key from
+    /// Opens (creating if needed) the SQLite store at `path`, with the master key from
     /// `SWITCHBOARD_MASTER_KEY` or `<path>.key` (created when the store is new), and the previous
     /// key of a rotation under way from `SWITCHBOARD_PREVIOUS_MASTER_KEY` or `<path>.key.next`;
     /// see [`Keyring::load`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
-        let conn = Self::connect(path)?;
-        let is_new = read_meta(&conn, "key_check")?.is_none();
+        let db = Self::connect(path)?;
+        let is_new = read_meta(&db, "key_check")?.is_none();
         let keys = Keyring::load(path, is_new)?;
-        Self::finish_open(conn, path, keys)
+        Self::finish_open(Arc::new(db), None, Location::File(path.to_owned()), keys)
     }
 
-    /// Opens (creating if needed) the store at `path` with the given master key.
+    /// Opens (creating if needed) the SQLite store at `path` with the given master key.
     pub fn open_with_key(path: impl AsRef<Path>, key: MasterKey) -> Result<Self, StoreError> {
         Self::open_with_keys(path, Keyring::new(key))
     }
 
-    /// Opens (creating if needed) the store at `path` with the given keys: values sealed under
-    /// either open, new ones are sealed under the current key.
+    /// Opens (creating if needed) the SQLite store at `path` with the given keys: values sealed
+    /// under either open, new ones are sealed under the current key.
     pub fn open_with_keys(path: impl AsRef<Path>, keys: Keyring) -> Result<Self, StoreError> {
         let path = path.as_ref();
-        let conn = Self::connect(path)?;
-        Self::finish_open(conn, path, keys)
+        let db = Self::connect(path)?;
+        Self::finish_open(Arc::new(db), None, Location::File(path.to_owned()), keys)
     }
 
-    fn connect(path: &Path) -> Result<Connection, StoreError> {
+    /// Opens `database`: an SQLite file as [`open`](Self::open) does, or PostgreSQL with the keys
+    /// from the environment ([`Keyring::from_env`]; there is no key file next to a shared store).
+    pub fn open_database(database: &Database) -> Result<Self, StoreError> {
+        match database {
+            Database::Sqlite(path) => Self::open(path),
+            Database::Postgres(url) => {
+                let keys = Keyring::from_env()?.ok_or(KeyError::EnvRequired)?;
+                Self::open_postgres(url, keys)
+            }
+        }
+    }
+
+    /// Connects to the PostgreSQL database at `url`, migrates its schema (safe when several
+    /// replicas start at once) and opens the store in it with `keys`.
+    pub fn open_postgres(url: &str, keys: Keyring) -> Result<Self, StoreError> {
+        let pool = PgPool::connect(url).map_err(|e| StoreError::Open {
+            location: Location::Postgres(pg::target_of(url)),
+            source: OpenError::Postgres(e),
+        })?;
+        let location = Location::Postgres(pool.target().to_owned());
+        let pg = PgSql::new(Arc::new(pool));
+        Self::finish_open(Arc::new(pg.clone()), Some(pg), location, keys)
+    }
+
+    fn connect(path: &Path) -> Result<SqliteSql, StoreError> {
         let open_err = |source: rusqlite::Error| StoreError::Open {
-            path: path.to_owned(),
-            source: MigrateError::Sqlite(source),
+            location: Location::File(path.to_owned()),
+            source: OpenError::Sqlite(MigrateError::Sqlite(source)),
         };
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
@@ -429,42 +565,46 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
         schema::migrate(&mut conn).map_err(|source| StoreError::Open {
-            path: path.to_owned(),
-            source,
+            location: Location::File(path.to_owned()),
+            source: OpenError::Sqlite(source),
         })?;
-        Ok(conn)
+        Ok(SqliteSql::new(conn))
     }
 
-    fn finish_open(conn: Connection, path: &Path, key: Keyring) -> Result<Self, StoreError> {
-        match read_meta(&conn, "key_check")? {
+    fn finish_open(
+        db: Arc<dyn Sql>,
+        pg: Option<PgSql>,
+        location: Location,
+        key: Keyring,
+    ) -> Result<Self, StoreError> {
+        let wrong_key = |key: &Keyring| StoreError::WrongMasterKey {
+            location: location.clone(),
+            key_source: key.current().source().clone(),
+        };
+        match read_meta(&*db, "key_check")? {
             Some(sealed) => {
                 if key.unseal(&sealed, KEY_CHECK_AAD).as_deref() != Ok(KEY_CHECK_PLAINTEXT) {
-                    return Err(StoreError::WrongMasterKey {
-                        path: path.to_owned(),
-                        key_source: key.current().source().clone(),
-                    });
+                    return Err(wrong_key(&key));
                 }
             }
             None => {
                 let sealed = key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
-                // OR IGNORE: a concurrent first open may have won; the check below catches a
-                // different key.
-                conn.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_check', ?1)",
-                    params![sealed],
+                // DO NOTHING: a concurrent first open (another replica) may have won; the check
+                // below catches a different key.
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('key_check', ?1)
+                     ON CONFLICT (key) DO NOTHING",
+                    &[sealed.into()],
                 )?;
-                if let Some(stored) = read_meta(&conn, "key_check")?
+                if let Some(stored) = read_meta(&*db, "key_check")?
                     && key.unseal(&stored, KEY_CHECK_AAD).is_err()
                 {
-                    return Err(StoreError::WrongMasterKey {
-                        path: path.to_owned(),
-                        key_source: key.current().source().clone(),
-                    });
+                    return Err(wrong_key(&key));
                 }
             }
         }
-        let cursor_key = load_meta_key(&conn, &key, "cursor_key", CURSOR_KEY_AAD)?;
-        let connect_key = load_meta_key(&conn, &key, "connect_key", CONNECT_KEY_AAD)?;
+        let cursor_key = load_meta_key(&*db, &key, "cursor_key", CURSOR_KEY_AAD)?;
+        let connect_key = load_meta_key(&*db, &key, "connect_key", CONNECT_KEY_AAD)?;
         for each in key.keys() {
             if let KeySource::File {
                 path: key_path,
@@ -476,17 +616,19 @@ impl Store {
         }
         if let Some(previous) = key.previous() {
             tracing::info!(
-                path = %path.display(),
+                store = %location,
                 key = %key.current().source(),
                 previous = %previous.source(),
                 "opened the store during a master key rotation: values sealed under either key open, new ones are sealed under the current key; `switchboard keys rotate` finishes the rotation"
             );
         }
-        tracing::debug!(path = %path.display(), key = %key.current().source(), key_id = %key.current().id(), "opened store");
+        tracing::debug!(store = %location, key = %key.current().source(), key_id = %key.current().id(), "opened store");
         Ok(Self {
-            conn: Mutex::new(conn),
+            db,
+            pg,
+            watch: std::sync::OnceLock::new(),
             key,
-            path: path.to_owned(),
+            location,
             pii_key: derive_pii_key(&cursor_key),
             cursor_key,
             connect_key,
@@ -494,12 +636,26 @@ impl Store {
         })
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the store keeps its data.
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
-    /// A secret 32-byte key for sealing pagination cursors, stable across restarts of this store.
+    /// The SQLite file, when the store is one.
+    pub fn file(&self) -> Option<&Path> {
+        match &self.location {
+            Location::File(path) => Some(path),
+            Location::Postgres(_) => None,
+        }
+    }
+
+    /// Whether the store is PostgreSQL (shared by replicas).
+    pub fn is_shared(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// A secret 32-byte key for sealing pagination cursors, stable across restarts of this store
+    /// and the same on every replica sharing it.
     pub fn cursor_key(&self) -> [u8; 32] {
         self.cursor_key
     }
@@ -515,11 +671,10 @@ impl Store {
         self.connect_key
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    /// The database, counting the trip.
+    fn db(&self) -> &dyn Sql {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        // A panic while holding the lock leaves no half-done statement behind (SQLite rolls back
-        // an unfinished transaction), so the connection is still good.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+        &*self.db
     }
 
     /// How many times the store has gone to its database since it was opened (each a statement or
@@ -531,11 +686,31 @@ impl Store {
     /// The store's generation: bumped (by triggers, from any process) on every change to what a
     /// call resolves: accounts and their credentials, servers and their bindings, API tokens. Uses
     /// and refresh leases do not bump it. Equal generations mean cached resolutions still hold.
+    ///
+    /// On PostgreSQL the first call starts following the database's change feed (`LISTEN`, with a
+    /// heartbeat read every [`pg::HEARTBEAT`]); from then on the answer comes from memory, no trip,
+    /// at most a heartbeat behind any replica's commit. While the feed is down it is read from the
+    /// database.
     pub fn generation(&self) -> Result<u64, StoreError> {
-        let value: i64 = self
-            .conn()
-            .prepare_cached("SELECT value FROM generation WHERE id = 1")?
-            .query_row([], |row| row.get(0))?;
+        if let Some(pg) = &self.pg {
+            let watch = self.watch.get_or_init(|| {
+                pg.pool()
+                    .watch_generation()
+                    .inspect_err(
+                        |error| tracing::warn!(%error, "cannot follow the PostgreSQL change feed"),
+                    )
+                    .ok()
+            });
+            if let Some(value) = watch.as_ref().and_then(pg::GenerationWatch::get) {
+                return Ok(value);
+            }
+        }
+        let value = self
+            .db()
+            .query_opt("SELECT value FROM generation WHERE id = 1", &[])?
+            .map(|row| row.get_i64(0))
+            .transpose()?
+            .unwrap_or_default();
         Ok(u64::try_from(value).unwrap_or_default())
     }
 
@@ -564,27 +739,27 @@ impl Store {
         let row = self.sealed_row(&account, integration)?;
         let kind = row.kind;
         let created_at = now_unix();
-        let inserted = self.conn().execute(
+        let inserted = self.db().execute(
             "INSERT INTO accounts (id, integration, base_url, credential_kind, secret, granted_scopes,
                                    status, created_at, user_id, refresh_secret, expires_at, oauth)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?8, ?9, ?10, ?11)",
-            params![
-                account.id,
-                integration.name,
-                account.base_url,
-                kind,
-                row.secret,
-                row.scopes,
-                created_at,
-                account.user,
-                row.refresh_secret,
-                row.expires_at,
-                row.oauth
+            &[
+                account.id.as_str().into(),
+                integration.name.into(),
+                account.base_url.clone().into(),
+                kind.into(),
+                row.secret.into(),
+                row.scopes.into(),
+                created_at.into(),
+                account.user.clone().into(),
+                row.refresh_secret.into(),
+                row.expires_at.into(),
+                row.oauth.into(),
             ],
         );
         match inserted {
             Ok(_) => {}
-            Err(e) if is_constraint(&e) => return Err(StoreError::DuplicateAccount(account.id)),
+            Err(SqlError::Constraint(_)) => return Err(StoreError::DuplicateAccount(account.id)),
             Err(e) => return Err(e.into()),
         }
         tracing::info!(account = %account.id, integration = %integration.name, credential = %kind, "added account");
@@ -604,32 +779,29 @@ impl Store {
 
     /// Every account, by id, without secrets.
     pub fn list_accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, integration, base_url, credential_kind, granted_scopes, status, created_at,
-                    user_id, expires_at, reauth_reason
-             FROM accounts ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], summary_row)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(row?.finish()?);
-        }
-        Ok(out)
+        self.db()
+            .query(
+                "SELECT id, integration, base_url, credential_kind, granted_scopes, status, created_at,
+                        user_id, expires_at, reauth_reason
+                 FROM accounts ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(summary_row)
+            .collect()
     }
 
     /// One account without its secret.
     pub fn account_summary(&self, id: &str) -> Result<Option<AccountSummary>, StoreError> {
-        self.conn()
-            .query_row(
+        self.db()
+            .query_opt(
                 "SELECT id, integration, base_url, credential_kind, granted_scopes, status, created_at,
                         user_id, expires_at, reauth_reason
                  FROM accounts WHERE id = ?1",
-                params![id],
-                summary_row,
-            )
-            .optional()?
-            .map(RawSummary::finish)
+                &[id.into()],
+            )?
+            .as_ref()
+            .map(summary_row)
             .transpose()
     }
 
@@ -643,47 +815,29 @@ impl Store {
 
     /// One account with its secret decrypted, for a call.
     pub fn account(&self, id: &str) -> Result<Option<Account>, StoreError> {
-        let row = self
-            .conn()
-            .prepare_cached("SELECT integration, base_url, credential_kind, secret, granted_scopes, expires_at, status
-                 FROM accounts WHERE id = ?1")?
-            .query_row(
-                params![id],
-                |row| {
-                    Ok((
-                        (
-                            row.get::<_, String>(0)?,
-                            row.get::<_, Option<String>>(1)?,
-                            row.get::<_, String>(2)?,
-                            row.get::<_, Vec<u8>>(3)?,
-                        ),
-                        (
-                            row.get::<_, Option<String>>(4)?,
-                            row.get::<_, Option<i64>>(5)?,
-                            row.get::<_, String>(6)?,
-                        ),
-                    ))
-                },
-            )
-            .optional()?;
-        let Some(((integration, base_url, kind, sealed), (scopes, expires_at, status))) = row
+        let Some(row) = self.db().query_opt(
+            "SELECT integration, base_url, credential_kind, secret, granted_scopes, expires_at, status
+             FROM accounts WHERE id = ?1",
+            &[id.into()],
+        )?
         else {
             return Ok(None);
         };
+        let kind = row.get_text(2)?;
         let plaintext = self
             .key
-            .unseal(&sealed, &account_aad(id, &kind))
+            .unseal(&row.get_blob(3)?, &account_aad(id, &kind))
             .map_err(|_| StoreError::Unseal(id.to_owned()))?;
         let credential =
             parse_credential(&kind, &plaintext).ok_or_else(|| StoreError::Unseal(id.to_owned()))?;
         Ok(Some(Account {
             id: id.to_owned(),
-            integration,
-            base_url,
+            integration: row.get_text(0)?,
+            base_url: row.get_opt_text(1)?,
             credential,
-            granted_scopes: parse_scopes(scopes)?,
-            expires_at,
-            needs_reauth: AccountStatus::parse(&status)? == AccountStatus::NeedsReauth,
+            granted_scopes: parse_scopes(row.get_opt_text(4)?)?,
+            expires_at: row.get_opt_i64(5)?,
+            needs_reauth: AccountStatus::parse(&row.get_text(6)?)? == AccountStatus::NeedsReauth,
         }))
     }
 
@@ -697,9 +851,9 @@ impl Store {
 
     /// Marks an account active or needing re-authorization.
     pub fn set_account_status(&self, id: &str, status: AccountStatus) -> Result<(), StoreError> {
-        let changed = self.conn().execute(
+        let changed = self.db().execute(
             "UPDATE accounts SET status = ?2 WHERE id = ?1",
-            params![id, status.as_str()],
+            &[id.into(), status.as_str().into()],
         )?;
         if changed == 0 {
             return Err(self.unknown_account(id)?);
@@ -710,27 +864,28 @@ impl Store {
 
     /// Deletes an account that no server uses.
     pub fn delete_account(&self, id: &str) -> Result<(), StoreError> {
-        let conn = self.conn();
-        let servers: Vec<String> = conn
-            .prepare(
-                "SELECT DISTINCT s.name FROM servers s JOIN server_bindings b ON b.server_id = s.id
-                 WHERE b.account_id = ?1 ORDER BY s.name",
-            )?
-            .query_map(params![id], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        if !servers.is_empty() {
-            return Err(StoreError::AccountInUse {
+        // One transaction: a server bound to it between the check and the delete is refused by
+        // the foreign key, and then named like the others.
+        let deleted = sql::in_transaction(self.db(), |tx| {
+            let servers = servers_of(tx, id)?;
+            if !servers.is_empty() {
+                return Ok(Err(servers));
+            }
+            Ok::<_, StoreError>(Ok(
+                tx.execute("DELETE FROM accounts WHERE id = ?1", &[id.into()])?
+            ))
+        })?;
+        match deleted {
+            Err(servers) => Err(StoreError::AccountInUse {
                 id: id.to_owned(),
                 servers: servers.join(", "),
-            });
+            }),
+            Ok(0) => Err(self.unknown_account(id)?),
+            Ok(_) => {
+                tracing::info!(account = %id, "deleted account");
+                Ok(())
+            }
         }
-        let changed = conn.execute("DELETE FROM accounts WHERE id = ?1", params![id])?;
-        drop(conn);
-        if changed == 0 {
-            return Err(self.unknown_account(id)?);
-        }
-        tracing::info!(account = %id, "deleted account");
-        Ok(())
     }
 
     fn unknown_account(&self, id: &str) -> Result<StoreError, StoreError> {
@@ -740,6 +895,18 @@ impl Store {
             suggestion: Suggestion::closest(id, ids.iter().map(String::as_str)),
         })
     }
+}
+
+/// The servers bound to account `id`, by name.
+fn servers_of(db: &dyn SqlExec, id: &str) -> Result<Vec<String>, StoreError> {
+    db.query(
+        "SELECT DISTINCT s.name FROM servers s JOIN server_bindings b ON b.server_id = s.id
+         WHERE b.account_id = ?1 ORDER BY s.name",
+        &[id.into()],
+    )?
+    .iter()
+    .map(|row| Ok(row.get_text(0)?))
+    .collect()
 }
 
 /// The integration named `name`, or an error with a close match.
@@ -892,64 +1059,31 @@ fn parse_scopes(text: Option<String>) -> Result<Option<Vec<String>>, StoreError>
     .transpose()
 }
 
-struct RawSummary {
-    id: String,
-    integration: String,
-    base_url: Option<String>,
-    credential_kind: String,
-    granted_scopes: Option<String>,
-    status: String,
-    created_at: i64,
-    user: Option<String>,
-    expires_at: Option<i64>,
-    reauth_reason: Option<String>,
-}
-
-fn summary_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawSummary> {
-    Ok(RawSummary {
-        id: row.get(0)?,
-        integration: row.get(1)?,
-        base_url: row.get(2)?,
-        credential_kind: row.get(3)?,
-        granted_scopes: row.get(4)?,
-        status: row.get(5)?,
-        created_at: row.get(6)?,
-        user: row.get(7)?,
-        expires_at: row.get(8)?,
-        reauth_reason: row.get(9)?,
+fn summary_row(row: &Row) -> Result<AccountSummary, StoreError> {
+    Ok(AccountSummary {
+        id: row.get_text(0)?,
+        integration: row.get_text(1)?,
+        base_url: row.get_opt_text(2)?,
+        credential_kind: row.get_text(3)?,
+        granted_scopes: parse_scopes(row.get_opt_text(4)?)?,
+        status: AccountStatus::parse(&row.get_text(5)?)?,
+        created_at: row.get_i64(6)?,
+        user: row.get_opt_text(7)?,
+        expires_at: row.get_opt_i64(8)?,
+        reauth_reason: row.get_opt_text(9)?,
     })
 }
 
-impl RawSummary {
-    fn finish(self) -> Result<AccountSummary, StoreError> {
-        Ok(AccountSummary {
-            granted_scopes: parse_scopes(self.granted_scopes)?,
-            status: AccountStatus::parse(&self.status)?,
-            id: self.id,
-            integration: self.integration,
-            base_url: self.base_url,
-            credential_kind: self.credential_kind,
-            created_at: self.created_at,
-            user: self.user,
-            expires_at: self.expires_at,
-            reauth_reason: self.reauth_reason,
-        })
-    }
-}
-
-fn read_meta(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = ?1",
-            params![key],
-            |row| row.get(0),
-        )
-        .optional()?)
+fn read_meta(db: &dyn SqlExec, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(db
+        .query_opt("SELECT value FROM meta WHERE key = ?1", &[key.into()])?
+        .map(|row| row.get_blob(0))
+        .transpose()?)
 }
 
 /// A 32-byte secret of the store's (`name` in `meta`): random on first open, kept sealed.
 fn load_meta_key(
-    conn: &Connection,
+    db: &dyn SqlExec,
     key: &Keyring,
     name: &'static str,
     aad: &[u8],
@@ -958,25 +1092,22 @@ fn load_meta_key(
         what: name,
         detail: "does not open under the master key".to_owned(),
     };
-    if read_meta(conn, name)?.is_none() {
+    if read_meta(db, name)?.is_none() {
         let mut fresh = [0u8; 32];
         getrandom::fill(&mut fresh).map_err(StoreError::Random)?;
         let sealed = key.seal(&fresh, aad)?;
-        // OR IGNORE: a concurrent first open may have won; everyone then reads the winner's.
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
-            params![name, sealed],
+        // DO NOTHING: a concurrent first open (another replica) may have won; everyone then reads
+        // the winner's.
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            &[name.into(), sealed.into()],
         )?;
     }
-    let sealed = read_meta(conn, name)?.ok_or_else(corrupt)?;
+    let sealed = read_meta(db, name)?.ok_or_else(corrupt)?;
     key.unseal(&sealed, aad)
         .ok()
         .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
         .ok_or_else(corrupt)
-}
-
-fn is_constraint(e: &rusqlite::Error) -> bool {
-    e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
 }
 
 /// The pseudonym key: the cursor key hashed under its own label, so neither reveals the other.

@@ -1,21 +1,29 @@
 //! OAuth accounts in the store: the refresh side of a grant, sealed like every secret, and the
-//! refresh lease that makes one refresh per account happen at a time across every process.
+//! claim that makes one refresh per account happen at a time across every process.
 //!
-//! The lease is a row-level claim (`refresh_owner`, `refresh_until`) taken and released in short
-//! `BEGIN IMMEDIATE` transactions. The database's write lock is therefore never held across the
-//! network call to the identity provider: 4,000 accounts refreshing through one SQLite file do not
-//! queue behind each other, and a process that dies mid-refresh blocks its account only until the
-//! lease runs out (longer than any refresh can take, so a live refresher never loses its lease).
+//! The claim differs by engine, because what is cheap differs:
+//! - **SQLite**: a lease on the row (`refresh_owner`, `refresh_until`) taken and released in short
+//!   `BEGIN IMMEDIATE` transactions. SQLite has one write lock for the whole file, so it must
+//!   never be held across the network call to the identity provider: 4,000 accounts refreshing
+//!   through one file do not queue behind each other. A process that dies mid-refresh blocks its
+//!   account only until the lease runs out (longer than any refresh can take).
+//! - **PostgreSQL**: the row lock itself. The claim opens a transaction on a connection of its own
+//!   and takes `SELECT … FOR UPDATE` on the account row, then reads it (so a claimer that waited
+//!   sees the tokens the previous holder committed); the refreshed tokens are written and committed
+//!   in that same transaction. A replica that dies mid-refresh releases the lock at once (its
+//!   connection closes), with nothing written; a replica that hangs is cut off by the server's
+//!   `idle_in_transaction_session_timeout`, set to the lease length. Waiting for the lock is
+//!   bounded by `lock_timeout`, after which the claim answers [`Claim::Busy`].
 
-use std::fmt;
-
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
 use switchboard_runtime::account::Credential;
 use switchboard_runtime::table::Integration;
 
 use crate::outbox::{WebhookEvent, insert_event};
+use crate::sql::{PgSql, PgTx, Row, SqlError, SqlExec, in_transaction};
 use crate::{
     AccountStatus, NewAccount, OAUTH2_KIND, Store, StoreError, account_aad, credential_plaintext,
     now_unix, parse_credential,
@@ -100,7 +108,21 @@ pub struct RefreshGrant {
     pub refresh_token: String,
     /// The account's OAuth settings.
     pub settings: OAuthSettings,
+    /// The SQLite lease's owner id.
     owner: String,
+    /// PostgreSQL: the transaction holding the account's row lock, until the refresh completes,
+    /// is released or gives up (dropping it closes the connection, which releases the lock).
+    lock: Mutex<Option<PgTx>>,
+}
+
+impl RefreshGrant {
+    /// The row-lock transaction, if this grant holds one and it was not used up yet.
+    fn take_lock(&self) -> Option<PgTx> {
+        self.lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
 }
 
 impl fmt::Debug for RefreshGrant {
@@ -195,24 +217,24 @@ impl Store {
             }
             let integration = crate::find_integration(&account.integration, integrations)?;
             let row = self.sealed_row(&account, integration)?;
-            self.conn().execute(
+            self.db().execute(
                 "UPDATE accounts SET base_url = COALESCE(?2, base_url), credential_kind = ?3,
                         secret = ?4, granted_scopes = ?5, status = 'active', user_id = COALESCE(?6, user_id),
                         refresh_secret = ?7, expires_at = ?8, oauth = ?9,
                         credential_version = credential_version + 1, refresh_owner = NULL,
                         refresh_until = NULL, refreshed_at = ?10, reauth_reason = NULL
                  WHERE id = ?1",
-                params![
-                    account.id,
-                    account.base_url,
-                    row.kind,
-                    row.secret,
-                    row.scopes,
-                    account.user,
-                    row.refresh_secret,
-                    row.expires_at,
-                    row.oauth,
-                    now_unix()
+                &[
+                    account.id.as_str().into(),
+                    account.base_url.clone().into(),
+                    row.kind.into(),
+                    row.secret.into(),
+                    row.scopes.into(),
+                    account.user.clone().into(),
+                    row.refresh_secret.into(),
+                    row.expires_at.into(),
+                    row.oauth.into(),
+                    now_unix().into(),
                 ],
             )?;
             tracing::info!(account = %account.id, integration = %account.integration, "reconnected account");
@@ -226,64 +248,110 @@ impl Store {
         &self,
         id: &str,
     ) -> Result<Option<(OAuthSettings, Option<String>)>, StoreError> {
-        let row: Option<(Option<String>, Option<String>)> = self
-            .conn()
-            .query_row(
+        let row = self
+            .db()
+            .query_opt(
                 "SELECT oauth, user_id FROM accounts WHERE id = ?1",
-                params![id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
+                &[id.into()],
+            )?
+            .map(|row| Ok::<_, SqlError>((row.get_opt_text(0)?, row.get_opt_text(1)?)))
+            .transpose()?;
         match row {
             Some((Some(settings), user)) => Ok(Some((parse_settings(&settings)?, user))),
             _ => Ok(None),
         }
     }
 
-    /// Tries to take `id`'s refresh lease for `lease_secs` seconds.
+    /// Tries to take `id`'s refresh claim for `lease_secs` seconds: on SQLite a lease, on
+    /// PostgreSQL the row lock (waiting up to `lease_secs` for another holder); see the module
+    /// documentation.
     pub fn claim_refresh(&self, id: &str, lease_secs: i64) -> Result<Claim, StoreError> {
+        if let Some(pg) = &self.pg {
+            return self.claim_refresh_locked(pg, id, lease_secs);
+        }
         let owner = random_owner()?;
         let now = now_unix();
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let row = tx
-            .query_row(
-                "SELECT integration, user_id, credential_kind, secret, refresh_secret, expires_at,
-                        oauth, status, refresh_owner, refresh_until
-                 FROM accounts WHERE id = ?1",
-                params![id],
-                |row| {
-                    Ok(RawClaimRow {
-                        integration: row.get(0)?,
-                        user: row.get(1)?,
-                        kind: row.get(2)?,
-                        secret: row.get(3)?,
-                        refresh_secret: row.get(4)?,
-                        expires_at: row.get(5)?,
-                        oauth: row.get(6)?,
-                        status: row.get(7)?,
-                        lease_owner: row.get(8)?,
-                        lease_until: row.get(9)?,
-                    })
-                },
-            )
-            .optional()?;
+        let claimed = in_transaction(self.db(), |tx| {
+            let Some(row) = tx.query_opt(&claim_select(""), &[id.into()])? else {
+                return Ok(None);
+            };
+            let row = ClaimRow::read(&row)?;
+            if let Some(until) = row.lease_until.filter(|until| *until > now)
+                && row.lease_owner.is_some()
+                && row.status == AccountStatus::Active
+                && row.refresh_secret.is_some()
+            {
+                return Ok(Some(Err(until)));
+            }
+            if row.status == AccountStatus::Active && row.refresh_secret.is_some() {
+                tx.execute(
+                    "UPDATE accounts SET refresh_owner = ?2, refresh_until = ?3 WHERE id = ?1",
+                    &[
+                        id.into(),
+                        owner.as_str().into(),
+                        now.saturating_add(lease_secs).into(),
+                    ],
+                )?;
+            }
+            Ok::<_, StoreError>(Some(Ok(row)))
+        })?;
+        match claimed {
+            None => Err(self.unknown_account(id)?),
+            Some(Err(until)) => Ok(Claim::Busy { until }),
+            Some(Ok(row)) => self.grant(id, row, owner, None),
+        }
+    }
+
+    /// [`claim_refresh`](Self::claim_refresh) on PostgreSQL: the row lock, held by the grant.
+    fn claim_refresh_locked(
+        &self,
+        pg: &PgSql,
+        id: &str,
+        lease_secs: i64,
+    ) -> Result<Claim, StoreError> {
+        self.round_trips
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tx = pg.begin()?;
+        let limit = format!("{}s", lease_secs.max(1));
+        tx.query(
+            "SELECT set_config('lock_timeout', ?1, true),
+                    set_config('idle_in_transaction_session_timeout', ?1, true)",
+            &[limit.into()],
+        )?;
+        let row = match tx.query_opt(&claim_select("FOR UPDATE"), &[id.into()]) {
+            Ok(row) => row,
+            Err(SqlError::LockTimeout(_)) => {
+                let _ = tx.rollback();
+                return Ok(Claim::Busy { until: now_unix() });
+            }
+            Err(e) => return Err(e.into()),
+        };
         let Some(row) = row else {
-            drop(tx);
-            drop(conn);
+            let _ = tx.rollback();
             return Err(self.unknown_account(id)?);
         };
-        if AccountStatus::parse(&row.status)? == AccountStatus::NeedsReauth {
+        let row = ClaimRow::read(&row)?;
+        if row.status != AccountStatus::Active || row.refresh_secret.is_none() {
+            let _ = tx.rollback();
+            return self.grant(id, row, String::new(), None);
+        }
+        self.grant(id, row, String::new(), Some(tx))
+    }
+
+    /// What a claim found: the grant, or why there is none.
+    fn grant(
+        &self,
+        id: &str,
+        row: ClaimRow,
+        owner: String,
+        lock: Option<PgTx>,
+    ) -> Result<Claim, StoreError> {
+        if row.status == AccountStatus::NeedsReauth {
             return Ok(Claim::NeedsReauth);
         }
         let Some(sealed_refresh) = row.refresh_secret else {
             return Ok(Claim::NotRefreshable);
         };
-        if row.lease_owner.is_some()
-            && let Some(until) = row.lease_until.filter(|until| *until > now)
-        {
-            return Ok(Claim::Busy { until });
-        }
         let unseal_failed = || StoreError::Unseal(id.to_owned());
         let plaintext = self
             .key
@@ -300,11 +368,6 @@ impl Store {
             Some(text) => parse_settings(text)?,
             None => OAuthSettings::default(),
         };
-        tx.execute(
-            "UPDATE accounts SET refresh_owner = ?2, refresh_until = ?3 WHERE id = ?1",
-            params![id, owner, now.saturating_add(lease_secs)],
-        )?;
-        tx.commit()?;
         Ok(Claim::Granted(Box::new(RefreshGrant {
             account_id: id.to_owned(),
             integration: row.integration,
@@ -314,6 +377,7 @@ impl Store {
             refresh_token,
             settings,
             owner,
+            lock: Mutex::new(lock),
         })))
     }
 
@@ -343,21 +407,52 @@ impl Store {
                     .seal(token.as_bytes(), &account_aad(id, REFRESH_COLUMN))
             })
             .transpose()?;
-        let changed = self.conn().execute(
+        // ?2 is the lease owner, which only the SQLite statement checks.
+        let mut params = vec![
+            id.as_str().into(),
+            grant.owner.as_str().into(),
+            OAUTH2_KIND.into(),
+            secret.into(),
+            refresh_secret.into(),
+            expires_at.into(),
+            now_unix().into(),
+        ];
+        if let Some(tx) = grant.take_lock() {
+            // The row lock is ours: write and commit in the transaction that took it.
+            self.round_trips
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tx.execute(
+                "UPDATE accounts SET credential_kind = ?2, secret = ?3,
+                        refresh_secret = COALESCE(?4, refresh_secret), expires_at = ?5,
+                        credential_version = credential_version + 1, refresh_owner = NULL,
+                        refresh_until = NULL, refreshed_at = ?6
+                 WHERE id = ?1",
+                &{
+                    params.remove(1);
+                    params
+                },
+            )?;
+            return match tx.commit() {
+                Ok(()) => Ok(true),
+                // The server ended the transaction (the refresh outlived the idle timeout): nothing
+                // was written, as when a lease runs out.
+                Err(error) => {
+                    tracing::warn!(account = %id, %error, "cannot commit a refresh");
+                    Ok(false)
+                }
+            };
+        }
+        if self.pg.is_some() {
+            // A PostgreSQL grant whose lock was used up already: nothing to write under.
+            return Ok(false);
+        }
+        let changed = self.db().execute(
             "UPDATE accounts SET credential_kind = ?3, secret = ?4,
                     refresh_secret = COALESCE(?5, refresh_secret), expires_at = ?6,
                     credential_version = credential_version + 1, refresh_owner = NULL,
                     refresh_until = NULL, refreshed_at = ?7
              WHERE id = ?1 AND refresh_owner = ?2",
-            params![
-                id,
-                grant.owner,
-                OAUTH2_KIND,
-                secret,
-                refresh_secret,
-                expires_at,
-                now_unix()
-            ],
+            &params,
         )?;
         Ok(changed == 1)
     }
@@ -365,12 +460,45 @@ impl Store {
     /// Gives the lease back without changing the credential (the refresh was not needed, or failed
     /// in a way that may pass).
     pub fn release_refresh(&self, grant: &RefreshGrant) -> Result<(), StoreError> {
-        self.conn().execute(
+        if let Some(tx) = grant.take_lock() {
+            self.round_trips
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(tx.rollback()?);
+        }
+        if self.pg.is_some() {
+            return Ok(());
+        }
+        self.db().execute(
             "UPDATE accounts SET refresh_owner = NULL, refresh_until = NULL
              WHERE id = ?1 AND refresh_owner = ?2",
-            params![grant.account_id, grant.owner],
+            &[
+                grant.account_id.as_str().into(),
+                grant.owner.as_str().into(),
+            ],
         )?;
         Ok(())
+    }
+
+    /// The refresh under `grant` found the grant dead: [`mark_needs_reauth`](Self::mark_needs_reauth)
+    /// with the claim still held (on PostgreSQL, in the transaction holding the row lock, so
+    /// replicas waiting for it then find the account `needs_reauth` and queue nothing).
+    pub fn give_up_refresh(
+        &self,
+        grant: &RefreshGrant,
+        reason: &str,
+        event: Option<&WebhookEvent>,
+    ) -> Result<bool, StoreError> {
+        let Some(tx) = grant.take_lock() else {
+            return self.mark_needs_reauth(&grant.account_id, reason, event);
+        };
+        self.round_trips
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let changed = mark_needs_reauth_in(&tx, &grant.account_id, reason, event)?;
+        tx.commit()?;
+        if changed {
+            tracing::warn!(account = %grant.account_id, reason, "account needs re-authorization");
+        }
+        Ok(changed)
     }
 
     /// Marks the account `needs_reauth` for `reason` and, only if this call is what changed its
@@ -382,49 +510,70 @@ impl Store {
         reason: &str,
         event: Option<&WebhookEvent>,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
-            "UPDATE accounts SET status = 'needs_reauth', reauth_reason = ?2,
-                    refresh_owner = NULL, refresh_until = NULL
-             WHERE id = ?1 AND status = 'active'",
-            params![id, reason],
-        )?;
-        if changed == 1
-            && let Some(event) = event
-        {
-            insert_event(&tx, event, now_unix())?;
-        }
-        tx.commit()?;
-        if changed == 1 {
+        let changed = in_transaction(self.db(), |tx| mark_needs_reauth_in(tx, id, reason, event))?;
+        if changed {
             tracing::warn!(account = %id, reason, "account needs re-authorization");
         }
-        Ok(changed == 1)
+        Ok(changed)
     }
 
     /// Active OAuth accounts with a refresh token whose access token expires before `before`
     /// (Unix seconds), soonest first.
     pub fn refresh_due(&self, before: i64, limit: usize) -> Result<Vec<RefreshDue>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, integration, expires_at FROM accounts
-             WHERE refresh_secret IS NOT NULL AND expires_at IS NOT NULL AND expires_at < ?1
-               AND status = 'active'
-             ORDER BY expires_at LIMIT ?2",
-        )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![before, limit], |row| {
-            Ok(RefreshDue {
-                account_id: row.get(0)?,
-                integration: row.get(1)?,
-                expires_at: row.get(2)?,
+        Ok(self
+            .db()
+            .query(
+                "SELECT id, integration, expires_at FROM accounts
+                 WHERE refresh_secret IS NOT NULL AND expires_at IS NOT NULL AND expires_at < ?1
+                   AND status = 'active'
+                 ORDER BY expires_at LIMIT ?2",
+                &[before.into(), limit.into()],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(RefreshDue {
+                    account_id: row.get_text(0)?,
+                    integration: row.get_text(1)?,
+                    expires_at: row.get_i64(2)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect::<Result<_, SqlError>>()?)
     }
 }
 
-struct RawClaimRow {
+/// Marks `id` `needs_reauth` inside `tx` if it is active, queuing `event` only then.
+fn mark_needs_reauth_in(
+    tx: &dyn SqlExec,
+    id: &str,
+    reason: &str,
+    event: Option<&WebhookEvent>,
+) -> Result<bool, StoreError> {
+    let changed = tx.execute(
+        "UPDATE accounts SET status = 'needs_reauth', reauth_reason = ?2,
+                refresh_owner = NULL, refresh_until = NULL
+         WHERE id = ?1 AND status = 'active'",
+        &[id.into(), reason.into()],
+    )?;
+    if changed == 1
+        && let Some(event) = event
+    {
+        insert_event(tx, event, now_unix())?;
+    }
+    Ok(changed == 1)
+}
+
+/// The claim's `SELECT` of one account, with `suffix` (`FOR UPDATE` on PostgreSQL).
+fn claim_select(suffix: &str) -> String {
+    format!(
+        "SELECT integration, user_id, credential_kind, secret, refresh_secret, expires_at,
+                oauth, status, refresh_owner, refresh_until
+         FROM accounts WHERE id = ?1 {suffix}"
+    )
+}
+
+/// The row a claim reads.
+struct ClaimRow {
     integration: String,
     user: Option<String>,
     kind: String,
@@ -432,9 +581,26 @@ struct RawClaimRow {
     refresh_secret: Option<Vec<u8>>,
     expires_at: Option<i64>,
     oauth: Option<String>,
-    status: String,
+    status: AccountStatus,
     lease_owner: Option<String>,
     lease_until: Option<i64>,
+}
+
+impl ClaimRow {
+    fn read(row: &Row) -> Result<Self, StoreError> {
+        Ok(Self {
+            integration: row.get_text(0)?,
+            user: row.get_opt_text(1)?,
+            kind: row.get_text(2)?,
+            secret: row.get_blob(3)?,
+            refresh_secret: row.get_opt_blob(4)?,
+            expires_at: row.get_opt_i64(5)?,
+            oauth: row.get_opt_text(6)?,
+            status: AccountStatus::parse(&row.get_text(7)?)?,
+            lease_owner: row.get_opt_text(8)?,
+            lease_until: row.get_opt_i64(9)?,
+        })
+    }
 }
 
 fn parse_settings(text: &str) -> Result<OAuthSettings, StoreError> {

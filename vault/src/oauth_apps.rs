@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-use rusqlite::{OptionalExtension, params};
 use switchboard_runtime::table::Integration;
 
-use crate::{Store, StoreError, Suggestion, check_name, find_integration, is_constraint, now_unix};
+use crate::sql::SqlError;
+use crate::{Store, StoreError, Suggestion, check_name, find_integration, now_unix};
 
 /// An OAuth app to add.
 #[derive(Clone)]
@@ -125,25 +125,25 @@ impl Store {
             .key
             .seal(app.client_secret.as_bytes(), &app_aad(&app.name))?;
         let name = app.name.clone();
-        let inserted = self.conn().execute(
+        let inserted = self.db().execute(
             "INSERT INTO oauth_apps (name, integration, client_id, client_secret, authorization_url,
                                      token_url, base_url, is_default, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                app.name,
-                integration.name,
-                app.client_id,
-                sealed,
-                app.authorization_url,
-                app.token_url,
-                app.base_url,
-                app.is_default,
-                now_unix()
+            &[
+                app.name.as_str().into(),
+                integration.name.into(),
+                app.client_id.as_str().into(),
+                sealed.into(),
+                app.authorization_url.clone().into(),
+                app.token_url.clone().into(),
+                app.base_url.clone().into(),
+                app.is_default.into(),
+                now_unix().into(),
             ],
         );
         match inserted {
             Ok(_) => {}
-            Err(e) if is_constraint(&e) => {
+            Err(SqlError::Constraint(_)) => {
                 let taken = self
                     .list_oauth_apps()?
                     .into_iter()
@@ -170,38 +170,23 @@ impl Store {
 
     /// The default app of `integration`, if it has one.
     pub fn default_oauth_app(&self, integration: &str) -> Result<Option<OAuthApp>, StoreError> {
-        self.app_where("integration = ?1 AND is_default = 1", integration)
+        self.app_where("integration = ?1 AND is_default", integration)
     }
 
     fn app_where(&self, condition: &str, value: &str) -> Result<Option<OAuthApp>, StoreError> {
-        type Row = (
-            (String, String, String, Vec<u8>),
-            (Option<String>, Option<String>, Option<String>, bool),
-        );
-        let row: Option<Row> = self
-            .conn()
-            .query_row(
-                &format!(
-                    "SELECT name, integration, client_id, client_secret, authorization_url,
-                                token_url, base_url, is_default
-                         FROM oauth_apps WHERE {condition}"
-                ),
-                params![value],
-                |row| {
-                    Ok((
-                        (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?),
-                        (row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?),
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((
-            (name, integration, client_id, sealed),
-            (authorization_url, token_url, base_url, is_default),
-        )) = row
+        let Some(row) = self.db().query_opt(
+            &format!(
+                "SELECT name, integration, client_id, client_secret, authorization_url,
+                        token_url, base_url, is_default
+                 FROM oauth_apps WHERE {condition}"
+            ),
+            &[value.into()],
+        )?
         else {
             return Ok(None);
         };
+        let name = row.get_text(0)?;
+        let sealed = row.get_blob(3)?;
         let client_secret = self
             .key
             .unseal(&sealed, &app_aad(&name))
@@ -212,39 +197,42 @@ impl Store {
                 detail: format!("the secret of app `{name}` does not open under the master key"),
             })?;
         Ok(Some(OAuthApp {
-            name,
-            integration,
-            client_id,
+            integration: row.get_text(1)?,
+            client_id: row.get_text(2)?,
             client_secret,
-            authorization_url,
-            token_url,
-            base_url,
-            is_default,
+            authorization_url: row.get_opt_text(4)?,
+            token_url: row.get_opt_text(5)?,
+            base_url: row.get_opt_text(6)?,
+            is_default: row.get_bool(7)?,
+            name,
         }))
     }
 
     /// Every app, by name, without its secret.
     pub fn list_oauth_apps(&self) -> Result<Vec<AppSummary>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT name, integration, client_id, is_default FROM oauth_apps ORDER BY name",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok(AppSummary {
-                name: row.get(0)?,
-                integration: row.get(1)?,
-                client_id: row.get(2)?,
-                is_default: row.get(3)?,
+        Ok(self
+            .db()
+            .query(
+                "SELECT name, integration, client_id, is_default FROM oauth_apps ORDER BY name",
+                &[],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(AppSummary {
+                    name: row.get_text(0)?,
+                    integration: row.get_text(1)?,
+                    client_id: row.get_text(2)?,
+                    is_default: row.get_bool(3)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect::<Result<_, SqlError>>()?)
     }
 
     /// Deletes an app.
     pub fn delete_oauth_app(&self, name: &str) -> Result<(), StoreError> {
         let changed = self
-            .conn()
-            .execute("DELETE FROM oauth_apps WHERE name = ?1", params![name])?;
+            .db()
+            .execute("DELETE FROM oauth_apps WHERE name = ?1", &[name.into()])?;
         if changed == 0 {
             return Err(self.unknown_app(name)?);
         }

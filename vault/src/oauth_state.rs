@@ -2,7 +2,7 @@
 //! provider and the callback. Kept sealed (it holds the PKCE verifier), looked up by the state's
 //! hash, taken exactly once, and worthless after it expires.
 
-use rusqlite::{OptionalExtension, params};
+use crate::sql::SqlError;
 use sha2::{Digest, Sha256};
 
 use crate::{Store, StoreError, now_unix};
@@ -29,16 +29,21 @@ impl Store {
         let hash = state_hash(state);
         let sealed = self.key.seal(request, &state_aad(&hash))?;
         let now = now_unix();
-        let conn = self.conn();
+        let db = self.db();
         // Expired states are garbage: drop them while here.
-        conn.execute(
+        db.execute(
             "DELETE FROM oauth_states WHERE expires_at <= ?1",
-            params![now],
+            &[now.into()],
         )?;
-        conn.execute(
+        db.execute(
             "INSERT INTO oauth_states (state_hash, request, created_at, expires_at)
              VALUES (?1, ?2, ?3, ?4)",
-            params![hash.as_slice(), sealed, now, expires_at],
+            &[
+                hash.as_slice().into(),
+                sealed.into(),
+                now.into(),
+                expires_at.into(),
+            ],
         )?;
         Ok(())
     }
@@ -47,14 +52,14 @@ impl Store {
     /// or expired. A state is taken at most once, whatever happens next.
     pub fn take_oauth_state(&self, state: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let hash = state_hash(state);
-        let row: Option<(Vec<u8>, i64)> = self
-            .conn()
-            .query_row(
+        let row = self
+            .db()
+            .query_opt(
                 "DELETE FROM oauth_states WHERE state_hash = ?1 RETURNING request, expires_at",
-                params![hash.as_slice()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
+                &[hash.as_slice().into()],
+            )?
+            .map(|row| Ok::<_, SqlError>((row.get_blob(0)?, row.get_i64(1)?)))
+            .transpose()?;
         let Some((sealed, expires_at)) = row else {
             return Ok(None);
         };

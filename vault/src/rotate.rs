@@ -1,6 +1,6 @@
 //! Master key rotation: re-sealing every sealed value of the store under a new key.
 //!
-//! Each row is re-sealed in its own short `BEGIN IMMEDIATE` transaction (read, open under the old
+//! Each row is re-sealed in its own short transaction (read, open under the old
 //! keys, seal under the new key, write), so an interruption at any point leaves every row sealed
 //! under one of the two keys, readable by a [`Keyring`] holding both, and other processes are never
 //! blocked for longer than one row. Rows already sealed under the new key are skipped, which makes
@@ -14,7 +14,7 @@
 use std::fmt;
 use std::ops::ControlFlow;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use crate::sql::{SqlError, SqlExec, in_transaction};
 
 use crate::crypto::{KeyId, Keyring, MasterKey};
 use crate::oauth::REFRESH_COLUMN;
@@ -153,12 +153,13 @@ struct Value {
 
 impl Row {
     /// Every row with sealed values but the key check, in a stable order.
-    fn all(conn: &Connection) -> Result<Vec<Self>, StoreError> {
+    fn all(db: &dyn SqlExec) -> Result<Vec<Self>, StoreError> {
         let mut rows = Vec::new();
         let texts = |sql: &str| -> Result<Vec<String>, StoreError> {
-            Ok(conn
-                .prepare(sql)?
-                .query_map([], |row| row.get(0))?
+            Ok(db
+                .query(sql, &[])?
+                .iter()
+                .map(|row| row.get_text(0))
                 .collect::<Result<_, _>>()?)
         };
         rows.extend(
@@ -171,10 +172,14 @@ impl Row {
                 .into_iter()
                 .map(Self::App),
         );
-        let states: Vec<Vec<u8>> = conn
-            .prepare("SELECT state_hash FROM oauth_states ORDER BY state_hash")?
-            .query_map([], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
+        let states = db
+            .query(
+                "SELECT state_hash FROM oauth_states ORDER BY state_hash",
+                &[],
+            )?
+            .iter()
+            .map(|row| row.get_blob(0))
+            .collect::<Result<Vec<_>, _>>()?;
         rows.extend(states.into_iter().map(Self::State));
         rows.extend(
             texts("SELECT key FROM meta WHERE key IN ('cursor_key', 'connect_key') ORDER BY key")?
@@ -196,17 +201,23 @@ impl Row {
 
     /// The row's sealed values as stored now, with their associated data rebuilt from its key
     /// columns; empty when the row is gone.
-    fn values(&self, conn: &Connection) -> Result<Vec<Value>, StoreError> {
+    fn values(&self, db: &dyn SqlExec) -> Result<Vec<Value>, StoreError> {
         let mut values = Vec::new();
         match self {
             Self::Account(id) => {
-                let row: Option<(String, Vec<u8>, Option<Vec<u8>>)> = conn
-                    .query_row(
+                let row = db
+                    .query_opt(
                         "SELECT credential_kind, secret, refresh_secret FROM accounts WHERE id = ?1",
-                        params![id],
-                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                    )
-                    .optional()?;
+                        &[id.into()],
+                    )?
+                    .map(|row| {
+                        Ok::<_, SqlError>((
+                            row.get_text(0)?,
+                            row.get_blob(1)?,
+                            row.get_opt_blob(2)?,
+                        ))
+                    })
+                    .transpose()?;
                 if let Some((kind, secret, refresh)) = row {
                     values.push(Value {
                         column: "secret",
@@ -225,13 +236,13 @@ impl Row {
                 }
             }
             Self::App(name) => {
-                let blob: Option<Vec<u8>> = conn
-                    .query_row(
+                let blob = db
+                    .query_opt(
                         "SELECT client_secret FROM oauth_apps WHERE name = ?1",
-                        params![name],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
+                        &[name.into()],
+                    )?
+                    .map(|row| row.get_blob(0))
+                    .transpose()?;
                 values.extend(blob.map(|blob| Value {
                     column: "client_secret",
                     kind: Kind::AppSecret,
@@ -247,13 +258,13 @@ impl Row {
                             what: "OAuth state",
                             detail: format!("state hash of {} bytes", hash.len()),
                         })?;
-                let blob: Option<Vec<u8>> = conn
-                    .query_row(
+                let blob = db
+                    .query_opt(
                         "SELECT request FROM oauth_states WHERE state_hash = ?1",
-                        params![hash],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
+                        &[hash.as_slice().into()],
+                    )?
+                    .map(|row| row.get_blob(0))
+                    .transpose()?;
                 values.extend(blob.map(|blob| Value {
                     column: "request",
                     kind: Kind::OAuthState,
@@ -267,7 +278,7 @@ impl Row {
                     "connect_key" => CONNECT_KEY_AAD,
                     _ => return Ok(values),
                 };
-                values.extend(read_meta(conn, key)?.map(|blob| Value {
+                values.extend(read_meta(db, key)?.map(|blob| Value {
                     column: "value",
                     kind: Kind::StoreKey,
                     blob,
@@ -279,27 +290,27 @@ impl Row {
     }
 
     /// Replaces one value of the row.
-    fn write(&self, conn: &Connection, column: &str, blob: &[u8]) -> Result<(), StoreError> {
-        match (self, column) {
-            (Self::Account(id), "secret") => conn.execute(
+    fn write(&self, db: &dyn SqlExec, column: &str, blob: &[u8]) -> Result<(), StoreError> {
+        let (sql, key): (&str, crate::sql::Value) = match (self, column) {
+            (Self::Account(id), "secret") => (
                 "UPDATE accounts SET secret = ?2 WHERE id = ?1",
-                params![id, blob],
+                id.as_str().into(),
             ),
-            (Self::Account(id), "refresh_secret") => conn.execute(
+            (Self::Account(id), "refresh_secret") => (
                 "UPDATE accounts SET refresh_secret = ?2 WHERE id = ?1",
-                params![id, blob],
+                id.as_str().into(),
             ),
-            (Self::App(name), "client_secret") => conn.execute(
+            (Self::App(name), "client_secret") => (
                 "UPDATE oauth_apps SET client_secret = ?2 WHERE name = ?1",
-                params![name, blob],
+                name.as_str().into(),
             ),
-            (Self::State(hash), "request") => conn.execute(
+            (Self::State(hash), "request") => (
                 "UPDATE oauth_states SET request = ?2 WHERE state_hash = ?1",
-                params![hash, blob],
+                hash.as_slice().into(),
             ),
-            (Self::Meta(key), "value") => conn.execute(
+            (Self::Meta(key), "value") => (
                 "UPDATE meta SET value = ?2 WHERE key = ?1",
-                params![key, blob],
+                key.as_str().into(),
             ),
             _ => {
                 return Err(StoreError::Corrupt {
@@ -307,7 +318,8 @@ impl Row {
                     detail: format!("{} has no sealed column `{column}`", self.label()),
                 });
             }
-        }?;
+        };
+        db.execute(sql, &[key, blob.into()])?;
         Ok(())
     }
 }
@@ -349,7 +361,7 @@ impl Store {
         let mut swept_clean = false;
         for pass in 0..MAX_PASSES {
             let before = report.resealed.total();
-            let rows = Row::all(&self.conn())?;
+            let rows = Row::all(self.db())?;
             for row in &rows {
                 if self.reseal_row(row, next, &old, &mut report, pass == 0)? {
                     let seen = RotationProgress {
@@ -398,9 +410,8 @@ impl Store {
         report: &mut RotationReport,
         count_current: bool,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn();
         // A cheap look first: most rows need nothing on a second pass or a resumed run.
-        let values = row.values(&conn)?;
+        let values = row.values(self.db())?;
         let stale = values
             .iter()
             .filter(|v| !next.is_sealed_under(&v.blob, &v.aad))
@@ -411,29 +422,30 @@ impl Store {
         if stale == 0 {
             return Ok(false);
         }
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut resealed = Vec::new();
-        for value in row.values(&tx)? {
-            if next.is_sealed_under(&value.blob, &value.aad) {
-                continue;
+        let resealed = in_transaction(self.db(), |tx| {
+            let mut resealed = Vec::new();
+            for value in row.values(tx)? {
+                if next.is_sealed_under(&value.blob, &value.aad) {
+                    continue;
+                }
+                let plaintext = old
+                    .unseal(&value.blob, &value.aad)
+                    .or_else(|_| next.unseal(&value.blob, &value.aad))
+                    .map_err(|_| StoreError::Corrupt {
+                        what: "sealed value",
+                        detail: format!(
+                            "{} ({}) opens under neither the old nor the new master key; repair or delete it, then run the rotation again",
+                            row.label(),
+                            value.column
+                        ),
+                    })?;
+                let sealed = next.seal(&plaintext, &value.aad)?;
+                drop(plaintext);
+                row.write(tx, value.column, &sealed)?;
+                resealed.push(value.kind);
             }
-            let plaintext = old
-                .unseal(&value.blob, &value.aad)
-                .or_else(|_| next.unseal(&value.blob, &value.aad))
-                .map_err(|_| StoreError::Corrupt {
-                    what: "sealed value",
-                    detail: format!(
-                        "{} ({}) opens under neither the old nor the new master key; repair or delete it, then run the rotation again",
-                        row.label(),
-                        value.column
-                    ),
-                })?;
-            let sealed = next.seal(&plaintext, &value.aad)?;
-            drop(plaintext);
-            row.write(&tx, value.column, &sealed)?;
-            resealed.push(value.kind);
-        }
-        tx.commit()?;
+            Ok::<_, StoreError>(resealed)
+        })?;
         let any = !resealed.is_empty();
         for kind in resealed {
             report.resealed.add(kind);
@@ -448,31 +460,34 @@ impl Store {
         old: &Keyring,
         report: &mut RotationReport,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let wrong_key = || StoreError::WrongMasterKey {
-            path: self.path.clone(),
+            location: self.location.clone(),
             key_source: old.current().source().clone(),
         };
-        let check = read_meta(&tx, "key_check")?.ok_or_else(wrong_key)?;
-        if next.is_sealed_under(&check, KEY_CHECK_AAD) {
+        let replaced = in_transaction(self.db(), |tx| {
+            let check = read_meta(tx, "key_check")?.ok_or_else(wrong_key)?;
+            if next.is_sealed_under(&check, KEY_CHECK_AAD) {
+                return Ok(false);
+            }
+            let opened = old
+                .unseal(&check, KEY_CHECK_AAD)
+                .or_else(|_| next.unseal(&check, KEY_CHECK_AAD))
+                .map_err(|_| wrong_key())?;
+            if opened != KEY_CHECK_PLAINTEXT {
+                return Err(wrong_key());
+            }
+            let sealed = next.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
+            tx.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'key_check'",
+                &[sealed.into()],
+            )?;
+            Ok(true)
+        })?;
+        if replaced {
+            report.resealed.add(Kind::StoreKey);
+        } else {
             report.already_current += 1;
-            return Ok(());
         }
-        let opened = old
-            .unseal(&check, KEY_CHECK_AAD)
-            .or_else(|_| next.unseal(&check, KEY_CHECK_AAD))
-            .map_err(|_| wrong_key())?;
-        if opened != KEY_CHECK_PLAINTEXT {
-            return Err(wrong_key());
-        }
-        let sealed = next.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
-        tx.execute(
-            "UPDATE meta SET value = ?1 WHERE key = 'key_check'",
-            params![sealed],
-        )?;
-        tx.commit()?;
-        report.resealed.add(Kind::StoreKey);
         Ok(())
     }
 }

@@ -3,12 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    LAST_USE_GRANULARITY, Store, StoreError, Suggestion, check_name, is_constraint, now_unix, token,
-};
+use crate::sql::{Row, SqlError, in_transaction};
+use crate::{LAST_USE_GRANULARITY, Store, StoreError, Suggestion, check_name, now_unix, token};
 use switchboard_runtime::account::Account;
 use switchboard_runtime::filter::ToolFilter;
 
@@ -191,47 +189,57 @@ impl Store {
         let options = json_text("server options", &server.options)?;
         let minted = token::mint().map_err(StoreError::Random)?;
         let created_at = now_unix();
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let inserted = tx.execute(
-            "INSERT INTO servers (name, filter, token_hash, created_at, expires_at, require_api_token,
-                                  options)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                server.name,
-                filter,
-                minted.hash.as_slice(),
-                created_at,
-                server.expires_at,
-                server.require_api_token,
-                options
-            ],
-        );
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_constraint(&e) => return Err(StoreError::DuplicateServer(server.name)),
-            Err(e) => return Err(e.into()),
-        }
-        let id = tx.last_insert_rowid();
-        for binding in &bindings {
-            let inserted = tx.execute(
-                "INSERT INTO server_bindings (server_id, integration, account_id) VALUES (?1, ?2, ?3)",
-                params![id, binding.integration, binding.account_id],
+        // The rows inserted, or the shared account that vanished since the check above.
+        let created = in_transaction(self.db(), |tx| {
+            let inserted = tx.query(
+                "INSERT INTO servers (name, filter, token_hash, created_at, expires_at,
+                                      require_api_token, options)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                &[
+                    server.name.as_str().into(),
+                    filter.into(),
+                    minted.hash.as_slice().into(),
+                    created_at.into(),
+                    server.expires_at.into(),
+                    server.require_api_token.into(),
+                    options.into(),
+                ],
             );
-            match inserted {
-                Ok(_) => {}
-                Err(e) if is_constraint(&e) => {
-                    // The account was deleted since the check above.
-                    drop(tx);
-                    drop(conn);
-                    let account = binding.account_id.as_deref().unwrap_or_default();
-                    return Err(self.unknown_account(account)?);
+            let id = match inserted {
+                Ok(rows) => rows
+                    .first()
+                    .ok_or_else(|| SqlError::Other("INSERT … RETURNING gave no row".to_owned()))?
+                    .get_i64(0)?,
+                Err(SqlError::Constraint(_)) => {
+                    return Err(StoreError::DuplicateServer(server.name.clone()));
                 }
                 Err(e) => return Err(e.into()),
+            };
+            for binding in &bindings {
+                let inserted = tx.execute(
+                    "INSERT INTO server_bindings (server_id, integration, account_id)
+                     VALUES (?1, ?2, ?3)",
+                    &[
+                        id.into(),
+                        binding.integration.as_str().into(),
+                        binding.account_id.clone().into(),
+                    ],
+                );
+                match inserted {
+                    Ok(_) => {}
+                    Err(SqlError::Constraint(_)) => {
+                        // Named outside the (now spoiled) transaction, with a suggestion.
+                        return Ok(Err(binding.account_id.clone().unwrap_or_default()));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
-        }
-        tx.commit()?;
-        drop(conn);
+            Ok(Ok(id))
+        })?;
+        let id = match created {
+            Ok(id) => id,
+            Err(account) => return Err(self.unknown_account(&account)?),
+        };
         tracing::info!(server = %server.name, bindings = %describe(&bindings), filter = %server.filter, require_api_token = server.require_api_token, exposure = server.options.exposure.as_str(), "created server");
         let record = ServerRecord {
             id,
@@ -293,27 +301,25 @@ impl Store {
 
     /// Every server, by name (without tokens: the store does not have them).
     pub fn list_servers(&self) -> Result<Vec<ServerRecord>, StoreError> {
-        let raws: Vec<RawServer> = {
-            let conn = self.conn();
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {SERVER_COLUMNS} FROM servers ORDER BY name"
-            ))?;
-            stmt.query_map([], server_row)?.collect::<Result<_, _>>()?
-        };
-        raws.into_iter().map(|raw| self.finish(raw)).collect()
+        self.db()
+            .query(
+                &format!("SELECT {SERVER_COLUMNS} FROM servers ORDER BY name"),
+                &[],
+            )?
+            .iter()
+            .map(|row| self.finish(server_row(row)?))
+            .collect()
     }
 
     /// One server by name.
     pub fn server(&self, name: &str) -> Result<Option<ServerRecord>, StoreError> {
-        let raw = self
-            .conn()
-            .query_row(
+        self.db()
+            .query_opt(
                 &format!("SELECT {SERVER_COLUMNS} FROM servers WHERE name = ?1"),
-                params![name],
-                server_row,
-            )
-            .optional()?;
-        raw.map(|raw| self.finish(raw)).transpose()
+                &[name.into()],
+            )?
+            .map(|row| self.finish(server_row(&row)?))
+            .transpose()
     }
 
     /// The server a capability token opens; `None` for unknown, malformed, revoked or expired
@@ -323,14 +329,15 @@ impl Store {
             return Ok(None);
         }
         let hash = token::hash(token);
-        let raw = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT {SERVER_COLUMNS} FROM servers WHERE token_hash = ?1"
-            ))?
-            .query_row(params![hash.as_slice()], server_row)
-            .optional()?;
-        let Some(record) = raw.map(|raw| self.finish(raw)).transpose()? else {
+        let Some(record) = self
+            .db()
+            .query_opt(
+                &format!("SELECT {SERVER_COLUMNS} FROM servers WHERE token_hash = ?1"),
+                &[hash.as_slice().into()],
+            )?
+            .map(|row| self.finish(server_row(&row)?))
+            .transpose()?
+        else {
             return Ok(None);
         };
         if record.is_revoked() {
@@ -347,9 +354,9 @@ impl Store {
             .is_none_or(|at| now - at >= LAST_USE_GRANULARITY)
         {
             // Best effort: a busy database must not fail the call that merely used the URL.
-            if let Err(error) = self.conn().execute(
+            if let Err(error) = self.db().execute(
                 "UPDATE servers SET last_used_at = ?2 WHERE id = ?1",
-                params![record.id, now],
+                &[record.id.into(), now.into()],
             ) {
                 tracing::warn!(server = %record.name, %error, "cannot record the server's last use");
             }
@@ -364,14 +371,15 @@ impl Store {
         integration: &str,
         user: &str,
     ) -> Result<Option<Account>, StoreError> {
-        let id: Option<String> = self
-            .conn()
-            .prepare_cached(
+        let id = self
+            .db()
+            .query_opt(
                 "SELECT id FROM accounts WHERE integration = ?1 AND user_id = ?2
                  ORDER BY status = 'active' DESC, created_at DESC, id LIMIT 1",
+                &[integration.into(), user.into()],
             )?
-            .query_row(params![integration, user], |row| row.get(0))
-            .optional()?;
+            .map(|row| row.get_text(0))
+            .transpose()?;
         match id {
             Some(id) => self.account(&id),
             None => Ok(None),
@@ -381,9 +389,9 @@ impl Store {
     /// Revokes a server: its URL opens nothing from now on (like an unknown one), while its row stays
     /// for listings with the time of revocation. Revoking a revoked server changes nothing.
     pub fn revoke_server(&self, name: &str) -> Result<ServerRecord, StoreError> {
-        self.conn().execute(
+        self.db().execute(
             "UPDATE servers SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
-            params![name, now_unix()],
+            &[name.into(), now_unix().into()],
         )?;
         match self.server(name)? {
             Some(record) => {
@@ -397,8 +405,8 @@ impl Store {
     /// Deletes a server; its URL stops working at once.
     pub fn delete_server(&self, name: &str) -> Result<(), StoreError> {
         let changed = self
-            .conn()
-            .execute("DELETE FROM servers WHERE name = ?1", params![name])?;
+            .db()
+            .execute("DELETE FROM servers WHERE name = ?1", &[name.into()])?;
         if changed == 0 {
             return Err(self.unknown_server(name)?);
         }
@@ -425,18 +433,20 @@ impl Store {
             detail: format!("server `{}`: {e}", raw.name),
         })?;
         let bindings = self
-            .conn()
-            .prepare_cached(
+            .db()
+            .query(
                 "SELECT integration, account_id FROM server_bindings WHERE server_id = ?1
                  ORDER BY integration",
+                &[raw.id.into()],
             )?
-            .query_map(params![raw.id], |row| {
+            .iter()
+            .map(|row| {
                 Ok(ServerBinding {
-                    integration: row.get(0)?,
-                    account_id: row.get(1)?,
+                    integration: row.get_text(0)?,
+                    account_id: row.get_opt_text(1)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+            })
+            .collect::<Result<Vec<_>, SqlError>>()?;
         Ok(ServerRecord {
             id: raw.id,
             name: raw.name,
@@ -487,16 +497,16 @@ struct RawServer {
 }
 
 /// A row of [`SERVER_COLUMNS`].
-fn server_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawServer> {
+fn server_row(row: &Row) -> Result<RawServer, SqlError> {
     Ok(RawServer {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        filter: row.get(2)?,
-        created_at: row.get(3)?,
-        expires_at: row.get(4)?,
-        require_api_token: row.get(5)?,
-        last_used_at: row.get(6)?,
-        revoked_at: row.get(7)?,
-        options: row.get(8)?,
+        id: row.get_i64(0)?,
+        name: row.get_text(1)?,
+        filter: row.get_text(2)?,
+        created_at: row.get_i64(3)?,
+        expires_at: row.get_opt_i64(4)?,
+        require_api_token: row.get_bool(5)?,
+        last_used_at: row.get_opt_i64(6)?,
+        revoked_at: row.get_opt_i64(7)?,
+        options: row.get_text(8)?,
     })
 }

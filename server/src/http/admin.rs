@@ -349,7 +349,7 @@ impl From<StoreError> for ApiError {
             | StoreError::Unseal(_)
             | StoreError::Corrupt { .. }
             | StoreError::Random(_)
-            | StoreError::Sqlite(_) => {
+            | StoreError::Database(_) => {
                 tracing::error!(error = %message, "an admin request failed in the store");
                 Self::internal()
             }

@@ -11,6 +11,7 @@
 //! Nothing here prints the password: [`PgError`] messages are scrubbed of it and `Debug` shows the
 //! host, port and database only.
 
+mod listen;
 mod schema;
 
 use std::fmt;
@@ -23,6 +24,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 use tokio_postgres::config::Host;
 
+pub use listen::{GenerationWatch, HEARTBEAT};
 pub use schema::{GENERATION_CHANNEL, MIGRATIONS, Migration, latest_version};
 
 /// Connections a pool opens at most unless told otherwise.
@@ -95,6 +97,8 @@ pub struct PgPool {
     pool: Pool,
     target: String,
     scrub: Scrubber,
+    /// What the pool connects with, for connections of their own (the change feed).
+    config: tokio_postgres::Config,
     bridge: Bridge,
 }
 
@@ -137,7 +141,7 @@ impl PgPool {
             .unwrap_or(&options.connect_timeout);
         let bridge = Bridge::new()?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -155,10 +159,18 @@ impl PgPool {
             pool,
             target,
             scrub,
+            config,
             bridge,
         };
         this.migrate()?;
         Ok(this)
+    }
+
+    /// Starts following the database's generation (see [`GenerationWatch`]) over a connection of
+    /// its own, on the pool's runtime.
+    pub fn watch_generation(&self) -> Result<GenerationWatch, PgError> {
+        let rt = self.bridge.rt.as_ref().ok_or(PgError::Stopped)?;
+        Ok(GenerationWatch::start(rt.handle(), self.config.clone()))
     }
 
     /// The schema version the database is at (the newest applied migration).
@@ -436,6 +448,15 @@ impl Scrubber {
 }
 
 /// `host:port/database`, for messages and `Debug`.
+/// `host:port/db` of a connection URL, for messages (never its password); a placeholder when it
+/// does not parse.
+pub fn target_of(url: &str) -> String {
+    tokio_postgres::Config::from_str(url).map_or_else(
+        |_| "(an unparsable URL)".to_owned(),
+        |config| describe(&config),
+    )
+}
+
 fn describe(config: &tokio_postgres::Config) -> String {
     let hosts: Vec<String> = config
         .get_hosts()

@@ -29,7 +29,7 @@ mod rewrite;
 mod sqlite;
 mod value;
 
-pub use postgres::PgSql;
+pub use postgres::{PgSql, PgTx};
 pub use rewrite::to_postgres;
 pub use sqlite::SqliteSql;
 pub use value::{Row, Value};
@@ -42,6 +42,9 @@ pub enum SqlError {
     /// `SQLITE_CONSTRAINT`, PostgreSQL's SQLSTATE class 23).
     #[error("constraint violated: {0}")]
     Constraint(String),
+    /// A lock could not be had in time (PostgreSQL's `lock_timeout`, SQLSTATE 55P03).
+    #[error("lock not available: {0}")]
+    LockTimeout(String),
     /// Anything else: a syntax error, a type mismatch, a lost connection, a spoiled transaction.
     #[error("{0}")]
     Other(String),

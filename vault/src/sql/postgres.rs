@@ -18,11 +18,13 @@ use crate::pg::PgPool;
 const MAX_CACHED_TEXTS: usize = 1024;
 
 /// PostgreSQL through a [`PgPool`]: each statement on any pooled connection, each transaction on
-/// one connection held from `BEGIN` to `COMMIT`/`ROLLBACK`.
+/// one connection held from `BEGIN` to `COMMIT`/`ROLLBACK`. Cheap to clone (the clones share the
+/// pool and the statement texts).
+#[derive(Clone)]
 pub struct PgSql {
     pool: Arc<PgPool>,
     /// Shared SQL text → its PostgreSQL form.
-    texts: Mutex<HashMap<String, Arc<str>>>,
+    texts: Arc<Mutex<HashMap<String, Arc<str>>>>,
 }
 
 impl std::fmt::Debug for PgSql {
@@ -38,7 +40,7 @@ impl PgSql {
     pub fn new(pool: Arc<PgPool>) -> Self {
         Self {
             pool,
-            texts: Mutex::new(HashMap::new()),
+            texts: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -89,7 +91,9 @@ impl PgSql {
                     let code = db.code().code();
                     // The message only: the detail quotes the row's values ("Key (id)=(…)").
                     let message = self.pool.scrubbed(db.message());
-                    if code.starts_with("23") {
+                    if code == "55P03" {
+                        SqlError::LockTimeout(format!("PostgreSQL {code}: {message}"))
+                    } else if code.starts_with("23") {
                         SqlError::Constraint(format!("PostgreSQL {code}: {message}"))
                     } else if code.starts_with("22") {
                         // Data exceptions quote the offending value ("invalid input syntax …: "x"").
@@ -120,11 +124,13 @@ impl SqlExec for PgSql {
     }
 }
 
-impl Sql for PgSql {
-    fn transaction(
-        &self,
-        f: &mut dyn FnMut(&dyn SqlExec) -> Result<(), SqlError>,
-    ) -> Result<(), SqlError> {
+impl PgSql {
+    /// Opens a transaction on one pooled connection and hands it over: it stays open, holding its
+    /// locks, until [`PgTx::commit`] or [`PgTx::rollback`], or until it is dropped, which closes
+    /// the connection (the server then rolls back; the pool never sees it mid-transaction). For
+    /// work that must hold a row lock across other work, such as a network call; everything else
+    /// uses [`Sql::transaction`].
+    pub fn begin(&self) -> Result<PgTx, SqlError> {
         let pool = self.pool.deadpool();
         let client = self
             .pool
@@ -135,13 +141,21 @@ impl Sql for PgSql {
             })
             .map_err(|e| SqlError::Other(e.to_string()))?
             .map_err(|fail| self.error(fail))?;
-        // From here until `finish`, dropping `tx` (a panic in `f`) discards the connection: the
-        // server rolls back when it closes, and the pool never sees it mid-transaction.
-        let tx = PgTx {
-            sql: self,
+        Ok(PgTx {
+            sql: self.clone(),
             client: RefCell::new(Some(client)),
             failed: Cell::new(false),
-        };
+        })
+    }
+}
+
+impl Sql for PgSql {
+    fn transaction(
+        &self,
+        f: &mut dyn FnMut(&dyn SqlExec) -> Result<(), SqlError>,
+    ) -> Result<(), SqlError> {
+        // From here until `finish`, dropping `tx` (a panic in `f`) discards the connection.
+        let tx = self.begin()?;
         let result = f(&tx);
         let failed = tx.failed.get();
         match result {
@@ -158,16 +172,30 @@ impl Sql for PgSql {
     }
 }
 
-/// The statements of one transaction, on its one connection. Statements after a failed one fail
-/// (the server would refuse them too).
-struct PgTx<'a> {
-    sql: &'a PgSql,
+/// An open transaction on its one connection (see [`PgSql::begin`]). Statements after a failed
+/// one fail (the server would refuse them too). `Send`, so it can travel with the work it guards.
+pub struct PgTx {
+    sql: PgSql,
     /// The connection; out of it only while a statement runs on the runtime.
     client: RefCell<Option<Object>>,
     failed: Cell<bool>,
 }
 
-impl PgTx<'_> {
+impl PgTx {
+    /// Commits; a transaction in which a statement failed rolls back instead and says so.
+    pub fn commit(self) -> Result<(), SqlError> {
+        if self.failed.get() {
+            let _ = self.finish("ROLLBACK");
+            return Err(spoiled());
+        }
+        self.finish("COMMIT")
+    }
+
+    /// Rolls back.
+    pub fn rollback(self) -> Result<(), SqlError> {
+        self.finish("ROLLBACK")
+    }
+
     fn run(&self, sql: &str, params: &[Value], op: Op) -> Result<Outcome, SqlError> {
         if self.failed.get() {
             return Err(spoiled());
@@ -226,7 +254,7 @@ impl PgTx<'_> {
     }
 }
 
-impl Drop for PgTx<'_> {
+impl Drop for PgTx {
     fn drop(&mut self) {
         if let Some(client) = self.client.get_mut().take() {
             // Still mid-transaction (the closure panicked): close it rather than pool it.
@@ -235,7 +263,7 @@ impl Drop for PgTx<'_> {
     }
 }
 
-impl SqlExec for PgTx<'_> {
+impl SqlExec for PgTx {
     fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, SqlError> {
         self.run(sql, params, Op::Execute).map(Outcome::changed)
     }
