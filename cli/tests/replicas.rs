@@ -3,174 +3,19 @@
 //! by a restart keeps every account (and its refresh token) working.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // Tests fail loudly on broken fixtures.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod support {
+    pub mod replicas;
+}
 
 use serde_json::{Value, json};
-use switchboard_sandbox::{OAuthConfig, SandboxConfig};
 
-/// `switchboard --db <db> <args>` with no Switchboard settings inherited.
-fn switchboard(db: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    cmd.arg("--db").arg(db).args(args);
-    for var in [
-        "SWITCHBOARD_DB",
-        "SWITCHBOARD_MASTER_KEY",
-        "SWITCHBOARD_PUBLIC_URL",
-        "SWITCHBOARD_HUBSPOT_CLIENT_ID",
-        "SWITCHBOARD_HUBSPOT_CLIENT_SECRET",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("RUST_LOG", "info");
-    cmd
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// A running `switchboard serve`, killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `switchboard serve --listen 127.0.0.1:0` and waits for the URL it logs.
-fn serve(db: &Path) -> Server {
-    let mut child = switchboard(db, &["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.split("serving MCP at ").nth(1) {
-                let base = rest.split("/mcp/").next().unwrap_or_default().to_owned();
-                let _ = tx.send(base);
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("`switchboard serve` did not start");
-    Server { child, base }
-}
-
-/// The sandbox's app as HubSpot's default, a first replica, and an account `acme` connected through it
-/// in a browser; returns that replica and the capability token of a server on the account.
-async fn connected(db: &Path, sandbox: &switchboard_sandbox::SandboxHandle) -> (Server, String) {
-    let sb = sandbox.base_url();
-    ok(switchboard(
-        db,
-        &[
-            "oauth-apps",
-            "add",
-            "--name",
-            "sandbox",
-            "--integration",
-            "hubspot",
-            "--client-id",
-            &sandbox.oauth_config().client_id,
-            "--client-secret-env",
-            "TEST_CLIENT_SECRET",
-            "--authorization-url",
-            &format!("{sb}/oauth/authorize"),
-            "--token-url",
-            &format!("{sb}/oauth/v1/token"),
-            "--base-url",
-            &sb,
-            "--default",
-        ],
-    )
-    .env("TEST_CLIENT_SECRET", &sandbox.oauth_config().client_secret));
-    let a = serve(db);
-    let out = ok(&mut switchboard(
-        db,
-        &[
-            "--public-url",
-            &a.base,
-            "accounts",
-            "connect",
-            "--id",
-            "acme",
-            "--integration",
-            "hubspot",
-        ],
-    ));
-    let authorize = out
-        .lines()
-        .find_map(|l| l.strip_prefix("authorization_url="))
-        .unwrap()
-        .to_owned();
-    let page = reqwest::get(&authorize).await.unwrap();
-    assert_eq!(page.status(), 200, "{}", page.text().await.unwrap());
-    let created = ok(&mut switchboard(
-        db,
-        &["servers", "create", "--name", "agent", "--account", "acme"],
-    ));
-    let token = created
-        .split("/mcp/")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
-    (a, token)
-}
-
-async fn strict_sandbox() -> switchboard_sandbox::SandboxHandle {
-    switchboard_sandbox::spawn(SandboxConfig {
-        oauth: OAuthConfig {
-            strict_rotation: true,
-            ..OAuthConfig::default()
-        },
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
-/// One call of the contacts list through `server`'s REST mirror: its status.
-async fn list_contacts(http: &reqwest::Client, server: &Server, token: &str) -> u16 {
-    let url = format!(
-        "{}/mcp/{token}/tools/list_all_hub_spot_contacts",
-        server.base
-    );
-    let reply = http
-        .post(&url)
-        .json(&json!({"limit": 1}))
-        .send()
-        .await
-        .unwrap();
-    reply.status().as_u16()
-}
+use support::replicas::{Db, connected, list_contacts, ok, serve, strict_sandbox, switchboard};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_one_file_refresh_an_expired_token_once() {
     let sandbox = strict_sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("switchboard.db");
+    let db = Db::sqlite(&dir.path().join("switchboard.db"));
     let (a, token) = connected(&db, &sandbox).await;
 
     // The second replica, on the same file.
@@ -212,7 +57,7 @@ async fn two_processes_on_one_file_refresh_an_expired_token_once() {
 async fn after_a_key_rotation_and_a_restart_calls_and_refreshes_still_work() {
     let sandbox = strict_sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("switchboard.db");
+    let db = Db::sqlite(&dir.path().join("switchboard.db"));
     let (a, token) = connected(&db, &sandbox).await;
     let http = reqwest::Client::new();
     assert_eq!(list_contacts(&http, &a, &token).await, 200);

@@ -489,6 +489,20 @@ impl SandboxHandle {
         self.oauth.revoke_all_chains()
     }
 
+    /// Makes both vendors' token endpoints hold every request for `delay` before looking at it
+    /// (zero: answer at once). A client that hangs up meanwhile leaves no trace: its request is
+    /// never processed.
+    pub fn delay_token_answers(&self, delay: std::time::Duration) {
+        self.oauth.set_token_delay(delay);
+    }
+
+    /// Token-endpoint requests that arrived so far, both vendors, answered or not: unlike
+    /// [`oauth_stats`](Self::oauth_stats), this counts a request whose client hung up during the
+    /// delay.
+    pub fn token_requests_arrived(&self) -> u64 {
+        self.oauth.token_arrivals()
+    }
+
     /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
     pub async fn shutdown(mut self) -> io::Result<()> {
         if let Some(stop) = self.stop.take() {

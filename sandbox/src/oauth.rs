@@ -93,6 +93,10 @@ impl fmt::Debug for OAuthConfig {
 /// [`crate::SandboxHandle`]).
 pub(crate) struct Server {
     grants: Mutex<Grants>,
+    /// How long the token endpoint holds each request before looking at it, in milliseconds.
+    token_delay_ms: std::sync::atomic::AtomicU64,
+    /// Token requests that arrived, answered or not (a client may hang up during the delay).
+    token_arrivals: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for Server {
@@ -113,6 +117,8 @@ impl Server {
     pub(crate) fn new(config: OAuthConfig) -> Self {
         Self {
             grants: Mutex::new(Grants::new(config)),
+            token_delay_ms: std::sync::atomic::AtomicU64::new(0),
+            token_arrivals: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -149,6 +155,33 @@ impl Server {
     }
 
     /// Expires every live access token now.
+    /// Makes the token endpoint hold every request for `delay` before looking at it (zero: answer
+    /// at once), as a slow identity provider does. A client that hangs up meanwhile is never
+    /// answered and its request never processed: the handler is dropped with the connection.
+    pub(crate) fn set_token_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.token_delay_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Counts a token request's arrival, then waits out the configured token delay.
+    pub(crate) async fn token_delay(&self) {
+        self.token_arrivals
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let ms = self
+            .token_delay_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if ms > 0 {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+    }
+
+    /// Token requests that arrived so far, including those whose client hung up unanswered.
+    pub(crate) fn token_arrivals(&self) -> u64 {
+        self.token_arrivals
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub(crate) fn expire_access_tokens(&self) -> usize {
         let mut grants = self.grants();
         grants.expire_access_tokens(now_ms())

@@ -147,6 +147,7 @@ async fn authorize(State(app): SharedState, query: QueryArg) -> Response {
 
 /// `POST /oauth/v1/token` (form): `authorization_code` or `refresh_token`.
 async fn token(State(app): SharedState, form: FormArg) -> Response {
+    app.oauth.token_delay().await;
     let correlation_id = app.correlation.next();
     let request = token_request(&form_params(form));
     match super::token(&app, Vendor::HubSpot, &request) {

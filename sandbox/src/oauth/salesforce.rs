@@ -146,6 +146,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 /// `POST /services/oauth2/token` (form): `authorization_code` or `refresh_token`; the client
 /// authenticates in the body or with HTTP Basic.
 async fn token(State(app): SharedState, headers: HeaderMap, form: FormArg) -> Response {
+    app.oauth.token_delay().await;
     let mut request = token_request(&form_params(form));
     if request.client_id.is_none()
         && let Some((id, secret)) = basic_credentials(&headers)

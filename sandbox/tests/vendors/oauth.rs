@@ -670,6 +670,49 @@ async fn strict_rotation_detects_reuse_and_revokes_the_whole_chain() {
 }
 
 #[tokio::test]
+async fn a_delayed_refresh_whose_client_hangs_up_is_never_processed() {
+    let sandbox = start(strict()).await;
+    for vendor in [Vendor::HubSpot, Vendor::Salesforce] {
+        let first = connect(&sandbox, vendor).await;
+        let rt1 = text(&first, "/refresh_token").to_owned();
+        let before = sandbox.handle.oauth_stats();
+
+        // A client that gives up while the provider is still thinking (a replica killed mid-refresh).
+        sandbox
+            .handle
+            .delay_token_answers(Duration::from_millis(800));
+        let impatient = reqwest::Client::builder()
+            .timeout(Duration::from_millis(100))
+            .build()
+            .unwrap();
+        let abandoned = impatient
+            .post(format!(
+                "{}{}",
+                sandbox.handle.base_url(),
+                token_path(vendor)
+            ))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", CLIENT_ID),
+                ("client_secret", CLIENT_SECRET),
+                ("refresh_token", rt1.as_str()),
+            ])
+            .send()
+            .await;
+        assert!(abandoned.is_err(), "the delay held the answer back");
+        // Past the delay: had the abandoned request been processed, rt1 would be rotated out now.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        sandbox.handle.delay_token_answers(Duration::ZERO);
+
+        let retry = refresh(&sandbox, vendor, &rt1).await;
+        assert_eq!(retry.status, StatusCode::OK, "{}", retry.body);
+        let stats = sandbox.handle.oauth_stats();
+        assert_eq!(stats.refreshes - before.refreshes, 1, "{stats:?}");
+        assert_eq!(stats.reuse_detections, 0, "{stats:?}");
+    }
+}
+
+#[tokio::test]
 async fn expired_access_tokens_get_the_vendors_401_until_refreshed() {
     let sandbox = start_default().await;
     let hubspot = connect(&sandbox, Vendor::HubSpot).await;
