@@ -261,7 +261,7 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
         });
         let directory = Arc::new(Layered {
             first: demo,
-            then: store,
+            then: store.clone(),
         });
         (directory, credentials)
     } else {
@@ -270,7 +270,7 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
         (store.clone(), Arc::new(main.coordinator))
     };
     config.audit = audit.clone();
-    config.metrics = Some(Arc::new(metrics(coordinators, &audit)));
+    config.metrics = Some(Arc::new(metrics(coordinators, &audit, &store)));
     let executor = Arc::new(Executor::with_credentials(
         INTEGRATIONS,
         ExecutorConfig {
@@ -308,8 +308,9 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `/metrics`: every call, plus the coordinators' refresh counters and the audit log's losses.
-fn metrics(coordinators: Vec<Coordinator>, audit: &AuditLog) -> Metrics {
+/// `/metrics`: every call, plus the coordinators' refresh counters, the audit log's losses and
+/// writes, and the store's trips to its database.
+fn metrics(coordinators: Vec<Coordinator>, audit: &AuditLog, store: &Arc<Store>) -> Metrics {
     let mut metrics = Metrics::new();
     let coordinators = Arc::new(coordinators);
     type Read = fn(&switchboard_oauth::RefreshStats) -> u64;
@@ -354,6 +355,18 @@ fn metrics(coordinators: Vec<Coordinator>, audit: &AuditLog) -> Metrics {
         "audit_events_failed",
         "Audit events whose write to the store failed",
         Box::new(move || log.stats().failed),
+    );
+    let log = audit.clone();
+    metrics.register_counter_fn(
+        "audit_batches",
+        "Writes of audit events to the store (each a batch in one transaction)",
+        Box::new(move || log.stats().batches),
+    );
+    let store = Arc::clone(store);
+    metrics.register_counter_fn(
+        "store_round_trips",
+        "Statements and transactions sent to the store's database, audit batches included; a call served from the caches sends none",
+        Box::new(move || store.round_trips()),
     );
     metrics
 }

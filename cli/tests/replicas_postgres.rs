@@ -193,8 +193,26 @@ async fn a_revocation_on_one_replica_reaches_the_other_within_a_second_and_curso
         "the second page, not the first"
     );
 
-    // B has the server cached; A revokes it through its admin API.
+    // B has the server cached: its calls go to the database not once (the audit log's batched
+    // writes aside, which no call waits for).
     assert_eq!(list_contacts(&http, &b, &token).await, 200);
+    let before = quiet_metrics(&http, &b.base).await;
+    for (status, body) in burst(&http, &[&b.base], &token, 50).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    let after = quiet_metrics(&http, &b.base).await;
+    let trips = counter(&after, "switchboard_store_round_trips")
+        - counter(&before, "switchboard_store_round_trips");
+    let audit = counter(&after, "switchboard_audit_batches")
+        - counter(&before, "switchboard_audit_batches");
+    assert!(audit >= 1, "the calls were audited");
+    assert_eq!(
+        trips - audit,
+        0,
+        "store trips on the hot path of 50 cached calls"
+    );
+
+    // A revokes it through its admin API.
     let revoked = http
         .post(format!("{}/admin/mcp-servers/agent/revoke", a.base))
         .bearer_auth(ADMIN_TOKEN)
@@ -217,6 +235,40 @@ async fn a_revocation_on_one_replica_reaches_the_other_within_a_second_and_curso
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(list_contacts(&http, &a, &token).await, 404);
+}
+
+/// The value of the counter `name` (any labels) in a Prometheus text exposition.
+fn counter(text: &str, name: &str) -> u64 {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && line.starts_with(name))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+/// `/metrics` of `base` once it stops changing (the audit writer has caught up).
+async fn quiet_metrics(http: &reqwest::Client, base: &str) -> String {
+    let read = || async {
+        http.get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let mut last = read().await;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = read().await;
+        let stable = counter(&now, "switchboard_store_round_trips")
+            == counter(&last, "switchboard_store_round_trips");
+        last = now;
+        if stable {
+            break;
+        }
+    }
+    last
 }
 
 /// A webhook receiver that answers 200 to everything and keeps every body.

@@ -279,15 +279,27 @@ impl Coordinator {
             let store = self.inner.store.clone();
             let id = account.to_owned();
             let lease = self.inner.lease_secs;
-            let claim = tokio::task::spawn_blocking(move || store.claim_refresh(&id, lease))
-                .await
-                .map_err(|e| ToolError::Transport(format!("the store task failed: {e}")))?
-                .map_err(store_error)?;
+            // Ahead of expiry nothing waits: if another replica has the account, it is on it.
+            let proactive = matches!(need, Need::ExpiresWithin(_));
+            let claim = tokio::task::spawn_blocking(move || {
+                if proactive {
+                    store.try_claim_refresh(&id, lease)
+                } else {
+                    store.claim_refresh(&id, lease)
+                }
+            })
+            .await
+            .map_err(|e| ToolError::Transport(format!("the store task failed: {e}")))?
+            .map_err(store_error)?;
             match claim {
                 Claim::Granted(grant) => {
                     let produced = self.refresh_granted(*grant, need, integration).await?;
                     *last = produced.clone();
                     return Ok(produced.map(|fresh| fresh.credential));
+                }
+                Claim::Busy { .. } if proactive => {
+                    self.inner.skipped.fetch_add(1, Ordering::Relaxed);
+                    return Ok(None);
                 }
                 Claim::Busy { .. } => {
                     // Another process is refreshing this account: wait for its lease to end, then

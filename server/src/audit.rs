@@ -126,6 +126,8 @@ pub struct AuditStats {
     pub written: u64,
     /// Events lost because the sink failed to store them.
     pub failed: u64,
+    /// Writes to the store (each a batch of events in one transaction), failed ones included.
+    pub batches: u64,
 }
 
 #[derive(Default)]
@@ -133,6 +135,7 @@ struct Counters {
     queued: AtomicU64,
     dropped: AtomicU64,
     written: AtomicU64,
+    batches: AtomicU64,
     failed: AtomicU64,
 }
 
@@ -287,6 +290,7 @@ impl AuditLog {
                     dropped: c.dropped.load(Ordering::Relaxed),
                     written: c.written.load(Ordering::Relaxed),
                     failed: c.failed.load(Ordering::Relaxed),
+                    batches: c.batches.load(Ordering::Relaxed),
                 }
             })
     }
@@ -375,6 +379,7 @@ impl Writer {
             return;
         }
         let count = batch.len() as u64;
+        self.counters.batches.fetch_add(1, Ordering::Relaxed);
         let result = catch_unwind(AssertUnwindSafe(|| self.sink.write(batch)))
             .unwrap_or_else(|_| Err("the audit sink panicked".to_owned()));
         match result {
@@ -564,7 +569,8 @@ mod tests {
                 queued: 1_000,
                 dropped: 0,
                 written: 1_000,
-                failed: 0
+                failed: 0,
+                batches: sink.batches().len() as u64,
             }
         );
         // Nothing pending: a flush still returns.

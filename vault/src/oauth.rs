@@ -267,8 +267,23 @@ impl Store {
     /// documentation.
     pub fn claim_refresh(&self, id: &str, lease_secs: i64) -> Result<Claim, StoreError> {
         if let Some(pg) = &self.pg {
-            return self.claim_refresh_locked(pg, id, lease_secs);
+            return self.claim_refresh_locked(pg, id, lease_secs, Wait::Yes);
         }
+        self.claim_refresh_leased(id, lease_secs)
+    }
+
+    /// [`claim_refresh`](Self::claim_refresh) that never waits: [`Claim::Busy`] at once when
+    /// another process holds the claim. For the proactive refresher, whose replicas all scan the
+    /// same accounts: the first to get an account refreshes it, the others pass.
+    pub fn try_claim_refresh(&self, id: &str, lease_secs: i64) -> Result<Claim, StoreError> {
+        if let Some(pg) = &self.pg {
+            return self.claim_refresh_locked(pg, id, lease_secs, Wait::No);
+        }
+        self.claim_refresh_leased(id, lease_secs)
+    }
+
+    /// The SQLite claim: a lease on the row.
+    fn claim_refresh_leased(&self, id: &str, lease_secs: i64) -> Result<Claim, StoreError> {
         let owner = random_owner()?;
         let now = now_unix();
         let claimed = in_transaction(self.db(), |tx| {
@@ -308,6 +323,7 @@ impl Store {
         pg: &PgSql,
         id: &str,
         lease_secs: i64,
+        wait: Wait,
     ) -> Result<Claim, StoreError> {
         self.round_trips
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -318,7 +334,11 @@ impl Store {
                     set_config('idle_in_transaction_session_timeout', ?1, true)",
             &[limit.into()],
         )?;
-        let row = match tx.query_opt(&claim_select("FOR UPDATE"), &[id.into()]) {
+        let suffix = match wait {
+            Wait::Yes => "FOR UPDATE",
+            Wait::No => "FOR UPDATE SKIP LOCKED",
+        };
+        let row = match tx.query_opt(&claim_select(suffix), &[id.into()]) {
             Ok(row) => row,
             Err(SqlError::LockTimeout(_)) => {
                 let _ = tx.rollback();
@@ -328,6 +348,10 @@ impl Store {
         };
         let Some(row) = row else {
             let _ = tx.rollback();
+            // Skipped because another process holds it, or not there at all.
+            if wait == Wait::No && self.account_summary(id)?.is_some() {
+                return Ok(Claim::Busy { until: now_unix() });
+            }
             return Err(self.unknown_account(id)?);
         };
         let row = ClaimRow::read(&row)?;
@@ -561,6 +585,13 @@ fn mark_needs_reauth_in(
         insert_event(tx, event, now_unix())?;
     }
     Ok(changed == 1)
+}
+
+/// Whether a PostgreSQL claim waits for another holder's row lock.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Yes,
+    No,
 }
 
 /// The claim's `SELECT` of one account, with `suffix` (`FOR UPDATE` on PostgreSQL).
