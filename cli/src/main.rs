@@ -26,7 +26,6 @@ mod tools;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use switchboard_runtime::table::Integration;
 use switchboard_vault::{DB_ENV, DEFAULT_DB_PATH, Database, Store};
@@ -209,7 +208,8 @@ impl Context {
     /// Opens the store, creating it when missing.
     pub(crate) fn open_store(&self) -> anyhow::Result<Store> {
         let database = self.database();
-        Store::open_database(&database).with_context(|| format!("cannot use the store {database}"))
+        // Every open error names the store already (or is about the key, not the store).
+        Ok(Store::open_database(&database)?)
     }
 
     /// Opens a store that must already exist: reading a mistyped `--db` must not create an empty

@@ -187,7 +187,7 @@ const CONNECT_KEY_AAD: &[u8] = b"switchboard/meta/connect_key";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be opened or migrated.
-    #[error("cannot open the store {location}: {source}")]
+    #[error("cannot open the store {location}")]
     Open {
         /// The database.
         location: Location,
