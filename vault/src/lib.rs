@@ -26,6 +26,7 @@ pub mod pg;
 mod rotate;
 mod schema;
 mod servers;
+mod slots;
 pub mod sql;
 pub mod time;
 mod token;
@@ -476,6 +477,8 @@ pub struct Store {
     /// The same database as `db` when it is PostgreSQL, for what only PostgreSQL does (row locks
     /// held across a refresh).
     pg: Option<PgSql>,
+    /// PostgreSQL: how many refresh locks (each holding a pooled connection) may be held at once.
+    refresh_slots: std::sync::Arc<slots::Slots>,
     /// PostgreSQL: the change feed, started by the first [`Store::generation`].
     watch: std::sync::OnceLock<Option<pg::GenerationWatch>>,
     /// Seals under its current key, opens under either.
@@ -627,6 +630,8 @@ impl Store {
             db,
             pg,
             watch: std::sync::OnceLock::new(),
+            // Half the pool: the rest always serves everything else.
+            refresh_slots: slots::Slots::new(pg::DEFAULT_MAX_CONNECTIONS / 2),
             key,
             location,
             pii_key: derive_pii_key(&cursor_key),

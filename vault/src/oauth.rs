@@ -23,6 +23,7 @@ use switchboard_runtime::account::Credential;
 use switchboard_runtime::table::Integration;
 
 use crate::outbox::{WebhookEvent, insert_event};
+use crate::slots::Slot;
 use crate::sql::{PgSql, PgTx, Row, SqlError, SqlExec, in_transaction};
 use crate::{
     AccountStatus, NewAccount, OAUTH2_KIND, Store, StoreError, account_aad, credential_plaintext,
@@ -112,12 +113,19 @@ pub struct RefreshGrant {
     owner: String,
     /// PostgreSQL: the transaction holding the account's row lock, until the refresh completes,
     /// is released or gives up (dropping it closes the connection, which releases the lock).
-    lock: Mutex<Option<PgTx>>,
+    lock: Mutex<Option<Held>>,
+}
+
+/// A row lock and the slot it takes of the store's refresh budget (given back after the
+/// transaction ends: fields drop in order).
+struct Held {
+    tx: PgTx,
+    _slot: Slot,
 }
 
 impl RefreshGrant {
     /// The row-lock transaction, if this grant holds one and it was not used up yet.
-    fn take_lock(&self) -> Option<PgTx> {
+    fn take_lock(&self) -> Option<Held> {
         self.lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -325,6 +333,16 @@ impl Store {
         lease_secs: i64,
         wait: Wait,
     ) -> Result<Claim, StoreError> {
+        // A slot of the refresh budget first: a lock held across a refresh keeps its connection.
+        let patience =
+            std::time::Duration::from_secs(u64::try_from(lease_secs.max(1)).unwrap_or(1));
+        let slot = match wait {
+            Wait::Yes => self.refresh_slots.take_within(patience),
+            Wait::No => self.refresh_slots.try_take(),
+        };
+        let Some(slot) = slot else {
+            return Ok(Claim::Busy { until: now_unix() });
+        };
         self.round_trips
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tx = pg.begin()?;
@@ -359,7 +377,7 @@ impl Store {
             let _ = tx.rollback();
             return self.grant(id, row, String::new(), None);
         }
-        self.grant(id, row, String::new(), Some(tx))
+        self.grant(id, row, String::new(), Some(Held { tx, _slot: slot }))
     }
 
     /// What a claim found: the grant, or why there is none.
@@ -368,7 +386,7 @@ impl Store {
         id: &str,
         row: ClaimRow,
         owner: String,
-        lock: Option<PgTx>,
+        lock: Option<Held>,
     ) -> Result<Claim, StoreError> {
         if row.status == AccountStatus::NeedsReauth {
             return Ok(Claim::NeedsReauth);
@@ -441,7 +459,7 @@ impl Store {
             expires_at.into(),
             now_unix().into(),
         ];
-        if let Some(tx) = grant.take_lock() {
+        if let Some(Held { tx, _slot }) = grant.take_lock() {
             // The row lock is ours: write and commit in the transaction that took it.
             self.round_trips
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -484,10 +502,10 @@ impl Store {
     /// Gives the lease back without changing the credential (the refresh was not needed, or failed
     /// in a way that may pass).
     pub fn release_refresh(&self, grant: &RefreshGrant) -> Result<(), StoreError> {
-        if let Some(tx) = grant.take_lock() {
+        if let Some(held) = grant.take_lock() {
             self.round_trips
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return Ok(tx.rollback()?);
+            return Ok(held.tx.rollback()?);
         }
         if self.pg.is_some() {
             return Ok(());
@@ -512,7 +530,7 @@ impl Store {
         reason: &str,
         event: Option<&WebhookEvent>,
     ) -> Result<bool, StoreError> {
-        let Some(tx) = grant.take_lock() else {
+        let Some(Held { tx, _slot }) = grant.take_lock() else {
             return self.mark_needs_reauth(&grant.account_id, reason, event);
         };
         self.round_trips
