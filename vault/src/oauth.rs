@@ -463,23 +463,25 @@ impl Store {
             // The row lock is ours: write and commit in the transaction that took it.
             self.round_trips
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            tx.execute(
-                "UPDATE accounts SET credential_kind = ?2, secret = ?3,
+            let written = tx
+                .execute(
+                    "UPDATE accounts SET credential_kind = ?2, secret = ?3,
                         refresh_secret = COALESCE(?4, refresh_secret), expires_at = ?5,
                         credential_version = credential_version + 1, refresh_owner = NULL,
                         refresh_until = NULL, refreshed_at = ?6
                  WHERE id = ?1",
-                &{
-                    params.remove(1);
-                    params
-                },
-            )?;
-            return match tx.commit() {
+                    &{
+                        params.remove(1);
+                        params
+                    },
+                )
+                .and_then(|_| tx.commit());
+            return match written {
                 Ok(()) => Ok(true),
-                // The server ended the transaction (the refresh outlived the idle timeout): nothing
-                // was written, as when a lease runs out.
+                // The server ended the transaction (the refresh outlived the idle timeout, or the
+                // connection died): nothing was written, as when a lease runs out.
                 Err(error) => {
-                    tracing::warn!(account = %id, %error, "cannot commit a refresh");
+                    tracing::warn!(account = %id, %error, "cannot record a refresh: its lock was lost");
                     Ok(false)
                 }
             };
@@ -505,7 +507,11 @@ impl Store {
         if let Some(held) = grant.take_lock() {
             self.round_trips
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return Ok(held.tx.rollback()?);
+            // A transaction the server already ended has nothing left to give back.
+            if let Err(error) = held.tx.rollback() {
+                tracing::debug!(account = %grant.account_id, %error, "a refresh lock was already gone");
+            }
+            return Ok(());
         }
         if self.pg.is_some() {
             return Ok(());
@@ -535,12 +541,22 @@ impl Store {
         };
         self.round_trips
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let changed = mark_needs_reauth_in(&tx, &grant.account_id, reason, event)?;
-        tx.commit()?;
-        if changed {
-            tracing::warn!(account = %grant.account_id, reason, "account needs re-authorization");
+        let marked = mark_needs_reauth_in(&tx, &grant.account_id, reason, event)
+            .and_then(|changed| Ok(tx.commit().map(|()| changed)?));
+        match marked {
+            Ok(changed) => {
+                if changed {
+                    tracing::warn!(account = %grant.account_id, reason, "account needs re-authorization");
+                }
+                Ok(changed)
+            }
+            // The lock was lost (the server ended the transaction): the transaction is gone with
+            // it, so mark the account on its own, as a lease that ran out would.
+            Err(error) => {
+                tracing::debug!(account = %grant.account_id, %error, "a refresh lock was lost before giving up");
+                self.mark_needs_reauth(&grant.account_id, reason, event)
+            }
         }
-        Ok(changed)
     }
 
     /// Marks the account `needs_reauth` for `reason` and, only if this call is what changed its

@@ -1,31 +1,27 @@
 //! API tokens (the second factor) and server revocation, as the store's users see them: tokens are
 //! shown once and kept only as hashes, revoked tokens and servers open nothing at once, and rows stay
 //! for listings.
+//!
+//! Every test body runs on both backends (`sqlite::<test>`, `postgres::<test>`; see
+//! `support/stores.rs`).
 #![allow(clippy::expect_used, clippy::unwrap_used)] // Tests fail loudly on broken fixtures.
 
-use std::path::{Path, PathBuf};
+mod support {
+    pub mod postgres;
+    pub mod stores;
+}
 
 use switchboard_runtime::account::Credential;
 use switchboard_runtime::filter::ToolFilter;
-use switchboard_vault::{
-    MasterKey, NewAccount, NewServer, Store, StoreError, is_well_formed_api_token,
-};
+use switchboard_vault::{NewAccount, NewServer, Store, StoreError, is_well_formed_api_token};
 
-fn open(dir: &Path) -> Store {
-    Store::open_with_key(dir.join("s.db"), MasterKey::from_bytes([3; 32])).unwrap()
-}
+use support::stores::{Stores, store_suite};
 
-fn store_bytes(db: &Path) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        if let Ok(b) = std::fs::read(PathBuf::from(name)) {
-            bytes.extend(b);
-        }
-    }
-    bytes
-}
+store_suite!(
+    api_tokens_are_shown_once_kept_hashed_and_open_until_revoked,
+    api_token_names_are_checked_and_unique,
+    revoked_servers_open_nothing_but_stay_listed_and_deletable,
+);
 
 fn with_account(store: &Store) {
     store
@@ -47,10 +43,8 @@ fn server(name: &str, require_api_token: bool) -> NewServer {
     }
 }
 
-#[test]
-fn api_tokens_are_shown_once_kept_hashed_and_open_until_revoked() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+fn api_tokens_are_shown_once_kept_hashed_and_open_until_revoked(stores: &Stores) {
+    let store = stores.open();
     let (record, token) = store.create_api_token("ci-agent", Some("alice")).unwrap();
     assert!(token.starts_with("sbk_"), "recognisable by secret scanners");
     assert_eq!(token.len(), 4 + 43, "256 random bits");
@@ -94,14 +88,12 @@ fn api_tokens_are_shown_once_kept_hashed_and_open_until_revoked() {
     // The store never holds the token itself.
     drop(store);
     assert!(
-        !store_bytes(&dir.path().join("s.db"))
-            .windows(43)
-            .any(|w| w == &token.as_bytes()[4..]),
+        !stores.holds(&token.as_bytes()[4..]),
         "the API token reached the disk"
     );
 
     // Revoked: opens nothing, still listed with the time.
-    let store = open(dir.path());
+    let store = stores.open();
     let revoked = store.revoke_api_token("ci-agent").unwrap();
     let at = revoked.revoked_at.unwrap();
     assert!(store.api_token_for(&token).unwrap().is_none());
@@ -117,10 +109,8 @@ fn api_tokens_are_shown_once_kept_hashed_and_open_until_revoked() {
     assert!(listed[0].is_revoked() && !listed[1].is_revoked());
 }
 
-#[test]
-fn api_token_names_are_checked_and_unique() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+fn api_token_names_are_checked_and_unique(stores: &Stores) {
+    let store = stores.open();
     store.create_api_token("ci-agent", None).unwrap();
     assert!(matches!(
         store.create_api_token("ci-agent", None),
@@ -141,10 +131,8 @@ fn api_token_names_are_checked_and_unique() {
     );
 }
 
-#[test]
-fn revoked_servers_open_nothing_but_stay_listed_and_deletable() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+fn revoked_servers_open_nothing_but_stay_listed_and_deletable(stores: &Stores) {
+    let store = stores.open();
     with_account(&store);
     let (record, token) = store.create_server(server("guarded", true)).unwrap();
     assert!(record.require_api_token);

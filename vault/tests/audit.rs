@@ -1,14 +1,26 @@
 //! The audit log as its readers see it: events come back as written, filtered and as a tail (the
 //! newest N, oldest first), survive a reopen, and age out with pruning.
+//!
+//! Every test body that needs a store runs on both backends (`sqlite::<test>`, `postgres::<test>`;
+//! see `support/stores.rs`).
 #![allow(clippy::expect_used, clippy::unwrap_used)] // Tests fail loudly on broken fixtures.
 
-use std::path::Path;
-
-use switchboard_vault::{AuditEvent, AuditQuery, DEFAULT_AUDIT_LIMIT, MasterKey, Store};
-
-fn open(dir: &Path) -> Store {
-    Store::open_with_key(dir.join("s.db"), MasterKey::from_bytes([5; 32])).unwrap()
+mod support {
+    pub mod postgres;
+    pub mod stores;
 }
+
+use switchboard_vault::{AuditEvent, AuditQuery, DEFAULT_AUDIT_LIMIT};
+
+use support::stores::{Stores, store_suite};
+
+store_suite!(
+    events_round_trip_with_every_field_and_survive_a_reopen,
+    filters_select_by_server_account_user_and_time,
+    the_limit_keeps_the_newest_events_oldest_first,
+    a_large_batch_is_written_in_one_call,
+    pruning_deletes_only_older_events_and_counts_them,
+);
 
 fn event(at_ms: i64, server: &str, account: &str, user: Option<&str>) -> AuditEvent {
     AuditEvent {
@@ -35,9 +47,7 @@ fn times(events: &[AuditEvent]) -> Vec<i64> {
     events.iter().map(|e| e.at_ms).collect()
 }
 
-#[test]
-fn events_round_trip_with_every_field_and_survive_a_reopen() {
-    let dir = tempfile::tempdir().unwrap();
+fn events_round_trip_with_every_field_and_survive_a_reopen(stores: &Stores) {
     let full = event(1_000, "crm-reader", "acme-hubspot", Some("alice"));
     let sparse = AuditEvent {
         at_ms: 2_000,
@@ -54,20 +64,21 @@ fn events_round_trip_with_every_field_and_survive_a_reopen() {
         upstream_status: None,
     };
     {
-        let store = open(dir.path());
+        let store = stores.open();
         store.record_audit(&[full.clone(), sparse.clone()]).unwrap();
         store.record_audit(&[]).unwrap();
     }
-    let store = open(dir.path());
+    let store = stores.open();
     let read = store.audit_events(&query()).unwrap();
     let sparse_read = AuditEvent {
-        // Stored as SQLite's largest integer.
+        // Stored as the largest 64-bit integer (SQLite's INTEGER, PostgreSQL's BIGINT).
         latency_ms: i64::MAX as u64,
         ..sparse
     };
     assert_eq!(read, vec![full, sparse_read]);
 }
 
+/// No store: the event's JSON form alone.
 #[test]
 fn the_json_form_names_every_field_and_nothing_else() {
     let json = serde_json::to_value(event(7, "s", "a", None)).unwrap();
@@ -97,10 +108,8 @@ fn the_json_form_names_every_field_and_nothing_else() {
     assert_eq!(json["upstream_status"], 200);
 }
 
-#[test]
-fn filters_select_by_server_account_user_and_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+fn filters_select_by_server_account_user_and_time(stores: &Stores) {
+    let store = stores.open();
     store
         .record_audit(&[
             event(100, "reader", "acme", Some("alice")),
@@ -159,10 +168,8 @@ fn filters_select_by_server_account_user_and_time() {
     );
 }
 
-#[test]
-fn the_limit_keeps_the_newest_events_oldest_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+fn the_limit_keeps_the_newest_events_oldest_first(stores: &Stores) {
+    let store = stores.open();
     // Written out of time order (replicas' batches interleave); read back in time order.
     let batch: Vec<AuditEvent> = [5, 1, 4, 2, 3, 6]
         .into_iter()
@@ -202,10 +209,8 @@ fn the_limit_keeps_the_newest_events_oldest_first() {
     assert_eq!(ids, [Some("second"), Some("third")]);
 }
 
-#[test]
-fn a_large_batch_is_written_in_one_call() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+fn a_large_batch_is_written_in_one_call(stores: &Stores) {
+    let store = stores.open();
     let batch: Vec<AuditEvent> = (0..2_000).map(|t| event(t, "s", "a", Some("u"))).collect();
     store.record_audit(&batch).unwrap();
     let read = store
@@ -217,10 +222,8 @@ fn a_large_batch_is_written_in_one_call() {
     assert_eq!(read, batch);
 }
 
-#[test]
-fn pruning_deletes_only_older_events_and_counts_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
+fn pruning_deletes_only_older_events_and_counts_them(stores: &Stores) {
+    let store = stores.open();
     // More than one prune chunk.
     let batch: Vec<AuditEvent> = (0..12_000).map(|t| event(t, "s", "a", None)).collect();
     store.record_audit(&batch).unwrap();

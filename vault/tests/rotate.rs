@@ -2,7 +2,17 @@
 //! opens under the new key alone, the old key stops opening the store, an interrupted rotation
 //! leaves everything readable and a second run finishes it, and stores written before key ids
 //! (format-1 blobs) keep opening and are upgraded.
+//!
+//! The rotation's behaviour runs on both backends (`sqlite::<test>`, `postgres::<test>`; see
+//! `support/stores.rs`), reading the sealed values straight from the database. SQLite alone: key
+//! files (`<db>.key`, `<db>.key.next`), which only an SQLite store uses, and format-1 blobs, which
+//! only SQLite stores written before key ids can hold.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // Tests fail loudly on broken fixtures.
+
+mod support {
+    pub mod postgres;
+    pub mod stores;
+}
 
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
@@ -12,12 +22,22 @@ use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use switchboard_runtime::account::Credential;
 use switchboard_runtime::table::{ApiKey, Auth, ErrorRules, Integration, OAuth2, RateLimit};
+use switchboard_vault::sql::{SqlExec, SqliteSql};
 use switchboard_vault::{
     Claim, KeyId, Keyring, MASTER_KEY_ENV, MasterKey, NewAccount, NewOAuthApp, OAuthGrant,
     OAuthSettings, PREVIOUS_MASTER_KEY_ENV, RotationProgress, Store, StoreError,
     commit_next_key_file, key_file_path, load_or_create_next_key_file, next_key_file_path,
     now_unix, old_key_file_path, remove_stale_old_key_file,
 };
+
+use support::stores::{Stores, store_suite};
+
+store_suite!(
+    a_rotation_keeps_every_value_and_retires_the_old_key,
+    an_interrupted_rotation_leaves_every_row_readable_and_a_second_run_finishes_it,
+    a_value_that_opens_under_neither_key_stops_the_rotation_with_its_row_named,
+    every_blob_column_is_either_rotated_or_known_not_to_be_sealed,
+);
 
 const fn integration(name: &'static str, auth: Auth) -> Integration {
     Integration {
@@ -211,9 +231,8 @@ fn assert_everything_reads(store: &Store, keys: ([u8; 32], [u8; 32])) {
     assert_eq!((store.cursor_key(), store.connect_key()), keys);
 }
 
-/// Every sealed value in the database file, named by table, column and row.
-fn sealed_blobs(db: &Path) -> Vec<(String, Vec<u8>)> {
-    let conn = rusqlite::Connection::open(db).unwrap();
+/// Every sealed value in the database, named by table, column and row.
+fn sealed_blobs(db: &dyn SqlExec) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for (what, sql) in [
         ("accounts.secret", "SELECT id, secret FROM accounts"),
@@ -227,51 +246,42 @@ fn sealed_blobs(db: &Path) -> Vec<(String, Vec<u8>)> {
         ),
         (
             "oauth_states.request",
-            "SELECT hex(state_hash), request FROM oauth_states",
+            "SELECT state_hash, request FROM oauth_states",
         ),
         ("meta.value", "SELECT key, value FROM meta"),
     ] {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let rows = stmt
-            .query_map([], |row| {
-                Ok((
-                    format!("{what} of {}", row.get::<_, String>(0)?),
-                    row.get::<_, Vec<u8>>(1)?,
-                ))
-            })
-            .unwrap();
-        out.extend(rows.map(Result::unwrap));
+        for row in db.query(sql, &[]).unwrap() {
+            // The states' key is a hash: named by its hex.
+            let name = row.get_text(0).unwrap_or_else(|_| {
+                let hash = row.get_blob(0).unwrap();
+                hash.iter().map(|b| format!("{b:02X}")).collect()
+            });
+            out.push((format!("{what} of {name}"), row.get_blob(1).unwrap()));
+        }
     }
     out
 }
 
 /// How many sealed values name each key id (`None`: format 1).
-fn key_ids(db: &Path) -> Vec<Option<KeyId>> {
+fn key_ids(db: &dyn SqlExec) -> Vec<Option<KeyId>> {
     sealed_blobs(db)
         .iter()
         .map(|(_, blob)| KeyId::of_sealed(blob))
         .collect()
 }
 
+/// [`key_ids`] of the database in `stores`.
+fn stored_key_ids(stores: &Stores) -> Vec<Option<KeyId>> {
+    key_ids(&*stores.raw())
+}
+
+/// [`key_ids`] of the SQLite file `db`.
+fn file_key_ids(db: &Path) -> Vec<Option<KeyId>> {
+    key_ids(&SqliteSql::open(db).unwrap())
+}
+
 fn count(ids: &[Option<KeyId>], id: KeyId) -> usize {
     ids.iter().filter(|i| **i == Some(id)).count()
-}
-
-/// Every byte SQLite wrote for the store (database, WAL and shared-memory files).
-fn store_bytes(db: &Path) -> Vec<u8> {
-    ["", "-wal", "-shm"]
-        .iter()
-        .filter_map(|suffix| {
-            let mut name = db.as_os_str().to_owned();
-            name.push(suffix);
-            std::fs::read(name).ok()
-        })
-        .flatten()
-        .collect()
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 fn plaintexts() -> Vec<&'static [u8]> {
@@ -284,15 +294,12 @@ fn plaintexts() -> Vec<&'static [u8]> {
     all
 }
 
-#[test]
-fn a_rotation_keeps_every_value_and_retires_the_old_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.db");
+fn a_rotation_keeps_every_value_and_retires_the_old_key(stores: &Stores) {
     let (old, new) = (key(1), key(2));
-    let mut store = Store::open_with_key(&db, old.clone()).unwrap();
+    let mut store = stores.open_with_key(old.clone()).unwrap();
     fill(&store);
     let keys = (store.cursor_key(), store.connect_key());
-    assert_eq!(count(&key_ids(&db), old.id()), FIXTURE_VALUES);
+    assert_eq!(count(&stored_key_ids(stores), old.id()), FIXTURE_VALUES);
 
     let mut calls = 0;
     let report = store
@@ -336,31 +343,23 @@ fn a_rotation_keeps_every_value_and_retires_the_old_key() {
     drop(store);
 
     // Every value is a format-2 blob naming the new key.
-    let ids = key_ids(&db);
+    let ids = stored_key_ids(stores);
     assert_eq!(ids.len(), FIXTURE_VALUES + 1);
     assert_eq!(count(&ids, new.id()), FIXTURE_VALUES + 1, "{ids:?}");
-    let bytes = store_bytes(&db);
-    assert!(
-        contains(&bytes, b"c-bearer"),
-        "the test reads the wrong files"
-    );
+    assert!(stores.holds(b"c-bearer"), "the test reads the wrong files");
     for secret in plaintexts() {
-        assert!(
-            !contains(&bytes, secret),
-            "{}",
-            String::from_utf8_lossy(secret)
-        );
+        assert!(!stores.holds(secret), "{}", String::from_utf8_lossy(secret));
     }
 
     // The old key alone no longer opens the store, and says so.
-    let err = Store::open_with_key(&db, old.clone()).unwrap_err();
+    let err = stores.open_with_key(old.clone()).unwrap_err();
     assert!(matches!(err, StoreError::WrongMasterKey { .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("does not open the store"), "{message}");
     assert!(message.contains(PREVIOUS_MASTER_KEY_ENV), "{message}");
 
     // The new key alone opens everything, unchanged.
-    let mut store = Store::open_with_key(&db, new.clone()).unwrap();
+    let mut store = stores.open_with_key(new.clone()).unwrap();
     assert!(store.keyring().previous().is_none());
     assert_everything_reads(&store, keys);
     assert_eq!(
@@ -377,12 +376,9 @@ fn a_rotation_keeps_every_value_and_retires_the_old_key() {
     assert_eq!(again.already_current, FIXTURE_VALUES);
 }
 
-#[test]
-fn an_interrupted_rotation_leaves_every_row_readable_and_a_second_run_finishes_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.db");
+fn an_interrupted_rotation_leaves_every_row_readable_and_a_second_run_finishes_it(stores: &Stores) {
     let (old, new) = (key(3), key(4));
-    let mut store = Store::open_with_key(&db, old.clone()).unwrap();
+    let mut store = stores.open_with_key(old.clone()).unwrap();
     fill(&store);
     let keys = (store.cursor_key(), store.connect_key());
 
@@ -402,15 +398,15 @@ fn an_interrupted_rotation_leaves_every_row_readable_and_a_second_run_finishes_i
     drop(store);
 
     // Half the rows are under each key, the key check still under the old one.
-    let ids = key_ids(&db);
+    let ids = stored_key_ids(stores);
     assert_eq!(count(&ids, new.id()), 3, "{ids:?}");
     assert_eq!(count(&ids, old.id()), FIXTURE_VALUES - 3, "{ids:?}");
 
     // The new key alone does not open the store yet; the old one alone opens it but not the
     // rows already moved.
-    let err = Store::open_with_key(&db, new.clone()).unwrap_err();
+    let err = stores.open_with_key(new.clone()).unwrap_err();
     assert!(matches!(err, StoreError::WrongMasterKey { .. }), "{err:?}");
-    let old_only = Store::open_with_key(&db, old.clone()).unwrap();
+    let old_only = stores.open_with_key(old.clone()).unwrap();
     let err = old_only.require_account("a-api").unwrap_err();
     assert!(
         matches!(&err, StoreError::Unseal(id) if id == "a-api"),
@@ -421,7 +417,7 @@ fn an_interrupted_rotation_leaves_every_row_readable_and_a_second_run_finishes_i
 
     // With both keys, every row reads, whichever key it is under; a second run finishes the job.
     let both = Keyring::new(new.clone()).with_previous(old.clone());
-    let mut store = Store::open_with_keys(&db, both).unwrap();
+    let mut store = stores.open_with_keys(both).unwrap();
     for id in ["a-api", "b-basic", "c-bearer", "d-oauth"] {
         store.require_account(id).unwrap();
     }
@@ -436,12 +432,12 @@ fn an_interrupted_rotation_leaves_every_row_readable_and_a_second_run_finishes_i
     assert_eq!(report.already_current, 3);
     drop(store);
 
-    assert_eq!(count(&key_ids(&db), new.id()), FIXTURE_VALUES);
-    let store = Store::open_with_key(&db, new).unwrap();
+    assert_eq!(count(&stored_key_ids(stores), new.id()), FIXTURE_VALUES);
+    let store = stores.open_with_key(new).unwrap();
     assert_everything_reads(&store, keys);
     drop(store);
     assert!(matches!(
-        Store::open_with_key(&db, old),
+        stores.open_with_key(old),
         Err(StoreError::WrongMasterKey { .. })
     ));
 }
@@ -477,6 +473,8 @@ fn hex(text: &str) -> Vec<u8> {
         .collect()
 }
 
+/// SQLite only: format-1 blobs are in SQLite stores written before key ids; no PostgreSQL store
+/// ever held one.
 #[test]
 fn format_1_stores_keep_opening_and_a_rotation_upgrades_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -518,7 +516,10 @@ fn format_1_stores_keep_opening_and_a_rotation_upgrades_them() {
     )
     .unwrap();
     drop(conn);
-    assert_eq!(key_ids(&db).iter().filter(|id| id.is_none()).count(), 3);
+    assert_eq!(
+        file_key_ids(&db).iter().filter(|id| id.is_none()).count(),
+        3
+    );
 
     let legacy_token = ("bearer", "legacy-format-1-token".to_owned());
     let store = Store::open_with_key(&db, MasterKey::from_bytes(legacy)).unwrap();
@@ -546,7 +547,7 @@ fn format_1_stores_keep_opening_and_a_rotation_upgrades_them() {
     assert_eq!(report.resealed.total(), 4, "{report:?}");
     drop(store);
 
-    let ids = key_ids(&db);
+    let ids = file_key_ids(&db);
     assert_eq!(count(&ids, key(0x22).id()), 4, "{ids:?}");
     let store = Store::open_with_key(&db, key(0x22)).unwrap();
     assert_eq!(
@@ -574,60 +575,72 @@ fn format_1_stores_keep_opening_and_a_rotation_upgrades_them() {
     assert_eq!(report.already_current, 2, "{report:?}");
 }
 
-#[test]
-fn a_value_that_opens_under_neither_key_stops_the_rotation_with_its_row_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.db");
-    let mut store = Store::open_with_key(&db, key(5)).unwrap();
+fn a_value_that_opens_under_neither_key_stops_the_rotation_with_its_row_named(stores: &Stores) {
+    let mut store = stores.open_with_key(key(5)).unwrap();
     fill(&store);
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute(
+    let raw = stores.raw();
+    raw.execute(
         "UPDATE accounts SET secret = (SELECT secret FROM accounts WHERE id = 'a-api') WHERE id = 'b-basic'",
-        [],
+        &[],
     )
     .unwrap();
-    drop(conn);
+    drop(raw);
     let err = store.rotate_keys(&key(6), keep_going).unwrap_err();
     let message = err.to_string();
     assert!(message.contains("account `b-basic` (secret)"), "{message}");
     assert!(message.contains("neither"), "{message}");
     // What was re-sealed before the bad row stays readable with both keys; the rest is untouched.
     drop(store);
-    let ids = key_ids(&db);
+    let ids = stored_key_ids(stores);
     assert_eq!(count(&ids, key(6).id()), 1, "{ids:?}");
-    let store = Store::open_with_keys(&db, Keyring::new(key(6)).with_previous(key(5))).unwrap();
+    let store = stores
+        .open_with_keys(Keyring::new(key(6)).with_previous(key(5)))
+        .unwrap();
     store.require_account("a-api").unwrap();
     store.require_account("c-bearer").unwrap();
 }
 
 /// A new BLOB column may hold sealed values: then the rotation must know it.
-#[test]
-fn every_blob_column_is_either_rotated_or_known_not_to_be_sealed() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.db");
-    drop(Store::open_with_key(&db, key(7)).unwrap());
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+fn every_blob_column_is_either_rotated_or_known_not_to_be_sealed(stores: &Stores) {
+    drop(stores.open_with_key(key(7)).unwrap());
+    let db = stores.raw();
     let mut blobs = BTreeSet::new();
-    for table in tables {
-        let mut stmt = conn
-            .prepare("SELECT name, type FROM pragma_table_info(?1)")
+    // The engines describe their tables differently (and each has its own schema to check).
+    if stores.is_postgres() {
+        let columns = db
+            .query(
+                "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT)
+                 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND data_type = 'bytea'",
+                &[],
+            )
             .unwrap();
-        let columns = stmt
-            .query_map([&table], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-            })
+        for row in columns {
+            let (table, column) = (row.get_text(0).unwrap(), row.get_text(1).unwrap());
+            blobs.insert(format!("{table}.{column}"));
+        }
+    } else {
+        let tables: Vec<String> = db
+            .query(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
+                &[],
+            )
             .unwrap()
-            .map(Result::unwrap);
-        for (column, kind) in columns {
-            if kind.eq_ignore_ascii_case("BLOB") {
-                blobs.insert(format!("{table}.{column}"));
+            .iter()
+            .map(|row| row.get_text(0).unwrap())
+            .collect();
+        for table in tables {
+            let columns = db
+                .query(
+                    "SELECT name, type FROM pragma_table_info(?1)",
+                    &[table.as_str().into()],
+                )
+                .unwrap();
+            for row in columns {
+                let (column, kind) = (row.get_text(0).unwrap(), row.get_text(1).unwrap());
+                if kind.eq_ignore_ascii_case("BLOB") {
+                    blobs.insert(format!("{table}.{column}"));
+                }
             }
         }
     }
@@ -654,6 +667,8 @@ fn every_blob_column_is_either_rotated_or_known_not_to_be_sealed() {
     );
 }
 
+/// SQLite only: key files sit next to an SQLite file; a PostgreSQL store takes its keys from the
+/// environment alone.
 #[test]
 fn a_key_file_rotation_resumes_with_its_next_key_and_replaces_the_key_file() {
     if std::env::var_os(MASTER_KEY_ENV).is_some()

@@ -1,9 +1,16 @@
-//! The embedded store as its users see it: accounts and servers survive a reopen, secrets and
-//! capability tokens never reach the disk in the clear, and misuse fails with clear errors.
+//! The store as its users see it: accounts and servers survive a reopen, secrets and capability
+//! tokens never reach the database in the clear, and misuse fails with clear errors.
+//!
+//! Every test body below is a function of a [`Stores`] and runs on both backends (`sqlite::<test>`,
+//! `postgres::<test>`; see `support/stores.rs`), except the key file's, which is SQLite's alone.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // Tests fail loudly on broken fixtures.
 
+mod support {
+    pub mod postgres;
+    pub mod stores;
+}
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use switchboard_runtime::account::Credential;
 use switchboard_runtime::filter::ToolFilter;
@@ -12,6 +19,21 @@ use switchboard_vault::{
     AccountStatus, KeyError, MASTER_KEY_ENV, MasterKey, NewAccount, NewServer, ServerBinding,
     Store, StoreError, key_file_path, now_unix,
 };
+
+use support::stores::{Stores, store_suite};
+
+store_suite!(
+    accounts_round_trip_across_a_reopen,
+    secrets_never_reach_the_disk_in_the_clear,
+    a_wrong_master_key_fails_cleanly_at_open,
+    a_sealed_secret_moved_to_another_row_does_not_open,
+    capability_tokens_are_stored_only_as_hashes,
+    expired_servers_are_refused,
+    duplicates_and_bad_names_are_refused_with_clear_errors,
+    accounts_in_use_cannot_be_deleted,
+    the_cursor_key_is_stable_and_per_store,
+    the_store_is_shared_across_threads,
+);
 
 static CRM: Integration = Integration {
     name: "hubspot",
@@ -109,29 +131,9 @@ fn server(name: &str, account: &str) -> NewServer {
     NewServer::shared(name, "hubspot", account, read_only_filter())
 }
 
-/// Every byte SQLite wrote for the store (database, WAL and shared-memory files).
-fn store_bytes(db: &Path) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        if let Ok(b) = std::fs::read(PathBuf::from(name)) {
-            bytes.extend(b);
-        }
-    }
-    bytes
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-#[test]
-fn accounts_round_trip_across_a_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("switchboard.db");
+fn accounts_round_trip_across_a_reopen(stores: &Stores) {
     {
-        let store = Store::open_with_key(&db, key(1)).unwrap();
+        let store = stores.open();
         let added = store
             .add_account(bearer_account("acme-hubspot"), INTEGRATIONS)
             .unwrap();
@@ -155,7 +157,7 @@ fn accounts_round_trip_across_a_reopen() {
             .unwrap();
     }
 
-    let store = Store::open_with_key(&db, key(1)).unwrap();
+    let store = stores.open();
     let list = store.list_accounts().unwrap();
     let ids: Vec<&str> = list.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["acme-hubspot", "acme.tickets_2"]);
@@ -194,49 +196,40 @@ fn accounts_round_trip_across_a_reopen() {
     assert_eq!(summary.status, AccountStatus::NeedsReauth);
 }
 
-#[test]
-fn secrets_never_reach_the_disk_in_the_clear() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.db");
-    let store = Store::open_with_key(&db, key(2)).unwrap();
+fn secrets_never_reach_the_disk_in_the_clear(stores: &Stores) {
+    let store = stores.open();
     store
         .add_account(bearer_account("acme"), INTEGRATIONS)
         .unwrap();
-    // Checked both while open (data in the WAL) and after close (checkpointed into the file).
-    assert!(!contains(&store_bytes(&db), SECRET.as_bytes()));
-    assert!(!contains(&store_bytes(&db), b"SUPER-SECRET"));
+    // Checked both while open (SQLite: data in the WAL) and after close (checkpointed into the
+    // file); on PostgreSQL, in every row of every table.
+    assert!(!stores.holds(SECRET.as_bytes()));
+    assert!(!stores.holds(b"SUPER-SECRET"));
     drop(store);
-    let bytes = store_bytes(&db);
-    assert!(contains(&bytes, b"acme"), "the test reads the wrong files");
-    assert!(!contains(&bytes, SECRET.as_bytes()));
-    assert!(!contains(&bytes, b"SUPER-SECRET"));
+    assert!(stores.holds(b"acme"), "the test reads the wrong files");
+    assert!(!stores.holds(SECRET.as_bytes()));
+    assert!(!stores.holds(b"SUPER-SECRET"));
 }
 
-#[test]
-fn a_wrong_master_key_fails_cleanly_at_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.db");
-    Store::open_with_key(&db, key(3))
-        .unwrap()
+fn a_wrong_master_key_fails_cleanly_at_open(stores: &Stores) {
+    stores
+        .open()
         .add_account(bearer_account("acme"), INTEGRATIONS)
         .unwrap();
 
-    let err = Store::open_with_key(&db, key(4)).unwrap_err();
+    let err = stores.open_with_key(key(4)).unwrap_err();
     assert!(matches!(err, StoreError::WrongMasterKey { .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("does not open the store"), "{message}");
     assert!(message.contains(MASTER_KEY_ENV), "{message}");
 
     // The right key still works afterwards.
-    let store = Store::open_with_key(&db, key(3)).unwrap();
+    let store = stores.open();
     assert!(store.account("acme").unwrap().is_some());
 }
 
-#[test]
-fn a_sealed_secret_moved_to_another_row_does_not_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.db");
-    let store = Store::open_with_key(&db, key(5)).unwrap();
+fn a_sealed_secret_moved_to_another_row_does_not_open(stores: &Stores) {
+    let store = stores.open();
     store
         .add_account(bearer_account("a"), INTEGRATIONS)
         .unwrap();
@@ -244,10 +237,10 @@ fn a_sealed_secret_moved_to_another_row_does_not_open() {
     other.credential = Credential::Bearer("b-token".to_owned());
     store.add_account(other, INTEGRATIONS).unwrap();
 
-    let raw = rusqlite::Connection::open(&db).unwrap();
+    let raw = stores.raw();
     raw.execute(
         "UPDATE accounts SET secret = (SELECT secret FROM accounts WHERE id = 'a') WHERE id = 'b'",
-        [],
+        &[],
     )
     .unwrap();
     drop(raw);
@@ -260,6 +253,8 @@ fn a_sealed_secret_moved_to_another_row_does_not_open() {
     assert!(store.account("a").unwrap().is_some());
 }
 
+/// SQLite only: a key file sits next to an SQLite file; a PostgreSQL store takes its keys from the
+/// environment alone.
 #[test]
 fn the_key_file_is_created_private_and_required_afterwards() {
     if std::env::var_os(MASTER_KEY_ENV).is_some() {
@@ -312,11 +307,8 @@ fn the_key_file_is_created_private_and_required_afterwards() {
     );
 }
 
-#[test]
-fn capability_tokens_are_stored_only_as_hashes() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.db");
-    let store = Store::open_with_key(&db, key(6)).unwrap();
+fn capability_tokens_are_stored_only_as_hashes(stores: &Stores) {
+    let store = stores.open();
     store
         .add_account(bearer_account("acme"), INTEGRATIONS)
         .unwrap();
@@ -355,25 +347,22 @@ fn capability_tokens_are_stored_only_as_hashes() {
     assert_eq!(names, ["sales-agent", "support-agent"]);
 
     drop(store);
-    let bytes = store_bytes(&db);
     assert!(
-        contains(&bytes, b"support-agent"),
+        stores.holds(b"support-agent"),
         "the test reads the wrong files"
     );
-    assert!(!contains(&bytes, token.as_bytes()));
-    assert!(!contains(&bytes, token2.as_bytes()));
+    assert!(!stores.holds(token.as_bytes()));
+    assert!(!stores.holds(token2.as_bytes()));
 
     // Deleting a server kills its URL.
-    let store = Store::open_with_key(&db, key(6)).unwrap();
+    let store = stores.open();
     store.delete_server("support-agent").unwrap();
     assert!(store.server_by_token(&token).unwrap().is_none());
     assert!(store.server_by_token(&token2).unwrap().is_some());
 }
 
-#[test]
-fn expired_servers_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_with_key(dir.path().join("s.db"), key(7)).unwrap();
+fn expired_servers_are_refused(stores: &Stores) {
+    let store = stores.open();
     store
         .add_account(bearer_account("acme"), INTEGRATIONS)
         .unwrap();
@@ -395,10 +384,8 @@ fn expired_servers_are_refused() {
     assert!(!found.is_expired_at(now_unix()));
 }
 
-#[test]
-fn duplicates_and_bad_names_are_refused_with_clear_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_with_key(dir.path().join("s.db"), key(8)).unwrap();
+fn duplicates_and_bad_names_are_refused_with_clear_errors(stores: &Stores) {
+    let store = stores.open();
     store
         .add_account(bearer_account("acme"), INTEGRATIONS)
         .unwrap();
@@ -485,10 +472,8 @@ fn duplicates_and_bad_names_are_refused_with_clear_errors() {
     assert_eq!(ids, ["acme".to_owned(), "x".repeat(64)]);
 }
 
-#[test]
-fn accounts_in_use_cannot_be_deleted() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_with_key(dir.path().join("s.db"), key(9)).unwrap();
+fn accounts_in_use_cannot_be_deleted(stores: &Stores) {
+    let store = stores.open();
     store
         .add_account(bearer_account("acme"), INTEGRATIONS)
         .unwrap();
@@ -511,31 +496,20 @@ fn accounts_in_use_cannot_be_deleted() {
     assert_eq!(err.to_string(), "no server `a-agent`");
 }
 
-#[test]
-fn the_cursor_key_is_stable_and_per_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = Store::open_with_key(dir.path().join("a.db"), key(10))
-        .unwrap()
-        .cursor_key();
-    let again = Store::open_with_key(dir.path().join("a.db"), key(10))
-        .unwrap()
-        .cursor_key();
-    let other = Store::open_with_key(dir.path().join("b.db"), key(10))
-        .unwrap()
-        .cursor_key();
+fn the_cursor_key_is_stable_and_per_store(stores: &Stores) {
+    let first = stores.open().cursor_key();
+    let again = stores.open().cursor_key();
+    let other = stores.another().open().cursor_key();
     assert_eq!(first, again);
     assert_ne!(first, other);
     assert_ne!(first, [0; 32]);
 }
 
-#[test]
-fn the_store_is_shared_across_threads() {
+fn the_store_is_shared_across_threads(stores: &Stores) {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Store>();
 
-    let dir = tempfile::tempdir().unwrap();
-    let store =
-        std::sync::Arc::new(Store::open_with_key(dir.path().join("s.db"), key(11)).unwrap());
+    let store = std::sync::Arc::new(stores.open());
     let handles: Vec<_> = (0..8)
         .map(|i| {
             let store = store.clone();
