@@ -9,7 +9,7 @@
 //! Rows are written in batches ([`Store::record_audit`], one transaction each), read as a tail
 //! ([`Store::audit_events`]) and pruned by age ([`Store::prune_audit`]).
 
-use crate::sql::{Row, SqlError, Value, in_transaction};
+use crate::sql::{Row, SqlError, SqlExec, Value, in_transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::{Store, StoreError};
@@ -111,35 +111,58 @@ fn event_row(row: &Row) -> Result<AuditEvent, SqlError> {
     })
 }
 
+/// Rows per `INSERT` of audit events (12 parameters each).
+const ROWS_PER_INSERT: usize = 64;
+
+/// One `INSERT` of `events` (at most [`ROWS_PER_INSERT`]).
+fn insert_events(db: &dyn SqlExec, events: &[AuditEvent]) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(events.len());
+    let mut values: Vec<Value> = Vec::with_capacity(events.len() * 12);
+    for e in events {
+        let first = values.len() + 1;
+        let placeholders: Vec<String> = (first..first + 12).map(|n| format!("?{n}")).collect();
+        rows.push(format!("({})", placeholders.join(", ")));
+        values.extend([
+            e.at_ms.into(),
+            e.server.clone().into(),
+            e.account.clone().into(),
+            e.user.clone().into(),
+            e.integration.as_str().into(),
+            e.tool.as_str().into(),
+            e.kind.as_str().into(),
+            e.via.as_str().into(),
+            e.request_id.clone().into(),
+            i64::try_from(e.latency_ms).unwrap_or(i64::MAX).into(),
+            e.outcome.as_str().into(),
+            e.upstream_status.map(i64::from).into(),
+        ]);
+    }
+    db.execute(
+        &format!(
+            "INSERT INTO audit_events ({COLUMNS}) VALUES {}",
+            rows.join(", ")
+        ),
+        &values,
+    )?;
+    Ok(())
+}
+
 impl Store {
     /// Appends `events` in one transaction (all or none). An empty slice writes nothing.
     pub fn record_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
         }
-        let sql = format!(
-            "INSERT INTO audit_events ({COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-        );
+        // Many rows per statement: on PostgreSQL each statement is a network round trip.
+        let chunks: Vec<&[AuditEvent]> = events.chunks(ROWS_PER_INSERT).collect();
+        if let [only] = chunks.as_slice() {
+            // One statement is all or none by itself.
+            insert_events(self.db(), only)?;
+            return Ok(());
+        }
         in_transaction(self.db(), |tx| {
-            for e in events {
-                tx.execute(
-                    &sql,
-                    &[
-                        e.at_ms.into(),
-                        e.server.clone().into(),
-                        e.account.clone().into(),
-                        e.user.clone().into(),
-                        e.integration.as_str().into(),
-                        e.tool.as_str().into(),
-                        e.kind.as_str().into(),
-                        e.via.as_str().into(),
-                        e.request_id.clone().into(),
-                        i64::try_from(e.latency_ms).unwrap_or(i64::MAX).into(),
-                        e.outcome.as_str().into(),
-                        e.upstream_status.map(i64::from).into(),
-                    ],
-                )?;
+            for chunk in &chunks {
+                insert_events(tx, chunk)?;
             }
             Ok::<_, StoreError>(())
         })
