@@ -282,7 +282,7 @@ pub async fn run_serve(args: ServeArgs, store: Store) -> anyhow::Result<()> {
 
     let app = HttpApp::new(executor, directory, &config)
         .context("invalid --public-url, --allowed-hosts or --allowed-origins")?;
-    tracing::info!(listen = %local, public_url = %base_url, servers, "serving MCP at {base_url}/mcp/<token>; Ctrl-C stops");
+    tracing::info!(listen = %local, public_url = %base_url, servers, store = %store.location(), "serving MCP at {base_url}/mcp/<token>; Ctrl-C stops");
     if servers == 0 && !args.demo {
         tracing::warn!(
             "the store has no servers yet: create one with `switchboard servers create`"

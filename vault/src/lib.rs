@@ -1134,7 +1134,37 @@ pub fn now_unix() -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::check_base_url;
+    use super::{Database, check_base_url};
+    use std::path::Path;
+
+    #[test]
+    fn databases_are_told_apart_by_their_scheme_and_never_show_a_password() {
+        assert_eq!(
+            Database::parse("postgres://u:pw@db:5432/sb"),
+            Database::Postgres("postgres://u:pw@db:5432/sb".into())
+        );
+        assert!(matches!(
+            Database::parse("postgresql://db/sb"),
+            Database::Postgres(_)
+        ));
+        for (text, path) in [
+            ("switchboard.db", "switchboard.db"),
+            ("sqlite:data/s.db", "data/s.db"),
+            ("sqlite:///var/lib/s.db", "/var/lib/s.db"),
+            ("/tmp/postgres://odd", "/tmp/postgres://odd"),
+        ] {
+            assert_eq!(
+                Database::parse(text).file(),
+                Some(Path::new(path)),
+                "{text}"
+            );
+        }
+        let secret = Database::parse("postgres://user:s3cretpw@db.internal:5432/sb");
+        for shown in [format!("{secret}"), format!("{secret:?}")] {
+            assert!(!shown.contains("s3cretpw"), "{shown}");
+            assert!(shown.contains("db.internal"), "{shown}");
+        }
+    }
 
     #[test]
     fn only_base_urls_a_call_can_use_are_accepted() {
