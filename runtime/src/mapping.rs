@@ -209,6 +209,97 @@ pub fn first(v: &Value) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// The last element, or null.
+pub fn last(v: &Value) -> Value {
+    v.as_array()
+        .and_then(|a| a.last())
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// Where index `i` of a list of `len` points, counting from the end when negative; `None` past
+/// either end.
+fn position(i: i64, len: usize) -> Option<usize> {
+    let len = i64::try_from(len).ok()?;
+    let at = if i < 0 { len.checked_add(i)? } else { i };
+    (0..len).contains(&at).then(|| usize::try_from(at).ok())?
+}
+
+/// Element `i` of an array (from the end when negative), or null.
+pub fn index(v: &Value, i: i64) -> Value {
+    v.as_array()
+        .and_then(|a| a.get(position(i, a.len())?))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// The elements from `start` up to (not including) `end`, each counted from the end when negative
+/// and clamped to the array, as in Python; an empty array when the range is empty or `v` is not an
+/// array.
+pub fn slice(v: &Value, start: Option<i64>, end: Option<i64>) -> Value {
+    let Some(a) = v.as_array() else {
+        return Value::Array(Vec::new());
+    };
+    let len = i64::try_from(a.len()).unwrap_or(i64::MAX);
+    let clamp = |i: i64| {
+        let at = if i < 0 { len.saturating_add(i) } else { i };
+        usize::try_from(at.clamp(0, len)).unwrap_or(0)
+    };
+    let from = start.map_or(0, clamp);
+    let to = end.map_or(a.len(), clamp);
+    Value::Array(a.get(from..to.max(from)).unwrap_or_default().to_vec())
+}
+
+/// `table[key]`, the key being the value as a string (numbers and booleans written out); `default`
+/// when the key is not in the table (or the value is null, an array or an object).
+pub fn lookup(v: &Value, table: &Value, default: &Value) -> Value {
+    let key = match v {
+        Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        Value::Number(n) => std::borrow::Cow::Owned(n.to_string()),
+        Value::Bool(b) => std::borrow::Cow::Owned(b.to_string()),
+        _ => return default.clone(),
+    };
+    table
+        .get(key.as_ref())
+        .cloned()
+        .unwrap_or_else(|| default.clone())
+}
+
+/// Every occurrence of `from` in the string replaced by `to` (plain text, not a pattern); null when
+/// `v` is not a string. An empty `from` changes nothing.
+pub fn replace(v: &Value, from: &Value, to: &Value) -> Value {
+    let (Some(s), Some(from)) = (v.as_str(), from.as_str()) else {
+        return if v.is_string() {
+            v.clone()
+        } else {
+            Value::Null
+        };
+    };
+    if from.is_empty() {
+        return v.clone();
+    }
+    Value::String(s.replace(from, to.as_str().unwrap_or("")))
+}
+
+/// A number rounded to `digits` decimals (0 when null; at most 12), halves away from zero; null
+/// when `v` is not a number. Whole results are written as integers.
+pub fn round(v: &Value, digits: &Value) -> Value {
+    let Some(n) = v.as_f64().filter(|n| n.is_finite()) else {
+        return Value::Null;
+    };
+    if v.is_i64() || v.is_u64() {
+        return v.clone();
+    }
+    let digits = digits.as_i64().unwrap_or(0).clamp(0, 12);
+    let scale = 10f64.powi(i32::try_from(digits).unwrap_or(0));
+    let scaled = n * scale;
+    if !scaled.is_finite() || scaled.abs() >= EXACT_WHOLE {
+        // Past 2^53 an f64 has no fraction left to round.
+        return v.clone();
+    }
+    number(scaled.round() / scale)
+}
+
 /// Strings joined with a separator, skipping nulls and empty strings; null when nothing is left.
 pub fn join(list: &Value, sep: &Value) -> Value {
     let sep = sep.as_str().unwrap_or("");
@@ -398,6 +489,35 @@ pub fn omit_where(obj: &Value, drop: impl Fn(&str) -> bool) -> Value {
     )
 }
 
+/// The object's entries whose key starts with `prefix`.
+pub fn with_prefix(obj: &Value, prefix: &Value) -> Value {
+    let (Value::Object(m), Some(prefix)) = (obj, prefix.as_str()) else {
+        return Value::Object(Map::new());
+    };
+    Value::Object(
+        m.iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
+/// The object's entries whose key starts with `prefix`, keyed without it (an entry whose key is
+/// the prefix alone is dropped: it would have no name).
+pub fn without_prefix(obj: &Value, prefix: &Value) -> Value {
+    let (Value::Object(m), Some(prefix)) = (obj, prefix.as_str()) else {
+        return Value::Object(Map::new());
+    };
+    Value::Object(
+        m.iter()
+            .filter_map(|(k, v)| {
+                let rest = k.strip_prefix(prefix).filter(|rest| !rest.is_empty())?;
+                Some((rest.to_owned(), v.clone()))
+            })
+            .collect(),
+    )
+}
+
 /// The object's entries whose key ends with `suffix`.
 pub fn with_suffix(obj: &Value, suffix: &Value) -> Value {
     let (Value::Object(m), Some(suffix)) = (obj, suffix.as_str()) else {
@@ -560,6 +680,67 @@ fn format_utc(ms: i64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn indexes_and_slices_count_from_either_end_and_never_panic() {
+        let v = json!(["a", "b", "c"]);
+        assert_eq!(index(&v, 0), json!("a"));
+        assert_eq!(index(&v, -1), json!("c"));
+        assert_eq!(index(&v, 3), Value::Null);
+        assert_eq!(index(&v, -4), Value::Null);
+        assert_eq!(index(&v, i64::MIN), Value::Null);
+        assert_eq!(index(&json!("abc"), 0), Value::Null);
+        assert_eq!(slice(&v, Some(1), None), json!(["b", "c"]));
+        assert_eq!(slice(&v, None, Some(-1)), json!(["a", "b"]));
+        assert_eq!(slice(&v, Some(-2), Some(-1)), json!(["b"]));
+        assert_eq!(slice(&v, Some(2), Some(1)), json!([]));
+        assert_eq!(slice(&v, Some(i64::MIN), Some(i64::MAX)), v);
+        assert_eq!(slice(&Value::Null, None, None), json!([]));
+        assert_eq!(last(&v), json!("c"));
+        assert_eq!(last(&json!([])), Value::Null);
+    }
+
+    #[test]
+    fn lookup_replace_round_and_prefixes() {
+        let table = json!({"work": "work", "cell": "mobile", "1": "one"});
+        assert_eq!(
+            lookup(&json!("cell"), &table, &json!("other")),
+            json!("mobile")
+        );
+        assert_eq!(
+            lookup(&json!("fax"), &table, &json!("other")),
+            json!("other")
+        );
+        assert_eq!(lookup(&json!(1), &table, &Value::Null), json!("one"));
+        assert_eq!(
+            lookup(&Value::Null, &table, &json!("other")),
+            json!("other")
+        );
+        assert_eq!(
+            replace(&json!("a-b-c"), &json!("-"), &json!("")),
+            json!("abc")
+        );
+        assert_eq!(
+            replace(&json!("abc"), &json!(""), &json!("x")),
+            json!("abc")
+        );
+        assert_eq!(replace(&json!(3), &json!("3"), &json!("x")), Value::Null);
+        assert_eq!(round(&json!(2.345), &json!(2)), json!(2.35));
+        assert_eq!(round(&json!(-2.5), &Value::Null), json!(-3));
+        assert_eq!(round(&json!(7), &json!(2)), json!(7));
+        assert_eq!(round(&json!("2.5"), &Value::Null), Value::Null);
+        assert!(
+            round(&json!(1e300), &json!(12)).is_number(),
+            "huge values stay numbers"
+        );
+        let obj = json!({"cf.size": "L", "cf.": 1, "name": "x"});
+        assert_eq!(
+            with_prefix(&obj, &json!("cf.")),
+            json!({"cf.size": "L", "cf.": 1})
+        );
+        assert_eq!(without_prefix(&obj, &json!("cf.")), json!({"size": "L"}));
+        assert_eq!(without_prefix(&json!([]), &json!("cf.")), json!({}));
+    }
 
     #[test]
     fn timestamps_normalize_to_utc() {

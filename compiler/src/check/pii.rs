@@ -209,6 +209,14 @@ fn collect_paths<'a>(
                 collect_paths(e, out, depth + 1);
             }
         }
+        ExprKind::Index(base, _) | ExprKind::Slice { base, .. } => {
+            collect_paths(base, out, depth + 1);
+        }
+        // What a name reads is read by its value; the name itself reads nothing more.
+        ExprKind::Let { value, body, .. } => {
+            collect_paths(value, out, depth + 1);
+            collect_paths(body, out, depth + 1);
+        }
         ExprKind::Null
         | ExprKind::Bool(_)
         | ExprKind::Number(_)

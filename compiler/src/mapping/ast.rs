@@ -30,7 +30,8 @@ pub enum ExprKind {
     Number(f64),
     /// A string literal.
     String(String),
-    /// `$.a.b[0]` (from the record) or `@.a` (from the current element inside `map`/`filter`).
+    /// `$.a.b[0]` (from the record), `@.a` (from the current element inside `map`/`filter`) or
+    /// `name.a` (from a `let` binding).
     Path {
         /// Where the path starts.
         root: PathRoot,
@@ -61,15 +62,41 @@ pub enum ExprKind {
     Object(Vec<(String, Expr)>),
     /// `[expr, …]`
     Array(Vec<Expr>),
+    /// `expr[i]` on anything but a path (`split($.name, ' ')[0]`); a negative index counts from the
+    /// end (`[-1]` is the last element).
+    Index(Box<Expr>, i64),
+    /// `expr[start:end]`: the elements from `start` up to (not including) `end`; either may be left
+    /// out or negative (counting from the end), as in Python.
+    Slice {
+        /// What is sliced.
+        base: Box<Expr>,
+        /// First element kept.
+        start: Option<i64>,
+        /// First element no longer kept.
+        end: Option<i64>,
+    },
+    /// `let name = value in body`: `value` computed once, `name` readable in `body`.
+    Let {
+        /// The name bound.
+        name: String,
+        /// Where the name is written.
+        name_range: Range,
+        /// Its value.
+        value: Box<Expr>,
+        /// Where it can be read.
+        body: Box<Expr>,
+    },
 }
 
 /// Where a path starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PathRoot {
     /// `$`: the vendor record (or the unified input, for request maps).
     Record,
     /// `@`: the current element inside `map` and `filter`.
     Element,
+    /// A name bound by `let`.
+    Var(String),
 }
 
 /// One step of a path.

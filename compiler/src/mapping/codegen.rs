@@ -60,6 +60,25 @@ impl Gen<'_> {
                 quote!(rt::Value::Array(Vec::from([#(#items),*])))
             }
             ExprKind::Call { name, args, .. } => self.call(name, args),
+            ExprKind::Index(base, i) => {
+                let base = self.borrowed(base);
+                quote!(rt::index(#base, #i))
+            }
+            ExprKind::Slice { base, start, end } => {
+                let base = self.borrowed(base);
+                let (start, end) = (option(*start), option(*end));
+                quote!(rt::slice(#base, #start, #end))
+            }
+            ExprKind::Let {
+                name, value, body, ..
+            } => {
+                let var = var_ident(name);
+                let (value, body) = (self.expr(value), self.expr(body));
+                quote!({
+                    let #var: rt::Value = #value;
+                    #body
+                })
+            }
         }
     }
 
@@ -72,6 +91,10 @@ impl Gen<'_> {
                 let base = match root {
                     PathRoot::Record => quote!(record),
                     PathRoot::Element => quote!(el),
+                    PathRoot::Var(name) => {
+                        let var = var_ident(name);
+                        quote!(&#var)
+                    }
                 };
                 let tokens = steps.iter().map(|s| match s {
                     Step::Key(k, _) => quote!(rt::Step::Key(#k)),
@@ -141,6 +164,15 @@ impl Gen<'_> {
                 let keys = string_literals(keys).unwrap_or_default();
                 quote!(rt::omit_where(#value, |key: &str| matches!(key, #(#keys)|*)))
             }
+            // The optional last argument, null when left out.
+            ("lookup", [value, table]) => {
+                let (value, table) = (self.borrowed(value), self.borrowed(table));
+                quote!(rt::lookup(#value, #table, &rt::NULL))
+            }
+            ("round", [value]) => {
+                let value = self.borrowed(value);
+                quote!(rt::round(#value, &rt::NULL))
+            }
             // These reshape their first argument in place: it is passed by value.
             ("compact" | "to_strings", [value]) => {
                 let value = self.expr(value);
@@ -151,6 +183,19 @@ impl Gen<'_> {
                 quote!(rt::#f(#(#args),*))
             }
         }
+    }
+}
+
+/// The Rust variable holding the value of the `let` name `name` (prefixed, so no name is a keyword).
+fn var_ident(name: &str) -> proc_macro2::Ident {
+    quote::format_ident!("v_{}", name)
+}
+
+/// `Some(n)` or `None` as tokens.
+fn option(n: Option<i64>) -> TokenStream {
+    match n {
+        Some(n) => quote!(Some(#n)),
+        None => quote!(None),
     }
 }
 
@@ -193,4 +238,51 @@ fn type_at(ty: &Ty, steps: &[Step]) -> Option<Ty> {
         };
     }
     Some(ty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::parse::parse;
+
+    /// The generated Rust for `text`, as source.
+    fn rust(text: &str) -> String {
+        let tokens = expr(&parse(text).expect("parses"), None);
+        let parsed: syn::Expr =
+            syn::parse2(tokens).expect("the generated code is a Rust expression");
+        quote!(#parsed).to_string()
+    }
+
+    #[test]
+    fn lets_bind_once_and_names_read_their_variable() {
+        let code = rust("let parts = split($.name, ' ') in [parts[0], parts[-1], parts[1:]]");
+        assert_eq!(code.matches("let v_parts").count(), 1, "{code}");
+        assert_eq!(
+            code.matches("rt :: split").count(),
+            1,
+            "computed once: {code}"
+        );
+        assert!(code.contains("rt :: at (& v_parts"), "{code}");
+        assert!(code.contains("rt :: index"), "{code}");
+        assert!(code.contains("rt :: slice"), "{code}");
+        assert!(code.contains("Some (1i64) , None"), "{code}");
+    }
+
+    #[test]
+    fn optional_arguments_default_to_null() {
+        assert!(
+            rust("round($.x)").starts_with("rt :: round (rt :: at (record"),
+            "round"
+        );
+        assert!(rust("round($.x)").contains("& rt :: NULL"), "round");
+        assert!(
+            rust("lookup($.t, {a: 'b'})").contains("& rt :: NULL"),
+            "lookup"
+        );
+        // The table is a constant: built once per process.
+        assert!(
+            rust("lookup($.t, {a: 'b'}, 'c')").contains("LazyLock"),
+            "lookup"
+        );
+    }
 }

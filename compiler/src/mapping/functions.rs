@@ -59,6 +59,10 @@ functions! {
         "if($.is_active, 'active', 'inactive')";
     "join", 2, 2, Plain, "Joins an array of strings with a separator, skipping nulls.",
         "join(['a', 'b'], ';') → 'a;b'";
+    "last", 1, 1, Plain, "The last element of an array, or null.",
+        "last(split('Ann Marie Lee', ' ')) → 'Lee'";
+    "lookup", 2, 3, Plain, "Looks a value up in a table of literal keys (the value as a string); the third argument, or null, when it is not there.",
+        "lookup($.label, {work: 'work', mobile: 'mobile', home: 'home'}, 'other')";
     "lower", 1, 1, Plain, "Lower-cases a string.",
         "lower('Ann@Example.com') → 'ann@example.com'";
     "map", 2, 2, PerElement, "Maps every element with the expression (`@` = element).",
@@ -67,6 +71,10 @@ functions! {
         "not($.archived)";
     "omit", 2, 2, Plain, "The object without the listed keys: use it to collect custom fields.",
         "omit($.properties, ['firstname', 'lastname'])";
+    "replace", 3, 3, Plain, "Replaces every occurrence of a text (not a pattern) in a string.",
+        "replace('+1 (555) 010-0199', ' ', '') → '+1(555)010-0199'";
+    "round", 1, 2, Plain, "Rounds a number to a number of decimals (default 0), halves away from zero; null if not a number.",
+        "round(2.345, 2) → 2.35";
     "split", 2, 2, Plain, "Splits a string by a separator, trimming parts and dropping empty ones.",
         "split('a; b;', ';') → ['a', 'b']";
     "to_boolean", 1, 1, Plain, "Converts 'true'/'false', 1/0 and booleans; null otherwise.",
@@ -83,8 +91,12 @@ functions! {
         "trim('  Ann ') → 'Ann'";
     "upper", 1, 1, Plain, "Upper-cases a string.",
         "upper('us') → 'US'";
+    "with_prefix", 2, 2, Plain, "The object's keys that start with a prefix.",
+        "with_prefix($, 'custom.')";
     "with_suffix", 2, 2, Plain, "The object's keys that end with a suffix: Salesforce custom fields end in `__c`.",
         "with_suffix($, '__c')";
+    "without_prefix", 2, 2, Plain, "The object's keys that start with a prefix, with the prefix taken off.",
+        "without_prefix({'cf.size': 'L'}, 'cf.') → {size: 'L'}";
 }
 
 /// Looks a function up.
@@ -174,11 +186,66 @@ pub fn result_type(name: &str, args: &[Ty]) -> Result<Ty, (usize, String)> {
             )?;
             Ok(Ty::of(TyKind::Object(None)))
         }
-        "with_suffix" => {
+        "with_suffix" | "with_prefix" | "without_prefix" => {
             need(0, &any_object, "an object")?;
-            need(1, &string, "a string suffix")?;
+            need(1, &string, "a string")?;
             Ok(Ty::of(TyKind::Object(None)))
         }
+        "replace" => {
+            need(0, &string, "a string")?;
+            need(1, &string, "the text to replace")?;
+            need(2, &string, "the replacement text")?;
+            Ok(nullable(TyKind::String))
+        }
+        "round" => {
+            need(0, &Ty::of(TyKind::Number), "a number")?;
+            need(1, &Ty::of(TyKind::Number), "a whole number of decimals")?;
+            Ok(nullable(TyKind::Number))
+        }
+        "lookup" => {
+            let Some(TyKind::Object(Some(table))) = args.get(1).map(|t| &t.kind) else {
+                return Err((
+                    1,
+                    "`lookup` takes a table written out: `{key: value, …}`".to_owned(),
+                ));
+            };
+            let mut result: Option<Ty> = None;
+            for t in table.values().chain(args.get(2)) {
+                if matches!(t.kind, TyKind::Null) {
+                    continue;
+                }
+                result = Some(match result {
+                    None => t.clone(),
+                    Some(prev) if t.fits(&prev) => prev,
+                    Some(prev) if prev.fits(t) => t.clone(),
+                    Some(prev) => {
+                        let at = if args.get(2).is_some_and(|d| d == t) {
+                            2
+                        } else {
+                            1
+                        };
+                        return Err((
+                            at,
+                            format!("`lookup` values must have one type: {prev} and {t} differ"),
+                        ));
+                    }
+                });
+            }
+            let result = result.unwrap_or_else(Ty::any);
+            // Null unless a non-null default covers every missing key.
+            let covered = args
+                .get(2)
+                .is_some_and(|d| !d.nullable && d.kind != TyKind::Null);
+            Ok(Ty {
+                nullable: !covered,
+                ..result
+            })
+        }
+        "last" => match args.first().map(|t| &t.kind) {
+            Some(TyKind::Array(e)) => Ok((**e).clone().nullable()),
+            Some(TyKind::Any) | None => Ok(Ty::any()),
+            Some(_) => Err((0, "`last` takes an array".to_owned())),
+        },
         "compact" => match args.first().map(|t| &t.kind) {
             Some(TyKind::Array(_) | TyKind::Object(_) | TyKind::Open(..) | TyKind::Any) => {
                 Ok(args[0].clone())

@@ -2,15 +2,18 @@
 //!
 //! Grammar (whitespace between tokens is free):
 //! ```text
-//! expr     = compare ( "??" compare )*
-//! compare  = primary ( ( "==" | "!=" ) primary )?
+//! expr     = "let" name "=" expr "in" expr | coalesce
+//! coalesce = compare ( "??" compare )*
+//! compare  = postfix ( ( "==" | "!=" ) postfix )?
+//! postfix  = primary ( "[" int "]" | "[" [ int ] ":" [ int ] "]" )*      int may be negative
 //! primary  = literal | path | call | object | array | "(" expr ")"
-//! path     = ( "$" | "@" ) ( "." key | "[" integer "]" | "[" string "]" )*
+//! path     = ( "$" | "@" | name ) ( "." key | "[" integer "]" | "[" string "]" )*
 //! call     = ident "(" [ expr ( "," expr )* ] ")"
 //! object   = "{" [ key ":" expr ( "," key ":" expr )* ] "}"
 //! array    = "[" [ expr ( "," expr )* ] "]"
 //! literal  = string | number | "true" | "false" | "null"
 //! key      = ident | string
+//! name     = ident, not one of let, in, null, true, false
 //! ```
 //! Strings use single or double quotes with `\` escapes. Nesting is bounded, so hostile input cannot
 //! overflow the stack.
@@ -19,6 +22,9 @@ use super::ast::{Expr, ExprKind, PathRoot, Range, Step};
 
 /// Deepest nesting of brackets and calls accepted.
 const MAX_DEPTH: usize = 64;
+
+/// Words that cannot name a `let` binding.
+const KEYWORDS: [&str; 5] = ["let", "in", "null", "true", "false"];
 
 /// A syntax error: where and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,6 +62,12 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn expr(&mut self) -> Result<Expr, SyntaxError> {
         self.enter()?;
+        self.skip_ws();
+        if self.at_keyword("let") {
+            let bound = self.let_binding();
+            self.depth -= 1;
+            return bound;
+        }
         let mut left = self.compare()?;
         loop {
             self.skip_ws();
@@ -76,8 +88,64 @@ impl Parser<'_> {
         Ok(left)
     }
 
+    /// `let name = value in body`, at `let`.
+    fn let_binding(&mut self) -> Result<Expr, SyntaxError> {
+        let start = self.pos;
+        self.pos += "let".len();
+        self.skip_ws();
+        let name_start = self.pos;
+        if !self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        {
+            return Err(self.error_here("expected a name after `let`".to_owned()));
+        }
+        let name = self.ident();
+        let name_range = Range {
+            start: name_start,
+            end: self.pos,
+        };
+        if KEYWORDS.contains(&name.as_str()) {
+            return Err(SyntaxError {
+                range: name_range,
+                message: format!("`{name}` is a keyword, not a name"),
+            });
+        }
+        self.expect("=")?;
+        let value = self.expr()?;
+        self.skip_ws();
+        if !self.at_keyword("in") {
+            return Err(self.error_here(format!(
+                "expected `in` after the value of `{name}` (let {name} = … in …)"
+            )));
+        }
+        self.pos += "in".len();
+        let body = self.expr()?;
+        Ok(Expr {
+            range: Range {
+                start,
+                end: body.range.end,
+            },
+            kind: ExprKind::Let {
+                name,
+                name_range,
+                value: Box::new(value),
+                body: Box::new(body),
+            },
+        })
+    }
+
+    /// Whether the word `word` (not a prefix of a longer name) is next.
+    fn at_keyword(&self, word: &str) -> bool {
+        self.text[self.pos..].starts_with(word)
+            && !self.text[self.pos + word.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    }
+
     fn compare(&mut self) -> Result<Expr, SyntaxError> {
-        let left = self.primary()?;
+        let left = self.postfix()?;
         self.skip_ws();
         let equal = if self.eat("==") {
             true
@@ -86,7 +154,7 @@ impl Parser<'_> {
         } else {
             return Ok(left);
         };
-        let right = self.primary()?;
+        let right = self.postfix()?;
         let range = Range {
             start: left.range.start,
             end: right.range.end,
@@ -98,6 +166,70 @@ impl Parser<'_> {
                 right: Box::new(right),
             },
             range,
+        })
+    }
+
+    /// A primary followed by any number of `[i]` and `[a:b]`.
+    fn postfix(&mut self) -> Result<Expr, SyntaxError> {
+        let mut base = self.primary()?;
+        loop {
+            self.skip_ws();
+            if self.peek() != Some('[') {
+                return Ok(base);
+            }
+            self.enter()?;
+            self.pos += 1;
+            let first = self.opt_int()?;
+            self.skip_ws();
+            let kind = if self.eat(":") {
+                let end = self.opt_int()?;
+                ExprKind::Slice {
+                    base: Box::new(base),
+                    start: first,
+                    end,
+                }
+            } else {
+                let Some(index) = first else {
+                    return Err(self.error_here(
+                        "expected an index (`[0]`, `[-1]`) or a slice (`[1:]`, `[:-1]`)".to_owned(),
+                    ));
+                };
+                ExprKind::Index(Box::new(base), index)
+            };
+            self.expect("]")?;
+            self.depth -= 1;
+            let start = match &kind {
+                ExprKind::Slice { base, .. } | ExprKind::Index(base, _) => base.range.start,
+                _ => self.pos,
+            };
+            base = Expr {
+                kind,
+                range: Range {
+                    start,
+                    end: self.pos,
+                },
+            };
+        }
+    }
+
+    /// An optional integer, possibly negative.
+    fn opt_int(&mut self) -> Result<Option<i64>, SyntaxError> {
+        self.skip_ws();
+        let start = self.pos;
+        if !matches!(self.peek(), Some('-' | '0'..='9')) {
+            return Ok(None);
+        }
+        if self.peek() == Some('-') {
+            self.pos += 1;
+        }
+        self.take_while(|c| c.is_ascii_digit());
+        let text = &self.text[start..self.pos];
+        text.parse().map(Some).map_err(|_| SyntaxError {
+            range: Range {
+                start,
+                end: self.pos,
+            },
+            message: format!("`{text}` is not an index"),
         })
     }
 
@@ -148,14 +280,29 @@ impl Parser<'_> {
                     "null" => ExprKind::Null,
                     "true" => ExprKind::Bool(true),
                     "false" => ExprKind::Bool(false),
+                    "let" | "in" => {
+                        return Err(SyntaxError {
+                            range: name_range,
+                            message: format!(
+                                "`{name}` is a keyword: write `let name = value in body`"
+                            ),
+                        });
+                    }
                     _ => {
+                        let after_name = self.pos;
                         self.skip_ws();
                         if self.peek() != Some('(') {
-                            return Err(SyntaxError {
-                                range: name_range,
-                                message: format!(
-                                    "`{name}` is neither a function call nor a path; paths start with `$` (the record) or `@` (the element)"
-                                ),
+                            // A name bound by `let` (checked by the type checker), with its path.
+                            self.pos = after_name;
+                            return Ok(Expr {
+                                kind: ExprKind::Path {
+                                    root: PathRoot::Var(name),
+                                    steps: self.steps()?,
+                                },
+                                range: Range {
+                                    start,
+                                    end: self.pos,
+                                },
                             });
                         }
                         ExprKind::Call {
@@ -202,6 +349,10 @@ impl Parser<'_> {
                     ));
                 }
                 Some('[') => {
+                    if self.slice_or_negative_ahead() {
+                        // Not a path step: `postfix` reads it.
+                        return Ok(steps);
+                    }
                     self.pos += 1;
                     self.skip_ws();
                     let step = match self.peek() {
@@ -242,6 +393,20 @@ impl Parser<'_> {
                 _ => return Ok(steps),
             }
         }
+    }
+
+    /// Whether the `[` here opens a slice or a negative index (`[-1]`, `[1:]`, `[:2]`), which
+    /// `postfix` reads, rather than a path step.
+    fn slice_or_negative_ahead(&self) -> bool {
+        let inside = self.text[self.pos + 1..].trim_start();
+        if inside.starts_with('-') || inside.starts_with(':') {
+            return true;
+        }
+        let digits = inside.len()
+            - inside
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .len();
+        digits > 0 && inside[digits..].trim_start().starts_with(':')
     }
 
     fn object(&mut self) -> Result<ExprKind, SyntaxError> {
@@ -468,12 +633,74 @@ mod tests {
     fn errors_point_at_the_problem() {
         let e = parse("split($.a, ';'").unwrap_err();
         assert!(e.message.contains("or `)`, found the end"), "{e:?}");
-        let e = parse("properties.email").unwrap_err();
-        assert_eq!(e.range, Range { start: 0, end: 10 });
+        // A bare name is a `let` variable (the type checker says when it is not bound).
+        assert!(
+            matches!(ok("properties.email").kind, ExprKind::Path { root: PathRoot::Var(ref n), ref steps } if n == "properties" && steps.len() == 1)
+        );
+        let e = parse("let in = 1 in 2").unwrap_err();
+        assert!(e.message.contains("keyword"), "{e:?}");
+        let e = parse("let x = 1 2").unwrap_err();
+        assert!(e.message.contains("expected `in`"), "{e:?}");
+        let e = parse("$.a[]").unwrap_err();
+        assert!(e.message.contains("expected an index"), "{e:?}");
         let e = parse("$.a $.b").unwrap_err();
         assert_eq!(e.range.start, 4);
         assert!(parse("'open").is_err());
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn lets_indexes_and_slices_parse() {
+        let e =
+            ok("let parts = split($.name, ' ') in [parts[0], parts[-1], parts[1:], parts[:-1]]");
+        let ExprKind::Let {
+            name, value, body, ..
+        } = e.kind
+        else {
+            panic!("not a let: {e:?}")
+        };
+        assert_eq!(name, "parts");
+        assert!(matches!(value.kind, ExprKind::Call { .. }));
+        let ExprKind::Array(items) = body.kind else {
+            panic!("not an array")
+        };
+        assert!(
+            matches!(&items[0].kind, ExprKind::Path { root: PathRoot::Var(n), steps } if n == "parts" && steps.len() == 1)
+        );
+        assert!(matches!(&items[1].kind, ExprKind::Index(_, -1)));
+        assert!(matches!(
+            &items[2].kind,
+            ExprKind::Slice {
+                start: Some(1),
+                end: None,
+                ..
+            }
+        ));
+        assert!(matches!(
+            &items[3].kind,
+            ExprKind::Slice {
+                start: None,
+                end: Some(-1),
+                ..
+            }
+        ));
+        assert!(matches!(
+            ok("split($.a, ' ')[0]").kind,
+            ExprKind::Index(_, 0)
+        ));
+        assert!(matches!(ok("$.a[-2]").kind, ExprKind::Index(_, -2)));
+        assert!(matches!(
+            ok("letter").kind,
+            ExprKind::Path {
+                root: PathRoot::Var(_),
+                ..
+            }
+        ));
+        // Nested lets, and a let as a function argument.
+        assert!(matches!(
+            ok("trim(let a = $.x in let b = a in b)").kind,
+            ExprKind::Call { .. }
+        ));
     }
 
     #[test]

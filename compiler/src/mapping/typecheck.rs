@@ -18,6 +18,8 @@ pub enum TypeErrorKind {
     UnknownField,
     /// `@` outside `map`/`filter`.
     ElementOutsideScope,
+    /// A name no enclosing `let` binds.
+    UnknownName,
     /// An undocumented key of an open object that looks like a misspelled documented one (a warning:
     /// the key may be a real custom field).
     NearMiss,
@@ -50,6 +52,7 @@ pub fn check(expr: &Expr, record: &Ty, record_name: &str) -> (Ty, Vec<TypeError>
     let ty = Checker {
         record,
         record_name,
+        names: Vec::new(),
         errors: &mut errors,
     }
     .expr(expr, None);
@@ -59,6 +62,8 @@ pub fn check(expr: &Expr, record: &Ty, record_name: &str) -> (Ty, Vec<TypeError>
 struct Checker<'a> {
     record: &'a Ty,
     record_name: &'a str,
+    /// The `let` bindings in scope, innermost last.
+    names: Vec<(String, Ty)>,
     errors: &'a mut Vec<TypeError>,
 }
 
@@ -84,8 +89,74 @@ impl Checker<'_> {
                             return Ty::any();
                         }
                     },
+                    PathRoot::Var(name) => match self.names.iter().rev().find(|(n, _)| n == name) {
+                        Some((_, t)) => t.clone(),
+                        None => {
+                            let help = did_you_mean(
+                                    name,
+                                    self.names.iter().map(|(n, _)| n.as_str()),
+                                )
+                                .map(|s| format!("did you mean `{s}`?"))
+                                .unwrap_or_else(|| {
+                                    "paths start with `$` (the record) or `@` (the element); names come from `let name = value in …`; functions are called with `(…)`".to_owned()
+                                });
+                            self.errors.push(TypeError {
+                                kind: TypeErrorKind::UnknownName,
+                                range: Range {
+                                    start: expr.range.start,
+                                    end: expr.range.start + name.len(),
+                                },
+                                message: format!("`{name}` is not defined here"),
+                                help: Some(help),
+                            });
+                            return Ty::any();
+                        }
+                    },
                 };
                 self.path(start, steps)
+            }
+            ExprKind::Let {
+                name, value, body, ..
+            } => {
+                let t = self.expr(value, element);
+                self.names.push((name.clone(), t));
+                let out = self.expr(body, element);
+                self.names.pop();
+                out
+            }
+            ExprKind::Index(base, _) => {
+                let t = self.expr(base, element);
+                match &t.kind {
+                    TyKind::Array(item) => (**item).clone().nullable(),
+                    TyKind::Any | TyKind::Null => Ty::any(),
+                    _ => {
+                        self.errors.push(TypeError {
+                            kind: TypeErrorKind::ArgumentType,
+                            range: expr.range,
+                            message: format!("only arrays can be indexed, found {t}"),
+                            help: Some("`split` a delimited string first".to_owned()),
+                        });
+                        Ty::any()
+                    }
+                }
+            }
+            ExprKind::Slice { base, .. } => {
+                let t = self.expr(base, element);
+                match &t.kind {
+                    TyKind::Array(_) | TyKind::Any | TyKind::Null => Ty {
+                        nullable: false,
+                        ..t
+                    },
+                    _ => {
+                        self.errors.push(TypeError {
+                            kind: TypeErrorKind::ArgumentType,
+                            range: expr.range,
+                            message: format!("only arrays can be sliced, found {t}"),
+                            help: Some("`split` a delimited string first".to_owned()),
+                        });
+                        Ty::any()
+                    }
+                }
             }
             ExprKind::Coalesce(a, b) => {
                 let (ta, tb) = (self.expr(a, element), self.expr(b, element));
@@ -355,5 +426,67 @@ mod tests {
             TypeErrorKind::ArgumentType
         );
         assert_eq!(errors("@.x")[0].kind, TypeErrorKind::ElementOutsideScope);
+        let e = errors("let parts = split($.id, ' ') in prts[0]");
+        assert_eq!(e[0].kind, TypeErrorKind::UnknownName);
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `parts`?"));
+        assert_eq!(
+            errors("properties.email")[0].kind,
+            TypeErrorKind::UnknownName
+        );
+        assert_eq!(errors("$.id[0]")[0].kind, TypeErrorKind::UnknownField);
+        assert_eq!(
+            errors("trim($.id)[-1]")[0].kind,
+            TypeErrorKind::ArgumentType
+        );
+    }
+
+    #[test]
+    fn lets_indexes_slices_and_the_new_functions_type() {
+        let ty = |text: &str| {
+            let (ty, errs) = check(&parse(text).expect("parses"), &record(), "the record");
+            assert_eq!(errs, vec![], "{text}");
+            ty.to_string()
+        };
+        assert_eq!(
+            ty("let parts = split($.properties.firstname, ' ') in parts[-1]"),
+            ty("first(split($.id, ' '))")
+        );
+        assert_eq!(ty("split($.id, ' ')[1:]"), ty("split($.id, ' ')"));
+        assert_eq!(ty("last(split($.id, ' '))"), ty("first(split($.id, ' '))"));
+        assert_eq!(ty("replace($.id, '-', '')"), ty("trim($.id)"));
+        assert_eq!(
+            ty("lookup($.id, {home: 'home', cell: 'mobile'}, 'other')"),
+            Ty::of(TyKind::String).to_string()
+        );
+        assert_eq!(ty("round(to_number($.id), 2)"), ty("to_number($.id)"));
+        assert_eq!(
+            ty("with_prefix($.properties, 'hs_')"),
+            ty("with_suffix($.properties, '__c')")
+        );
+        assert_eq!(
+            ty("without_prefix($.properties, 'hs_')"),
+            ty("with_suffix($.properties, '__c')")
+        );
+        // A name's value is computed once and shadowing works from the inside out.
+        assert_eq!(
+            ty("let a = 1 in let a = 'x' in a"),
+            Ty::of(TyKind::String).to_string()
+        );
+    }
+
+    #[test]
+    fn lookup_tables_must_be_objects_of_one_type() {
+        assert_eq!(
+            errors("lookup($.id, {a: 'x', b: 1})")[0].kind,
+            TypeErrorKind::ArgumentType
+        );
+        assert_eq!(
+            errors("lookup($.id, 'x')")[0].kind,
+            TypeErrorKind::ArgumentType
+        );
+        assert_eq!(
+            errors("lookup($.id, {a: 'x'}, 2)")[0].kind,
+            TypeErrorKind::ArgumentType
+        );
     }
 }
