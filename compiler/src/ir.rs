@@ -77,10 +77,8 @@ pub struct IntegrationIr {
     pub rate_limit_headers: Vec<RateLimitHeaderIr>,
     /// `(status, code)` pairs meaning "rate limited".
     pub limited_when: Vec<(u16, Option<String>)>,
-    /// JSON Pointer to error messages.
-    pub error_message: String,
-    /// JSON Pointer to error codes.
-    pub error_code: Option<String>,
+    /// Where error answers keep their message, code and field errors.
+    pub errors: ErrorRulesIr,
     /// Tools, sorted by name.
     pub tools: Vec<ToolIr>,
     /// Methods skipped for lack of documentation (`resource.method`), sorted.
@@ -294,4 +292,41 @@ pub struct AnnotationsIr {
     pub idempotent: bool,
     /// openWorldHint.
     pub open_world: bool,
+}
+
+/// Where error answers keep their message, code and field errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorRulesIr {
+    /// Message pointers, tried in order.
+    pub message: Vec<String>,
+    /// Code pointers, tried in order.
+    pub code: Vec<String>,
+    /// Field errors.
+    pub fields: Option<FieldErrorsIr>,
+    /// Per-status rules, by status.
+    pub by_status: Vec<StatusErrorsIr>,
+}
+
+/// Where field errors are listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldErrorsIr {
+    /// Pointer to the list or object.
+    pub at: String,
+    /// Pointer to one error's message.
+    pub message: Option<String>,
+    /// Pointer to one error's field name(s).
+    pub field: Option<String>,
+}
+
+/// Error rules for one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusErrorsIr {
+    /// The status.
+    pub status: u16,
+    /// Message pointers (empty: the integration's).
+    pub message: Vec<String>,
+    /// Code pointers (empty: the integration's).
+    pub code: Vec<String>,
+    /// Field errors (`None`: the integration's).
+    pub fields: Option<FieldErrorsIr>,
 }

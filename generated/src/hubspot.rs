@@ -53,8 +53,10 @@ pub static INTEGRATION: Integration = Integration {
         limited_when: &[(429u16, None)],
     },
     errors: ErrorRules {
-        message: "/message",
-        code: Some("/category"),
+        message: &["/message"],
+        code: &["/category"],
+        fields: None,
+        by_status: &[],
     },
     tools: &[
         Tool {

@@ -37,8 +37,10 @@ pub static INTEGRATION: Integration = Integration {
         limited_when: &[(403u16, Some("REQUEST_LIMIT_EXCEEDED"))],
     },
     errors: ErrorRules {
-        message: "/0/message",
-        code: Some("/0/errorCode"),
+        message: &["/0/message"],
+        code: &["/0/errorCode"],
+        fields: None,
+        by_status: &[],
     },
     tools: &[
         Tool {

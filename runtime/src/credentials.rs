@@ -111,8 +111,10 @@ mod tests {
                 limited_when: &[],
             },
             errors: ErrorRules {
-                message: "/message",
-                code: None,
+                message: &["/message"],
+                code: &[],
+                fields: None,
+                by_status: &[],
             },
             tools: &[],
             maps: &[],

@@ -181,13 +181,44 @@ pub enum TimeUnit {
     EpochMilliseconds,
 }
 
-/// Where an error answer keeps its message and code.
+/// Where an error answer keeps its message, code and field errors.
 #[derive(Debug)]
 pub struct ErrorRules {
-    /// JSON Pointer to the message.
-    pub message: &'static str,
-    /// JSON Pointer to the vendor code.
-    pub code: Option<&'static str>,
+    /// JSON Pointers to the message: the first that holds text wins.
+    pub message: &'static [&'static str],
+    /// JSON Pointers to the vendor code: the first that holds text wins.
+    pub code: &'static [&'static str],
+    /// Where field-level errors are listed, when the vendor lists them.
+    pub fields: Option<FieldErrorRules>,
+    /// Rules for answers with a given status, where the vendor shapes those differently; what a rule
+    /// leaves empty comes from the rules above.
+    pub by_status: &'static [StatusErrorRules],
+}
+
+/// Where an error answer lists its field errors.
+#[derive(Debug)]
+pub struct FieldErrorRules {
+    /// JSON Pointer to them: an object keyed by field name (each value a message, a list of
+    /// messages, or a list of objects holding one at `message`), or an array of objects naming
+    /// their field(s) at `field`.
+    pub at: &'static str,
+    /// Within one error object, the JSON Pointer to its message.
+    pub message: Option<&'static str>,
+    /// Within one error object of an array, the JSON Pointer to its field name or names.
+    pub field: Option<&'static str>,
+}
+
+/// Error rules for one status.
+#[derive(Debug)]
+pub struct StatusErrorRules {
+    /// The HTTP status.
+    pub status: u16,
+    /// Message pointers (empty: the integration's).
+    pub message: &'static [&'static str],
+    /// Code pointers (empty: the integration's).
+    pub code: &'static [&'static str],
+    /// Field errors (`None`: the integration's).
+    pub fields: Option<FieldErrorRules>,
 }
 
 /// One tool: a documented vendor method.

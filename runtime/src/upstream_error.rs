@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::outcome::ToolError;
 use crate::rate_limit::RateLimitReading;
-use crate::table::Integration;
+use crate::table::{FieldErrorRules, Integration};
 
 /// Longest vendor message passed on; error bodies can be large and the agent needs the gist.
 const MAX_MESSAGE_CHARS: usize = 1000;
@@ -63,31 +63,107 @@ pub fn is_rate_limited(integration: &Integration, status: u16, code: Option<&str
             })
 }
 
-/// The vendor's code and message, with the HTTP reason (or the start of a text body) as fallback.
+/// The vendor's code and message (with its field errors, named), with the HTTP reason (or the start
+/// of a text body) as fallback.
 pub fn read_code_and_message(
     integration: &Integration,
     status: u16,
     reason: Option<&str>,
     body: &[u8],
 ) -> (Option<String>, String) {
+    let rules = &integration.errors;
+    let special = rules.by_status.iter().find(|r| r.status == status);
+    let message_at = special
+        .map(|r| r.message)
+        .filter(|m| !m.is_empty())
+        .unwrap_or(rules.message);
+    let code_at = special
+        .map(|r| r.code)
+        .filter(|c| !c.is_empty())
+        .unwrap_or(rules.code);
+    let fields_at = special
+        .and_then(|r| r.fields.as_ref())
+        .or(rules.fields.as_ref());
     let json: Option<Value> = serde_json::from_slice(body).ok();
-    let code = json
+    let code = json.as_ref().and_then(|json| first_text(json, code_at));
+    let fields = json
         .as_ref()
-        .zip(integration.errors.code)
-        .and_then(|(json, pointer)| text_at(json, pointer));
+        .zip(fields_at)
+        .and_then(|(json, at)| field_errors(json, at));
     let message = json
         .as_ref()
-        .and_then(|json| text_at(json, integration.errors.message))
+        .and_then(|json| first_text(json, message_at))
         .or_else(|| {
             // A short plain-text body (a proxy's "upstream timed out") says more than the reason.
             let text = std::str::from_utf8(body).ok()?.trim();
             (json.is_none() && !text.is_empty() && !text.starts_with('<')).then(|| text.to_owned())
-        })
-        .unwrap_or_else(|| match reason {
+        });
+    let message = match (message, fields) {
+        (Some(message), Some(fields)) => format!("{message}: {fields}"),
+        (None, Some(fields)) => fields,
+        (Some(message), None) => message,
+        (None, None) => match reason {
             Some(reason) => format!("HTTP {status} {reason}"),
             None => format!("HTTP {status}"),
-        });
+        },
+    };
     (code, truncate(message))
+}
+
+/// The text at the first of `pointers` that holds some.
+fn first_text(json: &Value, pointers: &[&str]) -> Option<String> {
+    pointers.iter().find_map(|pointer| text_at(json, pointer))
+}
+
+/// Field errors joined into one line naming each field (`email: is invalid; name: is required`);
+/// `None` when there are none.
+fn field_errors(json: &Value, rules: &FieldErrorRules) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let messages_of = |v: &Value| -> Vec<String> {
+        let one = |v: &Value| match v {
+            Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+            other => rules.message.and_then(|pointer| text_at(other, pointer)),
+        };
+        match v {
+            Value::Array(items) => items.iter().filter_map(one).collect(),
+            other => one(other).into_iter().collect(),
+        }
+    };
+    match json.pointer(rules.at)? {
+        Value::Object(fields) => {
+            for (field, v) in fields {
+                let messages = messages_of(v);
+                if !messages.is_empty() {
+                    parts.push(format!("{field}: {}", messages.join(", ")));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                let messages = messages_of(item);
+                if messages.is_empty() {
+                    continue;
+                }
+                let names: Vec<String> = match rules.field.and_then(|p| item.pointer(p)) {
+                    Some(Value::String(s)) => vec![s.clone()],
+                    Some(Value::Array(names)) => names
+                        .iter()
+                        .filter_map(|n| n.as_str().map(str::to_owned))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                parts.push(if names.is_empty() {
+                    messages.join(", ")
+                } else {
+                    format!("{}: {}", names.join(", "), messages.join(", "))
+                });
+            }
+        }
+        _ => return None,
+    }
+    // A bound on what one error can add: the agent needs the gist.
+    parts.truncate(20);
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// A string or number at `pointer`, as text; anything else is not a usable message or code.
@@ -112,11 +188,11 @@ fn truncate(message: String) -> String {
 mod tests {
     use super::*;
     use crate::outcome::RateLimitInfo;
-    use crate::table::{Auth, ErrorRules, RateLimit};
+    use crate::table::{Auth, ErrorRules, RateLimit, StatusErrorRules};
 
     fn integration(
-        message: &'static str,
-        code: Option<&'static str>,
+        message: &'static [&'static str],
+        code: &'static [&'static str],
         limited_when: &'static [(u16, Option<&'static str>)],
     ) -> Integration {
         Integration {
@@ -136,7 +212,12 @@ mod tests {
                 headers: &[],
                 limited_when,
             },
-            errors: ErrorRules { message, code },
+            errors: ErrorRules {
+                message,
+                code,
+                fields: None,
+                by_status: &[],
+            },
             tools: &[],
             maps: &[],
         }
@@ -156,8 +237,8 @@ mod tests {
     #[test]
     fn reads_code_and_message_from_an_array_body() {
         let table = integration(
-            "/0/message",
-            Some("/0/errorCode"),
+            &["/0/message"],
+            &["/0/errorCode"],
             &[(403, Some("LIMITED"))],
         );
         let body = br#"[{"message":"Too many","errorCode":"LIMITED"}]"#;
@@ -180,8 +261,65 @@ mod tests {
     }
 
     #[test]
+    fn candidate_pointers_field_errors_and_status_rules() {
+        let mut table = integration(&["/description", "/error"], &["/error"], &[]);
+        table.errors.fields = Some(FieldErrorRules {
+            at: "/details",
+            message: Some("/description"),
+            field: None,
+        });
+        // An object of fields, each a list of error objects (a 422 RecordInvalid).
+        let body = br#"{"error":"RecordInvalid","description":"Record validation errors",
+            "details":{"email":[{"description":"Email: is invalid","error":"InvalidValue"}],
+                       "name":["is required", "is too short"], "empty": []}}"#;
+        let (code, message) = read_code_and_message(&table, 422, None, body);
+        assert_eq!(code.as_deref(), Some("RecordInvalid"));
+        assert_eq!(
+            message,
+            "Record validation errors: email: Email: is invalid; name: is required, is too short"
+        );
+        // The second candidate when the first is absent.
+        let (_, message) =
+            read_code_and_message(&table, 404, None, br#"{"error":"RecordNotFound"}"#);
+        assert_eq!(message, "RecordNotFound");
+
+        // An array of errors naming their fields.
+        table.errors.fields = Some(FieldErrorRules {
+            at: "",
+            message: Some("/message"),
+            field: Some("/fields"),
+        });
+        table.errors.message = &["/0/message"];
+        let body = br#"[{"message":"Required fields are missing: [LastName]","errorCode":"REQUIRED_FIELD_MISSING","fields":["LastName"]},
+                        {"message":"bad", "fields": "Email"}]"#;
+        let (_, message) = read_code_and_message(&table, 400, None, body);
+        assert_eq!(
+            message,
+            "Required fields are missing: [LastName]: LastName: Required fields are missing: [LastName]; Email: bad"
+        );
+
+        // A status whose body is shaped differently (an object-shaped 429).
+        static STATUS_RULES: [StatusErrorRules; 1] = [StatusErrorRules {
+            status: 429,
+            message: &["/error/message"],
+            code: &["/error/title"],
+            fields: None,
+        }];
+        let mut table = integration(&["/message"], &["/code"], &[]);
+        table.errors.by_status = &STATUS_RULES;
+        let body = br#"{"error":{"title":"TooManyRequests","message":"Slow down: 10 requests per minute"}}"#;
+        let (code, message) = read_code_and_message(&table, 429, None, body);
+        assert_eq!(code.as_deref(), Some("TooManyRequests"));
+        assert_eq!(message, "Slow down: 10 requests per minute");
+        // Other statuses keep the integration's rules.
+        let (code, message) =
+            read_code_and_message(&table, 400, None, br#"{"message":"no","code":"BAD"}"#);
+        assert_eq!((code.as_deref(), message.as_str()), (Some("BAD"), "no"));
+    }
+
+    #[test]
     fn any_429_is_rate_limited() {
-        let table = integration("/message", None, &[]);
+        let table = integration(&["/message"], &[], &[]);
         assert!(matches!(
             classify(&table, 429, None, b"", reading()),
             ToolError::RateLimited { status: 429, .. }
@@ -190,7 +328,7 @@ mod tests {
 
     #[test]
     fn unauthorized_asks_to_reconnect() {
-        let table = integration("/message", Some("/category"), &[]);
+        let table = integration(&["/message"], &["/category"], &[]);
         let body = br#"{"message":"bad token","category":"INVALID_AUTHENTICATION"}"#;
         assert!(matches!(
             classify(&table, 401, None, body, reading()),
@@ -200,7 +338,7 @@ mod tests {
 
     #[test]
     fn falls_back_without_panicking_on_odd_bodies() {
-        let table = integration("/message", Some("/category"), &[]);
+        let table = integration(&["/message"], &["/category"], &[]);
         let cases: [(&[u8], &str); 6] = [
             (b"", "HTTP 502 Bad Gateway"),
             (b"[]", "HTTP 502 Bad Gateway"),

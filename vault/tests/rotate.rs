@@ -53,8 +53,10 @@ const fn integration(name: &'static str, auth: Auth) -> Integration {
             limited_when: &[],
         },
         errors: ErrorRules {
-            message: "/message",
-            code: None,
+            message: &["/message"],
+            code: &[],
+            fields: None,
+            by_status: &[],
         },
         tools: &[],
         maps: &[],

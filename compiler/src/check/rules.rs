@@ -3,7 +3,9 @@
 use super::{Cx, Decorate, is_json_pointer};
 use crate::codes;
 use crate::diagnostic::{did_you_mean, list_names};
-use crate::model::{DeadRefreshToken, Integration, RateLimitFigure};
+use crate::model::{
+    DeadRefreshToken, ErrorRules, FieldErrors, Integration, Pointers, RateLimitFigure,
+};
 use crate::span::Sp;
 
 pub(super) fn check(cx: &mut Cx, def: &Integration) {
@@ -26,10 +28,7 @@ pub(super) fn check(cx: &mut Cx, def: &Integration) {
             dead_refresh_token(cx, rule);
         }
     }
-    pointer(cx, &def.errors.message);
-    if let Some(code) = &def.errors.code {
-        pointer(cx, code);
-    }
+    error_rules(cx, &def.errors);
     let Some(rate_limit) = &def.rate_limit else {
         return;
     };
@@ -165,6 +164,50 @@ fn check_pattern(cx: &mut Cx, pattern: &Sp<String>) {
     if placeholders == 0 {
         cx.error(codes::BAD_RATE_LIMIT, pattern.span, "rate-limit pattern has no placeholder")
             .help("mark the numbers with `{limit}`, `{remaining}`, `{used}`, `{reset}` or `{retry_after}`");
+    }
+}
+
+/// The error rules' pointers, and their statuses: error statuses, each once.
+fn error_rules(cx: &mut Cx, rules: &ErrorRules) {
+    let pointers = |cx: &mut Cx, p: Option<&Pointers>| {
+        for one in p.into_iter().flat_map(Pointers::iter) {
+            pointer(cx, one);
+        }
+    };
+    let fields = |cx: &mut Cx, f: Option<&FieldErrors>| {
+        if let Some(f) = f {
+            pointer(cx, &f.at);
+            for p in [&f.message, &f.field].into_iter().flatten() {
+                pointer(cx, p);
+            }
+        }
+    };
+    pointers(cx, Some(&rules.message));
+    pointers(cx, rules.code.as_ref());
+    fields(cx, rules.fields.as_ref());
+    let mut seen: Vec<u16> = Vec::new();
+    for rule in &rules.by_status {
+        let status = rule.status.value;
+        if !(400..=599).contains(&status) {
+            cx.error(
+                codes::BAD_ERROR_STATUS,
+                rule.status.span,
+                format!("`{status}` is not an error status"),
+            )
+            .label("error answers have statuses from 400 to 599")
+            .help("write the status whose answers the vendor shapes differently, e.g. `429`");
+        } else if seen.contains(&status) {
+            cx.error(
+                codes::BAD_ERROR_STATUS,
+                rule.status.span,
+                format!("status {status} has error rules twice"),
+            )
+            .help("merge the two rules into one");
+        }
+        seen.push(status);
+        pointers(cx, rule.message.as_ref());
+        pointers(cx, rule.code.as_ref());
+        fields(cx, rule.fields.as_ref());
     }
 }
 

@@ -53,8 +53,7 @@ pub fn integration_module(i: &IntegrationIr) -> Result<GeneratedFile, EmitError>
         let code = opt_str(code.as_deref());
         quote!((#status, #code))
     });
-    let error_message = &i.error_message;
-    let error_code = opt_str(i.error_code.as_deref());
+    let errors = error_rules(&i.errors);
     let tools = i.tools.iter().map(|t| tool(i, t));
     let (map_entries, map_fns) = maps(i);
     let tokens = quote! {
@@ -75,7 +74,7 @@ pub fn integration_module(i: &IntegrationIr) -> Result<GeneratedFile, EmitError>
                 headers: &[#(#headers),*],
                 limited_when: &[#(#limited),*],
             },
-            errors: ErrorRules { message: #error_message, code: #error_code },
+            errors: #errors,
             tools: &[#(#tools),*],
             maps: &[#(#map_entries),*],
         };
@@ -301,6 +300,34 @@ fn pagination(p: &PaginationIr) -> TokenStream {
             max_limit: #max_limit,
         }
     }
+}
+
+/// The `ErrorRules` literal.
+fn error_rules(e: &crate::ir::ErrorRulesIr) -> TokenStream {
+    let fields = |f: &Option<crate::ir::FieldErrorsIr>| match f {
+        Some(f) => {
+            let at = &f.at;
+            let (message, field) = (opt_str(f.message.as_deref()), opt_str(f.field.as_deref()));
+            quote!(Some(FieldErrorRules { at: #at, message: #message, field: #field }))
+        }
+        None => quote!(None),
+    };
+    let (message, code, top_fields) = (&e.message, &e.code, fields(&e.fields));
+    let by_status = e.by_status.iter().map(|r| {
+        let (status, message, code, fields) = (r.status, &r.message, &r.code, fields(&r.fields));
+        quote!(StatusErrorRules {
+            status: #status,
+            message: &[#(#message),*],
+            code: &[#(#code),*],
+            fields: #fields,
+        })
+    });
+    quote!(ErrorRules {
+        message: &[#(#message),*],
+        code: &[#(#code),*],
+        fields: #top_fields,
+        by_status: &[#(#by_status),*],
+    })
 }
 
 fn opt_str(s: Option<&str>) -> TokenStream {

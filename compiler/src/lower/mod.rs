@@ -175,8 +175,7 @@ fn lower_integration(def: &Integration) -> IntegrationIr {
             .flat_map(|r| &r.limited_when)
             .map(|w| (w.status.value, w.code.as_ref().map(|c| c.value.clone())))
             .collect(),
-        error_message: def.errors.message.value.clone(),
-        error_code: def.errors.code.as_ref().map(|c| c.value.clone()),
+        errors: error_rules(&def.errors),
         tools,
         skipped,
         maps: lower_maps(def),
@@ -487,5 +486,32 @@ fn title(kind: MethodKind, key: &str, display: &str, singular: &str, plural: &st
                 .unwrap_or_default();
             format!("{verb} {display} {plural}")
         }
+    }
+}
+
+/// The error rules, by status.
+fn error_rules(rules: &crate::model::ErrorRules) -> crate::ir::ErrorRulesIr {
+    let fields = |f: &crate::model::FieldErrors| crate::ir::FieldErrorsIr {
+        at: f.at.value.clone(),
+        message: f.message.as_ref().map(|m| m.value.clone()),
+        field: f.field.as_ref().map(|m| m.value.clone()),
+    };
+    let texts = |p: Option<&crate::model::Pointers>| p.map(|p| p.texts()).unwrap_or_default();
+    let mut by_status: Vec<crate::ir::StatusErrorsIr> = rules
+        .by_status
+        .iter()
+        .map(|r| crate::ir::StatusErrorsIr {
+            status: r.status.value,
+            message: texts(r.message.as_ref()),
+            code: texts(r.code.as_ref()),
+            fields: r.fields.as_ref().map(fields),
+        })
+        .collect();
+    by_status.sort_by_key(|r| r.status);
+    crate::ir::ErrorRulesIr {
+        message: rules.message.texts(),
+        code: texts(rules.code.as_ref()),
+        fields: rules.fields.as_ref().map(fields),
+        by_status,
     }
 }

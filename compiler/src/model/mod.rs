@@ -142,15 +142,134 @@ impl Category {
     }
 }
 
-/// Where an error answer keeps its message and code, as JSON Pointers into the response body.
+/// Where an error answer keeps its message, code and field errors, as JSON Pointers into the
+/// response body.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorRules {
-    /// JSON Pointer to the human-readable message (`/message`, or `/0/message` for an array body).
-    pub message: Sp<String>,
-    /// JSON Pointer to the vendor's machine-readable error code (`/category`, `/0/errorCode`).
+    /// JSON Pointer to the human-readable message (`/message`, or `/0/message` for an array body), or
+    /// a list of candidates tried in order (`[/description, /error]`).
+    pub message: Pointers,
+    /// JSON Pointer (or candidates) to the vendor's machine-readable error code (`/category`,
+    /// `/0/errorCode`).
     #[serde(default)]
-    pub code: Option<Sp<String>>,
+    pub code: Option<Pointers>,
+    /// Where validation errors are listed field by field; they are joined into the message, each
+    /// named by its field, so the agent knows what to fix.
+    #[serde(default)]
+    pub fields: Option<FieldErrors>,
+    /// Rules for the answers of one status where the vendor shapes them differently (an
+    /// object-shaped 429 body); what a rule leaves out comes from the rules above.
+    #[serde(default)]
+    pub by_status: Vec<StatusErrors>,
+}
+
+/// Where an error answer lists field errors.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldErrors {
+    /// JSON Pointer to them (`/details`; `""` for the whole body): an object keyed by field name whose
+    /// values are a message, a list of messages or a list of error objects; or an array of error
+    /// objects that name their field(s).
+    pub at: Sp<String>,
+    /// Within one error object, the JSON Pointer to its message (`/description`).
+    #[serde(default)]
+    pub message: Option<Sp<String>>,
+    /// Within one error object of an array, the JSON Pointer to its field name or list of names
+    /// (`/fields`).
+    #[serde(default)]
+    pub field: Option<Sp<String>>,
+}
+
+/// Error rules for the answers of one status.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusErrors {
+    /// The HTTP status (400–599).
+    pub status: Sp<u16>,
+    /// Message pointer(s) for this status.
+    #[serde(default)]
+    pub message: Option<Pointers>,
+    /// Code pointer(s) for this status.
+    #[serde(default)]
+    pub code: Option<Pointers>,
+    /// Field errors for this status.
+    #[serde(default)]
+    pub fields: Option<FieldErrors>,
+}
+
+/// One JSON Pointer, or a list of candidates tried in order (the first that holds text wins).
+#[derive(Debug)]
+pub struct Pointers(pub Vec<Sp<String>>);
+
+impl Pointers {
+    /// The pointers, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Sp<String>> {
+        self.0.iter()
+    }
+
+    /// Their texts, in order.
+    pub fn texts(&self) -> Vec<String> {
+        self.0.iter().map(|p| p.value.clone()).collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for Pointers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// A string, or a list whose strings keep their own spans.
+        enum OneOrMany {
+            One(String),
+            Many(Vec<Sp<String>>),
+        }
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON Pointer or a list of JSON Pointers")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<OneOrMany, A::Error> {
+                let mut all = Vec::new();
+                while let Some(p) = seq.next_element::<Sp<String>>()? {
+                    all.push(p);
+                }
+                if all.is_empty() {
+                    return Err(serde::de::Error::invalid_length(0, &"at least one pointer"));
+                }
+                Ok(OneOrMany::Many(all))
+            }
+        }
+        impl<'de> Deserialize<'de> for OneOrMany {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_any(Visit)
+            }
+        }
+        let spanned = Sp::<OneOrMany>::deserialize(deserializer)?;
+        Ok(Self(match spanned.value {
+            OneOrMany::One(p) => vec![Sp::new(p, spanned.span)],
+            OneOrMany::Many(all) => all,
+        }))
+    }
+}
+
+impl JsonSchema for Pointers {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Pointers".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A JSON Pointer, or a list of candidates tried in order.",
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1}
+            ]
+        })
+    }
 }
 
 /// What a method's `pagination` resolves to.
