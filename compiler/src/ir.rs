@@ -164,6 +164,8 @@ pub struct RateLimitHeaderIr {
     pub figure: Option<&'static str>,
     /// Pattern, when not a single figure.
     pub pattern: Option<String>,
+    /// `(figure, parameter name)` pairs of a structured header.
+    pub structured: Option<Vec<(&'static str, String)>>,
     /// Time unit name.
     pub unit: &'static str,
 }

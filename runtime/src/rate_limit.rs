@@ -72,6 +72,11 @@ pub fn read_at(rules: &RateLimit, headers: &HeaderMap, now_ms: u128) -> RateLimi
                         raw.set(figure, number, header.unit);
                     }
                 }
+                HeaderRead::Structured(keys) => {
+                    for (figure, number) in structured(keys, text) {
+                        raw.set(figure, number, header.unit);
+                    }
+                }
             }
         }
     }
@@ -96,6 +101,28 @@ pub fn read_at(rules: &RateLimit, headers: &HeaderMap, now_ms: u128) -> RateLimi
         },
         retry_after,
     }
+}
+
+/// The figures of a structured value: every `key=value` parameter (items split at `,`, parameters at
+/// `;`, spaces and quotes around values ignored), in order, for the keys `keys` names.
+fn structured(keys: &[(Figure, &str)], text: &str) -> Vec<(Figure, f64)> {
+    let mut out = Vec::new();
+    for part in text.split([',', ';']) {
+        let Some((key, value)) = part.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        let value = value.trim().trim_matches('"');
+        let Some(number) = leading_number(value) else {
+            continue;
+        };
+        for (figure, name) in keys {
+            if key.eq_ignore_ascii_case(name) {
+                out.push((*figure, number));
+            }
+        }
+    }
+    out
 }
 
 /// The HTTP `Retry-After` header: delta seconds or an HTTP date (RFC 9110 §10.2.3).
@@ -325,6 +352,70 @@ mod tests {
         ],
         limited_when: &[],
     };
+
+    /// The IETF keys, and a vendor's own (`total`, `resets`) for the same figures.
+    static STRUCTURED: RateLimit = RateLimit {
+        headers: &[
+            RateLimitHeader {
+                name: "ratelimit",
+                read: HeaderRead::Structured(&[
+                    (Figure::Limit, "limit"),
+                    (Figure::Limit, "q"),
+                    (Figure::Remaining, "remaining"),
+                    (Figure::Remaining, "r"),
+                    (Figure::Reset, "reset"),
+                    (Figure::Reset, "t"),
+                ]),
+                unit: TimeUnit::Seconds,
+            },
+            RateLimitHeader {
+                name: "x-index-limit",
+                read: HeaderRead::Structured(&[
+                    (Figure::Limit, "total"),
+                    (Figure::Remaining, "remaining"),
+                    (Figure::Reset, "resets"),
+                ]),
+                unit: TimeUnit::Seconds,
+            },
+        ],
+        limited_when: &[],
+    };
+
+    #[test]
+    fn structured_values_are_read_in_any_order_and_spacing() {
+        let expect = RateLimitInfo {
+            limit: Some(100),
+            remaining: Some(50),
+            reset: Some(30),
+        };
+        for value in [
+            "limit=100, remaining=50, reset=30",
+            "reset=30,remaining=50,limit=100",
+            "  remaining = 50 ;limit=100;  reset=\"30\"",
+            "\"default\";r=50;t=30, \"daily\";r=1;t=9999;q=100",
+        ] {
+            let reading = read_at(&STRUCTURED, &headers(&[("ratelimit", value)]), NOW_MS);
+            assert_eq!(reading.info, expect, "{value}");
+        }
+        let reading = read_at(
+            &STRUCTURED,
+            &headers(&[("x-index-limit", "total=100; remaining=99; resets=41")]),
+            NOW_MS,
+        );
+        assert_eq!(
+            reading.info,
+            RateLimitInfo {
+                limit: Some(100),
+                remaining: Some(99),
+                reset: Some(41),
+            }
+        );
+        // Nothing readable: nothing read, no panic.
+        for junk in ["", "=", "limit=", "limit=abc", ";;,,", "limit=-5"] {
+            let reading = read_at(&STRUCTURED, &headers(&[("ratelimit", junk)]), NOW_MS);
+            assert_eq!(reading.info.limit, None, "{junk}");
+        }
+    }
 
     static PATTERN: RateLimit = RateLimit {
         headers: &[RateLimitHeader {

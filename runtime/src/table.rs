@@ -151,6 +151,9 @@ pub enum HeaderRead {
     Figure(Figure),
     /// A pattern with `{figure}` placeholders.
     Pattern(&'static str),
+    /// `key=value` parameters in any order, separated by `,` or `;` (the IETF `RateLimit` fields):
+    /// which (lower-case) key gives which figure.
+    Structured(&'static [(Figure, &'static str)]),
 }
 
 /// A rate-limit figure.

@@ -33,6 +33,42 @@ pub(super) fn check(cx: &mut Cx, def: &Integration) {
         return;
     };
     for header in &rate_limit.headers {
+        if let Some(structured) = &header.structured {
+            if let Some(span) = header
+                .figure
+                .as_ref()
+                .map(|f| f.span)
+                .or(header.pattern.as_ref().map(|p| p.span))
+            {
+                cx.error(
+                    codes::BAD_RATE_LIMIT,
+                    span,
+                    "a rate-limit header is `structured` and also has a `figure` or `pattern`",
+                )
+                .help("keep one: `structured` reads every `key=value` parameter of the value");
+            }
+            let keys = &structured.value;
+            for key in [
+                &keys.limit,
+                &keys.remaining,
+                &keys.used,
+                &keys.reset,
+                &keys.retry_after,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if key.value.trim().is_empty() || key.value.contains(['=', ',', ';']) {
+                    cx.error(
+                        codes::BAD_RATE_LIMIT,
+                        key.span,
+                        format!("`{}` cannot be a parameter name", key.value),
+                    )
+                    .help("write the name before `=` in the header value, e.g. `remaining`");
+                }
+            }
+            continue;
+        }
         match (&header.figure, &header.pattern) {
             (Some(_), Some(p)) => {
                 cx.error(codes::BAD_RATE_LIMIT, p.span, "a rate-limit header has both `figure` and `pattern`")
@@ -48,7 +84,7 @@ pub(super) fn check(cx: &mut Cx, def: &Integration) {
                     ),
                 )
                 .help(
-                    "add `figure: limit` (or remaining, used, reset, retry_after) or a `pattern`",
+                    "add `figure: limit` (or remaining, used, reset, retry_after), a `pattern`, or `structured: {}` for `key=value` parameters",
                 );
             }
             (None, Some(p)) => check_pattern(cx, p),

@@ -39,6 +39,13 @@ pub fn integration_module(i: &IntegrationIr) -> Result<GeneratedFile, EmitError>
     let headers = i.rate_limit_headers.iter().map(|h| {
         let hname = &h.name;
         let read = match (&h.figure, &h.pattern) {
+            _ if h.structured.is_some() => {
+                let pairs = h.structured.iter().flatten().map(|(figure, key)| {
+                    let f = ident(&camel(figure));
+                    quote!((Figure::#f, #key))
+                });
+                quote!(HeaderRead::Structured(&[#(#pairs),*]))
+            }
             (Some(f), _) => {
                 let f = ident(&camel(f));
                 quote!(HeaderRead::Figure(Figure::#f))

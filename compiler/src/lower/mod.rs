@@ -166,6 +166,13 @@ fn lower_integration(def: &Integration) -> IntegrationIr {
                 name: h.name.value.to_ascii_lowercase(),
                 figure: h.figure.as_ref().map(|f| f.value.as_str()),
                 pattern: h.pattern.as_ref().map(|p| p.value.clone()),
+                structured: h.structured.as_ref().map(|s| {
+                    s.value
+                        .pairs()
+                        .into_iter()
+                        .map(|(figure, key)| (figure.as_str(), key))
+                        .collect()
+                }),
                 unit: unit_name(h.unit.unwrap_or(ResetUnit::Seconds)),
             })
             .collect(),

@@ -13,7 +13,9 @@ mod unified;
 pub use auth::{ApiKey, ApiKeyLocation, Auth, Basic, Bearer, DeadRefreshToken, OAuth2};
 pub use field::{Field, FieldType, QueryStyle};
 pub use pagination::{LimitHeader, PaginationRule, PaginationStyle};
-pub use rate_limit::{RateLimit, RateLimitFigure, RateLimitHeader, RateLimitedWhen, ResetUnit};
+pub use rate_limit::{
+    RateLimit, RateLimitFigure, RateLimitHeader, RateLimitedWhen, ResetUnit, StructuredKeys,
+};
 pub use resource::{Documentation, Method, MethodKind, Resource};
 pub use unified::UnifiedModel;
 

@@ -30,9 +30,63 @@ pub struct RateLimitHeader {
     /// several figures (`api-usage={used}/{limit}`).
     #[serde(default)]
     pub pattern: Option<Sp<String>>,
+    /// A structured value of `key=value` parameters in any order and spacing, separated by `,` or
+    /// `;`: the IETF `RateLimit` and `RateLimit-Policy` fields (`limit=100, remaining=50, reset=30`,
+    /// or `"default";r=50;t=30` and `"default";q=100;w=60`). `{}` reads the IETF keys (`limit`/`q`,
+    /// `remaining`/`r`, `reset`/`t`); name other keys per figure (`{limit: total, reset: resets}`).
+    #[serde(default)]
+    pub structured: Option<Sp<StructuredKeys>>,
     /// Unit of the reset figure.
     #[serde(default)]
     pub unit: Option<ResetUnit>,
+}
+
+/// The parameter names a structured rate-limit header gives each figure; a figure left out keeps
+/// the IETF names.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StructuredKeys {
+    /// Requests allowed in the window (IETF: `limit`, `q`).
+    #[serde(default)]
+    pub limit: Vec<Sp<String>>,
+    /// Requests left (IETF: `remaining`, `r`).
+    #[serde(default)]
+    pub remaining: Vec<Sp<String>>,
+    /// Requests used.
+    #[serde(default)]
+    pub used: Vec<Sp<String>>,
+    /// When the window resets (IETF: `reset`, `t`).
+    #[serde(default)]
+    pub reset: Vec<Sp<String>>,
+    /// How long to wait before retrying.
+    #[serde(default)]
+    pub retry_after: Vec<Sp<String>>,
+}
+
+impl StructuredKeys {
+    /// `(figure, key)` pairs, the IETF names filling in for figures given none.
+    pub fn pairs(&self) -> Vec<(RateLimitFigure, String)> {
+        let named = [
+            (RateLimitFigure::Limit, &self.limit, &["limit", "q"][..]),
+            (
+                RateLimitFigure::Remaining,
+                &self.remaining,
+                &["remaining", "r"][..],
+            ),
+            (RateLimitFigure::Used, &self.used, &[][..]),
+            (RateLimitFigure::Reset, &self.reset, &["reset", "t"][..]),
+            (RateLimitFigure::RetryAfter, &self.retry_after, &[][..]),
+        ];
+        let mut out = Vec::new();
+        for (figure, given, ietf) in named {
+            if given.is_empty() {
+                out.extend(ietf.iter().map(|k| (figure, (*k).to_owned())));
+            } else {
+                out.extend(given.iter().map(|k| (figure, k.value.to_ascii_lowercase())));
+            }
+        }
+        out
+    }
 }
 
 /// A rate-limit figure.
