@@ -6,6 +6,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use switchboard_oauth::{ConnectLinks, ConnectRequest, Connector};
 use switchboard_runtime::account::Credential;
+use switchboard_runtime::base_url;
 use switchboard_vault::{
     NewAccount, OAuthGrant, OAuthSettings, check_name, find_integration, now_unix,
 };
@@ -57,8 +58,12 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "URL")]
     token_url: Option<String>,
     /// Origin override, when the token answer does not give one.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "vars")]
     base_url: Option<String>,
+    /// A value of the integration's base URL variables (`subdomain=acme` for
+    /// `https://{subdomain}.zendesk.com`), checked against its pattern; repeat for several.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
 }
 
 /// `switchboard accounts remove`.
@@ -79,8 +84,12 @@ pub struct AddArgs {
     #[arg(long, value_name = "NAME", value_parser = parse_integration)]
     integration: String,
     /// Origin override: a sandbox, an EU data centre, a Salesforce instance URL.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "vars")]
     base_url: Option<String>,
+    /// A value of the integration's base URL variables (`subdomain=acme` for
+    /// `https://{subdomain}.zendesk.com`), checked against its pattern; repeat for several.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
     /// How requests authenticate.
     #[arg(long, value_enum, value_name = "KIND")]
     credential: CredentialKind,
@@ -198,12 +207,20 @@ fn add(args: AddArgs, ctx: &Context) -> Outcome {
             (credential, None, None)
         }
     };
+    let filled = fill_variables(&args.integration, &args.vars)?;
+    // An imported grant refreshes at the account's own token endpoint.
+    let mut oauth = oauth;
+    if let Some(grant) = oauth.as_mut()
+        && grant.settings.token_url.is_none()
+    {
+        grant.settings.token_url = filled.token_url.clone();
+    }
     let store = ctx.open_store()?;
     let account = store.add_account(
         NewAccount {
             id: args.id,
             integration: args.integration,
-            base_url: args.base_url,
+            base_url: args.base_url.or(filled.base_url),
             credential,
             granted_scopes,
             user: args.user,
@@ -219,6 +236,49 @@ fn add(args: AddArgs, ctx: &Context) -> Outcome {
         store.location()
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The integration's URLs with an account's `--var` values filled in: each URL that has variables,
+/// or `None` for those that have none (the table's apply). Refuses a missing or invalid value.
+struct Filled {
+    base_url: Option<String>,
+    authorization_url: Option<String>,
+    token_url: Option<String>,
+}
+
+fn fill_variables(integration: &str, vars: &[(String, String)]) -> anyhow::Result<Filled> {
+    let integration = find_integration(integration, INTEGRATIONS)?;
+    let values: std::collections::BTreeMap<String, String> = vars.iter().cloned().collect();
+    let variables = integration.base_url_variables;
+    base_url::check_values(variables, &values)
+        .with_context(|| format!("--var for `{}`", integration.name))?;
+    let fill = |template: &str| -> anyhow::Result<Option<String>> {
+        if !base_url::has_variables(template) {
+            return Ok(None);
+        }
+        base_url::fill(template, variables, &values)
+            .map(Some)
+            .with_context(|| format!("`{}` connects to `{template}`", integration.name))
+    };
+    let oauth = integration.auth.oauth2.as_ref();
+    Ok(Filled {
+        base_url: fill(integration.base_url)?,
+        authorization_url: oauth
+            .map(|o| fill(o.authorization_url))
+            .transpose()?
+            .flatten(),
+        token_url: oauth.map(|o| fill(o.token_url)).transpose()?.flatten(),
+    })
+}
+
+/// `NAME=VALUE`.
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.trim().to_owned()))
+        }
+        _ => Err(format!("`{text}` is not NAME=VALUE (e.g. subdomain=acme)")),
+    }
 }
 
 pub(crate) fn read_secret(var: &str) -> anyhow::Result<String> {
@@ -246,6 +306,7 @@ fn connect(args: ConnectArgs, ctx: &Context) -> Outcome {
     } else {
         args.scopes
     };
+    let filled = fill_variables(integration.name, &args.vars)?;
     let public_url = ctx.public_url()?;
     let store = std::sync::Arc::new(ctx.open_store()?);
     let links = ConnectLinks::new(&public_url, store.connect_key());
@@ -263,10 +324,10 @@ fn connect(args: ConnectArgs, ctx: &Context) -> Outcome {
         settings: OAuthSettings {
             scopes,
             app: args.app,
-            authorization_url: args.authorization_url,
-            token_url: args.token_url,
+            authorization_url: args.authorization_url.or(filled.authorization_url),
+            token_url: args.token_url.or(filled.token_url),
         },
-        base_url: args.base_url,
+        base_url: args.base_url.or(filled.base_url),
     })?;
     out!("authorization_url={url}")?;
     eprintln!(

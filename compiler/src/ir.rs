@@ -69,8 +69,10 @@ pub struct IntegrationIr {
     pub categories: Vec<String>,
     /// API reference URL.
     pub docs_url: String,
-    /// Default origin.
+    /// Default origin, maybe with `{variable}` placeholders.
     pub base_url: String,
+    /// `(name, description, pattern)` of each base URL variable, in declaration order.
+    pub base_url_variables: Vec<(String, String, String)>,
     /// Authentication.
     pub auth: AuthIr,
     /// Rate-limit headers.
@@ -98,8 +100,8 @@ pub struct UnifiedMapIr {
     pub record: crate::mapping::types::Ty,
     /// Unified field → parsed expression over the vendor record, in source order.
     pub response: Vec<(String, crate::mapping::ast::Expr)>,
-    /// Vendor body path (split on `.`) → parsed expression over the unified input, in source order.
-    pub request: Vec<(Vec<String>, crate::mapping::ast::Expr)>,
+    /// Vendor body target → parsed expression over the unified input, in source order.
+    pub request: Vec<(crate::mapping::target::Target, crate::mapping::ast::Expr)>,
     /// Arguments always passed to reads, as compact JSON object text.
     pub read_args: String,
     /// When the create answer holds only the id: the pointer to it.
@@ -195,6 +197,8 @@ pub struct ToolIr {
     pub params: Vec<ParamIr>,
     /// Fixed query parameters.
     pub fixed_query: Vec<(String, String)>,
+    /// The pattern of extra body properties, when the method takes them.
+    pub extra_body: Option<String>,
     /// Paging.
     pub pagination: Option<PaginationIr>,
     /// Scopes, sorted and deduplicated.

@@ -105,6 +105,7 @@ mod tests {
             categories: &[],
             docs_url: "",
             base_url: "https://api.example.test",
+            base_url_variables: &[],
             auth,
             rate_limit: RateLimit {
                 headers: &[],

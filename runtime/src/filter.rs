@@ -355,6 +355,7 @@ mod tests {
             path: "/",
             params: &[],
             fixed_query: &[],
+            extra_body: None,
             pagination: None,
             scopes: &[],
             tags,

@@ -2,6 +2,7 @@
 //! vendor-specific is data in a [`table::Integration`].
 
 pub mod account;
+pub mod base_url;
 pub mod credential_source;
 pub mod credentials;
 pub mod cursor;

@@ -103,6 +103,19 @@ pub fn set_path(target: &mut Value, path: &[&str], value: Value) {
     }
 }
 
+/// Sets each non-null entry of the object `value` at `path` inside `target` (creating objects on the
+/// way), as if each were a target of its own; anything but an object sets nothing.
+pub fn spread_at(target: &mut Value, path: &[&str], value: Value) {
+    let Value::Object(entries) = value else {
+        return;
+    };
+    for (key, v) in entries {
+        let mut keys: Vec<&str> = path.to_vec();
+        keys.push(&key);
+        set_path(target, &keys, v);
+    }
+}
+
 /// Whether a value counts as true: not null, false, 0 or "".
 pub fn truthy(v: &Value) -> bool {
     match v {
@@ -680,6 +693,24 @@ fn format_utc(ms: i64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn spreads_set_each_entry_and_skip_nulls() {
+        let mut body = json!({"properties": {"firstname": "Ann"}});
+        spread_at(
+            &mut body,
+            &["properties"],
+            json!({"favourite_colour": "teal", "gone": null, "firstname": "Bob"}),
+        );
+        assert_eq!(
+            body,
+            json!({"properties": {"firstname": "Bob", "favourite_colour": "teal"}})
+        );
+        let mut root = json!({});
+        spread_at(&mut root, &[], json!({"dcf558aa": 3}));
+        spread_at(&mut root, &[], json!("not an object"));
+        assert_eq!(root, json!({"dcf558aa": 3}));
+    }
 
     #[test]
     fn indexes_and_slices_count_from_either_end_and_never_panic() {

@@ -124,7 +124,25 @@ impl Proxy {
         split: SplitArgs,
         upstream_status: &mut Option<u16>,
     ) -> Result<Success, ToolError> {
-        let base = request::base_url(account.base_url.as_deref().unwrap_or(integration.base_url))?;
+        let template = match account.base_url.as_deref() {
+            Some(own) => own,
+            None if crate::base_url::has_variables(integration.base_url) => {
+                // Never a request to a host with braces in it: the account lacks its values.
+                return Err(ToolError::Transport(format!(
+                    "account `{}` has no base URL: `{}` needs {} (add the account again with --var)",
+                    account.id,
+                    integration.base_url,
+                    integration
+                        .base_url_variables
+                        .iter()
+                        .map(|v| format!("`{}` ({})", v.name, v.description))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            None => integration.base_url,
+        };
+        let base = request::base_url(template)?;
         let state = match (&tool.pagination, &split.cursor) {
             (Some(_), Some(cursor)) => self.sealer.open(tool.name, &account.id, cursor)?,
             _ => CursorState {

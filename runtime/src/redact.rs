@@ -673,6 +673,7 @@ mod tests {
             path: "/people",
             params: &[],
             fixed_query: &[],
+            extra_body: None,
             pagination: list.then_some(Pagination {
                 style: PaginationStyle::Cursor,
                 results: "/results",

@@ -73,10 +73,15 @@ pub fn split(tool: &Tool, mut args: Map<String, Value>) -> Result<SplitArgs, Too
             }
         }
     }
-    let has_body_params = tool
-        .params
-        .iter()
-        .any(|p| p.location == ParamLocation::Body);
+    if tool.extra_body.is_some() {
+        // What is left was admitted by the input schema's pattern: extra body properties.
+        body.extend(args);
+    }
+    let has_body_params = tool.extra_body.is_some()
+        || tool
+            .params
+            .iter()
+            .any(|p| p.location == ParamLocation::Body);
     // GET and DELETE carry no body unless the tool documents one; other verbs always send an object.
     split.body = match tool.http {
         HttpVerb::Get | HttpVerb::Delete if !has_body_params => None,
@@ -410,6 +415,7 @@ mod tests {
             path: "/things/{id}",
             params,
             fixed_query: &[],
+            extra_body: None,
             pagination: None,
             scopes: &[],
             tags: &[],
@@ -464,6 +470,25 @@ mod tests {
             Value::Object(map) => map,
             _ => Map::new(),
         }
+    }
+
+    #[test]
+    fn extra_body_properties_go_into_the_body_as_they_come() {
+        let mut with_extra = tool(HttpVerb::Put, PARAMS);
+        with_extra.extra_body = Some("^[0-9a-f]{40}$");
+        let key = "dcf558aac1ae4e8c4f849ba5e668430d8df9be12";
+        let extra = split(
+            &with_extra,
+            args(json!({"id": 7, "name": "n", key: {"nested": [1]}})),
+        )
+        .unwrap();
+        assert_eq!(
+            extra.body,
+            Some(args(json!({"name": "n", key: {"nested": [1]}})))
+        );
+        // Without the opt-in nothing but documented parameters is ever sent.
+        let plain = split(&tool(HttpVerb::Put, PARAMS), args(json!({"id": 7, key: 1}))).unwrap();
+        assert_eq!(plain.body, Some(Map::new()));
     }
 
     #[test]

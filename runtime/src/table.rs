@@ -14,8 +14,11 @@ pub struct Integration {
     pub categories: &'static [&'static str],
     /// The vendor's API reference.
     pub docs_url: &'static str,
-    /// Default origin; a connected account may override it.
+    /// Default origin; a connected account may override it. May hold `{variable}` placeholders
+    /// (`https://{subdomain}.zendesk.com`), filled per account (see [`crate::base_url`]).
     pub base_url: &'static str,
+    /// The variables of `base_url` (and of the OAuth endpoints), by name.
+    pub base_url_variables: &'static [BaseUrlVariable],
     /// Accepted authentication schemes.
     pub auth: Auth,
     /// How to read rate-limit figures.
@@ -26,6 +29,17 @@ pub struct Integration {
     pub tools: &'static [Tool],
     /// Compiled field maps onto unified models, sorted by model.
     pub maps: &'static [UnifiedMap],
+}
+
+/// A variable of a base URL template.
+#[derive(Debug)]
+pub struct BaseUrlVariable {
+    /// Its name, as written between braces.
+    pub name: &'static str,
+    /// What it is, for people (`Your Zendesk subdomain: acme in acme.zendesk.com`).
+    pub description: &'static str,
+    /// The pattern a value must match as a whole.
+    pub pattern: &'static str,
 }
 
 /// One resource's compiled maps onto one unified model.
@@ -249,6 +263,9 @@ pub struct Tool {
     pub params: &'static [Param],
     /// Query parameters always sent.
     pub fixed_query: &'static [(&'static str, &'static str)],
+    /// The pattern naming extra body properties (custom fields by key), when the method takes them:
+    /// arguments beyond `params` (the input schema admits only those that match) go into the body.
+    pub extra_body: Option<&'static str>,
     /// Paging, for list tools.
     pub pagination: Option<Pagination>,
     /// OAuth scopes needed.

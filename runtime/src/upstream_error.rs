@@ -202,6 +202,7 @@ mod tests {
             categories: &[],
             docs_url: "",
             base_url: "https://api.example.test",
+            base_url_variables: &[],
             auth: Auth {
                 oauth2: None,
                 bearer: true,

@@ -300,6 +300,16 @@ pub enum StoreError {
         "invalid base URL `{0}`: expected http:// or https:// followed by a host, e.g. https://api.example.com"
     )]
     InvalidBaseUrl(String),
+    /// The integration's base URL has variables and the account gives no base URL.
+    #[error(
+        "integration `{integration}` needs the account's own base URL: give {variables} (accounts add|connect --var NAME=VALUE)"
+    )]
+    MissingBaseUrl {
+        /// The integration.
+        integration: String,
+        /// Its variables, with what each is.
+        variables: String,
+    },
     /// The account still backs servers.
     #[error("account `{id}` is used by server(s) {servers}; delete them first")]
     AccountInUse {
@@ -740,6 +750,16 @@ impl Store {
         }
         if let Some(url) = &account.base_url {
             check_base_url(url)?;
+        } else if switchboard_runtime::base_url::has_variables(integration.base_url) {
+            return Err(StoreError::MissingBaseUrl {
+                integration: integration.name.to_owned(),
+                variables: integration
+                    .base_url_variables
+                    .iter()
+                    .map(|v| format!("`{}` ({})", v.name, v.description))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
         }
         let row = self.sealed_row(&account, integration)?;
         let kind = row.kind;

@@ -47,6 +47,7 @@ const fn integration(name: &'static str, auth: Auth) -> Integration {
         categories: &["crm"],
         docs_url: "https://example.com/docs",
         base_url: "https://api.example.com",
+        base_url_variables: &[],
         auth,
         rate_limit: RateLimit {
             headers: &[],

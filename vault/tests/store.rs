@@ -14,7 +14,9 @@ use std::collections::BTreeSet;
 
 use switchboard_runtime::account::Credential;
 use switchboard_runtime::filter::ToolFilter;
-use switchboard_runtime::table::{Auth, ErrorRules, Integration, MethodKind, OAuth2, RateLimit};
+use switchboard_runtime::table::{
+    Auth, BaseUrlVariable, ErrorRules, Integration, MethodKind, OAuth2, RateLimit,
+};
 use switchboard_vault::{
     AccountStatus, KeyError, MASTER_KEY_ENV, MasterKey, NewAccount, NewServer, ServerBinding,
     Store, StoreError, key_file_path, now_unix,
@@ -33,6 +35,7 @@ store_suite!(
     accounts_in_use_cannot_be_deleted,
     the_cursor_key_is_stable_and_per_store,
     the_store_is_shared_across_threads,
+    a_base_url_with_variables_needs_the_accounts_own,
 );
 
 static CRM: Integration = Integration {
@@ -42,6 +45,7 @@ static CRM: Integration = Integration {
     categories: &["crm"],
     docs_url: "https://example.com/docs",
     base_url: "https://api.example.com",
+    base_url_variables: &[],
     auth: Auth {
         oauth2: Some(OAuth2 {
             authorization_url: "https://example.com/authorize",
@@ -79,6 +83,7 @@ static TICKETS: Integration = Integration {
     categories: &["ticketing"],
     docs_url: "https://example.com/docs",
     base_url: "https://tickets.example.com",
+    base_url_variables: &[],
     auth: Auth {
         oauth2: None,
         bearer: false,
@@ -99,7 +104,40 @@ static TICKETS: Integration = Integration {
     maps: &[],
 };
 
-static INTEGRATIONS: &[&Integration] = &[&CRM, &TICKETS];
+/// A vendor with a host per customer.
+static PER_HOST: Integration = Integration {
+    name: "per_host",
+    base_url: "https://{subdomain}.tickets.example.com",
+    base_url_variables: &[BaseUrlVariable {
+        name: "subdomain",
+        description: "the customer's subdomain",
+        pattern: "[a-z0-9-]+",
+    }],
+    display_name: "Test per-host ticketing",
+    description: "Basic auth, a host per customer.",
+    categories: &["ticketing"],
+    docs_url: "https://example.com/docs",
+    auth: Auth {
+        oauth2: None,
+        bearer: false,
+        api_key: None,
+        basic: true,
+    },
+    rate_limit: RateLimit {
+        headers: &[],
+        limited_when: &[],
+    },
+    errors: ErrorRules {
+        message: &["/error"],
+        code: &[],
+        fields: None,
+        by_status: &[],
+    },
+    tools: &[],
+    maps: &[],
+};
+
+static INTEGRATIONS: &[&Integration] = &[&CRM, &TICKETS, &PER_HOST];
 
 const SECRET: &str = "pat-na1-7d3f0c5e-SUPER-SECRET-value";
 
@@ -536,4 +574,34 @@ fn the_store_is_shared_across_threads(stores: &Stores) {
             Some(format!("acct-{i}").as_str())
         );
     }
+}
+
+fn a_base_url_with_variables_needs_the_accounts_own(stores: &Stores) {
+    let store = stores.open();
+    let basic = || Credential::Basic {
+        username: "agent@example.com/token".into(),
+        password: SECRET.into(),
+    };
+    let error = store
+        .add_account(
+            NewAccount::new("no-host", "per_host", basic()),
+            INTEGRATIONS,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::MissingBaseUrl { integration, variables }
+            if integration == "per_host" && variables.contains("subdomain")),
+        "{error}"
+    );
+    assert!(
+        store.account("no-host").unwrap().is_none(),
+        "nothing stored"
+    );
+    let mut account = NewAccount::new("acme", "per_host", basic());
+    account.base_url = Some("https://acme.tickets.example.com".into());
+    store.add_account(account, INTEGRATIONS).unwrap();
+    assert_eq!(
+        store.account("acme").unwrap().unwrap().base_url.as_deref(),
+        Some("https://acme.tickets.example.com")
+    );
 }

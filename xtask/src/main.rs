@@ -43,9 +43,23 @@ tasks:
   new <name>                                      scaffold integrations/<name>.yaml
 ";
 
-/// The workspace root: the parent of this crate's folder.
+/// The workspace root: the parent of this crate's folder in the checkout being worked on.
+///
+/// Taken from `CARGO_MANIFEST_DIR` as cargo sets it when it runs the binary (`cargo xtask`, tests),
+/// not as it was when the binary was compiled: two clones sharing one `CARGO_TARGET_DIR` (git
+/// worktrees do) share one xtask binary, which must work on the clone it is run in. Run directly,
+/// the workspace is found from the current directory; the compile-time folder is the last resort.
 pub fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("Cargo.toml").is_file())
+        .or_else(|| {
+            let cwd = std::env::current_dir().ok()?;
+            cwd.ancestors()
+                .find(|dir| dir.join("xtask").join("Cargo.toml").is_file())
+                .map(|dir| dir.join("xtask"))
+        })
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 

@@ -2,6 +2,8 @@
 
 use super::{Cx, Decorate, Unit};
 use crate::codes;
+use crate::diagnostic::did_you_mean;
+use crate::model::Integration;
 use crate::naming::{is_snake_case, snake_case};
 use crate::span::Sp;
 
@@ -70,10 +72,95 @@ pub(super) fn check(cx: &mut Cx, unit: &Unit) {
     }
     check_base_url(cx, &def.base_url);
     check_absolute_url(cx, &def.docs_url);
+    let mut urls = vec![&def.base_url];
     if let Some(oauth) = &def.auth.oauth2 {
         check_absolute_url(cx, &oauth.authorization_url);
         check_absolute_url(cx, &oauth.token_url);
+        urls.extend([&oauth.authorization_url, &oauth.token_url]);
     }
+    check_variables(cx, def, &urls);
+}
+
+/// Every `{name}` of the URLs is a declared variable and sits in the host; every variable is used
+/// by the base URL; every pattern compiles.
+fn check_variables(cx: &mut Cx, def: &Integration, urls: &[&Sp<String>]) {
+    let declared: Vec<&str> = def.base_url_variables.keys().collect();
+    // Variables a misspelled placeholder was taken for: their "unused" would repeat the mistake.
+    let mut suggested: Vec<&str> = Vec::new();
+    for url in urls {
+        let host_end = split_url(url).map_or(url.value.len(), |(authority, _)| {
+            url.value
+                .find(authority)
+                .map_or(0, |at| at + authority.len())
+        });
+        for (at, name) in placeholders(&url.value) {
+            if at >= host_end {
+                cx.error(
+                    codes::BAD_BASE_URL_VARIABLE,
+                    url.span,
+                    format!("`{{{name}}}` is outside the host of `{}`", url.value),
+                )
+                .help("variables fill in the host only (`https://{subdomain}.example.com`); paths belong to methods");
+            } else if !declared.contains(&name) {
+                let err = cx.error(
+                    codes::BAD_BASE_URL_VARIABLE,
+                    url.span,
+                    format!("`{{{name}}}` is not a declared base URL variable"),
+                );
+                match did_you_mean(name, declared.iter().copied()) {
+                    Some(near) => {
+                        suggested.push(near);
+                        err.help(format!("did you mean `{near}`?"))
+                    }
+                    None => err.help(format!(
+                        "declare it under `base_url_variables:` with a `description` and a `pattern`, e.g. `{name}: {{description: …, pattern: \"[a-z0-9-]+\"}}`"
+                    )),
+                };
+            }
+        }
+    }
+    for (name, variable) in def.base_url_variables.iter() {
+        if !placeholders(&def.base_url.value).any(|(_, used)| used == name.value)
+            && !suggested.contains(&name.value.as_str())
+        {
+            cx.error(
+                codes::BAD_BASE_URL_VARIABLE,
+                name.span,
+                format!("variable `{}` is not used by `base_url`", name.value),
+            )
+            .help(format!(
+                "write `{{{}}}` in the host of `base_url`, or remove the variable",
+                name.value
+            ));
+        }
+        if let Err(e) = regex::Regex::new(&format!("^(?:{})$", variable.pattern.value)) {
+            let first = e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            cx.error(
+                codes::BAD_BASE_URL_VARIABLE,
+                variable.pattern.span,
+                format!("the pattern of `{}` does not compile", name.value),
+            )
+            .label(first)
+            .help("write a regular expression for the whole value, e.g. `[a-z0-9][a-z0-9-]*`");
+        }
+    }
+}
+
+/// The `{name}` placeholders of `text`, with their byte offsets.
+fn placeholders(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let open = at + text[at..].find('{')?;
+        let close = open + text[open..].find('}')?;
+        at = close + 1;
+        Some((open, &text[open + 1..close]))
+    })
 }
 
 /// Splits `scheme://authority/path` and returns `(authority, path)` for http(s) URLs.

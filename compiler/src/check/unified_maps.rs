@@ -140,8 +140,35 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
                     .collect(),
             )));
             let input_name = format!("the unified {}", model.name.value);
-            for (_, expr) in map.request.iter() {
-                check_expr(text, expr, &unified, &input_name, &mut report);
+            for (target, expr) in map.request.iter() {
+                let parsed = match crate::mapping::target::parse(&target.value) {
+                    Ok(parsed) => parsed,
+                    Err(message) => {
+                        report(codes::MAP_SYNTAX, target.span, message, None);
+                        continue;
+                    }
+                };
+                let ty = check_expr(text, expr, &unified, &input_name, &mut report);
+                if parsed.spread
+                    && let Some(ty) = ty
+                    && !matches!(
+                        ty.kind,
+                        TyKind::Object(_) | TyKind::Open(..) | TyKind::Any | TyKind::Null
+                    )
+                {
+                    report(
+                        codes::MAP_RESULT_MISMATCH,
+                        expr.span,
+                        format!(
+                            "`{}` spreads an object's entries, but this expression gives {ty}",
+                            target.value
+                        ),
+                        Some(
+                            "spread an object (`$.custom_fields`), or name the target without `*`"
+                                .to_owned(),
+                        ),
+                    );
+                }
             }
         }
     }

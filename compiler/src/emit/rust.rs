@@ -35,6 +35,9 @@ pub fn integration_module(i: &IntegrationIr) -> Result<GeneratedFile, EmitError>
     let categories = &i.categories;
     let docs_url = &i.docs_url;
     let base_url = &i.base_url;
+    let variables = i.base_url_variables.iter().map(|(name, description, pattern)| {
+        quote!(BaseUrlVariable { name: #name, description: #description, pattern: #pattern })
+    });
     let auth = auth(i);
     let headers = i.rate_limit_headers.iter().map(|h| {
         let hname = &h.name;
@@ -76,6 +79,7 @@ pub fn integration_module(i: &IntegrationIr) -> Result<GeneratedFile, EmitError>
             categories: &[#(#categories),*],
             docs_url: #docs_url,
             base_url: #base_url,
+            base_url_variables: &[#(#variables),*],
             auth: #auth,
             rate_limit: RateLimit {
                 headers: &[#(#headers),*],
@@ -111,9 +115,17 @@ fn maps(i: &IntegrationIr) -> (Vec<TokenStream>, Vec<TokenStream>) {
         });
         let from_doc = format!("Maps a `{resource}` record onto the unified `{model}`.");
         let to_doc = format!("Maps a unified `{model}` onto a `{resource}` request body.");
-        let sets = m.request.iter().map(|(path, e)| {
+        // Spreads first, so the explicit targets after them win.
+        let spreads = m.request.iter().filter(|(t, _)| t.spread);
+        let explicit = m.request.iter().filter(|(t, _)| !t.spread);
+        let sets = spreads.chain(explicit).map(|(target, e)| {
             let e = crate::mapping::codegen::expr(e, None);
-            quote!(rt::set_path(&mut body, &[#(#path),*], #e);)
+            let path = &target.keys;
+            if target.spread {
+                quote!(rt::spread_at(&mut body, &[#(#path),*], #e);)
+            } else {
+                quote!(rt::set_path(&mut body, &[#(#path),*], #e);)
+            }
         });
         fns.push(quote! {
             #[doc = #from_doc]
@@ -200,6 +212,7 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
         quote!(Param { name: #pname, wire: #wire, location: ParamLocation::#loc, comma_joined: #comma })
     });
     let fixed = t.fixed_query.iter().map(|(k, v)| quote!((#k, #v)));
+    let extra_body = opt_str(t.extra_body.as_deref());
     let pagination = match &t.pagination {
         Some(p) => {
             let p = pagination(p);
@@ -263,6 +276,7 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
             path: #path,
             params: &[#(#params),*],
             fixed_query: &[#(#fixed),*],
+            extra_body: #extra_body,
             pagination: #pagination,
             scopes: &[#(#scopes),*],
             tags: &[#(#tags),*],

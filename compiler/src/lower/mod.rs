@@ -120,6 +120,7 @@ fn lower_integration(def: &Integration) -> IntegrationIr {
                     .iter()
                     .map(|(k, v)| (k.value.clone(), v.clone()))
                     .collect(),
+                extra_body: doc.extra_body.as_ref().map(|e| e.pattern.value.clone()),
                 scopes,
                 tags,
                 annotations: annotations(kind, method),
@@ -157,6 +158,17 @@ fn lower_integration(def: &Integration) -> IntegrationIr {
         categories,
         docs_url: def.docs_url.value.clone(),
         base_url: def.base_url.value.trim_end_matches('/').to_owned(),
+        base_url_variables: def
+            .base_url_variables
+            .iter()
+            .map(|(name, v)| {
+                (
+                    name.value.clone(),
+                    v.description.value.clone(),
+                    v.pattern.value.clone(),
+                )
+            })
+            .collect(),
         auth: lower_auth(def),
         rate_limit_headers: def
             .rate_limit
@@ -208,7 +220,7 @@ fn lower_maps(def: &Integration) -> Vec<UnifiedMapIr> {
                 .request
                 .iter()
                 .filter_map(|(p, e)| {
-                    Some((p.value.split('.').map(str::to_owned).collect(), parse(e)?))
+                    Some((crate::mapping::target::parse(&p.value).ok()?, parse(e)?))
                 })
                 .collect(),
             read_args: Value::Object(
@@ -385,6 +397,18 @@ fn input_schema(doc: &Documentation, p: Option<&PaginationIr>, record: Option<Re
         "properties": properties,
         "additionalProperties": false,
     });
+    if let (Some(extra), Some(obj)) = (&doc.extra_body, s.as_object_mut()) {
+        let value = match &extra.value {
+            Some(field) => schema::input_field_schema(field),
+            None => json!({}),
+        };
+        let mut value = value.as_object().cloned().unwrap_or_default();
+        value.insert("description".into(), json!(extra.description.value.trim()));
+        obj.insert(
+            "patternProperties".into(),
+            json!({ extra.pattern.value.clone(): value }),
+        );
+    }
     if let (false, Some(obj)) = (required.is_empty(), s.as_object_mut()) {
         obj.insert("required".into(), json!(required));
     }

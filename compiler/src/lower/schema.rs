@@ -32,14 +32,17 @@ enum Use {
 fn schema_of(field: &Field, usage: Use) -> Value {
     let mut s = Map::new();
     let ty = field.ty.value.as_str();
-    s.insert(
-        "type".into(),
-        if field.nullable {
-            json!([ty, "null"])
-        } else {
-            json!(ty)
-        },
-    );
+    // Any JSON value: no `type` at all (JSON Schema's "anything", null included).
+    if field.ty.value != FieldType::Any {
+        s.insert(
+            "type".into(),
+            if field.nullable {
+                json!([ty, "null"])
+            } else {
+                json!(ty)
+            },
+        );
+    }
     let format = field
         .format
         .as_deref()

@@ -261,6 +261,8 @@ fn route(
         path: proxy.path.clone(),
         params: proxy.params.clone(),
         fixed_query: proxy.fixed_query.clone(),
+        // A unified tool writes what its request map builds, never arguments as they come.
+        extra_body: None,
         pagination: proxy.pagination.clone(),
         scopes,
         tags: proxy.tags.clone(),

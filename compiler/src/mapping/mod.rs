@@ -5,5 +5,6 @@ pub mod ast;
 pub mod codegen;
 pub mod functions;
 pub mod parse;
+pub mod target;
 pub mod typecheck;
 pub mod types;

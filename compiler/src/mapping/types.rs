@@ -66,6 +66,7 @@ impl Ty {
             FieldType::String => TyKind::String,
             FieldType::Integer | FieldType::Number => TyKind::Number,
             FieldType::Boolean => TyKind::Bool,
+            FieldType::Any => TyKind::Any,
             FieldType::Array => TyKind::Array(Box::new(
                 field.items.as_deref().map_or_else(Ty::any, Ty::from_field),
             )),

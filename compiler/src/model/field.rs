@@ -126,6 +126,9 @@ pub enum FieldType {
     Array,
     /// A mapping.
     Object,
+    /// Any JSON value, `null` included: a custom field whose type only the vendor's account knows.
+    /// Its schema says nothing about its type, so whatever the vendor sends validates.
+    Any,
 }
 
 impl FieldType {
@@ -138,6 +141,7 @@ impl FieldType {
             Self::Boolean => "boolean",
             Self::Array => "array",
             Self::Object => "object",
+            Self::Any => "any",
         }
     }
 }

@@ -16,7 +16,7 @@ pub use pagination::{LimitHeader, PaginationRule, PaginationStyle};
 pub use rate_limit::{
     RateLimit, RateLimitFigure, RateLimitHeader, RateLimitedWhen, ResetUnit, StructuredKeys,
 };
-pub use resource::{Documentation, Method, MethodKind, Resource};
+pub use resource::{Documentation, ExtraBody, Method, MethodKind, Resource};
 pub use unified::UnifiedModel;
 
 use schemars::JsonSchema;
@@ -48,6 +48,11 @@ pub struct Integration {
     /// version prefix: version prefixes belong to method paths, so a connected account's override swaps
     /// only the origin.
     pub base_url: Sp<String>,
+    /// The variables `base_url` (and the OAuth endpoints) hold as `{name}` in the host
+    /// (`https://{subdomain}.zendesk.com`): each account gives its values (`accounts add --var
+    /// subdomain=acme`), checked against the variable's pattern.
+    #[serde(default)]
+    pub base_url_variables: SpMap<BaseUrlVariable>,
     /// How a connected account authenticates.
     pub auth: Sp<Auth>,
     /// How to read the vendor's rate-limit figures and recognise a rate-limited answer.
@@ -198,6 +203,17 @@ pub struct StatusErrors {
     /// Field errors for this status.
     #[serde(default)]
     pub fields: Option<FieldErrors>,
+}
+
+/// A variable of the base URL.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BaseUrlVariable {
+    /// What it is and where a person finds it (`Your Zendesk subdomain: acme in acme.zendesk.com`).
+    pub description: Sp<String>,
+    /// The regular expression a value must match as a whole (`[a-z0-9][a-z0-9-]*`). Whatever it says,
+    /// a value may only hold letters, digits, `-`, `_` and `.`.
+    pub pattern: Sp<String>,
 }
 
 /// One JSON Pointer, or a list of candidates tried in order (the first that holds text wins).

@@ -65,9 +65,26 @@ pub struct Documentation {
     /// Top-level properties of the JSON request body.
     #[serde(default)]
     pub body: SpMap<Field>,
+    /// Body properties the vendor accepts beyond `body`, named by a pattern: custom fields by their
+    /// key (a 40-character hash, `cf_*`). Arguments whose names match it go into the body as they are.
+    #[serde(default)]
+    pub extra_body: Option<ExtraBody>,
     /// The successful response body.
     #[serde(default)]
     pub response: Option<Field>,
+}
+
+/// Extra body properties named by a pattern.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraBody {
+    /// The regular expression an extra property's name matches (`^[0-9a-f]{40}$`).
+    pub pattern: Sp<String>,
+    /// What these properties are and where their names come from, for agents.
+    pub description: Sp<String>,
+    /// Their value, when the vendor documents one shape for all; any JSON value otherwise.
+    #[serde(default)]
+    pub value: Option<Box<Field>>,
 }
 
 /// Kinds of methods.

@@ -341,7 +341,8 @@ impl From<StoreError> for ApiError {
             | StoreError::UnknownApp { .. }
             | StoreError::UnsupportedCredential { .. }
             | StoreError::EmptySecret(_)
-            | StoreError::InvalidBaseUrl(_) => Self::unprocessable("invalid_request", message),
+            | StoreError::InvalidBaseUrl(_)
+            | StoreError::MissingBaseUrl { .. } => Self::unprocessable("invalid_request", message),
             StoreError::Open { .. }
             | StoreError::Key(_)
             | StoreError::WrongMasterKey { .. }

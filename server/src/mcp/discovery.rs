@@ -1022,6 +1022,7 @@ mod tests {
             path: "/records",
             params: &[],
             fixed_query: &[],
+            extra_body: None,
             pagination: None,
             scopes: &[],
             tags: &[],
@@ -1121,6 +1122,7 @@ mod tests {
         categories: &["crm"],
         docs_url: "https://example.com/docs",
         base_url: "https://api.example.com",
+        base_url_variables: &[],
         auth: Auth {
             oauth2: None,
             bearer: true,
