@@ -531,6 +531,35 @@ pub fn without_prefix(obj: &Value, prefix: &Value) -> Value {
     )
 }
 
+/// The object's entries whose key matches the regular expression `pattern` (compiled once per
+/// pattern; a pattern that does not compile matches nothing, though the compiler refuses those).
+pub fn with_pattern(obj: &Value, pattern: &Value) -> Value {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, PoisonError};
+    static COMPILED: Mutex<Option<HashMap<String, Option<regex::Regex>>>> = Mutex::new(None);
+    let (Value::Object(m), Some(pattern)) = (obj, pattern.as_str()) else {
+        return Value::Object(Map::new());
+    };
+    let re = {
+        let mut cache = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
+        let cache = cache.get_or_insert_with(HashMap::new);
+        // Patterns come from the generated tables: a handful, so the cache never grows past them.
+        cache
+            .entry(pattern.to_owned())
+            .or_insert_with(|| regex::Regex::new(pattern).ok())
+            .clone()
+    };
+    let Some(re) = re else {
+        return Value::Object(Map::new());
+    };
+    Value::Object(
+        m.iter()
+            .filter(|(k, _)| re.is_match(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
 /// The object's entries whose key ends with `suffix`.
 pub fn with_suffix(obj: &Value, suffix: &Value) -> Value {
     let (Value::Object(m), Some(suffix)) = (obj, suffix.as_str()) else {
@@ -693,6 +722,18 @@ fn format_utc(ms: i64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn pattern_selects_custom_field_keys() {
+        let key = "dcf558aac1ae4e8c4f849ba5e668430d8df9be12";
+        let record = json!({"name": "Ann", key: "teal", "first_char": "a"});
+        assert_eq!(
+            with_pattern(&record, &json!("^[0-9a-f]{40}$")),
+            json!({key: "teal"})
+        );
+        assert_eq!(with_pattern(&record, &json!("(")), json!({}));
+        assert_eq!(with_pattern(&json!([]), &json!(".*")), json!({}));
+    }
 
     #[test]
     fn spreads_set_each_entry_and_skip_nulls() {

@@ -91,6 +91,8 @@ functions! {
         "trim('  Ann ') → 'Ann'";
     "upper", 1, 1, Plain, "Upper-cases a string.",
         "upper('us') → 'US'";
+    "with_pattern", 2, 2, Plain, "The object's keys that match a regular expression (a string literal): custom fields named by a hash.",
+        "with_pattern($, '^[0-9a-f]{40}$')";
     "with_prefix", 2, 2, Plain, "The object's keys that start with a prefix.",
         "with_prefix($, 'custom.')";
     "with_suffix", 2, 2, Plain, "The object's keys that end with a suffix: Salesforce custom fields end in `__c`.",
@@ -186,7 +188,7 @@ pub fn result_type(name: &str, args: &[Ty]) -> Result<Ty, (usize, String)> {
             )?;
             Ok(Ty::of(TyKind::Object(None)))
         }
-        "with_suffix" | "with_prefix" | "without_prefix" => {
+        "with_suffix" | "with_prefix" | "without_prefix" | "with_pattern" => {
             need(0, &any_object, "an object")?;
             need(1, &string, "a string")?;
             Ok(Ty::of(TyKind::Object(None)))

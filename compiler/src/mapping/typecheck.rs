@@ -290,6 +290,25 @@ impl Checker<'_> {
                 _ => Ty::of(TyKind::Array(Box::new(item))),
             };
         }
+        if name == "with_pattern"
+            && let Some(pattern) = args.get(1)
+        {
+            let compiles = match &pattern.kind {
+                ExprKind::String(p) => regex::Regex::new(p).map_err(|e| e.to_string()),
+                _ => Err("the pattern must be a string literal".to_owned()),
+            };
+            if let Err(why) = compiles {
+                self.errors.push(TypeError {
+                    kind: TypeErrorKind::ArgumentType,
+                    range: pattern.range,
+                    message: format!(
+                        "`with_pattern` takes a regular expression written out: {}",
+                        why.lines().last().unwrap_or_default().trim()
+                    ),
+                    help: Some(format!("example: {}", function.example)),
+                });
+            }
+        }
         let typed: Vec<Ty> = args.iter().map(|a| self.expr(a, element)).collect();
         match functions::result_type(name, &typed) {
             Ok(t) => t,
@@ -471,6 +490,25 @@ mod tests {
         assert_eq!(
             ty("let a = 1 in let a = 'x' in a"),
             Ty::of(TyKind::String).to_string()
+        );
+    }
+
+    #[test]
+    fn patterns_are_literal_regular_expressions_that_compile() {
+        assert_eq!(
+            errors("with_pattern($.properties, '^[0-9a-f]{40}$')"),
+            vec![]
+        );
+        let e = errors("with_pattern($.properties, '(')");
+        assert_eq!(e[0].kind, TypeErrorKind::ArgumentType);
+        assert!(
+            e[0].message.contains("regular expression"),
+            "{}",
+            e[0].message
+        );
+        assert_eq!(
+            errors("with_pattern($.properties, $.id)")[0].kind,
+            TypeErrorKind::ArgumentType
         );
     }
 
