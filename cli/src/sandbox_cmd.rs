@@ -1,4 +1,5 @@
-//! `switchboard sandbox`: the fake HubSpot and Salesforce APIs, for demos and trying things out.
+//! `switchboard sandbox`: the fake HubSpot, Salesforce, Pipedrive and Zendesk APIs, for demos and
+//! trying things out.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -25,8 +26,8 @@ pub struct SandboxArgs {
     /// Bearer token every vendor request must present.
     #[arg(long, value_name = "TOKEN", default_value = DEFAULT_API_TOKEN)]
     api_token: String,
-    /// Request budget across both vendors, e.g. `100/10` (100 requests per 10 s); past it HubSpot
-    /// answers 429 and Salesforce 403 REQUEST_LIMIT_EXCEEDED.
+    /// Request budget across all vendors, e.g. `100/10` (100 requests per 10 s); past it each answers
+    /// as it does when rate-limited (Salesforce with 403 REQUEST_LIMIT_EXCEEDED, the others 429).
     #[arg(long, value_name = "N/SECONDS")]
     rate_limit: Option<RateBudget>,
     /// Lifetime of the access tokens its identity providers issue, in seconds.
@@ -55,6 +56,9 @@ pub async fn run(args: SandboxArgs) -> Outcome {
     out!("hubspot_base_url={base}")?;
     out!("salesforce_instance_url={base}")?;
     out!("salesforce_rest_url={base}/services/data/{SALESFORCE_API_VERSION}")?;
+    // What an account's base URL is set to: Pipedrive's `api_domain`, a Zendesk subdomain's origin.
+    out!("pipedrive_api_domain={base}")?;
+    out!("zendesk_url={base}")?;
     out!("api_token={}", args.api_token)?;
     out!("oauth_client_id={}", args.client_id)?;
     tracing::info!(

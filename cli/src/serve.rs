@@ -421,9 +421,10 @@ const DEMO_APP_PREFIX: &str = "sandbox-";
 
 /// Connects one demo account (`demo-<integration>`) per OAuth integration through the sandbox's
 /// identity provider, the way a person would: the authorization URL, the provider's consent (the
-/// sandbox consents at once), the redirect back with a code, the code exchange. The sandbox serves
-/// each vendor's endpoints at the paths of the real ones, so the integration's own URLs, moved to
-/// the sandbox's origin, are the overrides.
+/// sandbox consents at once), the redirect back with a code, the code exchange. Where each
+/// provider's endpoints are on the sandbox comes from the sandbox's own index
+/// (`oauth_endpoints.<integration>`); an integration the sandbox has no provider for gets no demo
+/// account.
 async fn demo_accounts(
     demo: &Arc<Store>,
     connector: &Connector,
@@ -434,10 +435,30 @@ async fn demo_accounts(
         .build()
         .context("cannot start an HTTP client")?;
     let oauth = switchboard_sandbox::OAuthConfig::default();
+    let index: serde_json::Value = http
+        .get(sandbox_url)
+        .send()
+        .await
+        .context("the sandbox's index did not answer")?
+        .json()
+        .await
+        .context("the sandbox's index is not JSON")?;
     for integration in INTEGRATIONS {
-        let Some(settings) = &integration.auth.oauth2 else {
+        if integration.auth.oauth2.is_none() {
+            continue;
+        }
+        let endpoints = &index["oauth_endpoints"][integration.name];
+        let (Some(authorization), Some(token)) = (
+            endpoints["authorization_path"].as_str(),
+            endpoints["token_path"].as_str(),
+        ) else {
+            tracing::info!(
+                integration = integration.name,
+                "the sandbox has no identity provider for this integration: no demo account"
+            );
             continue;
         };
+        let origin = sandbox_url.trim_end_matches('/');
         let app = format!("{DEMO_APP_PREFIX}{}", integration.name);
         demo.add_oauth_app(
             NewOAuthApp {
@@ -445,8 +466,8 @@ async fn demo_accounts(
                 integration: integration.name.to_owned(),
                 client_id: oauth.client_id.clone(),
                 client_secret: oauth.client_secret.clone(),
-                authorization_url: Some(on_origin(settings.authorization_url, sandbox_url)?),
-                token_url: Some(on_origin(settings.token_url, sandbox_url)?),
+                authorization_url: Some(format!("{origin}{authorization}")),
+                token_url: Some(format!("{origin}{token}")),
                 // Reconnect links for demo accounts then work like any account's.
                 base_url: Some(sandbox_url.to_owned()),
                 is_default: true,
@@ -491,16 +512,6 @@ async fn demo_accounts(
         connector.complete(pending, &code).await?;
     }
     Ok(())
-}
-
-/// `https://vendor.example/oauth/token` moved to `origin`: `<origin>/oauth/token`.
-fn on_origin(url: &str, origin: &str) -> anyhow::Result<String> {
-    let parsed = reqwest::Url::parse(url).with_context(|| format!("invalid URL `{url}`"))?;
-    let mut path = parsed.path().to_owned();
-    if let Some(query) = parsed.query() {
-        path = format!("{path}?{query}");
-    }
-    Ok(format!("{}{path}", origin.trim_end_matches('/')))
 }
 
 /// Three demo servers per demo account (`demo-<integration>` with every tool,

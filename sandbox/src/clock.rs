@@ -81,6 +81,24 @@ pub(crate) fn salesforce_time(ms: i64) -> String {
     )
 }
 
+/// Pipedrive v1's timestamp style (UTC, no zone): `2021-12-10 18:07:08`.
+pub(crate) fn pipedrive_time(ms: i64) -> String {
+    let p = parts(ms);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        p.year, p.month, p.day, p.hour, p.minute, p.second
+    )
+}
+
+/// Zendesk's timestamp style (ISO 8601, whole seconds, `Z`): `2021-11-15T23:20:11Z`.
+pub(crate) fn zendesk_time(ms: i64) -> String {
+    let p = parts(ms);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        p.year, p.month, p.day, p.hour, p.minute, p.second
+    )
+}
+
 /// A calendar date: `2021-12-02`.
 pub(crate) fn date(ms: i64) -> String {
     let p = parts(ms);
@@ -202,6 +220,8 @@ mod tests {
             "Thu, 02 Dec 2021 18:22:42 GMT"
         );
         assert_eq!(date(1_638_469_362_000), "2021-12-02");
+        assert_eq!(pipedrive_time(1_638_469_362_500), "2021-12-02 18:22:42");
+        assert_eq!(zendesk_time(1_638_469_362_500), "2021-12-02T18:22:42Z");
         assert_eq!(parse_datetime("2021-12-02"), Some(1_638_403_200_000));
         assert_eq!(
             parse_datetime("2021-12-02T19:22:42+01:00"),

@@ -1,7 +1,9 @@
-//! Deterministic seed data: people, companies, deals and owners as pure functions of their index.
+//! Deterministic seed data: people, companies, deals, owners and support tickets as pure
+//! functions of their index.
 //!
-//! Both vendors are seeded from these functions, so person `i` is the same human (name, email,
-//! phones, address) in HubSpot and in Salesforce; only the vendor's field names differ.
+//! Every vendor is seeded from these functions, so person `i` is the same human (name, email,
+//! phones, address) in HubSpot, Salesforce, Pipedrive and Zendesk (an end user there); only the
+//! vendor's field names differ.
 
 use crate::clock::days_from_civil;
 
@@ -359,6 +361,8 @@ pub(crate) struct Person {
     pub(crate) lifecycle_stage: &'static str,
     pub(crate) lead_source: &'static str,
     pub(crate) favorite_color: Option<&'static str>,
+    /// IANA time zone of the person's city.
+    pub(crate) time_zone: &'static str,
     pub(crate) created_ms: i64,
     pub(crate) updated_ms: i64,
 }
@@ -416,6 +420,7 @@ pub(crate) fn person(i: usize) -> Person {
         lifecycle_stage,
         lead_source,
         favorite_color: (i % 8 != 7).then(|| COLORS[i % COLORS.len()]),
+        time_zone: PLACES[place].6,
         created_ms,
         updated_ms: created_ms + ((i as i64 * 13) % 90 + 1) * DAY_MS + 17 * 60_000,
         email,
@@ -567,6 +572,183 @@ pub(crate) fn owner(j: usize) -> Owner {
         manager: (k != 0).then_some(0),
         created_ms,
         updated_ms: created_ms + 200 * DAY_MS,
+    }
+}
+
+/// (subject, ticket type, the customer's first message, the agent's reply, tag).
+const TICKET_TOPICS: [(&str, &str, &str, &str, &str); 10] = [
+    (
+        "Cannot log in after a password reset",
+        "incident",
+        "I reset my password this morning and now the login page says my credentials are wrong.",
+        "Sorry about that! I cleared the lockout on your account; please try again with the new password.",
+        "login",
+    ),
+    (
+        "Invoice shows the wrong amount",
+        "question",
+        "Our latest invoice charges for 40 seats but we only have 32 active users.",
+        "Thanks for flagging this. The invoice counted deactivated users; a corrected invoice is on its way.",
+        "billing",
+    ),
+    (
+        "CSV export times out",
+        "problem",
+        "Exporting all contacts to CSV spins for a few minutes and then fails with a timeout.",
+        "We can reproduce the timeout on large exports and have linked this to a known problem.",
+        "export",
+    ),
+    (
+        "How do I add a new user?",
+        "question",
+        "We hired a new team member. Where do I invite them?",
+        "Go to Settings, then Users, and click Invite. They will get an email with a sign-up link.",
+        "how_to",
+    ),
+    (
+        "API returns 500 on bulk update",
+        "incident",
+        "Since yesterday our nightly bulk update fails with HTTP 500 on about one request in ten.",
+        "Our engineers found a faulty node behind the bulk endpoint and took it out of rotation.",
+        "api",
+    ),
+    (
+        "Feature request: dark mode",
+        "task",
+        "Several of our agents work night shifts and would love a dark theme.",
+        "Thanks, I added your vote to the dark mode request and will update you when it ships.",
+        "feature_request",
+    ),
+    (
+        "Calendar sync stopped working",
+        "incident",
+        "Meetings booked in the app no longer show up in our Google calendars.",
+        "The calendar connection expired. Reconnecting it under Settings, then Integrations, fixes this.",
+        "integrations",
+    ),
+    (
+        "Upgrade our plan to more seats",
+        "task",
+        "We would like to move to the next tier and add 15 seats from next month.",
+        "Done: your plan changes on the first of the month and the extra seats are already active.",
+        "sales",
+    ),
+    (
+        "Two-factor codes not arriving",
+        "incident",
+        "None of our users receive their two-factor codes by text message today.",
+        "Our SMS provider had an outage in your region; codes are being delivered again.",
+        "security",
+    ),
+    (
+        "Question about data retention",
+        "question",
+        "How long do you keep deleted records, and can we shorten that period?",
+        "Deleted records are kept for 30 days. An admin can purge them sooner from the trash.",
+        "compliance",
+    ),
+];
+/// Ticket statuses in seeding order; `new` tickets have no assignee yet.
+const TICKET_STATUSES: [&str; 6] = ["new", "open", "pending", "hold", "solved", "closed"];
+const TICKET_PRIORITIES: [Option<&str>; 5] = [
+    Some("low"),
+    Some("normal"),
+    Some("high"),
+    Some("urgent"),
+    None,
+];
+/// Values of the seeded `Plan` ticket field.
+pub(crate) const PLANS: [&str; 3] = ["free", "pro", "enterprise"];
+
+/// One comment of a seeded ticket.
+#[derive(Debug, Clone)]
+pub(crate) struct TicketComment {
+    /// Written by the requester (otherwise by the assignee).
+    pub(crate) by_requester: bool,
+    pub(crate) body: String,
+    pub(crate) public: bool,
+    pub(crate) created_ms: i64,
+}
+
+/// One support ticket (Zendesk), raised by a seeded person and handled by an owner.
+#[derive(Debug, Clone)]
+pub(crate) struct Ticket {
+    /// Index of the person who raised it.
+    pub(crate) requester: usize,
+    /// Index of the owner working on it (none while `new`).
+    pub(crate) assignee: Option<usize>,
+    pub(crate) subject: &'static str,
+    /// `question`, `incident`, `problem` or `task`.
+    pub(crate) kind: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) priority: Option<&'static str>,
+    pub(crate) tags: Vec<&'static str>,
+    /// The first comment is the ticket's description.
+    pub(crate) comments: Vec<TicketComment>,
+    /// Custom field values: order number, plan, seats, escalated.
+    pub(crate) order_number: String,
+    pub(crate) plan: &'static str,
+    pub(crate) seats: u32,
+    pub(crate) escalated: bool,
+    pub(crate) created_ms: i64,
+    pub(crate) updated_ms: i64,
+}
+
+/// Ticket `t` of `people` seeded people.
+pub(crate) fn ticket(t: usize, people: usize) -> Ticket {
+    let (subject, kind, question, answer, tag) = TICKET_TOPICS[t % TICKET_TOPICS.len()];
+    let status = TICKET_STATUSES[t % TICKET_STATUSES.len()];
+    let priority = TICKET_PRIORITIES[t % TICKET_PRIORITIES.len()];
+    let created_ms = epoch_ms(2022, 3, 1) + 8 * HOUR_MS + (t as i64) * (5 * HOUR_MS + 17 * 60_000);
+    let step = 3 * HOUR_MS + 11 * 60_000;
+    let mut comments = vec![TicketComment {
+        by_requester: true,
+        body: question.to_owned(),
+        public: true,
+        created_ms,
+    }];
+    if status != "new" {
+        comments.push(TicketComment {
+            by_requester: false,
+            body: answer.to_owned(),
+            public: true,
+            created_ms: created_ms + step,
+        });
+        if t % 2 == 1 {
+            let (by_requester, body, public) = if t % 4 == 1 {
+                (true, "Thanks, that solved it for us.".to_owned(), true)
+            } else {
+                (
+                    false,
+                    "Internal note: checked with engineering before replying.".to_owned(),
+                    false,
+                )
+            };
+            comments.push(TicketComment {
+                by_requester,
+                body,
+                public,
+                created_ms: created_ms + 2 * step,
+            });
+        }
+    }
+    let updated_ms = comments.last().map_or(created_ms, |c| c.created_ms) + 7 * 60_000;
+    let plan = PLANS[t % PLANS.len()];
+    Ticket {
+        requester: t % people.max(1),
+        assignee: (status != "new").then_some((t * 3) % OWNERS),
+        subject,
+        kind,
+        status,
+        priority,
+        tags: vec![tag, plan],
+        comments,
+        order_number: format!("SO-{:05}", 10_000 + t * 7),
+        plan,
+        seats: 5 + ((t * 13) % 200) as u32,
+        escalated: priority == Some("urgent"),
+        created_ms,
+        updated_ms,
     }
 }
 

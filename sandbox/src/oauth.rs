@@ -4,6 +4,10 @@
 //!
 //! - HubSpot: `GET /oauth/authorize` (app.hubspot.com) and `POST /oauth/v1/token` (api.hubapi.com).
 //! - Salesforce: `GET /services/oauth2/authorize` and `POST /services/oauth2/token`.
+//! - Pipedrive: `GET /pipedrive/oauth/authorize` and `POST /pipedrive/oauth/token` (oauth.pipedrive.com
+//!   serves them at `/oauth/...`, where HubSpot's authorize endpoint already is).
+//! - Zendesk: `GET /zendesk/oauth/authorizations/new` and `POST /zendesk/oauth/tokens`, also at
+//!   Zendesk's own paths `/oauth/authorizations/new` and `/oauth/tokens` (no other vendor uses them).
 //! - Test controls (not vendor paths): `GET /_sandbox/oauth/stats`, `GET /_sandbox/oauth/events`,
 //!   `POST /_sandbox/oauth/expire-access-tokens`, `POST /_sandbox/oauth/revoke`.
 //!
@@ -13,8 +17,10 @@ mod control;
 mod grants;
 mod hubspot;
 mod log;
+mod pipedrive;
 mod salesforce;
 mod secrets;
+mod zendesk;
 
 use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -23,17 +29,18 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::Form;
 use axum::extract::rejection::FormRejection;
-use axum::http::header::{CACHE_CONTROL, HOST, LOCATION, PRAGMA};
-use axum::http::uri::Authority;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, LOCATION, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 
 pub use log::{
     GrantCounts, OAuthEvent, OAuthEventKind, OAuthFailure, OAuthStats, VendorOAuthStats,
 };
 pub use secrets::token_id;
 
-pub(crate) use grants::Access;
+pub(crate) use grants::{Accepts, Access};
 
 use crate::clock::now_ms;
 use crate::web::Params;
@@ -89,7 +96,7 @@ impl fmt::Debug for OAuthConfig {
     }
 }
 
-/// Both vendors' OAuth state behind one lock (shared by the handlers, the API gate and the
+/// Every vendor's OAuth state behind one lock (shared by the handlers, the API gate and the
 /// [`crate::SandboxHandle`]).
 pub(crate) struct Server {
     grants: Mutex<Grants>,
@@ -127,16 +134,17 @@ impl Server {
         self.grants.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Checks a vendor API call's bearer token (the static api token or an issued access token).
+    /// Checks a vendor API call's credential against what its style `accepts` (the static api
+    /// token and/or an access token this vendor issued).
     pub(crate) fn api_call(
         &self,
         vendor: Vendor,
         presented: Option<&str>,
-        static_token: &str,
+        accepts: Accepts<'_>,
     ) -> Access {
         let mut grants = self.grants();
         // Read the clock under the lock so the event log's times never go backwards.
-        grants.api_call(vendor, presented, static_token, now_ms())
+        grants.api_call_with(vendor, presented, accepts, now_ms())
     }
 
     /// The registered client's secret (Salesforce signs its answers with it).
@@ -198,11 +206,13 @@ pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .merge(hubspot::routes())
         .merge(salesforce::routes())
+        .merge(pipedrive::routes())
+        .merge(zendesk::routes())
         .merge(control::routes())
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shared by both vendors' endpoints
+// Shared by every vendor's endpoints
 
 /// A form body's result: a malformed or non-form body reads as no parameters, which each vendor
 /// then refuses for its missing `grant_type` (HubSpot answers JSON bodies with `BAD_GRANT_TYPE`).
@@ -246,7 +256,7 @@ pub(crate) enum PageError {
     BadRedirectUri,
 }
 
-/// An authorization request both vendors accept, before vendor-specific checks.
+/// An authorization request every vendor accepts, before vendor-specific checks.
 #[derive(Debug)]
 pub(crate) struct Authorize {
     pub(crate) redirect_uri: String,
@@ -385,6 +395,29 @@ fn form_encode(text: &str) -> String {
     out
 }
 
+/// Client credentials from `Authorization: Basic base64(id:secret)` (RFC 6749 §2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("Basic") {
+        return None;
+    }
+    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// Fills a token request's client from HTTP Basic when the body carried none.
+fn client_from_basic(request: &mut TokenRequest, headers: &HeaderMap) {
+    if request.client_id.is_none()
+        && let Some((id, secret)) = basic_credentials(headers)
+    {
+        request.client_id = Some(id);
+        request.client_secret = Some(secret);
+    }
+}
+
 /// Token responses must not be cached (RFC 6749 §5.1).
 fn no_store(response: &mut Response) {
     let headers = response.headers_mut();
@@ -394,14 +427,7 @@ fn no_store(response: &mut Response) {
 
 /// `http://<Host>`: the URL the client reached the sandbox by (its instance and login URL).
 fn base_url(headers: &HeaderMap) -> String {
-    headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| Authority::try_from(*h).is_ok())
-        .map_or_else(
-            || "http://127.0.0.1".to_owned(),
-            |host| format!("http://{host}"),
-        )
+    crate::web::origin(headers)
 }
 
 #[cfg(test)]

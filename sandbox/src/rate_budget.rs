@@ -85,6 +85,15 @@ pub(crate) struct Reading {
     pub(crate) window_ms: u64,
     /// Requests accepted since the sandbox started.
     pub(crate) total: u64,
+    /// Milliseconds until the current window ends and the budget is whole again.
+    pub(crate) reset_ms: u64,
+}
+
+impl Reading {
+    /// Whole seconds until the window resets, at least 1 (for `Retry-After` and reset headers).
+    pub(crate) fn reset_secs(&self) -> u64 {
+        self.reset_ms.div_ceil(1000).max(1)
+    }
 }
 
 /// A fixed-window counter over one [`RateBudget`].
@@ -114,32 +123,37 @@ impl Meter {
         }
     }
 
-    fn reading(&self) -> Reading {
+    fn reading(&self, now: Instant) -> Reading {
+        let elapsed = now.saturating_duration_since(self.window_start);
+        let left = self.budget.per.saturating_sub(elapsed);
         Reading {
             limit: self.budget.requests,
             used: self.used,
             remaining: self.budget.requests.saturating_sub(self.used),
             window_ms: u64::try_from(self.budget.per.as_millis()).unwrap_or(u64::MAX),
             total: self.total,
+            reset_ms: u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
         }
     }
 
     /// Counts one request if the window has room (`Ok`), or refuses it (`Err`); both carry the reading.
     pub(crate) fn acquire(&mut self) -> Result<Reading, Reading> {
-        self.roll(Instant::now());
+        let now = Instant::now();
+        self.roll(now);
         if self.used < self.budget.requests {
             self.used += 1;
             self.total += 1;
-            Ok(self.reading())
+            Ok(self.reading(now))
         } else {
-            Err(self.reading())
+            Err(self.reading(now))
         }
     }
 
     /// The current reading without counting a request (for refused credentials).
     pub(crate) fn peek(&mut self) -> Reading {
-        self.roll(Instant::now());
-        self.reading()
+        let now = Instant::now();
+        self.roll(now);
+        self.reading(now)
     }
 }
 

@@ -1,10 +1,12 @@
-//! HTTP plumbing shared by both vendors: per-request context, extractor results, JSON bodies,
-//! query parameters and the input checks both vendors make.
+//! HTTP plumbing shared by the vendors: per-request context, extractor results, JSON bodies,
+//! query parameters and the input checks the vendors share.
 
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderValue, StatusCode};
+use axum::extract::{Form, FromRequest, Path, Query, Request};
+use axum::http::header::{CONTENT_TYPE, HOST};
+use axum::http::uri::Authority;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -13,8 +15,22 @@ use serde_json::Value;
 /// Facts the gate established for one vendor request, available to handlers as an extension.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestCtx {
-    /// The id echoed in `X-HubSpot-Correlation-Id` and in HubSpot error bodies.
+    /// The id echoed in `X-HubSpot-Correlation-Id` and in HubSpot error bodies (and Pipedrive's
+    /// `x-correlation-id`).
     pub(crate) correlation_id: String,
+    /// How the request authenticated (vendors word their 401s differently per style).
+    pub(crate) credential: CredentialKind,
+}
+
+/// The style of credential a vendor request presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CredentialKind {
+    /// No credential at all.
+    Missing,
+    /// An api token (Pipedrive's `api_token` / `x-api-token`, Zendesk's `{email}/token` Basic).
+    ApiToken,
+    /// `Authorization: Bearer` (HubSpot and Salesforce also carry the static token this way).
+    Bearer,
 }
 
 /// A path extractor's result, so each vendor can answer a bad path in its own error shape.
@@ -99,6 +115,115 @@ impl Serialize for Ordered {
     }
 }
 
+/// `http://<Host>`: the origin the client reached the sandbox by (vendors put absolute URLs of
+/// their own host in records and links).
+pub(crate) fn origin(headers: &HeaderMap) -> String {
+    headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| Authority::try_from(*h).is_ok())
+        .map_or_else(
+            || "http://127.0.0.1".to_owned(),
+            |host| format!("http://{host}"),
+        )
+}
+
+/// Whether a request declares an `application/x-www-form-urlencoded` body.
+pub(crate) fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
+}
+
+/// Decodes an `application/x-www-form-urlencoded` body into pairs (`None` when malformed).
+pub(crate) async fn form_pairs(body: Bytes) -> Option<Vec<(String, String)>> {
+    let request = Request::builder()
+        .method("POST")
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .ok()?;
+    Form::<Vec<(String, String)>>::from_request(request, &())
+        .await
+        .ok()
+        .map(|Form(pairs)| pairs)
+}
+
+/// A JSON document assembled from rendered parts that keeps every object's key order, nested
+/// [`Ordered`] records included (a `serde_json::Value` would sort them).
+#[derive(Debug, Clone)]
+pub(crate) enum Doc {
+    /// Any JSON value (its own objects sorted, as serde_json keeps them).
+    Value(Value),
+    /// An object in insertion order.
+    Object(Vec<(String, Doc)>),
+    /// An array of documents.
+    Array(Vec<Doc>),
+}
+
+impl Doc {
+    /// An object from `(key, part)` pairs, in order.
+    pub(crate) fn object<const N: usize>(entries: [(&str, Doc); N]) -> Self {
+        Self::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
+    }
+
+    /// Appends `key` to an object (other documents are left as they are).
+    pub(crate) fn push(&mut self, key: &str, value: Doc) {
+        if let Self::Object(entries) = self {
+            entries.push((key.to_owned(), value));
+        }
+    }
+}
+
+impl From<Value> for Doc {
+    fn from(value: Value) -> Self {
+        Self::Value(value)
+    }
+}
+
+impl From<Ordered> for Doc {
+    fn from(ordered: Ordered) -> Self {
+        Self::Object(
+            ordered
+                .0
+                .into_iter()
+                .map(|(k, v)| (k, Doc::Value(v)))
+                .collect(),
+        )
+    }
+}
+
+impl From<Vec<Ordered>> for Doc {
+    fn from(items: Vec<Ordered>) -> Self {
+        Self::Array(items.into_iter().map(Doc::from).collect())
+    }
+}
+
+impl Serialize for Doc {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Value(value) => value.serialize(serializer),
+            Self::Array(items) => items.serialize(serializer),
+            Self::Object(entries) => {
+                let mut map = serializer.serialize_map(Some(entries.len()))?;
+                for (key, value) in entries {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
 /// A short human description of a JSON value's type, for error messages.
 pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
@@ -111,7 +236,7 @@ pub(crate) fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-/// A plausible email address: one `@`, a dotted domain, no white space (both vendors refuse others).
+/// A plausible email address: one `@`, a dotted domain, no white space (the vendors refuse others).
 pub(crate) fn looks_like_email(text: &str) -> bool {
     let Some((local, domain)) = text.split_once('@') else {
         return false;
@@ -139,5 +264,20 @@ mod tests {
             Some(r#"{"b":1,"a":"x"}"#)
         );
         assert_eq!(encode_component("a,b c&é"), "a%2Cb%20c%26%C3%A9");
+        let mut doc = Doc::object([
+            ("z", Doc::from(o)),
+            (
+                "a",
+                Doc::from(vec![Ordered(vec![
+                    ("y".into(), Value::from(2)),
+                    ("b".into(), Value::Null),
+                ])]),
+            ),
+        ]);
+        doc.push("m", Doc::from(Value::from(true)));
+        assert_eq!(
+            serde_json::to_string(&doc).ok().as_deref(),
+            Some(r#"{"z":{"b":1,"a":"x"},"a":[{"y":2,"b":null}],"m":true}"#)
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! The identity provider's memory, shared by both vendors: authorization codes, chains (one
+//! The identity provider's memory, shared by all vendors: authorization codes, chains (one
 //! grant: a code's tokens and every token refreshed from them), access and refresh tokens,
 //! rotation and reuse detection, and the counters and event log tests read.
 //!
@@ -94,12 +94,15 @@ struct CodeRecord {
 struct AccessRecord {
     chain: u64,
     expires_ms: i64,
+    /// Issue order across all access tokens; tokens of a chain older than its
+    /// [`Chain::access_floor`] were superseded by a refresh.
+    serial: u64,
 }
 
 #[derive(Debug)]
 struct RefreshRecord {
     chain: u64,
-    /// Rotated out (strict mode): presenting it again is reuse.
+    /// Rotated out: presenting it again is reuse (strict mode) or just invalid.
     used: bool,
 }
 
@@ -108,6 +111,24 @@ struct Chain {
     vendor: Vendor,
     scope: String,
     revoked: bool,
+    /// Access tokens of this chain with a smaller serial no longer work (vendors that invalidate
+    /// the previous access token on refresh).
+    access_floor: u64,
+}
+
+/// What a vendor request may authenticate with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Accepts<'a> {
+    /// The static api token, when this credential style may carry it.
+    pub(crate) static_token: Option<&'a str>,
+    /// Whether an access token this vendor's OAuth server issued is accepted.
+    pub(crate) oauth: bool,
+}
+
+/// Whether `vendor` hands out a new refresh token on every refresh even in lenient mode, and
+/// invalidates the previous access and refresh tokens (Zendesk's "Refresh token grant type").
+fn always_rotates(vendor: Vendor) -> bool {
+    vendor == Vendor::Zendesk
 }
 
 /// A token-endpoint request's parameters, as the vendor module read them.
@@ -159,6 +180,8 @@ pub(crate) struct Grants {
     refresh: Bounded<RefreshRecord>,
     /// Chain `n` is `chains[n - 1]`.
     chains: Vec<Chain>,
+    /// Serial of the next access token.
+    next_serial: u64,
     stats: OAuthStats,
     log: EventLog,
 }
@@ -172,6 +195,7 @@ impl Grants {
             access: Bounded::new(MAX_TOKENS),
             refresh: Bounded::new(MAX_TOKENS),
             chains: Vec::new(),
+            next_serial: 1,
             stats: OAuthStats::default(),
             log: EventLog::default(),
         }
@@ -322,6 +346,7 @@ impl Grants {
             vendor,
             scope: record.consent.scope.clone(),
             revoked: false,
+            access_floor: 0,
         });
         let chain = self.chains.len() as u64;
         let refresh_token = self.mint_refresh(vendor, chain)?;
@@ -347,17 +372,17 @@ impl Grants {
             return (None, Err(OAuthFailure::InvalidRefreshToken));
         };
         let revoked = chain.revoked;
-        if used {
+        if used && self.config.strict_rotation {
             // RFC 9700 §4.14.2: a rotated-out refresh token coming back means two parties hold
             // the grant; revoke all of it so neither keeps access.
             self.stats.vendor_mut(vendor).reuse_detections += 1;
             self.revoke_chain(chain_no);
             return (Some(chain_no), Err(OAuthFailure::RefreshTokenReuse));
         }
-        if revoked {
+        if used || revoked {
             return (Some(chain_no), Err(OAuthFailure::InvalidRefreshToken));
         }
-        let rotated = if self.config.strict_rotation {
+        let rotated = if self.config.strict_rotation || always_rotates(vendor) {
             if let Some(record) = self.refresh.get_mut(&key) {
                 record.used = true;
             }
@@ -372,12 +397,28 @@ impl Grants {
             issued.refresh_token = rotated;
             issued
         });
+        if always_rotates(vendor)
+            && let Ok(issued) = &outcome
+        {
+            let serial = self
+                .access
+                .get(&digest(&issued.access_token))
+                .map(|r| r.serial);
+            if let (Some(serial), Some(chain)) = (serial, self.chain_mut(chain_no)) {
+                chain.access_floor = serial;
+            }
+        }
         (Some(chain_no), outcome)
     }
 
     fn chain(&self, number: u64) -> Option<&Chain> {
         let index = usize::try_from(number.checked_sub(1)?).ok()?;
         self.chains.get(index)
+    }
+
+    fn chain_mut(&mut self, number: u64) -> Option<&mut Chain> {
+        let index = usize::try_from(number.checked_sub(1)?).ok()?;
+        self.chains.get_mut(index)
     }
 
     /// Revokes chain `number`; true if it was live.
@@ -413,11 +454,14 @@ impl Grants {
         let token = mint(vendor, Secret::Access).map_err(|_| OAuthFailure::ServerError)?;
         let ttl = self.config.token_ttl;
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let serial = self.next_serial;
+        self.next_serial += 1;
         self.access.insert(
             digest(&token),
             AccessRecord {
                 chain,
                 expires_ms: now.saturating_add(ttl_ms),
+                serial,
             },
         );
         Ok(Issued {
@@ -433,7 +477,9 @@ impl Grants {
         })
     }
 
-    /// Checks a vendor API call's bearer token and logs the call.
+    /// Checks a vendor API call's bearer token (the static token or an issued access token) and
+    /// logs the call.
+    #[cfg(test)]
     pub(crate) fn api_call(
         &mut self,
         vendor: Vendor,
@@ -441,10 +487,28 @@ impl Grants {
         static_token: &str,
         now: i64,
     ) -> Access {
+        let accepts = Accepts {
+            static_token: Some(static_token),
+            oauth: true,
+        };
+        self.api_call_with(vendor, presented, accepts, now)
+    }
+
+    /// Checks a vendor API call's credential against what its style `accepts`, and logs the call.
+    pub(crate) fn api_call_with(
+        &mut self,
+        vendor: Vendor,
+        presented: Option<&str>,
+        accepts: Accepts<'_>,
+        now: i64,
+    ) -> Access {
         let key = presented.map(digest);
         let (access, chain, failure) = match (presented, key.as_ref()) {
-            (Some(token), _) if token == static_token => (Access::Granted, None, None),
-            (Some(_), Some(key)) => self.check_access(vendor, key, now),
+            (Some(token), _) if accepts.static_token == Some(token) => {
+                (Access::Granted, None, None)
+            }
+            (Some(_), Some(key)) if accepts.oauth => self.check_access(vendor, key, now),
+            (Some(_), Some(_)) => (Access::Refused, None, Some(OAuthFailure::UnknownToken)),
             _ => (Access::Refused, None, Some(OAuthFailure::MissingToken)),
         };
         let stats = self.stats.vendor_mut(vendor);
@@ -479,6 +543,11 @@ impl Grants {
             Some(c) if c.vendor != vendor => {
                 (Access::Refused, None, Some(OAuthFailure::UnknownToken))
             }
+            Some(c) if record.serial < c.access_floor => (
+                Access::Refused,
+                Some(chain),
+                Some(OAuthFailure::RevokedToken),
+            ),
             Some(c) if !c.revoked && now < record.expires_ms => {
                 (Access::Granted, Some(chain), None)
             }
@@ -500,15 +569,17 @@ impl Grants {
     /// Makes every live access token expire at `now`; returns how many did.
     pub(crate) fn expire_access_tokens(&mut self, now: i64) -> usize {
         let chains = &self.chains;
-        let revoked = |n: u64| {
-            n.checked_sub(1)
+        let dead = |record: &AccessRecord| {
+            record
+                .chain
+                .checked_sub(1)
                 .and_then(|i| usize::try_from(i).ok())
                 .and_then(|i| chains.get(i))
-                .is_none_or(|c| c.revoked)
+                .is_none_or(|c| c.revoked || record.serial < c.access_floor)
         };
         let mut expired = 0;
         for record in self.access.values_mut() {
-            if record.expires_ms > now && !revoked(record.chain) {
+            if record.expires_ms > now && !dead(record) {
                 record.expires_ms = now;
                 expired += 1;
             }

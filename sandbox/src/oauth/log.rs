@@ -10,21 +10,27 @@ use crate::Vendor;
 /// Events kept at most; the oldest are dropped first (their `seq` numbers are not reused).
 pub(crate) const MAX_EVENTS: usize = 100_000;
 
-/// Counters of both OAuth servers since the sandbox started.
+/// Counters of every vendor's OAuth server since the sandbox started.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthStats {
-    /// Token-endpoint requests of both vendors, whatever their grant type or outcome.
+    /// Token-endpoint requests of all vendors, whatever their grant type or outcome.
     pub token_requests: u64,
-    /// Successful refreshes of both vendors.
+    /// Successful refreshes of all vendors.
     pub refreshes: u64,
-    /// Already-used refresh tokens presented again (strict rotation only), both vendors.
+    /// Already-used refresh tokens presented again (strict rotation only), all vendors.
     pub reuse_detections: u64,
-    /// Chains revoked by reuse detection or by a revoke-all, both vendors.
+    /// Chains revoked by reuse detection or by a revoke-all, all vendors.
     pub revoked_chains: u64,
     /// HubSpot's figures.
     pub hubspot: VendorOAuthStats,
     /// Salesforce's figures.
     pub salesforce: VendorOAuthStats,
+    /// Pipedrive's figures.
+    #[serde(default)]
+    pub pipedrive: VendorOAuthStats,
+    /// Zendesk's figures.
+    #[serde(default)]
+    pub zendesk: VendorOAuthStats,
 }
 
 /// One vendor's OAuth counters.
@@ -178,24 +184,33 @@ impl OAuthStats {
         match vendor {
             Vendor::HubSpot => &mut self.hubspot,
             Vendor::Salesforce => &mut self.salesforce,
+            Vendor::Pipedrive => &mut self.pipedrive,
+            Vendor::Zendesk => &mut self.zendesk,
         }
     }
 
     /// A copy with the cross-vendor totals filled in.
     pub(crate) fn with_totals(&self) -> Self {
-        let (h, s) = (&self.hubspot, &self.salesforce);
-        let requests = |v: &VendorOAuthStats| {
-            v.token_requests.authorization_code
-                + v.token_requests.refresh_token
-                + v.token_requests.other
-        };
+        let all = [
+            &self.hubspot,
+            &self.salesforce,
+            &self.pipedrive,
+            &self.zendesk,
+        ];
+        let sum = |figure: fn(&VendorOAuthStats) -> u64| all.iter().map(|v| figure(v)).sum();
         Self {
-            token_requests: requests(h) + requests(s),
-            refreshes: h.refreshes + s.refreshes,
-            reuse_detections: h.reuse_detections + s.reuse_detections,
-            revoked_chains: h.revoked_chains + s.revoked_chains,
-            hubspot: h.clone(),
-            salesforce: s.clone(),
+            token_requests: sum(|v| {
+                v.token_requests.authorization_code
+                    + v.token_requests.refresh_token
+                    + v.token_requests.other
+            }),
+            refreshes: sum(|v| v.refreshes),
+            reuse_detections: sum(|v| v.reuse_detections),
+            revoked_chains: sum(|v| v.revoked_chains),
+            hubspot: self.hubspot.clone(),
+            salesforce: self.salesforce.clone(),
+            pipedrive: self.pipedrive.clone(),
+            zendesk: self.zendesk.clone(),
         }
     }
 }

@@ -5,18 +5,15 @@
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
 use super::secrets::{salesforce_org_id, salesforce_signature};
 use super::{
-    Consented, FormArg, OAuthFailure, PageError, base_url, consent, form_params, no_store,
-    read_authorize, redirect, token_request, with_state,
+    Consented, FormArg, OAuthFailure, PageError, base_url, client_from_basic, consent, form_params,
+    no_store, read_authorize, redirect, token_request, with_state,
 };
 use crate::web::{Params, QueryArg, json_response};
 use crate::{Shared, SharedState, Vendor};
@@ -130,30 +127,12 @@ async fn authorize(State(app): SharedState, query: QueryArg) -> Response {
     }
 }
 
-/// Client credentials from `Authorization: Basic base64(id:secret)` (RFC 6749 §2.3.1).
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("Basic") {
-        return None;
-    }
-    let decoded = STANDARD.decode(encoded.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (id, secret) = text.split_once(':')?;
-    Some((id.to_owned(), secret.to_owned()))
-}
-
 /// `POST /services/oauth2/token` (form): `authorization_code` or `refresh_token`; the client
 /// authenticates in the body or with HTTP Basic.
 async fn token(State(app): SharedState, headers: HeaderMap, form: FormArg) -> Response {
     app.oauth.token_delay().await;
     let mut request = token_request(&form_params(form));
-    if request.client_id.is_none()
-        && let Some((id, secret)) = basic_credentials(&headers)
-    {
-        request.client_id = Some(id);
-        request.client_secret = Some(secret);
-    }
+    client_from_basic(&mut request, &headers);
     let issued = match super::token(&app, Vendor::Salesforce, &request) {
         Ok(issued) => issued,
         Err(failure) => return token_error(failure),

@@ -89,11 +89,27 @@ fn salesforce_base64(bytes: &[u8]) -> String {
         .to_owned()
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Letters and digits (both cases), as Zendesk's opaque tokens use.
+fn alphanumeric(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}
+
 /// A fresh random secret shaped like `vendor`'s.
 ///
 /// HubSpot: access tokens are long opaque strings starting `C`, refresh tokens carry the hublet
 /// prefix (`na1-…`), codes are uuids. Salesforce: session ids are `<15-char org id>!AQ…`, refresh
 /// tokens start `5Aep861`, codes start `aPrx` and end in `==` (so they must be URL-encoded).
+/// Pipedrive: tokens are `<company id>:<user id>:<40 hex>` (its changelog's example
+/// `53:179:6317ef33…`), codes `<company id>.<user id>.<40 hex>`. Zendesk: 32-character
+/// alphanumeric access tokens, 32-hex refresh tokens (its OAuth guide's examples), 20-character codes.
 pub(crate) fn mint(vendor: Vendor, secret: Secret) -> Result<String, RandomError> {
     Ok(match (vendor, secret) {
         (Vendor::HubSpot, Secret::Access) => {
@@ -115,6 +131,21 @@ pub(crate) fn mint(vendor: Vendor, secret: Secret) -> Result<String, RandomError
         (Vendor::Salesforce, Secret::Code) => {
             format!("aPrx{}==", salesforce_base64(&random::<48>()?))
         }
+        (Vendor::Pipedrive, Secret::Access | Secret::Refresh) => format!(
+            "{}:{}:{}",
+            crate::pipedrive::COMPANY_ID,
+            crate::pipedrive::api_user_id(),
+            hex(&random::<20>()?)
+        ),
+        (Vendor::Pipedrive, Secret::Code) => format!(
+            "{}.{}.{}",
+            crate::pipedrive::COMPANY_ID,
+            crate::pipedrive::api_user_id(),
+            hex(&random::<20>()?)
+        ),
+        (Vendor::Zendesk, Secret::Access) => alphanumeric(&random::<32>()?),
+        (Vendor::Zendesk, Secret::Refresh) => hex(&random::<16>()?),
+        (Vendor::Zendesk, Secret::Code) => alphanumeric(&random::<20>()?),
     })
 }
 
@@ -152,6 +183,15 @@ mod tests {
             mint(Vendor::HubSpot, Secret::Access)?
         );
         assert!(mint(Vendor::Salesforce, Secret::Code)?.ends_with("=="));
+        let pd = mint(Vendor::Pipedrive, Secret::Access)?;
+        let parts: Vec<&str> = pd.split(':').collect();
+        assert_eq!(parts.len(), 3, "{pd}");
+        assert!(parts[2].len() == 40 && parts[2].bytes().all(|b| b.is_ascii_hexdigit()));
+        let zd = mint(Vendor::Zendesk, Secret::Access)?;
+        assert!(
+            zd.len() == 32 && zd.bytes().all(|b| b.is_ascii_alphanumeric()),
+            "{zd}"
+        );
         Ok(())
     }
 

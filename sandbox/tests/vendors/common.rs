@@ -53,8 +53,14 @@ pub async fn read(response: reqwest::Result<Response>) -> Reply {
         Ok(b) => b,
         Err(e) => panic!("body read failed: {e}"),
     };
+    let plain_text = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
     let body = if bytes.is_empty() {
         Value::Null
+    } else if plain_text {
+        Value::String(String::from_utf8_lossy(&bytes).into_owned())
     } else {
         serde_json::from_slice(&bytes).unwrap_or_else(|e| {
             panic!(
@@ -106,6 +112,47 @@ impl Sandbox {
         .await
     }
 
+    /// The absolute URL of `path` (absolute URLs are kept).
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.handle.base_url())
+        }
+    }
+
+    /// A Pipedrive request authenticated with the `api_token` query parameter (v1 spec style).
+    pub fn pipedrive(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .query(&[("api_token", self.handle.api_token())])
+    }
+
+    /// A Pipedrive request and its reply; `body` is sent as JSON.
+    pub async fn pd(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        let mut request = self.pipedrive(method, path);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        read(request.send().await).await
+    }
+
+    /// A Zendesk request authenticated as `{email}/token` with the api token (HTTP Basic).
+    pub fn zendesk(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .basic_auth("admin@example.com/token", Some(self.handle.api_token()))
+    }
+
+    /// A Zendesk request and its reply; `body` is sent as JSON.
+    pub async fn zd(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        let mut request = self.zendesk(method, path);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        read(request.send().await).await
+    }
+
     /// A SOQL query (first page).
     pub async fn soql(&self, query: &str) -> Reply {
         read(
@@ -131,4 +178,19 @@ pub fn is_uuid_like(text: &str) -> bool {
 /// A field of a JSON object as text ("" when absent or not a string).
 pub fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
     value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The keys of a JSON object, sorted.
+pub fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+/// A copied recording (see NOTICE.md) as JSON.
+pub fn fixture(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("fixture is not JSON: {e}"))
 }

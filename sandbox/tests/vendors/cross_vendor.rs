@@ -1,4 +1,4 @@
-//! The same seeded people exist in both vendors.
+//! The same seeded people exist in every vendor.
 
 use reqwest::Method;
 use serde_json::Value;
@@ -83,4 +83,92 @@ async fn person_i_is_the_same_in_hubspot_and_salesforce() {
         .await;
     assert!(extra.body["total"].as_u64().unwrap_or(0) > 0);
     assert!(text(&extra.body, "/results/0/properties/hs_additional_emails").contains(';'));
+}
+
+#[tokio::test]
+async fn person_0_is_the_same_in_hubspot_salesforce_pipedrive_and_zendesk() {
+    let sandbox = start_default().await;
+    let hubspot = sandbox
+        .get("/crm/v3/objects/contacts/1001?properties=firstname,lastname,email,phone")
+        .await;
+    let hubspot = [
+        format!(
+            "{} {}",
+            text(&hubspot.body, "/properties/firstname"),
+            text(&hubspot.body, "/properties/lastname")
+        ),
+        text(&hubspot.body, "/properties/email").to_owned(),
+        text(&hubspot.body, "/properties/phone").to_owned(),
+    ];
+    let salesforce = sandbox
+        .soql("SELECT Name, Email, Phone FROM Contact ORDER BY Id LIMIT 1")
+        .await;
+    let salesforce = [
+        text(&salesforce.body, "/records/0/Name").to_owned(),
+        text(&salesforce.body, "/records/0/Email").to_owned(),
+        text(&salesforce.body, "/records/0/Phone").to_owned(),
+    ];
+    let pipedrive = sandbox.pd(Method::GET, "/v1/persons/1", None).await;
+    let primary = |list: &str| {
+        pipedrive.body["data"][list]
+            .as_array()
+            .and_then(|entries| entries.iter().find(|e| e["primary"] == true))
+            .map(|e| text(e, "/value").to_owned())
+            .unwrap_or_default()
+    };
+    let pipedrive_person = [
+        text(&pipedrive.body, "/data/name").to_owned(),
+        primary("email"),
+        primary("phone"),
+    ];
+    let zendesk = sandbox
+        .zd(Method::GET, "/api/v2/users/362000000001.json", None)
+        .await;
+    let zendesk = [
+        text(&zendesk.body, "/user/name").to_owned(),
+        text(&zendesk.body, "/user/email").to_owned(),
+        text(&zendesk.body, "/user/phone").to_owned(),
+    ];
+    assert!(hubspot.iter().all(|f| !f.is_empty()), "{hubspot:?}");
+    assert_eq!(hubspot, salesforce);
+    assert_eq!(hubspot, pipedrive_person);
+    assert_eq!(hubspot, zendesk);
+    assert_eq!(text(&pipedrive.body, "/data/first_name"), "Olivia");
+}
+
+#[tokio::test]
+async fn every_person_is_the_same_in_hubspot_and_pipedrive() {
+    let sandbox = start_default().await;
+    let hubspot = sandbox
+        .get("/crm/v3/objects/contacts?limit=100&properties=firstname,lastname,email,phone")
+        .await;
+    let pipedrive = sandbox.pd(Method::GET, "/v1/persons?limit=100", None).await;
+    let hubspot: Vec<[String; 4]> = hubspot.body["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            [
+                text(r, "/properties/firstname").to_owned(),
+                text(r, "/properties/lastname").to_owned(),
+                text(r, "/properties/email").to_owned(),
+                text(r, "/properties/phone").to_owned(),
+            ]
+        })
+        .collect();
+    let pipedrive: Vec<[String; 4]> = pipedrive.body["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            [
+                text(p, "/first_name").to_owned(),
+                text(p, "/last_name").to_owned(),
+                text(p, "/email/0/value").to_owned(),
+                text(p, "/phone/0/value").to_owned(),
+            ]
+        })
+        .collect();
+    assert_eq!(hubspot.len(), 100);
+    assert_eq!(hubspot, pipedrive);
 }

@@ -126,3 +126,330 @@ async fn odd_authorization_headers_are_401() {
     .await;
     assert_eq!(oauth.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn odd_pipedrive_and_zendesk_requests_get_vendor_shaped_client_errors() {
+    let sandbox = start_default().await;
+    let deep_json = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let deep_object = format!("{}1{}", "{\"a\":".repeat(3000), "}".repeat(3000));
+    let huge_id = "99999999999999999999999";
+    let pipedrive: Vec<(Method, String, Option<String>)> = vec![
+        (Method::GET, "/v1/persons/%FF".into(), None),
+        (Method::GET, format!("/v1/persons/{huge_id}"), None),
+        (Method::GET, "/v1/persons?limit=%FF".into(), None),
+        (Method::GET, "/v1/persons?start=-1".into(), None),
+        (Method::GET, format!("/v1/persons?limit={huge_id}0"), None),
+        (Method::GET, format!("/v1/persons?start={huge_id}"), None),
+        (Method::GET, "/v1/deals?status=maybe".into(), None),
+        (Method::GET, "/v1/users/-1".into(), None),
+        (Method::GET, "/v1/%FF%FE".into(), None),
+        (Method::POST, "/v1/persons".into(), Some(String::new())),
+        (Method::POST, "/v1/persons".into(), Some("null".into())),
+        (Method::POST, "/v1/persons".into(), Some("\"text\"".into())),
+        (Method::POST, "/v1/persons".into(), Some(deep_json.clone())),
+        (
+            Method::POST,
+            "/v1/persons".into(),
+            Some(deep_object.clone()),
+        ),
+        (
+            Method::POST,
+            "/v1/persons".into(),
+            Some(r#"{"name": ["a"]}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/v1/persons".into(),
+            Some(r#"{"name": "x", "email": {"value": 1}}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/v1/persons".into(),
+            Some(r#"{"name": "x", "phone": [[]]}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/v1/persons".into(),
+            Some(r#"{"name": "x", "org_id": -1}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/v1/persons".into(),
+            Some(r#"{"name": "x", "owner_id": 1e300}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/v1/persons".into(),
+            Some(r#"{"name": "x", "add_time": "2021-02-30 10:00:00"}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/v1/persons".into(),
+            Some(format!(r#"{{"name": "{}"}}"#, "n".repeat(300))),
+        ),
+        (
+            Method::POST,
+            "/v1/deals".into(),
+            Some(r#"{"title": "x", "org_id": 1, "value": "1e999"}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/v1/deals".into(),
+            Some(r#"{"title": "x", "org_id": 1, "probability": 101}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/v1/deals".into(),
+            Some(r#"{"title": "x", "org_id": 1, "expected_close_date": "tomorrow"}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/v1/deals".into(),
+            Some(r#"{"title": "x", "org_id": 1, "pipeline_id": 7}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/v1/organizations".into(),
+            Some(r#"{"name": "x", "address": {"street": 1}}"#.into()),
+        ),
+        (
+            Method::PUT,
+            format!("/v1/persons/{huge_id}"),
+            Some("{}".into()),
+        ),
+        (
+            Method::PUT,
+            "/v1/persons/1".into(),
+            Some(r#"{"first_name": null, "last_name": null}"#.into()),
+        ),
+        (Method::DELETE, "/v1/users/13370001".into(), None),
+        (Method::DELETE, "/v1/personFields".into(), None),
+    ];
+    for (method, path, body) in pipedrive {
+        let mut request = sandbox.pipedrive(method.clone(), &path);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let reply = read(request.send().await).await;
+        assert!(
+            reply.status.is_client_error(),
+            "{method} {path} -> {} {}",
+            reply.status,
+            reply.body
+        );
+        assert_eq!(
+            reply.body["success"], false,
+            "{method} {path} -> {}",
+            reply.body
+        );
+    }
+    // A malformed form body.
+    let form = read(
+        sandbox
+            .pipedrive(Method::POST, "/v1/persons")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(vec![0xFF, b'=', b'%', 0xFE])
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(form.status, StatusCode::BAD_REQUEST, "{}", form.body);
+
+    let zendesk: Vec<(Method, String, Option<String>)> = vec![
+        (Method::GET, "/api/v2/tickets/%FF.json".into(), None),
+        (Method::GET, format!("/api/v2/tickets/{huge_id}.json"), None),
+        (Method::GET, "/api/v2/tickets/1.xml".into(), None),
+        (
+            Method::GET,
+            "/api/v2/tickets.json?page[size]=%FF".into(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v2/tickets.json?page[size]=-5".into(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v2/tickets.json?page[after]=%FF%FE".into(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v2/tickets.json?page[after]=e30&page[before]=e30".into(),
+            None,
+        ),
+        (Method::GET, "/api/v2/users.json?page=abc".into(), None),
+        (
+            Method::GET,
+            format!("/api/v2/users.json?per_page={huge_id}0"),
+            None,
+        ),
+        (Method::GET, "/api/v2/%FF".into(), None),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(String::new()),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(deep_json.clone()),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(deep_object),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(r#"{"ticket": "x"}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(r#"{"ticket": {"comment": 5}}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(r#"{"ticket": {"comment": {"body": ""}}}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(r#"{"ticket": {"comment": {"body": "x", "author_id": -1}}}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(r#"{"ticket": {"comment": {"body": "x"}, "custom_fields": "x"}}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(format!(
+                r#"{{"ticket": {{"comment": {{"body": "x"}}, "custom_fields": [{{"id": 360100000003, "value": "{huge_id}"}}]}}}}"#
+            )),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(
+                r#"{"ticket": {"comment": {"body": "x"}, "requester": {"email": "not an email"}}}"#
+                    .into(),
+            ),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(
+                r#"{"ticket": {"comment": {"body": "x"}, "due_at": "2021-13-01T00:00:00Z"}}"#
+                    .into(),
+            ),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(r#"{"ticket": {"comment": {"body": "x"}, "tags": [1, 2]}}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/api/v2/tickets.json".into(),
+            Some(r#"{"ticket": {"comment": {"body": "x"}, "collaborator_ids": [1e300]}}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/api/v2/users.json".into(),
+            Some(r#"{"user": {"name": "x", "email": ["a"]}}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/api/v2/users.json".into(),
+            Some(r#"{"user": {"name": "x", "user_fields": []}}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/api/v2/organizations.json".into(),
+            Some(r#"{"organization": {"name": "x", "domain_names": "a.com"}}"#.into()),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v2/users/{huge_id}.json"),
+            Some(r#"{"user": {}}"#.into()),
+        ),
+        (Method::DELETE, "/api/v2/ticket_fields.json".into(), None),
+        (
+            Method::PATCH,
+            "/api/v2/tickets/1.json".into(),
+            Some("{}".into()),
+        ),
+    ];
+    for (method, path, body) in zendesk {
+        let mut request = sandbox.zendesk(method.clone(), &path);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let reply = read(request.send().await).await;
+        assert!(
+            reply.status.is_client_error(),
+            "{method} {path} -> {} {}",
+            reply.status,
+            reply.body
+        );
+        assert!(
+            reply.body["error"].is_string(),
+            "{method} {path} -> {}",
+            reply.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn odd_pipedrive_and_zendesk_credentials_are_401() {
+    let sandbox = start_default().await;
+    let pipedrive = sandbox.url("/v1/users");
+    for request in [
+        sandbox.http.get(format!("{pipedrive}?api_token=%FF%FE")),
+        sandbox.http.get(format!("{pipedrive}?api_token=")),
+        sandbox.http.get(&pipedrive).header("x-api-token", ""),
+        sandbox
+            .http
+            .get(&pipedrive)
+            .header("authorization", "Bearer"),
+        sandbox
+            .http
+            .get(&pipedrive)
+            .header("authorization", "Basic c2FuZGJveC10b2tlbg=="),
+    ] {
+        let reply = read(request.send().await).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+        assert_eq!(reply.body["success"], false);
+    }
+    let zendesk = sandbox.url("/api/v2/users/me.json");
+    for value in [
+        "Basic",
+        "Basic !!!",
+        "Basic c2FuZGJveC10b2tlbg==",
+        "Basic /w==",
+        "Bearer",
+        "Token sandbox-token",
+    ] {
+        let reply = read(
+            sandbox
+                .http
+                .get(&zendesk)
+                .header("authorization", value)
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{value}");
+        assert!(reply.body["error"].is_string(), "{value}");
+    }
+}

@@ -5,5 +5,7 @@ mod cross_vendor;
 mod hostile;
 mod hubspot;
 mod oauth;
+mod pipedrive;
 mod rate_limits;
 mod salesforce;
+mod zendesk;

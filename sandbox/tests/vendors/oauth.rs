@@ -1,4 +1,4 @@
-//! Both vendors as OAuth 2.0 identity providers: the authorization-code flow (redirects read, not
+//! Every vendor as an OAuth 2.0 identity provider: the authorization-code flow (redirects read, not
 //! followed), PKCE, refresh, strict rotation with reuse detection, expiry, revocation, the test
 //! controls, and hostile form input.
 
@@ -22,26 +22,39 @@ const REDIRECT: &str = "http://127.0.0.1:9/oauth/callback";
 const CLIENT_ID: &str = "sandbox-client-id";
 const CLIENT_SECRET: &str = "sandbox-client-secret";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+/// Every vendor the sandbox fakes.
+pub const ALL: [Vendor; 4] = [
+    Vendor::HubSpot,
+    Vendor::Salesforce,
+    Vendor::Pipedrive,
+    Vendor::Zendesk,
+];
 
-fn authorize_path(vendor: Vendor) -> &'static str {
+pub fn authorize_path(vendor: Vendor) -> &'static str {
     match vendor {
         Vendor::HubSpot => "/oauth/authorize",
         Vendor::Salesforce => "/services/oauth2/authorize",
+        Vendor::Pipedrive => "/pipedrive/oauth/authorize",
+        Vendor::Zendesk => "/zendesk/oauth/authorizations/new",
     }
 }
 
-fn token_path(vendor: Vendor) -> &'static str {
+pub fn token_path(vendor: Vendor) -> &'static str {
     match vendor {
         Vendor::HubSpot => "/oauth/v1/token",
         Vendor::Salesforce => "/services/oauth2/token",
+        Vendor::Pipedrive => "/pipedrive/oauth/token",
+        Vendor::Zendesk => "/zendesk/oauth/tokens",
     }
 }
 
 /// A read-only API call each vendor serves.
-fn api_path(vendor: Vendor) -> &'static str {
+pub fn api_path(vendor: Vendor) -> &'static str {
     match vendor {
         Vendor::HubSpot => "/crm/v3/owners",
         Vendor::Salesforce => "/services/data/v60.0/query?q=SELECT+Id+FROM+User",
+        Vendor::Pipedrive => "/v1/users",
+        Vendor::Zendesk => "/api/v2/users/me.json",
     }
 }
 
@@ -56,14 +69,14 @@ fn strict() -> SandboxConfig {
 }
 
 /// The answer to an authorization request: status, and the parsed `Location` if any.
-struct Consent {
-    status: StatusCode,
-    location: Option<Url>,
-    body: String,
+pub struct Consent {
+    pub status: StatusCode,
+    pub location: Option<Url>,
+    pub body: String,
 }
 
 impl Consent {
-    fn param(&self, key: &str) -> Option<String> {
+    pub fn param(&self, key: &str) -> Option<String> {
         self.location.as_ref().and_then(|url| {
             url.query_pairs()
                 .find(|(k, _)| k == key)
@@ -74,14 +87,14 @@ impl Consent {
 
 /// Sends an authorization request with the usual parameters plus `extra` (which replace them
 /// by name; an empty value drops the parameter). Redirects are not followed.
-async fn authorize(sandbox: &Sandbox, vendor: Vendor, extra: &[(&str, &str)]) -> Consent {
+pub async fn authorize(sandbox: &Sandbox, vendor: Vendor, extra: &[(&str, &str)]) -> Consent {
     let mut params: Vec<(&str, &str)> = vec![
         ("client_id", CLIENT_ID),
         ("redirect_uri", REDIRECT),
         ("scope", "crm.objects.contacts.read oauth"),
         ("state", "st8 &=/+"),
     ];
-    if vendor == Vendor::Salesforce {
+    if matches!(vendor, Vendor::Salesforce | Vendor::Zendesk) {
         params.insert(0, ("response_type", "code"));
     }
     for (key, value) in extra {
@@ -116,7 +129,7 @@ async fn authorize(sandbox: &Sandbox, vendor: Vendor, extra: &[(&str, &str)]) ->
 }
 
 /// A consented authorization request's code.
-async fn code(sandbox: &Sandbox, vendor: Vendor, extra: &[(&str, &str)]) -> String {
+pub async fn code(sandbox: &Sandbox, vendor: Vendor, extra: &[(&str, &str)]) -> String {
     let consent = authorize(sandbox, vendor, extra).await;
     assert_eq!(consent.status, StatusCode::FOUND, "{}", consent.body);
     assert_eq!(consent.param("state").as_deref(), Some("st8 &=/+"));
@@ -125,12 +138,12 @@ async fn code(sandbox: &Sandbox, vendor: Vendor, extra: &[(&str, &str)]) -> Stri
         .unwrap_or_else(|| panic!("no code in {:?}", consent.location))
 }
 
-async fn token(sandbox: &Sandbox, vendor: Vendor, form: &[(&str, &str)]) -> Reply {
+pub async fn token(sandbox: &Sandbox, vendor: Vendor, form: &[(&str, &str)]) -> Reply {
     let url = format!("{}{}", sandbox.handle.base_url(), token_path(vendor));
     read(sandbox.http.post(url).form(form).send().await).await
 }
 
-async fn exchange(sandbox: &Sandbox, vendor: Vendor, code: &str) -> Reply {
+pub async fn exchange(sandbox: &Sandbox, vendor: Vendor, code: &str) -> Reply {
     token(
         sandbox,
         vendor,
@@ -145,7 +158,7 @@ async fn exchange(sandbox: &Sandbox, vendor: Vendor, code: &str) -> Reply {
     .await
 }
 
-async fn refresh(sandbox: &Sandbox, vendor: Vendor, refresh_token: &str) -> Reply {
+pub async fn refresh(sandbox: &Sandbox, vendor: Vendor, refresh_token: &str) -> Reply {
     token(
         sandbox,
         vendor,
@@ -160,7 +173,7 @@ async fn refresh(sandbox: &Sandbox, vendor: Vendor, refresh_token: &str) -> Repl
 }
 
 /// Authorization code → tokens; returns the token answer.
-async fn connect(sandbox: &Sandbox, vendor: Vendor) -> Value {
+pub async fn connect(sandbox: &Sandbox, vendor: Vendor) -> Value {
     let code = code(sandbox, vendor, &[]).await;
     let reply = exchange(sandbox, vendor, &code).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -168,7 +181,7 @@ async fn connect(sandbox: &Sandbox, vendor: Vendor) -> Value {
     reply.body
 }
 
-async fn call_api(sandbox: &Sandbox, vendor: Vendor, access_token: &str) -> Reply {
+pub async fn call_api(sandbox: &Sandbox, vendor: Vendor, access_token: &str) -> Reply {
     let url = format!("{}{}", sandbox.handle.base_url(), api_path(vendor));
     read(sandbox.http.get(url).bearer_auth(access_token).send().await).await
 }
@@ -352,7 +365,7 @@ async fn salesforce_web_server_flow_with_pkce_and_basic_client_auth() {
 async fn pkce_failures_are_invalid_grant_and_burn_the_code() {
     let sandbox = start_default().await;
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
-    for vendor in [Vendor::Salesforce, Vendor::HubSpot] {
+    for vendor in ALL {
         for verifier in [None, Some("x".repeat(43)), Some(VERIFIER.replace('d', "e"))] {
             let code = code(&sandbox, vendor, &[("code_challenge", &challenge)]).await;
             let mut form = vec![
@@ -373,11 +386,11 @@ async fn pkce_failures_are_invalid_grant_and_burn_the_code() {
                 reply.body
             );
             match vendor {
-                Vendor::Salesforce => {
-                    assert_eq!(reply.body["error"], "invalid_grant", "{}", reply.body);
-                }
                 Vendor::HubSpot => {
                     assert_eq!(reply.body["status"], "BAD_CODE_VERIFIER", "{}", reply.body);
+                }
+                Vendor::Salesforce | Vendor::Pipedrive | Vendor::Zendesk => {
+                    assert_eq!(reply.body["error"], "invalid_grant", "{}", reply.body);
                 }
             }
             // The code was consumed by the failed attempt.
@@ -433,7 +446,7 @@ async fn salesforce_refresh_answers_without_refresh_token_or_expiry() {
 #[tokio::test]
 async fn deny_redirects_with_access_denied_and_the_state() {
     let sandbox = start_default().await;
-    for vendor in [Vendor::HubSpot, Vendor::Salesforce] {
+    for vendor in ALL {
         let consent = authorize(&sandbox, vendor, &[("deny", "1")]).await;
         assert_eq!(consent.status, StatusCode::FOUND, "{}", consent.body);
         let location = consent
@@ -482,7 +495,7 @@ async fn untrusted_clients_and_redirects_get_a_page_not_a_redirect() {
         ("redirect_uri", "/relative/callback"),
         ("redirect_uri", "http://a.example/cb#fragment"),
     ];
-    for vendor in [Vendor::HubSpot, Vendor::Salesforce] {
+    for vendor in ALL {
         for (key, value) in cases {
             let consent = authorize(&sandbox, vendor, &[(key, value)]).await;
             assert_eq!(
@@ -494,13 +507,16 @@ async fn untrusted_clients_and_redirects_get_a_page_not_a_redirect() {
             let body: Value = serde_json::from_str(&consent.body).unwrap_or_default();
             let code = match vendor {
                 Vendor::HubSpot => text(&body, "/status"),
-                Vendor::Salesforce => text(&body, "/error"),
+                Vendor::Salesforce | Vendor::Pipedrive | Vendor::Zendesk => text(&body, "/error"),
             };
             let expected = match (vendor, key) {
                 (Vendor::HubSpot, "client_id") => "BAD_CLIENT_ID",
                 (Vendor::HubSpot, _) => "BAD_REDIRECT_URI",
                 (Vendor::Salesforce, "client_id") => "invalid_client_id",
                 (Vendor::Salesforce, _) => "redirect_uri_mismatch",
+                (Vendor::Pipedrive | Vendor::Zendesk, "client_id") => "invalid_client",
+                (Vendor::Pipedrive, _) => "invalid_request",
+                (Vendor::Zendesk, _) => "invalid_redirect_uri",
             };
             assert_eq!(code, expected, "{vendor:?} {key}={value}: {}", consent.body);
         }
@@ -520,7 +536,7 @@ async fn untrusted_clients_and_redirects_get_a_page_not_a_redirect() {
 #[tokio::test]
 async fn codes_are_single_use_and_token_errors_have_the_vendor_shape() {
     let sandbox = start_default().await;
-    for vendor in [Vendor::HubSpot, Vendor::Salesforce] {
+    for vendor in ALL {
         let code = code(&sandbox, vendor, &[]).await;
         assert_eq!(
             exchange(&sandbox, vendor, &code).await.status,
@@ -548,6 +564,16 @@ async fn codes_are_single_use_and_token_errors_have_the_vendor_shape() {
                     again.body["error_description"],
                     "invalid authorization code"
                 );
+            }
+            Vendor::Pipedrive => {
+                assert_eq!(again.body["error"], "invalid_grant", "{}", again.body);
+                assert_eq!(
+                    again.body["error_description"],
+                    "Invalid grant: authorization code is invalid"
+                );
+            }
+            Vendor::Zendesk => {
+                assert_eq!(again.body["error"], "invalid_grant", "{}", again.body);
             }
         }
     }
@@ -595,7 +621,7 @@ async fn codes_are_single_use_and_token_errors_have_the_vendor_shape() {
             );
             let got = match vendor {
                 Vendor::HubSpot => &reply.body["status"],
-                Vendor::Salesforce => &reply.body["error"],
+                Vendor::Salesforce | Vendor::Pipedrive | Vendor::Zendesk => &reply.body["error"],
             };
             let want = if vendor == Vendor::HubSpot {
                 hubspot
@@ -614,7 +640,7 @@ async fn codes_are_single_use_and_token_errors_have_the_vendor_shape() {
 #[tokio::test]
 async fn strict_rotation_detects_reuse_and_revokes_the_whole_chain() {
     let sandbox = start(strict()).await;
-    for vendor in [Vendor::HubSpot, Vendor::Salesforce] {
+    for vendor in ALL {
         let first = connect(&sandbox, vendor).await;
         let rt1 = text(&first, "/refresh_token").to_owned();
         let second = refresh(&sandbox, vendor, &rt1).await;
@@ -632,7 +658,7 @@ async fn strict_rotation_detects_reuse_and_revokes_the_whole_chain() {
         assert_eq!(reuse.status, StatusCode::BAD_REQUEST, "{}", reuse.body);
         let code = match vendor {
             Vendor::HubSpot => text(&reuse.body, "/status"),
-            Vendor::Salesforce => text(&reuse.body, "/error"),
+            Vendor::Salesforce | Vendor::Pipedrive | Vendor::Zendesk => text(&reuse.body, "/error"),
         };
         assert!(
             code == "BAD_REFRESH_TOKEN" || code == "invalid_grant",
@@ -649,30 +675,37 @@ async fn strict_rotation_detects_reuse_and_revokes_the_whole_chain() {
         assert_eq!(latest.status, StatusCode::BAD_REQUEST, "{}", latest.body);
     }
     let stats = sandbox.handle.oauth_stats();
-    assert_eq!(stats.reuse_detections, 2);
-    assert_eq!(stats.revoked_chains, 2);
+    assert_eq!(stats.reuse_detections, 4);
+    assert_eq!(stats.revoked_chains, 4);
     assert_eq!(
         (
             stats.hubspot.reuse_detections,
-            stats.salesforce.reuse_detections
+            stats.salesforce.reuse_detections,
+            stats.pipedrive.reuse_detections,
+            stats.zendesk.reuse_detections
         ),
-        (1, 1)
+        (1, 1, 1, 1)
     );
-    assert_eq!(stats.refreshes, 2);
+    assert_eq!(stats.refreshes, 4);
     let events = sandbox.handle.oauth_events();
     let reuse_events: Vec<&OAuthEvent> = events
         .iter()
         .filter(|e| e.failure == Some(OAuthFailure::RefreshTokenReuse))
         .collect();
-    assert_eq!(reuse_events.len(), 2);
-    assert_eq!(reuse_events[0].chain, Some(1));
-    assert_eq!(reuse_events[1].chain, Some(2));
+    assert_eq!(
+        reuse_events.iter().map(|e| e.chain).collect::<Vec<_>>(),
+        [Some(1), Some(2), Some(3), Some(4)]
+    );
+    assert_eq!(
+        reuse_events.iter().map(|e| e.vendor).collect::<Vec<_>>(),
+        ALL
+    );
 }
 
 #[tokio::test]
 async fn a_delayed_refresh_whose_client_hangs_up_is_never_processed() {
     let sandbox = start(strict()).await;
-    for vendor in [Vendor::HubSpot, Vendor::Salesforce] {
+    for vendor in ALL {
         let first = connect(&sandbox, vendor).await;
         let rt1 = text(&first, "/refresh_token").to_owned();
         let before = sandbox.handle.oauth_stats();
@@ -787,17 +820,14 @@ async fn access_tokens_expire_after_the_configured_ttl() {
 #[tokio::test]
 async fn revoking_every_chain_over_http_kills_access_and_refresh() {
     let sandbox = start_default().await;
-    let grants = [
-        (Vendor::HubSpot, connect(&sandbox, Vendor::HubSpot).await),
-        (
-            Vendor::Salesforce,
-            connect(&sandbox, Vendor::Salesforce).await,
-        ),
-    ];
+    let mut grants = Vec::new();
+    for vendor in ALL {
+        grants.push((vendor, connect(&sandbox, vendor).await));
+    }
     let url = format!("{}/_sandbox/oauth/revoke", sandbox.handle.base_url());
     let revoked = read(sandbox.http.post(&url).send().await).await;
     assert_eq!(revoked.status, StatusCode::OK);
-    assert_eq!(revoked.body["revoked_chains"], 2);
+    assert_eq!(revoked.body["revoked_chains"], 4);
     for (vendor, grant) in &grants {
         let api = call_api(&sandbox, *vendor, text(grant, "/access_token")).await;
         assert_eq!(api.status, StatusCode::UNAUTHORIZED, "{}", api.body);
@@ -812,12 +842,20 @@ async fn revoking_every_chain_over_http_kills_access_and_refresh() {
                     "expired access/refresh token"
                 );
             }
+            Vendor::Pipedrive => {
+                assert_eq!(again.body["error"], "invalid_grant");
+                assert_eq!(
+                    again.body["error_description"],
+                    "Invalid grant: refresh token is invalid"
+                );
+            }
+            Vendor::Zendesk => assert_eq!(again.body["error"], "invalid_grant"),
         }
     }
     // Already revoked: nothing more to revoke, and no reuse was involved.
     assert_eq!(sandbox.handle.revoke_all_chains(), 0);
     let stats = sandbox.handle.oauth_stats();
-    assert_eq!((stats.revoked_chains, stats.reuse_detections), (2, 0));
+    assert_eq!((stats.revoked_chains, stats.reuse_detections), (4, 0));
 }
 
 #[tokio::test]
@@ -1007,7 +1045,9 @@ async fn hostile_oauth_input_is_a_client_error_never_a_crash() {
                 Vendor::HubSpot => json["status"]
                     .as_str()
                     .is_some_and(|s| s.starts_with("BAD_")),
-                Vendor::Salesforce => json["error"].is_string(),
+                Vendor::Salesforce | Vendor::Pipedrive | Vendor::Zendesk => {
+                    json["error"].is_string()
+                }
             };
             assert!(shaped, "{vendor:?}: {text_body}");
         }

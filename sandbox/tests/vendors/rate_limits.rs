@@ -98,6 +98,22 @@ async fn every_vendor_response_carries_rate_limit_headers() {
             "10000"
         );
     }
+    for path in ["/v1/persons/1", "/v1/nowhere", "/api/v1/users"] {
+        let reply = sandbox.pd(reqwest::Method::GET, path, None).await;
+        for header in [
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+        ] {
+            assert!(!reply.header(header).is_empty(), "{path} lacks {header}");
+        }
+    }
+    for path in ["/api/v2/tickets/1.json", "/api/v2/nowhere.json"] {
+        let reply = sandbox.zd(reqwest::Method::GET, path, None).await;
+        for header in ["x-rate-limit", "x-rate-limit-remaining"] {
+            assert!(!reply.header(header).is_empty(), "{path} lacks {header}");
+        }
+    }
     let first = sandbox.soql("SELECT Id FROM User").await;
     let second = sandbox.soql("SELECT Id FROM Nope").await;
     let used = |h: &str| {
