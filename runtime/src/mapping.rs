@@ -502,6 +502,38 @@ pub fn omit_where(obj: &Value, drop: impl Fn(&str) -> bool) -> Value {
     )
 }
 
+/// An object's entries as `[{key, value}]`, in the object's order; an empty list for anything else.
+pub fn entries(obj: &Value) -> Value {
+    let Value::Object(m) = obj else {
+        return Value::Array(Vec::new());
+    };
+    Value::Array(
+        m.iter()
+            .map(|(k, v)| {
+                let mut entry = Map::new();
+                entry.insert("key".to_owned(), Value::String(k.clone()));
+                entry.insert("value".to_owned(), v.clone());
+                Value::Object(entry)
+            })
+            .collect(),
+    )
+}
+
+/// An object from `[{key, value}]`: keys read as strings (numbers written out), later entries
+/// winning; elements without a usable key are skipped. An empty object for anything but an array.
+pub fn from_entries(list: &Value) -> Value {
+    let mut out = Map::new();
+    for item in list.as_array().into_iter().flatten() {
+        let key = match item.get("key") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => continue,
+        };
+        out.insert(key, item.get("value").cloned().unwrap_or(Value::Null));
+    }
+    Value::Object(out)
+}
+
 /// The object's entries whose key starts with `prefix`.
 pub fn with_prefix(obj: &Value, prefix: &Value) -> Value {
     let (Value::Object(m), Some(prefix)) = (obj, prefix.as_str()) else {
@@ -722,6 +754,25 @@ fn format_utc(ms: i64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn entries_round_trip_and_take_numeric_keys() {
+        let fields = json!({"360001": "gold", "360002": 5});
+        let list = entries(&fields);
+        assert_eq!(
+            list,
+            json!([{"key": "360001", "value": "gold"}, {"key": "360002", "value": 5}])
+        );
+        assert_eq!(from_entries(&list), fields);
+        assert_eq!(
+            from_entries(
+                &json!([{"key": 7, "value": true}, {"value": 1}, "x", {"key": 7, "value": false}])
+            ),
+            json!({"7": false})
+        );
+        assert_eq!(entries(&json!([1])), json!([]));
+        assert_eq!(from_entries(&json!({"key": "a"})), json!({}));
+    }
 
     #[test]
     fn pattern_selects_custom_field_keys() {

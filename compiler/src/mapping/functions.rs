@@ -47,10 +47,14 @@ functions! {
         "date('2024-03-31T22:30:00-04:00') → '2024-04-01'";
     "datetime", 1, 1, Plain, "Normalizes a timestamp (RFC 3339 with any offset, `+0000` offsets, epoch milliseconds) to RFC 3339 UTC; null if unreadable.",
         "datetime('2021-12-02T18:22:42.000+0000') → '2021-12-02T18:22:42Z'";
+    "entries", 1, 1, Plain, "An object's entries as a list of `{key, value}` (keys in order): turn a map of custom fields into the array a vendor wants.",
+        "entries({a: 1}) → [{key: 'a', value: 1}]";
     "exists", 1, 1, Plain, "True when the value is present and not null.",
         "exists($.email) → true";
     "filter", 2, 2, PerElement, "Keeps the elements for which the expression (with `@` = element) is true.",
         "filter($.phones, @.number != null)";
+    "from_entries", 1, 1, Plain, "An object from a list of `{key, value}` (keys as strings; later ones win; others skipped): an array of custom fields as a map.",
+        "from_entries(map($.custom_fields, {key: to_string(@.id), value: @.value}))";
     "first", 1, 1, Plain, "The first element of an array, or null.",
         "first(['a', 'b']) → 'a'";
     "host", 1, 1, Plain, "The lower-cased host of a URL or bare domain, without scheme, port, path or a leading `www.`; null if none.",
@@ -188,6 +192,31 @@ pub fn result_type(name: &str, args: &[Ty]) -> Result<Ty, (usize, String)> {
             )?;
             Ok(Ty::of(TyKind::Object(None)))
         }
+        "entries" => {
+            need(0, &any_object, "an object")?;
+            let value = match args.first().map(|t| &t.kind) {
+                Some(TyKind::Open(_, extra)) => (**extra).clone(),
+                _ => Ty::any(),
+            };
+            Ok(Ty::of(TyKind::Array(Box::new(Ty::of(TyKind::Object(
+                Some(
+                    [
+                        ("key".to_owned(), string.clone()),
+                        ("value".to_owned(), value),
+                    ]
+                    .into(),
+                ),
+            ))))))
+        }
+        "from_entries" => match args.first().map(|t| &t.kind) {
+            Some(TyKind::Array(_) | TyKind::Any | TyKind::Null) | None => {
+                Ok(Ty::of(TyKind::Object(None)))
+            }
+            Some(_) => Err((
+                0,
+                "`from_entries` takes an array of `{key, value}`".to_owned(),
+            )),
+        },
         "with_suffix" | "with_prefix" | "without_prefix" | "with_pattern" => {
             need(0, &any_object, "an object")?;
             need(1, &string, "a string")?;
