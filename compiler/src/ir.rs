@@ -102,6 +102,10 @@ pub struct UnifiedMapIr {
     pub response: Vec<(String, crate::mapping::ast::Expr)>,
     /// Vendor body target → parsed expression over the unified input, in source order.
     pub request: Vec<(crate::mapping::target::Target, crate::mapping::ast::Expr)>,
+    /// The update-only request map, when there is one.
+    pub update_request: Vec<(crate::mapping::target::Target, crate::mapping::ast::Expr)>,
+    /// Whether the update map reads `current` (the stored record): the runtime reads it first.
+    pub update_reads_current: bool,
     /// Arguments always passed to reads, as compact JSON object text.
     pub read_args: String,
     /// When the create answer holds only the id: the pointer to it.
@@ -240,6 +244,8 @@ pub struct UnifiedRouteIr {
     /// For writes whose answer is not the whole record: the get tool (which takes the id as `id`, like
     /// every get tool), and for creates the pointer to the new id.
     pub read_back: Option<(String, Option<String>)>,
+    /// For updates whose map reads the stored record: the get tool that reads it.
+    pub current_get: Option<String>,
 }
 
 /// One argument.

@@ -324,6 +324,12 @@ pub struct UnifiedRoute {
     pub from_vendor: fn(&serde_json::Value) -> serde_json::Value,
     /// Unified input → vendor request body.
     pub to_vendor: fn(&serde_json::Value) -> serde_json::Value,
+    /// Updates with a map of their own: (fields given, the record as stored now in unified form) →
+    /// vendor request body.
+    pub to_vendor_update: Option<fn(&serde_json::Value, &serde_json::Value) -> serde_json::Value>,
+    /// When the update map reads the stored record: the get tool to read it with first (it takes
+    /// the record's id as [`RECORD_ID_ARG`]).
+    pub current_get: Option<&'static str>,
 }
 
 /// Reading a record back after a write whose answer is not the whole record.

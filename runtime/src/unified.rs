@@ -106,7 +106,28 @@ pub(crate) async fn run(
                     message: "give at least one field to change besides `id`".to_owned(),
                 });
             }
-            let body = vendor_body(route, args)?;
+            let body = match route.to_vendor_update {
+                Some(update) => {
+                    // The stored record first, when the update map reads it: a vendor keeping one
+                    // value for several fields then keeps what this update does not give.
+                    let current = match route.current_get {
+                        Some(get) => {
+                            let read = read(proxy, account, tool, route, get, &id, upstream_status)
+                                .await?;
+                            let record = match &read.envelope {
+                                Value::Object(envelope) => {
+                                    envelope.get("result").cloned().unwrap_or(Value::Null)
+                                }
+                                _ => Value::Null,
+                            };
+                            to_unified(tool, route, &record, None)?
+                        }
+                        None => Value::Null,
+                    };
+                    as_body(update(&Value::Object(args), &current))?
+                }
+                None => vendor_body(route, args)?,
+            };
             let success = proxy
                 .execute_named(
                     account,
@@ -228,7 +249,12 @@ fn vendor_body(
     route: &UnifiedRoute,
     args: Map<String, Value>,
 ) -> Result<Map<String, Value>, ToolError> {
-    match (route.to_vendor)(&Value::Object(args)) {
+    as_body((route.to_vendor)(&Value::Object(args)))
+}
+
+/// A request map's result as a body: it is always an object.
+fn as_body(mapped: Value) -> Result<Map<String, Value>, ToolError> {
+    match mapped {
         Value::Object(body) => Ok(body),
         _ => Err(ToolError::Transport(
             "the request map did not produce a JSON object; regenerate the tool tables".to_owned(),

@@ -64,6 +64,7 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
                 continue;
             }
             check_reads(&unit.def, &map.resource.value, map, &mut report);
+            check_targets(&unit.def, &map.resource.value, map, &mut report);
             let vendor = record_type(&unit.def, &map.resource.value);
             let model_fields: BTreeMap<&str, &Field> = model
                 .fields
@@ -140,7 +141,9 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
                     .collect(),
             )));
             let input_name = format!("the unified {}", model.name.value);
-            for (target, expr) in map.request.iter() {
+            let plain = map.request.iter().map(|entry| (entry, false));
+            let updates = map.update_request.iter().map(|entry| (entry, true));
+            for ((target, expr), update) in plain.chain(updates) {
                 let parsed = match crate::mapping::target::parse(&target.value) {
                     Ok(parsed) => parsed,
                     Err(message) => {
@@ -148,7 +151,13 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
                         continue;
                     }
                 };
-                let ty = check_expr(text, expr, &unified, &input_name, &mut report);
+                // An update map also reads the record as stored now, in unified form.
+                let names = if update {
+                    vec![(crate::mapping::CURRENT.to_owned(), unified.clone())]
+                } else {
+                    Vec::new()
+                };
+                let ty = check_expr_with(text, expr, &unified, &input_name, names, &mut report);
                 if parsed.spread
                     && let Some(ty) = ty
                     && !matches!(
@@ -173,6 +182,108 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
         }
     }
     diags
+}
+
+/// Every named request-map target is in the body the resource's create method (for `request`) or
+/// update method (for `update_request`, and for `request` too when there is none) documents, key by
+/// key; a top-level key the method's `extra_body` pattern admits counts as documented. Spreads are
+/// not checked: their keys are only known at run time.
+fn check_targets(
+    def: &Integration,
+    resource: &str,
+    map: &UnifiedMap,
+    report: &mut impl FnMut(&'static Code, Span, String, Option<String>),
+) {
+    let documented = |kind: MethodKind| {
+        def.resources.get(resource).and_then(|r| {
+            r.methods
+                .iter()
+                .find(|(k, m)| m.resolved_kind(k) == Some(kind))
+                .and_then(|(_, m)| m.documentation.as_ref())
+        })
+    };
+    let request_kinds: &[MethodKind] = if map.update_request.is_empty() {
+        &[MethodKind::Create, MethodKind::Update]
+    } else {
+        &[MethodKind::Create]
+    };
+    let groups = [
+        (&map.request, request_kinds),
+        (&map.update_request, &[MethodKind::Update][..]),
+    ];
+    for (targets, kinds) in groups {
+        for (target, _) in targets.iter() {
+            let Ok(parsed) = crate::mapping::target::parse(&target.value) else {
+                continue; // reported as E0504
+            };
+            if parsed.spread {
+                continue;
+            }
+            for &kind in kinds {
+                let Some(doc) = documented(kind) else {
+                    continue;
+                };
+                if let Err((key, known)) = in_body(doc, &parsed.keys) {
+                    let help = did_you_mean(&key, known.iter().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .or_else(|| {
+                            Some(format!(
+                                "the `{resource}` {} method documents {}; document the key in its `body`, or quote a key with a dot in it",
+                                kind.as_str(),
+                                if known.is_empty() {
+                                    "no body here".to_owned()
+                                } else {
+                                    list_names(known.iter().map(String::as_str))
+                                }
+                            ))
+                        });
+                    report(
+                        codes::UNDOCUMENTED_TARGET,
+                        target.span,
+                        format!(
+                            "`{key}` is not in the body of the `{resource}` {} method",
+                            kind.as_str()
+                        ),
+                        help,
+                    );
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Whether the body `doc` documents the nested `keys`; `Err((key, the keys known there))` names the
+/// first that it does not.
+fn in_body(
+    doc: &crate::model::Documentation,
+    keys: &[String],
+) -> Result<(), (String, Vec<String>)> {
+    let Some((first, rest)) = keys.split_first() else {
+        return Ok(());
+    };
+    let Some(mut field) = doc.body.get(first) else {
+        let admitted = doc.extra_body.as_ref().is_some_and(|extra| {
+            regex::Regex::new(&extra.pattern.value).is_ok_and(|re| re.is_match(first))
+        });
+        if admitted {
+            return Ok(());
+        }
+        return Err((first.clone(), doc.body.keys().map(str::to_owned).collect()));
+    };
+    for key in rest {
+        match (&field.properties, &field.additional_properties) {
+            (Some(props), _) if props.get(key).is_some() => {
+                field = props.get(key).unwrap_or(field);
+            }
+            // A free-form map (or one that admits other keys): any key is documented.
+            (_, Some(_)) | (None, None) => return Ok(()),
+            (Some(props), None) => {
+                return Err((key.clone(), props.keys().map(str::to_owned).collect()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `read_args` name query parameters of the resource's list and get methods; `read_back` has a get
@@ -218,6 +329,26 @@ fn check_reads(
             }
         }
     }
+    // An update map reading the stored record reads it with the get method.
+    let reads_current = map
+        .update_request
+        .iter()
+        .find(|(_, e)| parse::parse(&e.value).is_ok_and(|e| e.reads_name(crate::mapping::CURRENT)));
+    if let Some((target, _)) = reads_current
+        && documented(MethodKind::Get).is_none()
+    {
+        report(
+            codes::READ_BACK_UNSERVED,
+            target.span,
+            format!(
+                "this update map reads `current`, but `{resource}` has no documented get method to read it with"
+            ),
+            Some(
+                "document the resource's get method, or write the update without `current`"
+                    .to_owned(),
+            ),
+        );
+    }
     let Some(read_back) = &map.read_back else {
         return;
     };
@@ -259,6 +390,18 @@ fn check_expr(
     record_name: &str,
     report: &mut impl FnMut(&'static Code, Span, String, Option<String>),
 ) -> Option<Ty> {
+    check_expr_with(text, expr, record, record_name, Vec::new(), report)
+}
+
+/// [`check_expr`] with names bound before the expression (an update map's `current`).
+fn check_expr_with(
+    text: &str,
+    expr: &Sp<String>,
+    record: &Ty,
+    record_name: &str,
+    names: Vec<(String, Ty)>,
+    report: &mut impl FnMut(&'static Code, Span, String, Option<String>),
+) -> Option<Ty> {
     let parsed = match parse::parse(&expr.value) {
         Ok(p) => p,
         Err(e) => {
@@ -271,7 +414,7 @@ fn check_expr(
             return None;
         }
     };
-    let (ty, errors) = typecheck::check(&parsed, record, record_name);
+    let (ty, errors) = typecheck::check_with_names(&parsed, record, record_name, names);
     for e in &errors {
         let code = match e.kind {
             typecheck::TypeErrorKind::UnknownField => codes::MAP_UNKNOWN_PATH,

@@ -136,6 +136,32 @@ fn maps(i: &IntegrationIr) -> (Vec<TokenStream>, Vec<TokenStream>) {
             }
 
         });
+        if !m.update_request.is_empty() {
+            let update = ident(&format!("{base}_to_vendor_update"));
+            let update_doc = format!(
+                "Maps the fields an update of a unified `{model}` gives, with `current` the record as stored now, onto a `{resource}` request body."
+            );
+            let spreads = m.update_request.iter().filter(|(t, _)| t.spread);
+            let explicit = m.update_request.iter().filter(|(t, _)| !t.spread);
+            let sets = spreads.chain(explicit).map(|(target, e)| {
+                let e = crate::mapping::codegen::expr(e, None);
+                let path = &target.keys;
+                if target.spread {
+                    quote!(rt::spread_at(&mut body, &[#(#path),*], #e);)
+                } else {
+                    quote!(rt::set_path(&mut body, &[#(#path),*], #e);)
+                }
+            });
+            fns.push(quote! {
+                #[doc = #update_doc]
+                #[allow(unused_variables)]
+                pub fn #update(record: &rt::Value, v_current: &rt::Value) -> rt::Value {
+                    let mut body = rt::Value::Object(rt::Map::new());
+                    #(#sets)*
+                    body
+                }
+            });
+        }
         // Without request maps there is nothing to write (and no unified create or update tool).
         fns.push(if m.request.is_empty() {
             quote! {
@@ -249,6 +275,18 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
             let base = model.replace('.', "_");
             let from = ident(&format!("{base}_from_vendor"));
             let to = ident(&format!("{base}_to_vendor"));
+            let map = i.maps.iter().find(|m| &m.model == model);
+            let to_update = match map {
+                Some(m)
+                    if t.kind == crate::model::MethodKind::Update
+                        && !m.update_request.is_empty() =>
+                {
+                    let f = ident(&format!("{base}_to_vendor_update"));
+                    quote!(Some(#f))
+                }
+                _ => quote!(None),
+            };
+            let current_get = opt_str(route.current_get.as_deref());
             quote!(Some(UnifiedRoute {
                 model: #model,
                 proxy: #proxy,
@@ -257,6 +295,8 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
                 required: &[#(#required),*],
                 from_vendor: #from,
                 to_vendor: #to,
+                to_vendor_update: #to_update,
+                current_get: #current_get,
             }))
         }
         None => quote!(None),

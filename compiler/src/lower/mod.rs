@@ -223,6 +223,17 @@ fn lower_maps(def: &Integration) -> Vec<UnifiedMapIr> {
                     Some((crate::mapping::target::parse(&p.value).ok()?, parse(e)?))
                 })
                 .collect(),
+            update_request: map
+                .update_request
+                .iter()
+                .filter_map(|(p, e)| {
+                    Some((crate::mapping::target::parse(&p.value).ok()?, parse(e)?))
+                })
+                .collect(),
+            update_reads_current: map
+                .update_request
+                .iter()
+                .any(|(_, e)| parse(e).is_some_and(|e| e.reads_name(crate::mapping::CURRENT))),
             read_args: Value::Object(
                 map.read_args
                     .iter()

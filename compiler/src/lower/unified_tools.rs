@@ -227,6 +227,14 @@ fn route(
     let get = proxy_of(MethodKind::Get)
         .filter(|get| takes_only_the_id(get))
         .map(|get| get.name.clone());
+    // An update map that reads the stored record reads it with the get tool first.
+    let current_get = (tool.kind == MethodKind::Update && map.update_reads_current)
+        .then(|| get.clone())
+        .flatten();
+    if tool.kind == MethodKind::Update && map.update_reads_current && current_get.is_none() {
+        // Checked (E0510): no update tool rather than one that writes without what it must read.
+        return None;
+    }
     let read_back = match (tool.kind, get) {
         (MethodKind::Create, Some(get)) if map.created_id.is_some() => {
             Some((get, map.created_id.clone()))
@@ -235,11 +243,15 @@ fn route(
         _ => None,
     };
     let mut scopes = proxy.scopes.clone();
-    if let Some(get) = read_back
+    let reads_with = read_back
         .as_ref()
-        .and_then(|(name, ..)| integration.tools.iter().find(|t| &t.name == name))
-    {
-        scopes.extend(get.scopes.iter().cloned());
+        .map(|(name, ..)| name)
+        .into_iter()
+        .chain(current_get.as_ref());
+    for name in reads_with {
+        if let Some(get) = integration.tools.iter().find(|t| &t.name == name) {
+            scopes.extend(get.scopes.iter().cloned());
+        }
     }
     scopes.sort();
     scopes.dedup();
@@ -283,6 +295,7 @@ fn route(
                 })
                 .unwrap_or_default(),
             read_back,
+            current_get,
         }),
         // Every unified tool but delete (`{id, deleted}`) answers with the model's records.
         pii: if tool.kind == MethodKind::Delete {

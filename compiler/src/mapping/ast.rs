@@ -107,3 +107,33 @@ pub enum Step {
     /// `[3]`.
     Index(usize, Range),
 }
+
+impl Expr {
+    /// Whether the expression reads the name `name` anywhere (a `let` of the same name inside
+    /// counts too: the answer only decides whether to fetch a value, so erring on yes is safe).
+    pub fn reads_name(&self, name: &str) -> bool {
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            match &e.kind {
+                ExprKind::Path {
+                    root: PathRoot::Var(n),
+                    ..
+                } if n == name => return true,
+                ExprKind::Call { args, .. } | ExprKind::Array(args) => stack.extend(args),
+                ExprKind::Coalesce(a, b)
+                | ExprKind::Compare {
+                    left: a, right: b, ..
+                } => stack.extend([a.as_ref(), b.as_ref()]),
+                ExprKind::Object(entries) => stack.extend(entries.iter().map(|(_, v)| v)),
+                ExprKind::Index(base, _) | ExprKind::Slice { base, .. } => stack.push(base),
+                ExprKind::Let { value, body, .. } => stack.extend([value.as_ref(), body.as_ref()]),
+                ExprKind::Null
+                | ExprKind::Bool(_)
+                | ExprKind::Number(_)
+                | ExprKind::String(_)
+                | ExprKind::Path { .. } => {}
+            }
+        }
+        false
+    }
+}

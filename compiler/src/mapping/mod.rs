@@ -8,3 +8,6 @@ pub mod parse;
 pub mod target;
 pub mod typecheck;
 pub mod types;
+
+/// The name an update map reads the record as stored now by (in unified form).
+pub const CURRENT: &str = "current";

@@ -48,11 +48,21 @@ pub struct TypeError {
 /// Types `expr` with `$` of type `record`, which messages call `record_name` ("the documented vendor
 /// record", "the unified contact"); returns its type and every error found.
 pub fn check(expr: &Expr, record: &Ty, record_name: &str) -> (Ty, Vec<TypeError>) {
+    check_with_names(expr, record, record_name, Vec::new())
+}
+
+/// [`check`] with names already bound (an update map's `current`).
+pub fn check_with_names(
+    expr: &Expr,
+    record: &Ty,
+    record_name: &str,
+    names: Vec<(String, Ty)>,
+) -> (Ty, Vec<TypeError>) {
     let mut errors = Vec::new();
     let ty = Checker {
         record,
         record_name,
-        names: Vec::new(),
+        names,
         errors: &mut errors,
     }
     .expr(expr, None);
@@ -490,6 +500,38 @@ mod tests {
         assert_eq!(
             ty("let a = 1 in let a = 'x' in a"),
             Ty::of(TyKind::String).to_string()
+        );
+    }
+
+    #[test]
+    fn update_maps_read_current_as_the_unified_record() {
+        let unified = Ty::of(TyKind::Object(Some(
+            [
+                ("first_name".to_owned(), Ty::of(TyKind::String).nullable()),
+                ("last_name".to_owned(), Ty::of(TyKind::String).nullable()),
+            ]
+            .into(),
+        )));
+        let text = "if(exists(concat($.first_name ?? '', $.last_name ?? '')), \
+                    trim(concat($.first_name ?? current.first_name ?? '', ' ', $.last_name ?? current.last_name ?? '')), null)";
+        let expr = parse(text).expect("parses");
+        assert!(expr.reads_name(crate::mapping::CURRENT));
+        let names = vec![(crate::mapping::CURRENT.to_owned(), unified.clone())];
+        let (ty, errs) = check_with_names(&expr, &unified, "the unified contact", names.clone());
+        assert_eq!(errs, vec![]);
+        assert_eq!(ty.kind, TyKind::String);
+        // A misspelled field of `current` is found like one of `$`.
+        let (_, errs) = check_with_names(
+            &parse("current.frist_name").expect("parses"),
+            &unified,
+            "the unified contact",
+            names,
+        );
+        assert_eq!(errs[0].kind, TypeErrorKind::UnknownField);
+        // Outside update maps `current` is not defined.
+        assert_eq!(
+            errors("current.first_name")[0].kind,
+            TypeErrorKind::UnknownName
         );
     }
 

@@ -88,6 +88,14 @@ pub struct UnifiedMap {
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, String>")]
     pub request: SpMap<Sp<String>>,
+    /// Updates only: vendor body target → expression over the fields given (`$`) and `current`, the
+    /// record as stored now in unified form (read once with the get method, only when an expression
+    /// names `current`). For vendors that store one value for several unified fields (one `name`
+    /// for first and last names): a partial update then keeps what it was not given. Without it,
+    /// updates use `request`.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
+    pub update_request: SpMap<Sp<String>>,
     /// Arguments always passed to the resource's list and get methods by the unified tools, such as
     /// which properties to return (`properties: [firstname, lastname, email]`). Each must be a
     /// documented query parameter of those methods.
