@@ -13,6 +13,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--help` anywhere (`cargo xtask new --help`) asks for the usage, not for a definition named so.
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let result = match args.first().map(String::as_str) {
         Some("gen") => gen_cmd::run(&args[1..]),
         Some("check") => check::run(&args[1..]),
