@@ -91,15 +91,35 @@ fn check_method(
             .help("remove it from `documentation.query` if the value is always the same, or from `fixed_query` if agents choose it");
         }
     }
-    // The record's id path parameter reaches agents as `id`, whatever the vendor calls it.
+    // The record's id path parameter reaches agents as `id`, whatever the vendor calls it; the query
+    // parameters a list's pagination rule sets are replaced by `limit` and `next_cursor`.
     let record = kind.and_then(|k| record_id_placeholder(k, &method.path.value));
+    let rule = kind
+        .and_then(|k| def.pagination_for(k, method))
+        .and_then(|name| def.pagination.get(&name.value));
+    let claimed: Vec<&str> = rule
+        .map(|r| {
+            [
+                &r.cursor_param,
+                &r.limit_param,
+                &r.offset_param,
+                &r.page_param,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|p| p.value.as_str())
+            .collect()
+        })
+        .unwrap_or_default();
     for (place, set) in [
         ("path", &doc.path),
         ("query", &doc.query),
         ("body", &doc.body),
     ] {
         for (name, field) in set.iter() {
-            let argument = !(place == "path" && record == Some(name.value.as_str()));
+            let is_record_id = place == "path" && record == Some(name.value.as_str());
+            let is_claimed = place == "query" && claimed.contains(&name.value.as_str());
+            let argument = !(is_record_id || is_claimed);
             fields::check_input(cx, name, field, argument);
         }
     }
