@@ -207,7 +207,16 @@ fn add(args: AddArgs, ctx: &Context) -> Outcome {
             (credential, None, None)
         }
     };
-    let filled = fill_variables(&args.integration, &args.vars)?;
+    let filled = fill_variables(
+        &args.integration,
+        &args.vars,
+        &Given {
+            base_url: args.base_url.is_some(),
+            // Only imported OAuth grants refresh at a token endpoint.
+            authorization_url: true,
+            token_url: args.token_url.is_some() || oauth.is_none(),
+        },
+    )?;
     // An imported grant refreshes at the account's own token endpoint.
     let mut oauth = oauth;
     if let Some(grant) = oauth.as_mut()
@@ -239,21 +248,33 @@ fn add(args: AddArgs, ctx: &Context) -> Outcome {
 }
 
 /// The integration's URLs with an account's `--var` values filled in: each URL that has variables,
-/// or `None` for those that have none (the table's apply). Refuses a missing or invalid value.
+/// or `None` for those that have none (the table's apply) and for those the operator gave outright.
+/// Refuses a missing or invalid value of a URL that is needed.
 struct Filled {
     base_url: Option<String>,
     authorization_url: Option<String>,
     token_url: Option<String>,
 }
 
-fn fill_variables(integration: &str, vars: &[(String, String)]) -> anyhow::Result<Filled> {
+/// Which URLs the command line gave outright (they need no variables).
+struct Given {
+    base_url: bool,
+    authorization_url: bool,
+    token_url: bool,
+}
+
+fn fill_variables(
+    integration: &str,
+    vars: &[(String, String)],
+    given: &Given,
+) -> anyhow::Result<Filled> {
     let integration = find_integration(integration, INTEGRATIONS)?;
     let values: std::collections::BTreeMap<String, String> = vars.iter().cloned().collect();
     let variables = integration.base_url_variables;
     base_url::check_values(variables, &values)
         .with_context(|| format!("--var for `{}`", integration.name))?;
-    let fill = |template: &str| -> anyhow::Result<Option<String>> {
-        if !base_url::has_variables(template) {
+    let fill = |template: &str, given: bool| -> anyhow::Result<Option<String>> {
+        if given || !base_url::has_variables(template) {
             return Ok(None);
         }
         base_url::fill(template, variables, &values)
@@ -262,12 +283,15 @@ fn fill_variables(integration: &str, vars: &[(String, String)]) -> anyhow::Resul
     };
     let oauth = integration.auth.oauth2.as_ref();
     Ok(Filled {
-        base_url: fill(integration.base_url)?,
+        base_url: fill(integration.base_url, given.base_url)?,
         authorization_url: oauth
-            .map(|o| fill(o.authorization_url))
+            .map(|o| fill(o.authorization_url, given.authorization_url))
             .transpose()?
             .flatten(),
-        token_url: oauth.map(|o| fill(o.token_url)).transpose()?.flatten(),
+        token_url: oauth
+            .map(|o| fill(o.token_url, given.token_url))
+            .transpose()?
+            .flatten(),
     })
 }
 
@@ -306,7 +330,15 @@ fn connect(args: ConnectArgs, ctx: &Context) -> Outcome {
     } else {
         args.scopes
     };
-    let filled = fill_variables(integration.name, &args.vars)?;
+    let filled = fill_variables(
+        integration.name,
+        &args.vars,
+        &Given {
+            base_url: args.base_url.is_some(),
+            authorization_url: args.authorization_url.is_some(),
+            token_url: args.token_url.is_some(),
+        },
+    )?;
     let public_url = ctx.public_url()?;
     let store = std::sync::Arc::new(ctx.open_store()?);
     let links = ConnectLinks::new(&public_url, store.connect_key());
