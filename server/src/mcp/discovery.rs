@@ -202,6 +202,8 @@ struct Doc {
     /// For proxy tools, the words of their integration's name and display name: a query naming the
     /// vendor ranks that vendor's tools first.
     vendor: Vec<String>,
+    /// The tool's integration, so one vendor cannot fill a page of results.
+    integration: &'static str,
     /// Words per field.
     lengths: [u32; FIELDS],
 }
@@ -284,6 +286,7 @@ impl ToolIndex {
                 summary: summarize(&schemas.description),
                 lengths,
                 vendor,
+                integration: tool.integration,
             });
         }
         let count = docs.len().max(1) as f64;
@@ -375,7 +378,16 @@ impl ToolIndex {
                 .then_with(|| b_score.total_cmp(a_score))
                 .then_with(|| a.name.cmp(b.name))
         });
-        ranked.truncate(limit);
+        let ranked = if terms
+            .iter()
+            .any(|(t, _)| ranked.iter().any(|(d, _)| d.vendor.contains(t)))
+        {
+            // The query names a vendor: its tools first, as ranked.
+            ranked.truncate(limit);
+            ranked
+        } else {
+            diversified(ranked, limit)
+        };
         ranked
             .into_iter()
             .map(|(doc, score)| SearchHit {
@@ -385,6 +397,41 @@ impl ToolIndex {
             })
             .collect()
     }
+}
+
+/// The best `limit` of `ranked` (best first) with no integration holding more than its share of the
+/// page while others have hits: a vendor whose descriptions repeat the query's words must not push
+/// another vendor's matching tool off the first page. The first hit stays first; places no other
+/// integration can fill go back to the best remaining hits.
+fn diversified(ranked: Vec<(&Doc, f64)>, limit: usize) -> Vec<(&Doc, f64)> {
+    let mut integrations: Vec<&str> = Vec::new();
+    for (doc, _) in &ranked {
+        if !integrations.contains(&doc.integration) {
+            integrations.push(doc.integration);
+        }
+    }
+    let share = limit.div_ceil(integrations.len().max(1)).max(1);
+    let mut taken: Vec<(&Doc, f64)> = Vec::with_capacity(limit);
+    let mut held_back: Vec<(&Doc, f64)> = Vec::new();
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (doc, score) in ranked {
+        if taken.len() == limit {
+            break;
+        }
+        let count = counts.entry(doc.integration).or_default();
+        if *count < share || taken.is_empty() {
+            *count += 1;
+            taken.push((doc, score));
+        } else {
+            held_back.push((doc, score));
+        }
+    }
+    taken.extend(
+        held_back
+            .into_iter()
+            .take(limit.saturating_sub(taken.len())),
+    );
+    taken
 }
 
 /// Indexes already built, by the exact tools they cover, so a server's index is built once rather
