@@ -585,7 +585,10 @@ fn rewrite_schema(schema: &mut Value, mode: Redaction, depth: usize) {
     let container = types.iter().any(|t| t == "object" || t == "array")
         || map.contains_key("properties")
         || map.contains_key("items");
-    if container {
+    let free_form = !(map.contains_key("properties")
+        || map.contains_key("items")
+        || map.contains_key("additionalProperties"));
+    if container && !free_form {
         for (keyword, value) in map.iter_mut() {
             match keyword.as_str() {
                 "items" | "additionalProperties" => rewrite_schema(value, mode, depth + 1),
@@ -604,7 +607,9 @@ fn rewrite_schema(schema: &mut Value, mode: Redaction, depth: usize) {
     for keyword in VALUE_CHECKS {
         map.remove(keyword);
     }
-    if !types.is_empty() {
+    // A free-form object or array keeps its shape: every value inside it is rewritten (`rewrite`), and
+    // its schema, which allows any member, stays true. Only scalars become strings.
+    if !types.is_empty() && !container {
         let ty = if types.iter().any(|t| t == "null") {
             Value::from(vec!["string", "null"])
         } else {
