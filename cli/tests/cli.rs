@@ -213,6 +213,67 @@ fn basic_credentials_and_missing_secrets() {
     );
 }
 
+/// Zendesk gives every customer a host of its own: an account names its subdomain, checked against
+/// the definition's pattern, and is stored with the filled-in origin.
+#[test]
+fn a_zendesk_account_needs_its_subdomain() {
+    let s = Session::new();
+    let add = |vars: &[&str]| {
+        let mut args = vec![
+            "accounts",
+            "add",
+            "--id",
+            "acme-zendesk",
+            "--integration",
+            "zendesk",
+            "--credential",
+            "basic",
+            "--secret-env",
+            "TEST_ZENDESK",
+        ];
+        args.extend_from_slice(vars);
+        s.command(&args)
+            .env("TEST_ZENDESK", format!("agent@acme.example/token:{SECRET}"))
+            .output()
+            .unwrap()
+    };
+    // Without it: refused, saying what the variable is and how to give it.
+    let out = add(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(
+        message.contains("`subdomain` is needed")
+            && message.contains("Your Zendesk subdomain: acme in acme.zendesk.com")
+            && message.contains("--var subdomain="),
+        "{message}"
+    );
+    // A value that would change the host is refused by the pattern.
+    let out = add(&["--var", "subdomain=acme.attacker.example"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`subdomain` must match"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains("added account"));
+
+    let out = add(&["--var", "subdomain=acme"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("added account `acme-zendesk` (zendesk, basic credential)"),
+        "{}",
+        stdout(&out)
+    );
+    let list = s.ok(&["accounts", "list"]);
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("acme-zendesk "))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(line.contains("https://acme.zendesk.com"), "{list}");
+    assert!(!list.contains(SECRET));
+    assert!(!contains(&file_bytes(&s.db()), SECRET));
+}
+
 #[test]
 fn servers_create_prints_one_mcp_url_and_list_never_shows_it() {
     let s = Session::new();

@@ -4,10 +4,16 @@
 #[rustfmt::skip]
 pub mod hubspot;
 #[rustfmt::skip]
+pub mod pipedrive;
+#[rustfmt::skip]
 pub mod salesforce;
+#[rustfmt::skip]
+pub mod zendesk;
 /// Every integration, sorted by name.
 #[rustfmt::skip]
 pub static INTEGRATIONS: &[&switchboard_runtime::table::Integration] = &[
     &hubspot::INTEGRATION,
+    &pipedrive::INTEGRATION,
     &salesforce::INTEGRATION,
+    &zendesk::INTEGRATION,
 ];

@@ -1,5 +1,5 @@
-//! The executor end to end: generated tool tables against the fake HubSpot and Salesforce servers
-//! (and, for misbehaving vendors, tiny local servers), the way an agent's calls would go.
+//! The executor end to end: generated tool tables against the fake HubSpot, Salesforce, Pipedrive and
+//! Zendesk servers (and, for misbehaving vendors, tiny local servers), the way an agent's calls would go.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -59,6 +59,41 @@ fn salesforce(sb: &SandboxHandle) -> Account {
     )
 }
 
+/// Pipedrive's `api_domain` is the sandbox origin too (tool paths start with `/api/v1`); the api token
+/// goes in the `api_token` query parameter, as the definition's `api_key` says.
+fn pipedrive(sb: &SandboxHandle) -> Account {
+    Account {
+        credential: Credential::ApiKey(sb.api_token().to_owned()),
+        ..account(
+            "acme-pipedrive",
+            "pipedrive",
+            &sb.base_url(),
+            sb.api_token(),
+        )
+    }
+}
+
+/// Zendesk's account host is the sandbox origin too (tool paths start with `/api/v2`); the credential
+/// is an API token, Basic with `{email}/token` as the user name.
+fn zendesk(sb: &SandboxHandle) -> Account {
+    Account {
+        credential: Credential::Basic {
+            username: "agent@example.com/token".to_owned(),
+            password: sb.api_token().to_owned(),
+        },
+        ..account("acme-zendesk", "zendesk", &sb.base_url(), sb.api_token())
+    }
+}
+
+/// A Zendesk read or write answer's record, out of the envelope named after it (`{"ticket": {...}}`);
+/// any other answer as it is.
+fn zendesk_record<'a>(tool: &Tool, result: &'a Value) -> &'a Value {
+    match tool.resource.strip_suffix('s') {
+        Some(singular) if tool.integration == "zendesk" => result.get(singular).unwrap_or(result),
+        _ => result,
+    }
+}
+
 async fn ok(ex: &Executor, account: &Account, tool: &str, args: Value) -> Success {
     match ex.call(account, tool, args).await {
         Ok(success) => success,
@@ -77,18 +112,25 @@ fn next_cursor(success: &Success) -> Option<String> {
     success.envelope["next_cursor"].as_str().map(str::to_owned)
 }
 
+/// A record's id, whichever vendor spelling (`id`, `Id`) and type (Pipedrive's are integers), also
+/// inside Pipedrive's `{success, data}` envelope.
+fn id_of(record: &Value) -> Option<String> {
+    let record = record
+        .get("data")
+        .filter(|d| d.is_object())
+        .unwrap_or(record);
+    match record.get("id").or_else(|| record.get("Id"))? {
+        Value::String(id) => Some(id.clone()),
+        Value::Number(id) => Some(id.to_string()),
+        _ => None,
+    }
+}
+
 /// Record ids, whichever vendor spelling.
 fn ids(success: &Success) -> Vec<String> {
     success.envelope["result"]
         .as_array()
-        .map(|records| {
-            records
-                .iter()
-                .filter_map(|r| r.get("id").or_else(|| r.get("Id")))
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|records| records.iter().filter_map(id_of).collect())
         .unwrap_or_default()
 }
 
@@ -267,6 +309,8 @@ fn valid_args(tool: &Tool, record_id: Option<&str>) -> Value {
         args
     };
     match (tool.integration, tool.resource, tool.kind) {
+        // Sandbox ticket 2 has three comments.
+        ("zendesk", "ticket_comments", MethodKind::List) => json!({"ticket_id": 2, "limit": 2}),
         (_, _, MethodKind::List) => json!({"limit": 3}),
         (_, _, MethodKind::Get | MethodKind::Delete) => by_id(json!({})),
         ("hubspot", _, MethodKind::Search) => json!({"query": "a", "limit": 2}),
@@ -297,6 +341,40 @@ fn valid_args(tool: &Tool, record_id: Option<&str>) -> Value {
         }),
         ("salesforce", _, MethodKind::Update) => {
             by_id(json!({"Description": "Updated by the executor test"}))
+        }
+        ("pipedrive", "persons", MethodKind::Create) => json!({
+            "name": "Exe Cutor",
+            "email": [{"value": "executor.test@example.com", "primary": true, "label": "work"}],
+            "phone": [{"value": "+1 415 555 0199", "label": "mobile"}]
+        }),
+        ("pipedrive", "organizations", MethodKind::Create) => {
+            json!({"name": "Executor Test Co", "address": "1 Main St, Springfield, IL 62701, United States"})
+        }
+        ("pipedrive", "deals", MethodKind::Create) => {
+            json!({"title": "Executor renewal", "value": "1500", "currency": "USD", "org_id": 1})
+        }
+        ("pipedrive", "persons", MethodKind::Update) => by_id(json!({"name": "Renamed Person"})),
+        ("pipedrive", "organizations", MethodKind::Update) => by_id(json!({"name": "Renamed Co"})),
+        ("pipedrive", "deals", MethodKind::Update) => {
+            by_id(json!({"title": "Renamed deal", "expected_close_date": "2030-01-31"}))
+        }
+        ("zendesk", "tickets", MethodKind::Create) => json!({"ticket": {
+            "subject": "Executor test", "comment": {"body": "Opened by the executor test."}, "priority": "high"
+        }}),
+        ("zendesk", "tickets", MethodKind::Update) => by_id(json!({"ticket": {
+            "status": "pending", "comment": {"body": "Noted by the executor test.", "public": false}
+        }})),
+        ("zendesk", "users", MethodKind::Create) => json!({"user": {
+            "name": "Exe Cutor", "email": "executor.test@example.com", "role": "end-user"
+        }}),
+        ("zendesk", "users", MethodKind::Update) => {
+            by_id(json!({"user": {"phone": "+1 415 555 0199"}}))
+        }
+        ("zendesk", "organizations", MethodKind::Create) => json!({"organization": {
+            "name": "Executor Test Co", "domain_names": ["executor.example"]
+        }}),
+        ("zendesk", "organizations", MethodKind::Update) => {
+            by_id(json!({"organization": {"notes": "Updated by the executor test"}}))
         }
         _ => panic!(
             "no test arguments for {}: add them to valid_args",
@@ -353,8 +431,9 @@ async fn every_generated_tool_runs_against_the_sandbox() {
     // (tests/tests/unified_tools.rs).
     let mut tools: Vec<&'static Tool> = ex.tools().filter(|t| !t.is_unified()).collect();
     assert!(
-        tools.len() >= 37,
-        "expected the HubSpot and Salesforce tables"
+        tools.len() >= 54,
+        "expected the HubSpot, Salesforce and Pipedrive tables, found {} tools",
+        tools.len()
     );
     tools.sort_by_key(|t| (t.integration, t.resource, step(t.kind), t.name));
 
@@ -365,6 +444,8 @@ async fn every_generated_tool_runs_against_the_sandbox() {
         let account = match tool.integration {
             "hubspot" => hubspot(&sb),
             "salesforce" => salesforce(&sb),
+            "pipedrive" => pipedrive(&sb),
+            "zendesk" => zendesk(&sb),
             other => panic!("no sandbox for integration {other}"),
         };
         let key = (tool.integration, tool.resource);
@@ -398,7 +479,7 @@ async fn every_generated_tool_runs_against_the_sandbox() {
             tool.name,
             success.upstream_status
         );
-        // Both fake vendors send their rate-limit headers on every answer.
+        // Every fake vendor sends its rate-limit headers on every answer.
         assert!(
             !success.rate_limit.is_empty(),
             "{}: no rate-limit figures",
@@ -411,7 +492,13 @@ async fn every_generated_tool_runs_against_the_sandbox() {
             tool.name
         );
         let result = &success.envelope["result"];
+        let result = zendesk_record(tool, result);
         match tool.kind {
+            // Two of the ticket's three comments, and the third on the next page.
+            MethodKind::List if tool.name == "list_all_zendesk_ticket_comments" => {
+                assert_eq!(ids(&success).len(), 2, "{}: limit 2", tool.name);
+                assert!(next_cursor(&success).is_some(), "{}: more pages", tool.name);
+            }
             MethodKind::List => {
                 let page = ids(&success);
                 assert_eq!(page.len(), 3, "{}: limit 3", tool.name);
@@ -420,19 +507,25 @@ async fn every_generated_tool_runs_against_the_sandbox() {
             }
             MethodKind::Search => assert!(result["results"].is_array(), "{}", tool.name),
             MethodKind::Create => {
-                let id = result["id"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("{}: no id in {result}", tool.name));
-                created.insert(key, id.to_owned());
+                let id =
+                    id_of(result).unwrap_or_else(|| panic!("{}: no id in {result}", tool.name));
+                created.insert(key, id);
             }
             MethodKind::Get => {
-                let id = result.get("id").or_else(|| result.get("Id"));
-                assert_eq!(
-                    id.and_then(Value::as_str),
-                    existing.get(&key).map(String::as_str),
-                    "{}",
-                    tool.name
-                );
+                assert_eq!(id_of(result), existing.get(&key).cloned(), "{}", tool.name);
+            }
+            // Pipedrive answers with the whole record, in its envelope.
+            MethodKind::Update if tool.integration == "pipedrive" => {
+                assert_eq!(id_of(result), existing.get(&key).cloned(), "{}", tool.name);
+                assert_eq!(result["success"], true, "{}", tool.name);
+            }
+            // Zendesk answers with the whole record, in its envelope.
+            MethodKind::Update if tool.integration == "zendesk" => {
+                assert_eq!(id_of(result), existing.get(&key).cloned(), "{}", tool.name);
+            }
+            // Pipedrive names the deleted record.
+            MethodKind::Delete if tool.integration == "pipedrive" => {
+                assert_eq!(id_of(result), created.get(&key).cloned(), "{}", tool.name);
             }
             // Salesforce answers 204 (null); HubSpot returns the record or nothing.
             MethodKind::Update | MethodKind::Delete | MethodKind::Custom => {}
@@ -473,6 +566,196 @@ async fn all_salesforce_contacts_page_through_without_gaps_or_duplicates() {
         let ids = walk(&ex, &account, SF_CONTACTS, limit).await;
         assert_complete(&ids, 250);
     }
+}
+
+#[tokio::test]
+async fn all_pipedrive_persons_page_through_without_gaps_or_duplicates() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let ex = executor();
+    let account = pipedrive(&sb);
+    // `start`/`limit` offsets: the vendor's default page (no limit), small pages, and the vendor's
+    // maximum (500).
+    for limit in [None, Some(7), Some(100), Some(500)] {
+        let ids = walk(&ex, &account, "list_all_pipedrive_persons", limit).await;
+        assert_complete(&ids, 250);
+    }
+}
+
+#[tokio::test]
+async fn all_pipedrive_users_page_through_their_one_answer() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let ex = executor();
+    let account = pipedrive(&sb);
+    // Pipedrive answers every user at once: `limit` cuts that answer into pages, and each call
+    // resumes where the previous one stopped.
+    let all = walk(&ex, &account, "list_all_pipedrive_users", None).await;
+    assert_eq!(all.len(), switchboard_sandbox::OWNER_COUNT);
+    for limit in [1, 3] {
+        assert_eq!(
+            walk(&ex, &account, "list_all_pipedrive_users", Some(limit)).await,
+            all,
+            "limit {limit}"
+        );
+    }
+}
+
+/// A Pipedrive custom field is an argument named by its 40-character key: written by the update
+/// tool as it is, and read back at the top level of the record.
+#[tokio::test]
+async fn pipedrive_custom_fields_go_through_the_proxy_tools_by_their_keys() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let ex = executor();
+    let account = pipedrive(&sb);
+    let is_key = |k: &str| k.len() == 40 && k.bytes().all(|b| b.is_ascii_hexdigit());
+    let before = ok(
+        &ex,
+        &account,
+        "get_single_pipedrive_person_by_id",
+        json!({"id": 1}),
+    )
+    .await;
+    // A text field (Pipedrive checks a value against its field's type: a number field refuses text).
+    let key = before.envelope["result"]["data"]
+        .as_object()
+        .and_then(|person| {
+            person
+                .iter()
+                .find(|(k, v)| is_key(k) && v.is_string())
+                .map(|(k, _)| k.clone())
+        })
+        .unwrap_or_else(|| panic!("no text custom field on person 1: {}", before.envelope));
+
+    let updated = ok(
+        &ex,
+        &account,
+        "update_a_pipedrive_person_by_id",
+        json!({"id": 1, &key: "Teal", "name": "Olivia Garcia"}),
+    )
+    .await;
+    assert_eq!(updated.envelope["result"]["data"][&key], "Teal");
+    let after = ok(
+        &ex,
+        &account,
+        "get_single_pipedrive_person_by_id",
+        json!({"id": "1"}),
+    )
+    .await;
+    assert_eq!(after.envelope["result"]["data"][&key], "Teal");
+
+    // Only names shaped like custom field keys are admitted besides the documented arguments.
+    let error = err(
+        &ex,
+        &account,
+        "update_a_pipedrive_person_by_id",
+        json!({"id": 1, "not_a_field": "x"}),
+    )
+    .await;
+    assert!(
+        matches!(&error, ToolError::InvalidArguments { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn all_zendesk_tickets_page_through_without_gaps_or_duplicates() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let (proxy, count) = counting_proxy(sb.base_url()).await;
+    let ex = executor();
+    let account = Account {
+        base_url: Some(proxy),
+        ..zendesk(&sb)
+    };
+    // No limit: Zendesk pages of 100 (the definition always asks for cursor pages of 100, since
+    // Zendesk answers a list without `page[size]` with offset pages). Three pages for 250 tickets:
+    // `meta.has_more: false` ends the paging, though the last page still has an `after_cursor`.
+    let ids = walk(&ex, &account, "list_all_zendesk_tickets", None).await;
+    assert_complete(&ids, 250);
+    assert_eq!(count.load(Ordering::SeqCst), 3, "one request per page");
+    // Small limits resume inside Zendesk's page of 100; 100 and more take whole pages.
+    for limit in [7, 100, 250] {
+        let ids = walk(&ex, &account, "list_all_zendesk_tickets", Some(limit)).await;
+        assert_complete(&ids, 250);
+    }
+}
+
+/// Zendesk's error envelope `{error, description, details}` comes back as the vendor code, its
+/// description and the field errors, each named by its field.
+#[tokio::test]
+async fn zendesk_errors_name_the_vendor_code_and_the_fields() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let ex = executor();
+    let account = zendesk(&sb);
+    // A ticket without its first comment.
+    let error = err(
+        &ex,
+        &account,
+        "create_a_zendesk_ticket",
+        json!({"ticket": {"subject": "No description"}}),
+    )
+    .await;
+    let ToolError::Upstream {
+        status,
+        code,
+        message,
+        ..
+    } = &error
+    else {
+        panic!("expected an upstream error, got {error:?}");
+    };
+    assert_eq!((*status, code.as_deref()), (422, Some("RecordInvalid")));
+    assert!(
+        message.starts_with("Record validation errors") && message.contains("description"),
+        "{message}"
+    );
+    let error = err(
+        &ex,
+        &account,
+        "get_single_zendesk_ticket_by_id",
+        json!({"id": "999999"}),
+    )
+    .await;
+    assert!(
+        matches!(&error, ToolError::Upstream { status: 404, code: Some(code), message, .. }
+            if code == "RecordNotFound" && message == "Not found"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn zendesk_429_comes_back_after_one_request() {
+    let sb = sandbox(SandboxConfig {
+        rate_limit: Some(RateBudget::new(1, Duration::from_secs(3600))),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let (proxy, count) = counting_proxy(sb.base_url()).await;
+    let ex = executor();
+    let account = Account {
+        base_url: Some(proxy),
+        ..zendesk(&sb)
+    };
+    let user = json!({"id": "361000000001"});
+    let first = ok(&ex, &account, "get_single_zendesk_user_by_id", user.clone()).await;
+    assert_eq!(first.rate_limit.limit, Some(1));
+    assert_eq!(first.rate_limit.remaining, Some(0));
+    let error = err(&ex, &account, "get_single_zendesk_user_by_id", user).await;
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        2,
+        "exactly one upstream request"
+    );
+    let ToolError::RateLimited {
+        status,
+        retry_after,
+        message,
+        ..
+    } = error
+    else {
+        panic!("expected RateLimited, got {error:?}");
+    };
+    assert_eq!(status, 429);
+    assert!(retry_after.is_some(), "Retry-After is read");
+    assert!(!message.is_empty(), "the vendor's text comes back");
 }
 
 #[tokio::test]

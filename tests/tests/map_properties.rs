@@ -34,7 +34,7 @@ fn maps() -> Vec<(&'static Integration, &'static UnifiedMap)> {
         .iter()
         .flat_map(|i| i.maps.iter().map(move |m| (*i, m)))
         .collect();
-    for vendor in ["hubspot", "salesforce"] {
+    for vendor in ["hubspot", "salesforce", "pipedrive"] {
         assert!(
             all.iter()
                 .any(|(i, m)| i.name == vendor && m.model == "crm.contact"),
@@ -676,10 +676,10 @@ fn address() -> BoxedStrategy<Value> {
 }
 
 /// A unified contact as an agent would create it: names, one primary email, a work and a mobile
-/// phone, one address, owner and account ids, each maybe absent.
-fn unified_contact() -> BoxedStrategy<Value> {
+/// phone, one address, owner and account ids (of the CRM's own form, `id`), each maybe absent.
+fn unified_contact(id: &str) -> BoxedStrategy<Value> {
     let phone = regex("\\+?[0-9]{1,3}[ -]?[0-9]{3}[ -]?[0-9]{3,4}");
-    let id = regex("[0-9A-Za-z]{1,18}");
+    let id = regex(id);
     (
         (
             prop::option::of(realistic()),
@@ -759,6 +759,63 @@ fn stored(integration: &str, body: &Value) -> (Value, Value) {
                 json!({"id": id, "created_at": "2024-05-06T07:08:09Z", "updated_at": "2024-05-06T07:08:10Z"}),
             )
         }
+        // Pipedrive answers a write with the whole person in its envelope: the names as given (it
+        // derives `name`), the email and phone lists as given, owner and organization expanded, the
+        // custom fields at the top level, and times in UTC without a zone.
+        "pipedrive" => {
+            let body = body.as_object().cloned().unwrap_or_default();
+            let mut person: Map<String, Value> = body
+                .iter()
+                .filter(|(k, _)| k.len() == 40 && k.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let part = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
+            let name = [part("first_name"), part("last_name")]
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let list = |k: &str| {
+                json!(
+                    body.get(k)
+                        .and_then(Value::as_array)
+                        .map(|entries| entries
+                            .iter()
+                            .map(|e| json!({
+                                "label": e.get("label").cloned().unwrap_or(json!("")),
+                                "value": e["value"],
+                                "primary": e.get("primary").cloned().unwrap_or(json!(false)),
+                            }))
+                            .collect::<Vec<_>>())
+                        .unwrap_or_else(|| vec![json!({"value": "", "primary": true})])
+                )
+            };
+            let owner = body.get("owner_id").map_or(
+                Value::Null,
+                |id| json!({"id": id, "value": id, "name": "Owner"}),
+            );
+            let org = body
+                .get("org_id")
+                .map_or(Value::Null, |id| json!({"value": id, "name": "Org"}));
+            for (k, v) in [
+                ("id", json!(1)),
+                ("name", json!(name)),
+                ("first_name", part("first_name")),
+                ("last_name", part("last_name")),
+                ("email", list("email")),
+                ("phone", list("phone")),
+                ("owner_id", owner),
+                ("org_id", org),
+                ("add_time", json!("2024-05-06 07:08:09")),
+                ("update_time", json!("2024-05-06 07:08:10")),
+            ] {
+                person.insert(k.into(), v);
+            }
+            (
+                json!({"success": true, "data": person}),
+                json!({"id": "1", "created_at": "2024-05-06T07:08:09Z", "updated_at": "2024-05-06T07:08:10Z"}),
+            )
+        }
         other => panic!("teach `stored` how {other} stores a contact"),
     }
 }
@@ -819,9 +876,14 @@ fn contact_request_maps_round_trip() {
             );
         }
         let whole = validator(map.model, true);
+        // Pipedrive's ids are integers (the unified id is their decimal form).
+        let ids = match integration.name {
+            "pipedrive" => "[1-9][0-9]{0,8}",
+            _ => "[0-9A-Za-z]{1,18}",
+        };
         failures.extend(run(
             &format!("{name}: unified → to_vendor → stored record → from_vendor loses data (carried fields: {carried:?})"),
-            &unified_contact(),
+            &unified_contact(ids),
             |input| {
                 let body = (map.to_vendor)(input);
                 let (record, expected) = stored(integration.name, &body);
@@ -842,6 +904,207 @@ fn contact_request_maps_round_trip() {
                 }
                 for (field, want) in expected.as_object().unwrap() {
                     if out.get(field) != Some(want) {
+                        problems.push(format!("`{field}`: want {want}, got {:?}", out.get(field)));
+                    }
+                }
+                problems.extend(errors(&whole, &out));
+                if problems.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "body: {body}\n    stored: {record}\n    output: {out}\n    {}",
+                        problems.join("\n    ")
+                    ))
+                }
+            },
+        ));
+    }
+    report(failures);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (d) Ticketing request maps round-trip: a unified ticket or user → `to_vendor` → the record the
+// help desk stores → `from_vendor` gives back every field the request map carries, custom fields
+// included.
+
+/// A unified ticket as an agent would create it, each field maybe absent; ids and custom field ids
+/// in the help desk's form `id`.
+fn unified_ticket(id: &str) -> BoxedStrategy<Value> {
+    let id = regex(id);
+    let reference = prop::option::of(id.clone().prop_map(|id| json!({"id": id})));
+    let custom_value = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(Value::from),
+        realistic().prop_map(Value::String),
+        prop::collection::vec(regex("[a-z_]{1,8}").prop_map(Value::String), 0..3)
+            .prop_map(Value::Array),
+    ];
+    (
+        (
+            prop::option::of(realistic()),
+            prop::option::of(realistic()),
+            prop::option::of(prop::sample::select(vec![
+                "open", "pending", "on_hold", "solved", "closed",
+            ])),
+            prop::option::of(prop::sample::select(vec![
+                "low", "normal", "high", "urgent",
+            ])),
+            prop::option::of(prop::sample::select(vec![
+                "question", "incident", "problem", "task",
+            ])),
+        ),
+        (reference.clone(), reference.clone(), reference),
+        prop::option::of(prop::collection::btree_set(regex("[a-z0-9_]{1,10}"), 1..4)),
+        prop::option::of(prop::collection::btree_map(id, custom_value, 1..4)),
+    )
+        .prop_map(
+            |(
+                (subject, description, status, priority, kind),
+                (requester, assignee, organization),
+                tags,
+                custom,
+            )| {
+                let mut t = Map::new();
+                let mut put = |k: &str, v: Option<Value>| {
+                    if let Some(v) = v {
+                        t.insert(k.to_owned(), v);
+                    }
+                };
+                put("subject", subject.map(Value::from));
+                put("description", description.map(Value::from));
+                put("status", status.map(Value::from));
+                put("priority", priority.map(Value::from));
+                put("type", kind.map(Value::from));
+                put("requester", requester);
+                put("assignee", assignee);
+                put("organization", organization);
+                put("tags", tags.map(|t| json!(t)));
+                put("custom_fields", custom.map(|c| json!(c)));
+                Value::Object(t)
+            },
+        )
+        .boxed()
+}
+
+/// A unified ticketing user as an agent would create one.
+fn unified_ticketing_user(id: &str) -> BoxedStrategy<Value> {
+    (
+        prop::option::of(realistic()),
+        prop::option::of(email()),
+        prop::option::of(regex("\\+?[0-9]{1,3}[ -]?[0-9]{3}[ -]?[0-9]{3,4}")),
+        prop::option::of(prop::sample::select(vec!["end_user", "agent", "admin"])),
+        prop::option::of(regex(id)),
+    )
+        .prop_map(|(name, email, phone, role, organization)| {
+            let mut u = Map::new();
+            for (k, v) in [
+                ("name", name.map(Value::from)),
+                ("email", email.map(Value::from)),
+                ("phone", phone.map(Value::from)),
+                ("role", role.map(Value::from)),
+                ("organization", organization.map(|id| json!({"id": id}))),
+            ] {
+                if let Some(v) = v {
+                    u.insert(k.to_owned(), v);
+                }
+            }
+            Value::Object(u)
+        })
+        .boxed()
+}
+
+/// What the help desk stores and answers for a create with `body` (in the envelope it answers a
+/// write with), and the unified fields it gives back that were not sent: its id and timestamps, and
+/// the defaults it fills in.
+fn stored_ticketing(integration: &str, model: &str, body: &Value) -> (Value, Value) {
+    match (integration, model) {
+        // Zendesk: `{"ticket": {...}}` holding what was written, the first comment as the
+        // description, `new` when no status was given (the unified `open`).
+        ("zendesk", "ticketing.ticket") => {
+            let mut ticket = body["ticket"].as_object().cloned().unwrap_or_default();
+            if let Some(comment) = ticket.remove("comment") {
+                ticket.insert("description".into(), comment["body"].clone());
+            }
+            let status = ticket.entry("status").or_insert(json!("new")).clone();
+            ticket.insert("id".into(), json!(35436));
+            ticket.insert("created_at".into(), json!("2024-05-06T07:08:09Z"));
+            ticket.insert("updated_at".into(), json!("2024-05-06T07:08:10Z"));
+            let status = if status == "new" {
+                json!("open")
+            } else {
+                Value::Null
+            };
+            (
+                json!({"ticket": ticket, "audit": {"id": 1, "events": []}}),
+                json!({"id": "35436", "status": status, "created_at": "2024-05-06T07:08:09Z", "updated_at": "2024-05-06T07:08:10Z"}),
+            )
+        }
+        // Zendesk: `{"user": {...}}`, an end user when no role was given.
+        ("zendesk", "ticketing.user") => {
+            let mut user = body["user"].as_object().cloned().unwrap_or_default();
+            let role = user.entry("role").or_insert(json!("end-user")).clone();
+            user.insert("id".into(), json!(421941820731_u64));
+            user.insert("created_at".into(), json!("2021-11-15T23:20:11Z"));
+            user.insert("updated_at".into(), json!("2021-11-15T23:20:11Z"));
+            let role = if role == "end-user" {
+                json!("end_user")
+            } else {
+                Value::Null
+            };
+            (
+                json!({"user": user}),
+                json!({"id": "421941820731", "role": role, "created_at": "2021-11-15T23:20:11Z", "updated_at": "2021-11-15T23:20:11Z"}),
+            )
+        }
+        other => panic!("teach `stored_ticketing` how {other:?} stores a record"),
+    }
+}
+
+#[test]
+fn ticketing_request_maps_round_trip() {
+    let mut failures = Vec::new();
+    let ticketing_maps: Vec<_> = maps()
+        .into_iter()
+        .filter(|(_, m)| m.model.starts_with("ticketing."))
+        .collect();
+    assert!(
+        ticketing_maps
+            .iter()
+            .any(|(i, m)| i.name == "zendesk" && m.model == "ticketing.ticket"),
+        "zendesk has no ticketing.ticket map"
+    );
+    for (integration, map) in ticketing_maps {
+        let name = label(integration, map);
+        // Zendesk's ids are integers (the unified id is their decimal form).
+        let ids = match integration.name {
+            "zendesk" => "[1-9][0-9]{0,11}",
+            _ => "[0-9A-Za-z]{1,18}",
+        };
+        let input = match map.model {
+            "ticketing.ticket" => unified_ticket(ids),
+            "ticketing.user" => unified_ticketing_user(ids),
+            _ => continue,
+        };
+        let whole = validator(map.model, true);
+        failures.extend(run(
+            &format!("{name}: unified → to_vendor → stored record → from_vendor loses data"),
+            &input,
+            |input| {
+                let body = (map.to_vendor)(input);
+                let (record, filled) = stored_ticketing(integration.name, map.model, &body);
+                let out = (map.from_vendor)(&record);
+                let mut problems = Vec::new();
+                for (field, sent) in input.as_object().unwrap() {
+                    if out.get(field) != Some(sent) {
+                        problems.push(format!(
+                            "`{field}`: sent {sent}, got back {:?}",
+                            out.get(field)
+                        ));
+                    }
+                }
+                for (field, want) in filled.as_object().unwrap() {
+                    if !want.is_null() && out.get(field) != Some(want) {
                         problems.push(format!("`{field}`: want {want}, got {:?}", out.get(field)));
                     }
                 }

@@ -1,6 +1,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // A failed expectation in a test is a panic.
-//! Golden tests of the compiled unified maps on real vendor data: every record in the recorded HubSpot
-//! and Salesforce exchanges under `tests/fixtures/vendors/*/recorded/` is mapped with the integration's
+//! Golden tests of the compiled unified maps on real vendor data: every record in the recorded HubSpot,
+//! Salesforce and Pipedrive exchanges under `tests/fixtures/vendors/*/recorded/` is mapped with the integration's
 //! `from_vendor` map for its model (whatever maps exist: new ones are picked up without touching this
 //! file), validated against the model's generated JSON Schema, and snapshotted per fixture file.
 //!
@@ -11,6 +11,14 @@
 //!   model comes from the request path (`/crm/v3/objects/<type>/…`, `/crm/v3/owners`);
 //! - Salesforce: the items of a query's `records[]`, or the body itself, when they carry
 //!   `attributes.type`; the model comes from that type.
+//! - Pipedrive: the items of `data[]`, or `data` itself when it is one object with an `id`; the model
+//!   comes from the request path (`/v1/persons`, `/v1/organizations`, `/v1/deals`, `/v1/users`). The
+//!   answer to a DELETE (`data: {id}`, the deleted id), a search (`data: {items}`, search hits) and the
+//!   field lists (`/v1/personFields`: field definitions) hold no records.
+//! - Zendesk: the items of the list named after the resource (`users[]`), or the record in the
+//!   envelope named after it (`user`); the model comes from the request path (`/api/v2/users/…`,
+//!   `/api/v2/tickets/…`). Zendesk's error bodies are `{error, description?, details?}`, or text for
+//!   some 429s.
 
 use std::path::{Path, PathBuf};
 
@@ -108,6 +116,42 @@ fn hubspot_kind(path: &str) -> Option<(String, Option<&'static str>)> {
     }
 }
 
+/// The item type named by a Pipedrive request path (`/v1/persons/6551`), and its unified model if it
+/// has one; `None` for paths that answer with something other than records (`/v1/personFields`).
+fn pipedrive_kind(path: &str) -> Option<(String, Option<&'static str>)> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let kind = match segments[..] {
+        ["v1", kind, ..] | ["api", "v1", kind, ..] => kind,
+        _ => return None,
+    };
+    let model = match kind {
+        "persons" => Some("crm.contact"),
+        "organizations" => Some("crm.company"),
+        "deals" => Some("crm.deal"),
+        "users" => Some("crm.owner"),
+        _ if kind.ends_with("Fields") => return None,
+        _ => None,
+    };
+    Some((kind.to_owned(), model))
+}
+
+/// The resource named by a Zendesk request path (`/api/v2/users/search.json`), the name of one of its
+/// records in an envelope (`user`), and its unified model if it has one.
+fn zendesk_kind(path: &str) -> Option<(String, String, Option<&'static str>)> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let ["api", "v2", resource, ..] = segments[..] else {
+        return None;
+    };
+    let resource = resource.trim_end_matches(".json");
+    let model = match resource {
+        "tickets" => Some("ticketing.ticket"),
+        "users" => Some("ticketing.user"),
+        _ => None,
+    };
+    let singular = resource.strip_suffix('s').unwrap_or(resource);
+    Some((resource.to_owned(), singular.to_owned(), model))
+}
+
 /// The unified model of a Salesforce sObject type.
 fn salesforce_model(sobject: &str) -> Option<&'static str> {
     match sobject {
@@ -122,6 +166,7 @@ fn salesforce_model(sobject: &str) -> Option<&'static str> {
 /// `(vendor kind, model, record)` for every record in a successful response body.
 fn vendor_records(
     vendor: &str,
+    method: &str,
     request_path: &str,
     body: &Value,
 ) -> Vec<(String, Option<&'static str>, Value)> {
@@ -169,6 +214,41 @@ fn vendor_records(
                 })
                 .collect()
         }
+        "pipedrive" => {
+            // A DELETE answers with the deleted id only.
+            if method == "DELETE" {
+                return Vec::new();
+            }
+            let Some((kind, model)) = pipedrive_kind(request_path) else {
+                return Vec::new();
+            };
+            let is_record = |v: &Value| v.get("id").is_some_and(|id| !id.is_null());
+            let found: Vec<Value> = match &body["data"] {
+                Value::Array(items) => items.clone(),
+                data if is_record(data) => vec![data.clone()],
+                _ => Vec::new(),
+            };
+            found
+                .into_iter()
+                .map(|r| (kind.clone(), model, r))
+                .collect()
+        }
+        "zendesk" => {
+            let (kind, singular, model) = zendesk_kind(request_path).unwrap_or_else(|| {
+                panic!(
+                    "zendesk: records in the answer to {request_path}, a path this test cannot tell"
+                )
+            });
+            let found: Vec<Value> = match (&body[&kind], &body[&singular]) {
+                (Value::Array(items), _) => items.clone(),
+                (_, record @ Value::Object(_)) => vec![record.clone()],
+                _ => Vec::new(),
+            };
+            found
+                .into_iter()
+                .map(|r| (kind.clone(), model, r))
+                .collect()
+        }
         other => panic!("fixtures for `{other}`: teach `vendor_records` its record shapes"),
     }
 }
@@ -205,7 +285,7 @@ fn fixtures() -> Vec<Fixture> {
             // The one skipping rule: only a success holds records. 4xx/5xx bodies are error
             // envelopes (and Salesforce composite errors inside a 200 carry no attributes.type).
             let records = (200..300).contains(&status).then(|| {
-                vendor_records(&vendor, request_path, &fixture["response"]["body"])
+                vendor_records(&vendor, method, request_path, &fixture["response"]["body"])
                     .into_iter()
                     .map(|(vendor_kind, model, record)| Record {
                         vendor_id: record
@@ -310,9 +390,9 @@ fn every_recorded_record_maps_onto_a_valid_unified_record() {
 }
 
 #[test]
-fn recordings_map_contacts_of_both_vendors() {
+fn recordings_map_contacts_of_every_vendor() {
     let fixtures = fixtures();
-    for vendor in ["hubspot", "salesforce"] {
+    for vendor in ["hubspot", "salesforce", "pipedrive"] {
         let contacts = fixtures
             .iter()
             .filter(|f| f.integration.name == vendor)
@@ -327,8 +407,36 @@ fn recordings_map_contacts_of_both_vendors() {
     }
 }
 
+#[test]
+fn recordings_map_zendesk_users_onto_ticketing_users() {
+    let fixtures = fixtures();
+    let users: Vec<&Value> = fixtures
+        .iter()
+        .filter(|f| f.integration.name == "zendesk")
+        .flat_map(|f| f.records.iter().flatten())
+        .filter(|r| r.model == Some("ticketing.user"))
+        .flat_map(|r| r.mapped.iter().map(|(_, unified)| unified))
+        .collect();
+    // The created user (in `{"user": …}`), the read one and the searched one (in `users[]`).
+    assert_eq!(users.len(), 3, "{users:?}");
+    for user in users {
+        assert_eq!(user["role"], "end_user", "{user}");
+        assert!(
+            user["id"]
+                .as_str()
+                .is_some_and(|id| id.parse::<u64>().is_ok()),
+            "{user}"
+        );
+        assert!(
+            user["email"].is_string() && user["name"].is_string(),
+            "{user}"
+        );
+    }
+}
+
 /// Skipping loses nothing: every answer skipped for its status carries the vendor's error envelope
-/// (HubSpot `{status: "error", message, …}`, Salesforce `[{errorCode, message}]`), not records.
+/// (HubSpot `{status: "error", message, …}`, Salesforce `[{errorCode, message}]`, Pipedrive
+/// `{success: false, error, …}`), not records.
 #[test]
 fn skipped_responses_are_vendor_error_envelopes() {
     let fixtures = fixtures();
@@ -343,6 +451,9 @@ fn skipped_responses_are_vendor_error_envelopes() {
                         .iter()
                         .all(|e| e["errorCode"].is_string() && e["message"].is_string())
             }),
+            "pipedrive" => f.body["success"] == false && f.body["error"].is_string(),
+            // `{error, description, details}`, or the text of a text/plain 429.
+            "zendesk" => f.body["error"].is_string() || f.body.is_string(),
             other => panic!("teach this test {other}'s error envelope"),
         };
         assert!(

@@ -1,5 +1,6 @@
-//! Unified tools end to end: `list_all_crm_contacts` and friends served for a HubSpot and a Salesforce
-//! account of the same sandbox, every result checked against the unified JSON Schemas.
+//! Unified tools end to end: `list_all_crm_contacts` and friends served for a HubSpot, a Salesforce and
+//! a Pipedrive account of the same sandbox, and `list_all_ticketing_tickets` and friends for a Zendesk
+//! account, every result checked against the unified JSON Schemas.
 
 // A failed expectation in a test is a panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -14,9 +15,49 @@ use rmcp::model::{CallToolRequestParams, ClientConfig};
 use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::{Value, json};
 use support::{Harness, Options};
+use switchboard_runtime::account::Credential;
 use switchboard_runtime::filter::{ToolFilter, ToolKind};
 use switchboard_runtime::table::{MethodKind, Tool};
-use switchboard_vault::NewServer;
+use switchboard_vault::{NewAccount, NewServer};
+
+/// A read-write server on a Pipedrive account of the harness's sandbox (which serves Pipedrive on the
+/// same origin, with the same people), its api token sent as the `api_token` query parameter.
+fn pipedrive_token(harness: &Harness) -> String {
+    let store = harness.store();
+    let sandbox = store
+        .account("acme-hubspot")
+        .unwrap()
+        .and_then(|a| a.base_url)
+        .unwrap();
+    store
+        .add_account(
+            NewAccount {
+                id: "acme-pipedrive".into(),
+                integration: "pipedrive".into(),
+                base_url: Some(sandbox),
+                credential: Credential::ApiKey(switchboard_sandbox::DEFAULT_API_TOKEN.into()),
+                granted_scopes: None,
+                user: None,
+                oauth: None,
+            },
+            switchboard_generated::INTEGRATIONS,
+        )
+        .unwrap();
+    let (_, token) = store
+        .create_server(NewServer {
+            name: "pipedrive-writer".into(),
+            bindings: vec![switchboard_vault::ServerBinding::shared(
+                "pipedrive",
+                "acme-pipedrive",
+            )],
+            filter: ToolFilter::default(),
+            expires_at: None,
+            require_api_token: false,
+            options: Default::default(),
+        })
+        .unwrap();
+    token
+}
 
 /// A compiled validator for a generated schema file (workspace-relative path).
 fn validator(path: &str) -> jsonschema::Validator {
@@ -211,8 +252,9 @@ async fn the_same_person_comes_back_as_the_same_canonical_contact_from_hubspot_a
 }
 
 #[tokio::test]
-async fn create_get_update_delete_round_trip_through_both_crms() {
+async fn create_get_update_delete_round_trip_through_every_crm() {
     let harness = Harness::start(Options::default()).await;
+    let pipedrive = pipedrive_token(&harness);
     let http = Client::new();
     let record_schema = validator("generated/schemas/unified/crm/contact.json");
     let input = json!({
@@ -225,7 +267,11 @@ async fn create_get_update_delete_round_trip_through_both_crms() {
         ],
         "addresses": [{"street": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "United Kingdom"}]
     });
-    for token in [&harness.write_token, &harness.salesforce_token] {
+    for (vendor, token) in [
+        ("hubspot", &harness.write_token),
+        ("salesforce", &harness.salesforce_token),
+        ("pipedrive", &pipedrive),
+    ] {
         let (status, created) = rest(
             &http,
             &harness,
@@ -234,7 +280,7 @@ async fn create_get_update_delete_round_trip_through_both_crms() {
             input.clone(),
         )
         .await;
-        assert_eq!(status, 200, "{created}");
+        assert_eq!(status, 200, "{vendor}: {created}");
         assert_valid(&output_validator("create_a_crm_contact"), &created);
         let record = &created["result"];
         assert_valid(&record_schema, record);
@@ -246,7 +292,12 @@ async fn create_get_update_delete_round_trip_through_both_crms() {
             "phone_numbers",
             "addresses",
         ] {
-            assert_eq!(record[field], input[field], "{field} in {record}");
+            if vendor == "pipedrive" && field == "addresses" {
+                // Pipedrive persons have no postal address (only custom address fields).
+                assert_eq!(record.get(field), None, "{record}");
+                continue;
+            }
+            assert_eq!(record[field], input[field], "{vendor}: {field} in {record}");
         }
 
         let (status, got) = rest(
@@ -279,11 +330,31 @@ async fn create_get_update_delete_round_trip_through_both_crms() {
             updated["result"]["first_name"], "Ada",
             "untouched fields keep their values"
         );
-        // The work number changed; the mobile number, not sent, is kept.
+        // The work number changed; the mobile number, not sent, is kept (Pipedrive, which keeps one
+        // list of phones, is sent the stored numbers of the other kinds with the new one).
         assert_eq!(
             updated["result"]["phone_numbers"],
-            json!([{"number": "+44 20 7946 0002", "type": "work"}, {"number": "+44 7700 900001", "type": "mobile"}])
+            json!([{"number": "+44 20 7946 0002", "type": "work"}, {"number": "+44 7700 900001", "type": "mobile"}]),
+            "{vendor}"
         );
+        assert_eq!(
+            updated["result"]["email_addresses"], input["email_addresses"],
+            "{vendor}: emails not sent are kept"
+        );
+        if vendor == "pipedrive" {
+            // Pipedrive's one `name` keeps the first name the update did not give: the update map
+            // read the stored person (`current`) and composed the whole name.
+            let (status, person) = rest(
+                &http,
+                &harness,
+                token,
+                "get_single_pipedrive_person_by_id",
+                json!({"id": id}),
+            )
+            .await;
+            assert_eq!(status, 200, "{person}");
+            assert_eq!(person["result"]["data"]["name"], "Ada King", "{person}");
+        }
 
         let (status, deleted) = rest(
             &http,
@@ -296,6 +367,21 @@ async fn create_get_update_delete_round_trip_through_both_crms() {
         assert_eq!(status, 200, "{deleted}");
         assert_valid(&output_validator("delete_a_crm_contact_by_id"), &deleted);
         assert_eq!(deleted["result"], json!({"id": id, "deleted": true}));
+        if vendor == "pipedrive" {
+            // Pipedrive marks a deleted person deleted (active_flag false), keeps it readable by id for
+            // 30 days, and leaves it out of lists at once.
+            let (status, gone) = rest(
+                &http,
+                &harness,
+                token,
+                "get_single_pipedrive_person_by_id",
+                json!({"id": id}),
+            )
+            .await;
+            assert_eq!(status, 200, "{gone}");
+            assert_eq!(gone["result"]["data"]["active_flag"], false, "{gone}");
+            continue;
+        }
         let (status, gone) = rest(
             &http,
             &harness,
@@ -464,11 +550,26 @@ fn create_input(integration: &str, model: &str) -> Value {
             "email_addresses": [{"email": "grace@navy.example", "is_primary": true}],
             "phone_numbers": [{"number": "+1 202 555 0142", "type": "work"}]
         }),
+        // Pipedrive organizations have a name, an owner, one address (as one line, which Pipedrive
+        // parses; the sandbox keeps it whole) and custom fields: no domain, industry or phones.
+        "crm.company" if integration == "pipedrive" => json!({
+            "name": "Analytical Engines Ltd",
+            "addresses": [{"street": "1 Babbage Row, London NW1 6XE, United Kingdom"}]
+        }),
         "crm.company" => json!({
             "name": "Analytical Engines Ltd",
             "domain": "analytical.example",
             "phone_numbers": [{"number": "+44 20 7946 0100", "type": "work"}],
             "addresses": [{"street": "1 Babbage Row", "city": "London", "postal_code": "NW1 6XE", "country": "United Kingdom"}]
+        }),
+        // A Pipedrive deal's stage is its stage id, and it must be with a person or an organization.
+        "crm.deal" if integration == "pipedrive" => json!({
+            "name": "Difference engine No. 2",
+            "amount": 1500,
+            "currency": "GBP",
+            "close_date": "2026-12-31",
+            "stage": "2",
+            "account": {"id": "1"}
         }),
         "crm.deal" => json!({
             "name": "Difference engine No. 2",
@@ -491,11 +592,13 @@ fn without_custom_fields(record: &Value) -> Value {
 #[tokio::test]
 async fn every_unified_tool_of_every_integration_runs_against_the_sandbox() {
     let harness = Harness::start(Options::default()).await;
+    let pipedrive = pipedrive_token(&harness);
     let http = Client::new();
     let mut called = Vec::new();
     for (integration, token) in [
         ("hubspot", &harness.write_token),
         ("salesforce", &harness.salesforce_token),
+        ("pipedrive", &pipedrive),
     ] {
         let tools = unified_tools(integration);
         let mut models: Vec<&str> = tools
@@ -590,12 +693,17 @@ async fn every_unified_tool_of_every_integration_runs_against_the_sandbox() {
                 .unwrap();
             assert_eq!(status, 200, "{context}: {deleted}");
             assert_eq!(deleted["result"], json!({"id": new_id, "deleted": true}));
-            let (status, _) = call(MethodKind::Get, json!({"id": new_id})).await.unwrap();
-            assert_eq!(status, 404, "{context}: deleted records are gone");
+            let (status, gone) = call(MethodKind::Get, json!({"id": new_id})).await.unwrap();
+            if integration == "pipedrive" {
+                // Pipedrive marks a deleted record deleted and keeps it readable by id for 30 days.
+                assert_eq!(status, 200, "{context}: {gone}");
+            } else {
+                assert_eq!(status, 404, "{context}: deleted records are gone");
+            }
         }
     }
-    // Every unified tool of both integrations was called.
-    let mut all: Vec<String> = ["hubspot", "salesforce"]
+    // Every unified tool of every integration was called.
+    let mut all: Vec<String> = ["hubspot", "salesforce", "pipedrive"]
         .iter()
         .flat_map(|i| {
             unified_tools(i)
@@ -607,4 +715,566 @@ async fn every_unified_tool_of_every_integration_runs_against_the_sandbox() {
     called.sort();
     called.dedup();
     assert_eq!(called, all);
+}
+
+/// Person 0 of the sandbox, read through `list_all_crm_contacts` from each CRM.
+async fn person_0(harness: &Harness, http: &Client, token: &str) -> Value {
+    let (status, page) = rest(
+        http,
+        harness,
+        token,
+        "list_all_crm_contacts",
+        json!({"limit": 1}),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_valid(&output_validator("list_all_crm_contacts"), &page);
+    page["result"][0].clone()
+}
+
+#[tokio::test]
+async fn person_0_is_the_same_canonical_contact_in_hubspot_salesforce_and_pipedrive() {
+    let harness = Harness::start(Options::default()).await;
+    let pipedrive = pipedrive_token(&harness);
+    let http = Client::new();
+    let hubspot = person_0(&harness, &http, &harness.write_token).await;
+    let salesforce = person_0(&harness, &http, &harness.salesforce_token).await;
+    let pipedrive = person_0(&harness, &http, &pipedrive).await;
+    // Each CRM's own ids: HubSpot's numeric strings, Salesforce's 18 characters, Pipedrive's integers.
+    assert!(salesforce["id"].as_str().unwrap().starts_with("003"));
+    assert_eq!(pipedrive["id"], "1");
+    // Timestamps are RFC 3339 UTC whatever the vendor wrote (Pipedrive: "2021-01-04 09:00:00").
+    for record in [&hubspot, &salesforce, &pipedrive] {
+        let created = record["created_at"].as_str().unwrap();
+        assert!(created.ends_with('Z'), "{created}");
+    }
+    // Apart from ids, timestamps and the CRMs' own custom fields, the three agree on what all three
+    // hold: names, the primary email, the work and mobile phones, the account and the owner (by id).
+    // Beyond that, each holds what it has a place for: HubSpot a fax, Salesforce home, other, fax and
+    // assistant phones, Pipedrive home and other phones and no postal address on persons.
+    let common = |record: &Value| {
+        let mut record = without_ids_and_timestamps(record);
+        let object = record.as_object_mut().unwrap();
+        object.remove("custom_fields");
+        object.remove("addresses");
+        let phones: Vec<Value> = object["phone_numbers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| ["work", "mobile"].contains(&p["type"].as_str().unwrap()))
+            .cloned()
+            .collect();
+        object.insert("phone_numbers".into(), Value::Array(phones));
+        record
+    };
+    assert_eq!(
+        common(&pipedrive),
+        common(&hubspot),
+        "\nPipedrive: {pipedrive}\nHubSpot:   {hubspot}"
+    );
+    assert_eq!(
+        common(&pipedrive),
+        common(&salesforce),
+        "\nPipedrive: {pipedrive}\nSalesforce: {salesforce}"
+    );
+    // Every Pipedrive phone is one Salesforce holds, of the same kind.
+    for phone in pipedrive["phone_numbers"].as_array().unwrap() {
+        assert!(
+            salesforce["phone_numbers"]
+                .as_array()
+                .unwrap()
+                .contains(phone),
+            "{phone} not in {salesforce}"
+        );
+    }
+    // The Pipedrive person's custom fields come through by their 40-character keys.
+    let custom = pipedrive["custom_fields"].as_object().unwrap();
+    assert!(!custom.is_empty(), "{pipedrive}");
+    assert!(
+        custom
+            .keys()
+            .all(|k| k.len() == 40 && k.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{pipedrive}"
+    );
+}
+
+#[tokio::test]
+async fn pipedrive_custom_fields_go_through_the_unified_tools() {
+    let harness = Harness::start(Options::default()).await;
+    let token = pipedrive_token(&harness);
+    let http = Client::new();
+    let (status, got) = rest(
+        &http,
+        &harness,
+        &token,
+        "get_single_crm_contact_by_id",
+        json!({"id": "1"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{got}");
+    // A text field (Pipedrive checks a value against its field's type: a number field refuses text).
+    let key = got["result"]["custom_fields"]
+        .as_object()
+        .and_then(|fields| {
+            fields
+                .iter()
+                .find(|(_, v)| v.as_str().is_some_and(|v| v.parse::<f64>().is_err()))
+                .map(|(k, _)| k.clone())
+        })
+        .unwrap_or_else(|| panic!("person 1 has no text custom field: {got}"));
+
+    // Written through `custom_fields`, by its key, next to a canonical field.
+    let (status, updated) = rest(
+        &http,
+        &harness,
+        &token,
+        "update_a_crm_contact_by_id",
+        json!({"id": "1", "custom_fields": {&key: "Violet"}, "first_name": "Olivia"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_valid(&output_validator("update_a_crm_contact_by_id"), &updated);
+    assert_eq!(
+        updated["result"]["custom_fields"][&key], "Violet",
+        "{updated}"
+    );
+
+    let (status, read) = rest(
+        &http,
+        &harness,
+        &token,
+        "get_single_crm_contact_by_id",
+        json!({"id": "1"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["result"]["custom_fields"][&key], "Violet", "{read}");
+    // The rest of the person is as it was.
+    let mut before = got["result"].clone();
+    let mut after = read["result"].clone();
+    for record in [&mut before, &mut after] {
+        let object = record.as_object_mut().unwrap();
+        object.remove("custom_fields");
+        object.remove("updated_at");
+    }
+    assert_eq!(after, before);
+
+    // The proxy tool shows the same value at the top level of the Pipedrive record.
+    let (status, proxy) = rest(
+        &http,
+        &harness,
+        &token,
+        "get_single_pipedrive_person_by_id",
+        json!({"id": 1}),
+    )
+    .await;
+    assert_eq!(status, 200, "{proxy}");
+    assert_eq!(proxy["result"]["data"][&key], "Violet", "{proxy}");
+}
+
+// ------------------------------------------------------------------------------------------------
+// Ticketing: Zendesk
+
+/// A read-write server on a Zendesk account of the harness's sandbox (which serves Zendesk's
+/// `/api/v2` on the same origin), with an API token: Basic, `{email}/token` as the user name.
+fn zendesk_token(harness: &Harness) -> String {
+    let store = harness.store();
+    let sandbox = store
+        .account("acme-hubspot")
+        .unwrap()
+        .and_then(|a| a.base_url)
+        .unwrap();
+    store
+        .add_account(
+            NewAccount {
+                id: "acme-zendesk".into(),
+                integration: "zendesk".into(),
+                base_url: Some(sandbox),
+                credential: Credential::Basic {
+                    username: "agent@example.com/token".into(),
+                    password: switchboard_sandbox::DEFAULT_API_TOKEN.into(),
+                },
+                granted_scopes: None,
+                user: None,
+                oauth: None,
+            },
+            switchboard_generated::INTEGRATIONS,
+        )
+        .unwrap();
+    let (_, token) = store
+        .create_server(NewServer {
+            name: "zendesk-writer".into(),
+            bindings: vec![switchboard_vault::ServerBinding::shared(
+                "zendesk",
+                "acme-zendesk",
+            )],
+            filter: ToolFilter::default(),
+            expires_at: None,
+            require_api_token: false,
+            options: Default::default(),
+        })
+        .unwrap();
+    token
+}
+
+/// One unified ticketing tool called over REST, its answer checked against the tool's output schema
+/// and its records against the model's schema.
+async fn ticketing(
+    http: &Client,
+    harness: &Harness,
+    token: &str,
+    model: &str,
+    tool: &str,
+    args: Value,
+) -> (u16, Value) {
+    let (status, body) = rest(http, harness, token, tool, args).await;
+    if status == 200 {
+        assert_valid(&model_output_validator(model, tool), &body);
+        let record = validator(&format!(
+            "generated/schemas/unified/{}.json",
+            model.replace('.', "/")
+        ));
+        match &body["result"] {
+            Value::Array(records) => records.iter().for_each(|r| assert_valid(&record, r)),
+            one if !tool.starts_with("delete_") => assert_valid(&record, one),
+            _ => {}
+        }
+    }
+    (status, body)
+}
+
+#[tokio::test]
+async fn zendesk_serves_the_unified_ticketing_tools() {
+    let harness = Harness::start(Options::default()).await;
+    let token = zendesk_token(&harness);
+    let http = Client::new();
+    let mut names: Vec<&str> = unified_tools("zendesk").iter().map(|t| t.name).collect();
+    names.sort_unstable();
+    // Comments are listed per ticket only (the proxy tool list_all_zendesk_ticket_comments): no unified
+    // comment tool could say which ticket.
+    assert_eq!(
+        names,
+        [
+            "create_a_ticketing_ticket",
+            "create_a_ticketing_user",
+            "delete_a_ticketing_ticket_by_id",
+            "delete_a_ticketing_user_by_id",
+            "get_single_ticketing_ticket_by_id",
+            "get_single_ticketing_user_by_id",
+            "list_all_ticketing_tickets",
+            "list_all_ticketing_users",
+            "update_a_ticketing_ticket_by_id",
+            "update_a_ticketing_user_by_id",
+        ]
+    );
+    let t = "ticketing.ticket";
+
+    // List, then get: the same canonical ticket either way (Zendesk lists records bare and answers a
+    // read with `{"ticket": {...}}`).
+    let (status, page) = ticketing(
+        &http,
+        &harness,
+        &token,
+        t,
+        "list_all_ticketing_tickets",
+        json!({"limit": 3}),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let listed = page["result"].as_array().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(page["next_cursor"].is_string(), "{page}");
+    let first = &listed[0];
+    assert_eq!(first["id"], "1");
+    // Zendesk's `new` is the canonical `open`; ids of related records are strings.
+    assert_eq!(first["status"], "open", "{first}");
+    assert_eq!(first["requester"]["id"], "362000000001", "{first}");
+    assert!(first["created_at"].as_str().unwrap().ends_with('Z'));
+    // Custom fields by field id, values as Zendesk holds them.
+    assert_eq!(
+        first["custom_fields"],
+        json!({"360100000001": "SO-10000", "360100000002": "free", "360100000003": "5", "360100000004": false})
+    );
+    let (status, got) = ticketing(
+        &http,
+        &harness,
+        &token,
+        t,
+        "get_single_ticketing_ticket_by_id",
+        json!({"id": "1"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(&got["result"], first, "get and list agree");
+
+    // Create: the description becomes the first comment.
+    let input = json!({
+        "subject": "The printer is on fire",
+        "description": "Smoke is coming out of the paper tray.",
+        "status": "pending",
+        "priority": "urgent",
+        "type": "incident",
+        "requester": {"id": "362000000002"},
+        "tags": ["hardware", "fire"],
+        "custom_fields": {"360100000001": "SO-4242", "360100000004": true}
+    });
+    let (status, created) = ticketing(
+        &http,
+        &harness,
+        &token,
+        t,
+        "create_a_ticketing_ticket",
+        input.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let record = &created["result"];
+    for (field, value) in input.as_object().unwrap() {
+        if field == "custom_fields" {
+            for (id, v) in value.as_object().unwrap() {
+                assert_eq!(&record["custom_fields"][id], v, "{id} in {record}");
+            }
+        } else {
+            assert_eq!(&record[field], value, "{field} in {record}");
+        }
+    }
+    let id = record["id"].as_str().unwrap().to_owned();
+    let (status, comments) = rest(
+        &http,
+        &harness,
+        &token,
+        "list_all_zendesk_ticket_comments",
+        json!({"ticket_id": id.parse::<u64>().unwrap()}),
+    )
+    .await;
+    assert_eq!(status, 200, "{comments}");
+    assert_eq!(
+        comments["result"][0]["body"], input["description"],
+        "the first comment is the description"
+    );
+
+    // Update: what is given changes, the rest is kept; custom fields not given keep their values. A
+    // ticket's description is its first comment and stays as it is: the update posts no comment (a
+    // public comment would reach the requester).
+    let (status, updated) = ticketing(
+        &http,
+        &harness,
+        &token,
+        t,
+        "update_a_ticketing_ticket_by_id",
+        json!({"id": id, "status": "on_hold", "description": "Never mind.", "custom_fields": {"360100000003": "12"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    let after = &updated["result"];
+    assert_eq!(after["status"], "on_hold");
+    assert_eq!(after["custom_fields"]["360100000003"], "12");
+    assert_eq!(after["custom_fields"]["360100000001"], "SO-4242", "{after}");
+    for kept in [
+        "subject",
+        "description",
+        "priority",
+        "type",
+        "requester",
+        "tags",
+    ] {
+        assert_eq!(after[kept], input[kept], "{kept} kept");
+    }
+    let (_, comments) = rest(
+        &http,
+        &harness,
+        &token,
+        "list_all_zendesk_ticket_comments",
+        json!({"ticket_id": id.parse::<u64>().unwrap()}),
+    )
+    .await;
+    assert_eq!(comments["result_count"], 1, "{comments}");
+
+    // Delete, and it is gone.
+    let (status, deleted) = ticketing(
+        &http,
+        &harness,
+        &token,
+        t,
+        "delete_a_ticketing_ticket_by_id",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(status, 200, "{deleted}");
+    assert_eq!(deleted["result"], json!({"id": id, "deleted": true}));
+    let (status, _) = rest(
+        &http,
+        &harness,
+        &token,
+        "get_single_ticketing_ticket_by_id",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Users: agents and end users alike, roles in the canonical spelling.
+    let u = "ticketing.user";
+    let (status, page) = ticketing(
+        &http,
+        &harness,
+        &token,
+        u,
+        "list_all_ticketing_users",
+        json!({"limit": 3}),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let first = page["result"][0].clone();
+    assert_eq!(first["role"], "admin", "{first}");
+    let (status, got) = ticketing(
+        &http,
+        &harness,
+        &token,
+        u,
+        "get_single_ticketing_user_by_id",
+        json!({"id": first["id"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["result"], first, "get and list agree");
+    let input = json!({
+        "name": "Roger Wilco",
+        "email": "roger.wilco@example.org",
+        "phone": "+1 555 0100",
+        "role": "end_user",
+        "organization": {"id": "360000000001"}
+    });
+    let (status, created) = ticketing(
+        &http,
+        &harness,
+        &token,
+        u,
+        "create_a_ticketing_user",
+        input.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    for (field, value) in input.as_object().unwrap() {
+        assert_eq!(&created["result"][field], value, "{field} in {created}");
+    }
+    let user = created["result"]["id"].as_str().unwrap().to_owned();
+    let (status, updated) = ticketing(
+        &http,
+        &harness,
+        &token,
+        u,
+        "update_a_ticketing_user_by_id",
+        json!({"id": user, "phone": "+1 555 0199", "role": "agent"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["result"]["phone"], "+1 555 0199");
+    assert_eq!(updated["result"]["role"], "agent");
+    assert_eq!(
+        updated["result"]["name"], "Roger Wilco",
+        "untouched fields keep their values"
+    );
+    let (status, deleted) = ticketing(
+        &http,
+        &harness,
+        &token,
+        u,
+        "delete_a_ticketing_user_by_id",
+        json!({"id": user}),
+    )
+    .await;
+    assert_eq!(status, 200, "{deleted}");
+    assert_eq!(deleted["result"], json!({"id": user, "deleted": true}));
+}
+
+/// A Zendesk custom field is `{id, value}` in the ticket's `custom_fields` array: written by the proxy
+/// update tool as Zendesk documents it and read back as it was written, and the unified ticket holds
+/// the same value under the field's id.
+#[tokio::test]
+async fn zendesk_custom_fields_go_through_the_proxy_and_unified_tools() {
+    let harness = Harness::start(Options::default()).await;
+    let token = zendesk_token(&harness);
+    let http = Client::new();
+    let field = |record: &Value, id: u64| -> Value {
+        record["custom_fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .map(|f| f["value"].clone())
+            .unwrap_or_else(|| panic!("no custom field {id} in {record}"))
+    };
+
+    // Proxy: the update tool writes the array, the get tool reads it back.
+    let (status, updated) = rest(
+        &http,
+        &harness,
+        &token,
+        "update_a_zendesk_ticket_by_id",
+        json!({"id": "2", "ticket": {"custom_fields": [{"id": 360100000001_u64, "value": "SO-7777"}]}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(field(&updated["result"]["ticket"], 360100000001), "SO-7777");
+    let (status, read) = rest(
+        &http,
+        &harness,
+        &token,
+        "get_single_zendesk_ticket_by_id",
+        json!({"id": "2"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(field(&read["result"]["ticket"], 360100000001), "SO-7777");
+    // Other fields keep their values.
+    assert_eq!(field(&read["result"]["ticket"], 360100000002), "pro");
+
+    // Unified: the value written through the proxy, by field id...
+    let t = "ticketing.ticket";
+    let (status, got) = ticketing(
+        &http,
+        &harness,
+        &token,
+        t,
+        "get_single_ticketing_ticket_by_id",
+        json!({"id": "2"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["result"]["custom_fields"]["360100000001"], "SO-7777");
+    // ...and written through the unified update (a text and a checkbox field), read back by both.
+    let (status, updated) = ticketing(
+        &http,
+        &harness,
+        &token,
+        t,
+        "update_a_ticketing_ticket_by_id",
+        json!({"id": "2", "custom_fields": {"360100000001": "SO-8888", "360100000004": true}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    let (status, got) = ticketing(
+        &http,
+        &harness,
+        &token,
+        t,
+        "get_single_ticketing_ticket_by_id",
+        json!({"id": "2"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(
+        got["result"]["custom_fields"],
+        json!({"360100000001": "SO-8888", "360100000002": "pro", "360100000003": "18", "360100000004": true})
+    );
+    let (_, read) = rest(
+        &http,
+        &harness,
+        &token,
+        "get_single_zendesk_ticket_by_id",
+        json!({"id": "2"}),
+    )
+    .await;
+    assert_eq!(field(&read["result"]["ticket"], 360100000001), "SO-8888");
+    assert_eq!(field(&read["result"]["ticket"], 360100000004), true);
 }
