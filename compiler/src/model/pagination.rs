@@ -30,7 +30,8 @@ pub struct PaginationRule {
     /// `page`: the query parameter that carries the page number.
     #[serde(default)]
     pub page_param: Option<Sp<String>>,
-    /// `offset` and `page`: JSON Pointer to a boolean that says whether more pages exist.
+    /// `offset` and `page` (and optionally `cursor`): JSON Pointer to a boolean that says whether more pages
+    /// exist; a cursor rule with it stops when it is false even if the page still carries a cursor.
     #[serde(default)]
     pub has_more: Option<Sp<String>>,
     /// The query parameter that sets the page size (`limit`). Must be a documented query parameter of
