@@ -73,6 +73,13 @@ pub fn compile(
         match result {
             Ok(def) => units.push(Unit { source, def }),
             Err(d) => {
+                if let Some(text) = &source.text {
+                    diagnostics.extend(load::further_errors::<model::Integration>(
+                        &source.name,
+                        text,
+                        &d,
+                    ));
+                }
                 diagnostics.push(*d);
                 sources.push(source);
             }
@@ -82,6 +89,13 @@ pub fn compile(
         match load::load_bytes_as::<model::UnifiedModel>(&name, bytes) {
             (source, Ok(model)) => model_units.push(check::ModelUnit { source, model }),
             (source, Err(d)) => {
+                if let Some(text) = &source.text {
+                    diagnostics.extend(load::further_errors::<model::UnifiedModel>(
+                        &source.name,
+                        text,
+                        &d,
+                    ));
+                }
                 diagnostics.push(*d);
                 sources.push(source);
             }

@@ -82,6 +82,100 @@ pub fn load_bytes_as<T: serde::de::DeserializeOwned>(
     (source(name, Some(text)), result)
 }
 
+/// Most errors reported for one file by recovering past them (see [`further_errors`]).
+const MAX_RECOVERED: usize = 32;
+
+/// The errors further on in a file that failed to load with `first`, found by setting aside what each
+/// error named and reading the file again: an unknown or duplicate key written in block style is
+/// blanked out, offsets and lines kept, so every span still points into the original text. Stops at
+/// an error it cannot set aside (a missing key, a wrong value, broken YAML), at one it already
+/// reported, or after [`MAX_RECOVERED`]; so the author fixes every unknown key of a file in one run.
+pub fn further_errors<T: serde::de::DeserializeOwned>(
+    name: &str,
+    text: &str,
+    first: &Diagnostic,
+) -> Vec<Diagnostic> {
+    let mut found: Vec<Diagnostic> = Vec::new();
+    let mut current = text.to_owned();
+    let mut last = first.clone();
+    for _ in 0..MAX_RECOVERED {
+        let recoverable = last.code == codes::UNKNOWN_KEY || last.code == codes::DUPLICATE_KEY;
+        let Some((blanked, blank_end)) = recoverable
+            .then(|| blank_entry(&current, last.span))
+            .flatten()
+        else {
+            break;
+        };
+        current = blanked;
+        let Err(next) = parse::<T>(name, &current) else {
+            break;
+        };
+        let seen = |d: &Diagnostic| d.code == next.code && d.span == next.span;
+        // An error at or before what was set aside may be made by setting it aside (a mapping left
+        // empty): only what comes after it is surely a mistake of its own.
+        if seen(first) || found.iter().any(seen) || next.span.start <= blank_end {
+            break;
+        }
+        // A misspelled required key, set aside, leaves that key missing: the same mistake, said.
+        let restates = next.code == codes::MISSING_KEY
+            && std::iter::once(first)
+                .chain(found.iter())
+                .filter_map(|d| suggested_key(d))
+                .any(|key| next.message.contains(&format!("`{key}`")));
+        if !restates {
+            found.push((*next).clone());
+        }
+        last = *next;
+    }
+    found
+}
+
+/// The key an unknown-key diagnostic suggests (`did you mean `x`?`), if any.
+fn suggested_key(d: &Diagnostic) -> Option<&str> {
+    if d.code != codes::UNKNOWN_KEY {
+        return None;
+    }
+    let help = d.help.as_deref()?;
+    let rest = &help[help.find("did you mean `")? + "did you mean `".len()..];
+    rest.split('`').next()
+}
+
+/// `text` with the block-style mapping entry whose key starts at `span` replaced by spaces: its line
+/// and the more indented (or blank) lines under it; with the offset where the blanked part ends. `None` when the key is not the first thing on its
+/// line (a flow mapping, a list item), where blanking could change what the rest means.
+fn blank_entry(text: &str, span: Span) -> Option<(String, usize)> {
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..start];
+    if !before.chars().all(|c| c == ' ') {
+        return None;
+    }
+    let indent = before.len();
+    let mut end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    while end < text.len() {
+        let next_start = end + 1;
+        let next_end = text[next_start..]
+            .find('\n')
+            .map_or(text.len(), |i| next_start + i);
+        let line = &text[next_start..next_end];
+        let line_indent = line.len() - line.trim_start_matches(' ').len();
+        let blank = line.trim().is_empty() || line.trim_start().starts_with('#');
+        if !(blank || line_indent > indent) {
+            break;
+        }
+        end = next_end;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..line_start]);
+    out.extend(
+        text[line_start..end]
+            .chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' }),
+    );
+    out.push_str(&text[end..]);
+    Some((out, end))
+}
+
 fn source(name: &str, text: Option<String>) -> SourceFile {
     SourceFile {
         name: name.to_owned(),
