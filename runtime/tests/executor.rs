@@ -759,6 +759,85 @@ async fn zendesk_429_comes_back_after_one_request() {
 }
 
 #[tokio::test]
+async fn pipedrive_errors_carry_the_vendors_message() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let ex = executor();
+    let account = pipedrive(&sb);
+    let error = err(
+        &ex,
+        &account,
+        "get_single_pipedrive_person_by_id",
+        json!({"id": 999_999}),
+    )
+    .await;
+    assert!(
+        matches!(&error, ToolError::Upstream { status: 404, message, .. } if message.contains("not found")),
+        "{error:?}"
+    );
+    // A deal must be linked to a person or an organization (documented): a 400 with the reason.
+    let error = err(
+        &ex,
+        &account,
+        "create_a_pipedrive_deal",
+        json!({"title": "Unlinked deal"}),
+    )
+    .await;
+    let ToolError::Upstream {
+        status, message, ..
+    } = &error
+    else {
+        panic!("expected an upstream error, got {error:?}");
+    };
+    assert_eq!(*status, 400, "{error:?}");
+    assert!(
+        !message.starts_with("HTTP "),
+        "the vendor's own words: {message}"
+    );
+}
+
+#[tokio::test]
+async fn pipedrive_429_comes_back_after_one_request() {
+    let sb = sandbox(SandboxConfig {
+        rate_limit: Some(RateBudget::new(1, Duration::from_secs(3600))),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let (proxy, count) = counting_proxy(sb.base_url()).await;
+    let ex = executor();
+    let account = Account {
+        base_url: Some(proxy),
+        ..pipedrive(&sb)
+    };
+    let person = json!({"id": 1});
+    let first = ok(
+        &ex,
+        &account,
+        "get_single_pipedrive_person_by_id",
+        person.clone(),
+    )
+    .await;
+    assert_eq!(first.rate_limit.limit, Some(1));
+    assert_eq!(first.rate_limit.remaining, Some(0));
+    let error = err(&ex, &account, "get_single_pipedrive_person_by_id", person).await;
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        2,
+        "exactly one upstream request"
+    );
+    assert!(
+        matches!(
+            &error,
+            ToolError::RateLimited {
+                status: 429,
+                retry_after: Some(_),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
 async fn forged_or_misused_cursors_are_refused() {
     let sb = sandbox(SandboxConfig::default()).await;
     let ex = executor();
