@@ -146,6 +146,8 @@ pub struct OAuth2Ir {
     pub authorize_params: Vec<(String, String)>,
     /// Token-response field with the base URL.
     pub base_url_from_token: Option<String>,
+    /// The pattern a base URL from the token answer must match.
+    pub base_url_pattern: Option<String>,
     /// Vendor-specific "dead refresh token" answers, in source order.
     pub dead_refresh_token: Vec<DeadRefreshTokenIr>,
 }

@@ -21,6 +21,7 @@ pub static INTEGRATION: Integration = Integration {
             default_scopes: &["oauth"],
             authorize_params: &[],
             base_url_from_token: None,
+            base_url_pattern: None,
             dead_refresh_token: &[
                 DeadRefreshToken {
                     status: 400u16,

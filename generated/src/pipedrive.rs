@@ -21,6 +21,7 @@ pub static INTEGRATION: Integration = Integration {
             default_scopes: &[],
             authorize_params: &[],
             base_url_from_token: Some("api_domain"),
+            base_url_pattern: Some("https://[a-z0-9][a-z0-9-]*\\.pipedrive\\.com"),
             dead_refresh_token: &[],
         }),
         bearer: false,

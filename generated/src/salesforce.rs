@@ -21,6 +21,9 @@ pub static INTEGRATION: Integration = Integration {
             default_scopes: &["refresh_token"],
             authorize_params: &[],
             base_url_from_token: Some("instance_url"),
+            base_url_pattern: Some(
+                "https://[A-Za-z0-9][A-Za-z0-9.-]*\\.(salesforce\\.com|salesforce\\.mil|force\\.com|cloudforce\\.com)",
+            ),
             dead_refresh_token: &[],
         }),
         bearer: false,

@@ -27,6 +27,7 @@ pub static INTEGRATION: Integration = Integration {
             default_scopes: &[],
             authorize_params: &[],
             base_url_from_token: None,
+            base_url_pattern: None,
             dead_refresh_token: &[],
         }),
         bearer: false,

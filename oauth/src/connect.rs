@@ -243,7 +243,13 @@ impl Connector {
                 source,
             })?;
         let requested = requested_scopes(integration, &request.settings.scopes);
-        let mut account = new_account(integration, request, tokens, requested)?;
+        let mut account = new_account(
+            integration,
+            request,
+            tokens,
+            requested,
+            app_base_url.as_deref(),
+        )?;
         if account.base_url.is_none() {
             account.base_url = app_base_url;
         }
@@ -288,20 +294,18 @@ pub fn requested_scopes(integration: &Integration, extra: &[String]) -> Vec<Stri
 }
 
 /// The account a token answer makes.
+/// `new_account` is also given `trusted`, the base URL the operator configured for the OAuth app.
 fn new_account(
     integration: &Integration,
     request: &ConnectRequest,
     tokens: Tokens,
     requested: Vec<String>,
+    trusted: Option<&str>,
 ) -> Result<NewAccount, ConnectError> {
-    let base_url = match integration
-        .auth
-        .oauth2
-        .as_ref()
-        .and_then(|o| o.base_url_from_token)
-    {
-        Some(field) => Some(
-            tokens
+    let oauth2 = integration.auth.oauth2.as_ref();
+    let base_url = match oauth2.and_then(|o| o.base_url_from_token) {
+        Some(field) => {
+            let given = tokens
                 .extra
                 .get(field)
                 .and_then(serde_json::Value::as_str)
@@ -311,8 +315,29 @@ fn new_account(
                     source: TokenError::Unavailable(format!(
                         "the token answer has no `{field}`, which this integration's base URL comes from"
                     )),
-                })?,
-        ),
+                })?;
+            // The answer names the host every later request goes to: only one the integration
+            // expects, or the one the operator configured, is taken.
+            let expected = oauth2
+                .and_then(|o| o.base_url_pattern)
+                .is_none_or(|pattern| {
+                    switchboard_runtime::base_url::matches_whole(pattern, &given)
+                });
+            let configured = [request.base_url.as_deref(), trusted]
+                .into_iter()
+                .flatten()
+                .any(|url| url.trim_end_matches('/') == given.trim_end_matches('/'));
+            if !(expected || configured) {
+                return Err(ConnectError::Exchange {
+                    integration: integration.display_name.to_owned(),
+                    source: TokenError::Unavailable(format!(
+                        "the token answer's `{field}` is not a {} address; nothing was connected",
+                        integration.display_name
+                    )),
+                });
+            }
+            Some(given)
+        }
         None => request.base_url.clone(),
     };
     let granted = tokens.scopes.clone().unwrap_or_else(|| requested.clone());
@@ -347,4 +372,80 @@ fn random_state() -> Result<String, ConnectError> {
 /// A provider-supplied code as it may appear in logs and pages: short plain words only.
 fn loggable(text: &str) -> &str {
     crate::client::plain_word(text).unwrap_or("unspecified")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+    use switchboard_runtime::table::Integration;
+
+    use super::*;
+
+    fn salesforce() -> &'static Integration {
+        switchboard_generated::INTEGRATIONS
+            .iter()
+            .copied()
+            .find(|i| i.name == "salesforce")
+            .expect("the salesforce table")
+    }
+
+    fn answer(instance_url: &str) -> Tokens {
+        Tokens {
+            access_token: "at".to_owned(),
+            refresh_token: Some("rt".to_owned()),
+            expires_in: None,
+            scopes: None,
+            extra: BTreeMap::from([("instance_url".to_owned(), json!(instance_url))]),
+        }
+    }
+
+    fn request() -> ConnectRequest {
+        ConnectRequest {
+            account: "acme".to_owned(),
+            integration: "salesforce".to_owned(),
+            ..ConnectRequest::default()
+        }
+    }
+
+    #[test]
+    fn a_token_answer_cannot_point_the_account_at_another_host() {
+        let ok = new_account(
+            salesforce(),
+            &request(),
+            answer("https://acme.my.salesforce.com"),
+            Vec::new(),
+            None,
+        )
+        .expect("a Salesforce host");
+        assert_eq!(
+            ok.base_url.as_deref(),
+            Some("https://acme.my.salesforce.com")
+        );
+        for hostile in [
+            "https://evil.example.com",
+            "https://acme.my.salesforce.com.evil.example",
+            "https://evil.example/?.salesforce.com",
+            "http://acme.my.salesforce.com",
+        ] {
+            assert!(
+                new_account(salesforce(), &request(), answer(hostile), Vec::new(), None).is_err(),
+                "{hostile}"
+            );
+        }
+        // The host the operator configured (the OAuth app's base URL: a sandbox, a test org) is taken.
+        let configured = new_account(
+            salesforce(),
+            &request(),
+            answer("http://127.0.0.1:9100"),
+            Vec::new(),
+            Some("http://127.0.0.1:9100/"),
+        )
+        .expect("the configured host");
+        assert_eq!(
+            configured.base_url.as_deref(),
+            Some("http://127.0.0.1:9100")
+        );
+    }
 }

@@ -103,6 +103,12 @@ pub fn fill(
     Ok(out)
 }
 
+/// Whether `text` matches the regular expression `pattern` as a whole (a pattern that does not
+/// compile matches nothing; the compiler refuses those): a base URL a token answer names is checked so.
+pub fn matches_whole(pattern: &str, text: &str) -> bool {
+    Regex::new(&format!("^(?:{pattern})$")).is_ok_and(|re| re.is_match(text))
+}
+
 /// Whether `value` is a safe host part that matches the variable's whole pattern.
 fn valid(variable: &BaseUrlVariable, value: &str) -> bool {
     let safe = !value.is_empty()
@@ -111,7 +117,7 @@ fn valid(variable: &BaseUrlVariable, value: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     // The compiler checked the pattern; one that does not compile here matches nothing.
-    safe && Regex::new(&format!("^(?:{})$", variable.pattern)).is_ok_and(|re| re.is_match(value))
+    safe && matches_whole(variable.pattern, value)
 }
 
 #[cfg(test)]

@@ -94,6 +94,8 @@ pub struct OAuth2 {
     pub authorize_params: &'static [(&'static str, &'static str)],
     /// Token-response field holding the account's base URL.
     pub base_url_from_token: Option<&'static str>,
+    /// The pattern a base URL from the token answer must match as a whole.
+    pub base_url_pattern: Option<&'static str>,
     /// Vendor-specific answers meaning the refresh token is dead, besides the standard `invalid_grant`.
     pub dead_refresh_token: &'static [DeadRefreshToken],
 }
@@ -467,6 +469,7 @@ mod tests {
             default_scopes: &[],
             authorize_params: &[],
             base_url_from_token: None,
+            base_url_pattern: None,
             dead_refresh_token,
         }
     }

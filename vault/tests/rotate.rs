@@ -76,6 +76,7 @@ static CRM: Integration = integration(
             default_scopes: &[],
             authorize_params: &[],
             base_url_from_token: None,
+            base_url_pattern: None,
             dead_refresh_token: &[],
         }),
         bearer: true,

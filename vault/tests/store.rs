@@ -56,6 +56,7 @@ static CRM: Integration = Integration {
             default_scopes: &[],
             authorize_params: &[],
             base_url_from_token: None,
+            base_url_pattern: None,
             dead_refresh_token: &[],
         }),
         bearer: true,

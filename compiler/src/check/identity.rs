@@ -119,6 +119,21 @@ fn check_variables(cx: &mut Cx, def: &Integration, urls: &[&Sp<String>]) {
             }
         }
     }
+    if let Some(pattern) = def
+        .auth
+        .oauth2
+        .as_ref()
+        .and_then(|o| o.base_url_pattern.as_ref())
+        && let Err(e) = regex::Regex::new(&format!("^(?:{})$", pattern.value))
+    {
+        cx.error(
+            codes::BAD_BASE_URL_VARIABLE,
+            pattern.span,
+            "the `base_url_pattern` does not compile",
+        )
+        .label(e.to_string().lines().last().unwrap_or_default().trim().to_owned())
+        .help("write a regular expression for the whole URL, e.g. `https://[a-z0-9-]+\\.example\\.com`");
+    }
     for (name, variable) in def.base_url_variables.iter() {
         if !placeholders(&def.base_url.value).any(|(_, used)| used == name.value)
             && !suggested.contains(&name.value.as_str())

@@ -192,6 +192,7 @@ fn auth(i: &IntegrationIr) -> TokenStream {
             let scopes = &o.default_scopes;
             let params = o.authorize_params.iter().map(|(k, v)| quote!((#k, #v)));
             let from_token = opt_str(o.base_url_from_token.as_deref());
+            let from_token_pattern = opt_str(o.base_url_pattern.as_deref());
             let dead = o.dead_refresh_token.iter().map(|d| {
                 let (status, pointer, values) = (d.status, &d.pointer, &d.values);
                 quote!(DeadRefreshToken { status: #status, pointer: #pointer, values: &[#(#values),*] })
@@ -205,6 +206,7 @@ fn auth(i: &IntegrationIr) -> TokenStream {
                 default_scopes: &[#(#scopes),*],
                 authorize_params: &[#(#params),*],
                 base_url_from_token: #from_token,
+                base_url_pattern: #from_token_pattern,
                 dead_refresh_token: &[#(#dead),*],
             }))
         }

@@ -282,6 +282,7 @@ fn lower_auth(def: &Integration) -> AuthIr {
                 .map(|(k, v)| (k.value.clone(), v.clone()))
                 .collect(),
             base_url_from_token: o.base_url_from_token.as_ref().map(|b| b.value.clone()),
+            base_url_pattern: o.base_url_pattern.as_ref().map(|b| b.value.clone()),
             dead_refresh_token: o
                 .dead_refresh_token
                 .iter()

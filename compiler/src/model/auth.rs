@@ -50,6 +50,11 @@ pub struct OAuth2 {
     /// Field of the token response that holds the account's base URL (Salesforce `instance_url`).
     #[serde(default)]
     pub base_url_from_token: Option<Sp<String>>,
+    /// The regular expression a base URL from the token answer must match as a whole
+    /// (`https://[a-z0-9-]+\.pipedrive\.com`): an answer naming another host connects nothing. A
+    /// base URL the operator gave (the OAuth app's, or `--base-url`) is accepted as well.
+    #[serde(default)]
+    pub base_url_pattern: Option<Sp<String>>,
     /// How the token endpoint says a refresh token is dead (revoked, expired, reused), besides the
     /// standard `{"error": "invalid_grant"}` (RFC 6749 §5.2), which is always recognised. A dead refresh
     /// token means the account needs re-authorization.
