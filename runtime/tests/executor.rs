@@ -479,6 +479,18 @@ async fn every_generated_tool_runs_against_the_sandbox() {
             tool.name,
             success.upstream_status
         );
+        // What the agent gets validates against the schema it was shown, however many keys the
+        // vendor sends that nobody documented (the fakes send what the real answers hold).
+        let schemas: Value = serde_json::from_str(tool.schema).expect("tool schemas");
+        let validator =
+            jsonschema::validator_for(&schemas["outputSchema"]).expect("an output schema");
+        if let Err(error) = validator.validate(&success.envelope) {
+            panic!(
+                "{}: the answer breaks its output schema at {}: {error}",
+                tool.name,
+                error.instance_path()
+            );
+        }
         // Every fake vendor sends its rate-limit headers on every answer.
         assert!(
             !success.rate_limit.is_empty(),
