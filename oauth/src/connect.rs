@@ -379,17 +379,49 @@ mod tests {
     use std::collections::BTreeMap;
 
     use serde_json::json;
-    use switchboard_runtime::table::Integration;
+    use switchboard_runtime::table::{Auth, ErrorRules, Integration, OAuth2, RateLimit};
 
     use super::*;
 
-    fn salesforce() -> &'static Integration {
-        switchboard_generated::INTEGRATIONS
-            .iter()
-            .copied()
-            .find(|i| i.name == "salesforce")
-            .expect("the salesforce table")
-    }
+    /// A vendor whose token answer names each account's host, which must be one of its own.
+    static PER_HOST: Integration = Integration {
+        name: "per_host",
+        display_name: "Per-host CRM",
+        description: "",
+        categories: &["crm"],
+        docs_url: "https://example.com/docs",
+        base_url: "https://login.crm.example.com",
+        base_url_variables: &[],
+        auth: Auth {
+            oauth2: Some(OAuth2 {
+                authorization_url: "https://login.crm.example.com/authorize",
+                token_url: "https://login.crm.example.com/token",
+                scope_separator: " ",
+                pkce: false,
+                refresh_token_rotates: false,
+                default_scopes: &[],
+                authorize_params: &[],
+                base_url_from_token: Some("instance_url"),
+                base_url_pattern: Some("https://[a-z0-9-]+\\.my\\.crm\\.example\\.com"),
+                dead_refresh_token: &[],
+            }),
+            bearer: false,
+            api_key: None,
+            basic: false,
+        },
+        rate_limit: RateLimit {
+            headers: &[],
+            limited_when: &[],
+        },
+        errors: ErrorRules {
+            message: &["/message"],
+            code: &[],
+            fields: None,
+            by_status: &[],
+        },
+        tools: &[],
+        maps: &[],
+    };
 
     fn answer(instance_url: &str) -> Tokens {
         Tokens {
@@ -404,7 +436,7 @@ mod tests {
     fn request() -> ConnectRequest {
         ConnectRequest {
             account: "acme".to_owned(),
-            integration: "salesforce".to_owned(),
+            integration: "per_host".to_owned(),
             ..ConnectRequest::default()
         }
     }
@@ -412,31 +444,31 @@ mod tests {
     #[test]
     fn a_token_answer_cannot_point_the_account_at_another_host() {
         let ok = new_account(
-            salesforce(),
+            &PER_HOST,
             &request(),
-            answer("https://acme.my.salesforce.com"),
+            answer("https://acme.my.crm.example.com"),
             Vec::new(),
             None,
         )
-        .expect("a Salesforce host");
+        .expect("one of the vendor's hosts");
         assert_eq!(
             ok.base_url.as_deref(),
-            Some("https://acme.my.salesforce.com")
+            Some("https://acme.my.crm.example.com")
         );
         for hostile in [
             "https://evil.example.com",
-            "https://acme.my.salesforce.com.evil.example",
-            "https://evil.example/?.salesforce.com",
-            "http://acme.my.salesforce.com",
+            "https://acme.my.crm.example.com.evil.example",
+            "https://evil.example/?.my.crm.example.com",
+            "http://acme.my.crm.example.com",
         ] {
             assert!(
-                new_account(salesforce(), &request(), answer(hostile), Vec::new(), None).is_err(),
+                new_account(&PER_HOST, &request(), answer(hostile), Vec::new(), None).is_err(),
                 "{hostile}"
             );
         }
         // The host the operator configured (the OAuth app's base URL: a sandbox, a test org) is taken.
         let configured = new_account(
-            salesforce(),
+            &PER_HOST,
             &request(),
             answer("http://127.0.0.1:9100"),
             Vec::new(),

@@ -1,4 +1,4 @@
-//! Base URLs with variables: `https://{subdomain}.zendesk.com`, filled per account from values the
+//! Base URLs with variables: `https://{subdomain}.example.com`, filled per account from values the
 //! operator gives (`accounts add --var subdomain=acme`) and checked against each variable's pattern,
 //! so a value can never point a request at another host.
 //!

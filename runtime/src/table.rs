@@ -15,7 +15,7 @@ pub struct Integration {
     /// The vendor's API reference.
     pub docs_url: &'static str,
     /// Default origin; a connected account may override it. May hold `{variable}` placeholders
-    /// (`https://{subdomain}.zendesk.com`), filled per account (see [`crate::base_url`]).
+    /// (`https://{subdomain}.example.com`), filled per account (see [`crate::base_url`]).
     pub base_url: &'static str,
     /// The variables of `base_url` (and of the OAuth endpoints), by name.
     pub base_url_variables: &'static [BaseUrlVariable],
@@ -36,7 +36,7 @@ pub struct Integration {
 pub struct BaseUrlVariable {
     /// Its name, as written between braces.
     pub name: &'static str,
-    /// What it is, for people (`Your Zendesk subdomain: acme in acme.zendesk.com`).
+    /// What it is, for people (`Your subdomain: acme in acme.example.com`).
     pub description: &'static str,
     /// The pattern a value must match as a whole.
     pub pattern: &'static str,

@@ -733,8 +733,13 @@ async fn zendesk_errors_name_the_vendor_code_and_the_fields() {
     );
 }
 
-#[tokio::test]
-async fn zendesk_429_comes_back_after_one_request() {
+/// Calls `tool` twice as `account_of`'s account on a sandbox that allows one request: the first
+/// succeeds with the figures, the second is the vendor's 429, after exactly one upstream request.
+async fn rate_limited_after_one_request(
+    account_of: fn(&SandboxHandle) -> Account,
+    tool: &str,
+    args: Value,
+) -> ToolError {
     let sb = sandbox(SandboxConfig {
         rate_limit: Some(RateBudget::new(1, Duration::from_secs(3600))),
         ..SandboxConfig::default()
@@ -744,18 +749,28 @@ async fn zendesk_429_comes_back_after_one_request() {
     let ex = executor();
     let account = Account {
         base_url: Some(proxy),
-        ..zendesk(&sb)
+        ..account_of(&sb)
     };
-    let user = json!({"id": "361000000001"});
-    let first = ok(&ex, &account, "get_single_zendesk_user_by_id", user.clone()).await;
+    let first = ok(&ex, &account, tool, args.clone()).await;
     assert_eq!(first.rate_limit.limit, Some(1));
     assert_eq!(first.rate_limit.remaining, Some(0));
-    let error = err(&ex, &account, "get_single_zendesk_user_by_id", user).await;
+    let error = err(&ex, &account, tool, args).await;
     assert_eq!(
         count.load(Ordering::SeqCst),
         2,
         "exactly one upstream request"
     );
+    error
+}
+
+#[tokio::test]
+async fn zendesk_429_comes_back_after_one_request() {
+    let error = rate_limited_after_one_request(
+        zendesk,
+        "get_single_zendesk_user_by_id",
+        json!({"id": "361000000001"}),
+    )
+    .await;
     let ToolError::RateLimited {
         status,
         retry_after,
@@ -809,33 +824,12 @@ async fn pipedrive_errors_carry_the_vendors_message() {
 
 #[tokio::test]
 async fn pipedrive_429_comes_back_after_one_request() {
-    let sb = sandbox(SandboxConfig {
-        rate_limit: Some(RateBudget::new(1, Duration::from_secs(3600))),
-        ..SandboxConfig::default()
-    })
-    .await;
-    let (proxy, count) = counting_proxy(sb.base_url()).await;
-    let ex = executor();
-    let account = Account {
-        base_url: Some(proxy),
-        ..pipedrive(&sb)
-    };
-    let person = json!({"id": 1});
-    let first = ok(
-        &ex,
-        &account,
+    let error = rate_limited_after_one_request(
+        pipedrive,
         "get_single_pipedrive_person_by_id",
-        person.clone(),
+        json!({"id": 1}),
     )
     .await;
-    assert_eq!(first.rate_limit.limit, Some(1));
-    assert_eq!(first.rate_limit.remaining, Some(0));
-    let error = err(&ex, &account, "get_single_pipedrive_person_by_id", person).await;
-    assert_eq!(
-        count.load(Ordering::SeqCst),
-        2,
-        "exactly one upstream request"
-    );
     assert!(
         matches!(
             &error,

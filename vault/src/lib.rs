@@ -688,8 +688,13 @@ impl Store {
 
     /// The database, counting the trip.
     fn db(&self) -> &dyn Sql {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        self.count_trip();
         &*self.db
+    }
+
+    /// Counts one trip to the database made other than through [`Store::db`] (a held transaction).
+    pub(crate) fn count_trip(&self) {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
     }
 
     /// How many times the store has gone to its database since it was opened (each a statement or

@@ -343,8 +343,7 @@ impl Store {
         let Some(slot) = slot else {
             return Ok(Claim::Busy { until: now_unix() });
         };
-        self.round_trips
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.count_trip();
         let tx = pg.begin()?;
         let limit = format!("{}s", lease_secs.max(1));
         tx.query(
@@ -461,8 +460,7 @@ impl Store {
         ];
         if let Some(Held { tx, _slot }) = grant.take_lock() {
             // The row lock is ours: write and commit in the transaction that took it.
-            self.round_trips
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.count_trip();
             let written = tx
                 .execute(
                     "UPDATE accounts SET credential_kind = ?2, secret = ?3,
@@ -505,8 +503,7 @@ impl Store {
     /// in a way that may pass).
     pub fn release_refresh(&self, grant: &RefreshGrant) -> Result<(), StoreError> {
         if let Some(held) = grant.take_lock() {
-            self.round_trips
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.count_trip();
             // A transaction the server already ended has nothing left to give back.
             if let Err(error) = held.tx.rollback() {
                 tracing::debug!(account = %grant.account_id, %error, "a refresh lock was already gone");
@@ -539,8 +536,7 @@ impl Store {
         let Some(Held { tx, _slot }) = grant.take_lock() else {
             return self.mark_needs_reauth(&grant.account_id, reason, event);
         };
-        self.round_trips
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.count_trip();
         let marked = mark_needs_reauth_in(&tx, &grant.account_id, reason, event)
             .and_then(|changed| Ok(tx.commit().map(|()| changed)?));
         match marked {

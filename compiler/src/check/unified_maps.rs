@@ -194,14 +194,7 @@ fn check_targets(
     map: &UnifiedMap,
     report: &mut impl FnMut(&'static Code, Span, String, Option<String>),
 ) {
-    let documented = |kind: MethodKind| {
-        def.resources.get(resource).and_then(|r| {
-            r.methods
-                .iter()
-                .find(|(k, m)| m.resolved_kind(k) == Some(kind))
-                .and_then(|(_, m)| m.documentation.as_ref())
-        })
-    };
+    let documented = |kind: MethodKind| documented_method(def, resource, kind);
     let request_kinds: &[MethodKind] = if map.update_request.is_empty() {
         &[MethodKind::Create, MethodKind::Update]
     } else {
@@ -286,6 +279,20 @@ fn in_body(
     Ok(())
 }
 
+/// The documentation of `resource`'s method of `kind`, if it has a documented one.
+fn documented_method<'a>(
+    def: &'a Integration,
+    resource: &str,
+    kind: MethodKind,
+) -> Option<&'a crate::model::Documentation> {
+    def.resources.get(resource).and_then(|r| {
+        r.methods
+            .iter()
+            .find(|(k, m)| m.resolved_kind(k) == Some(kind))
+            .and_then(|(_, m)| m.documentation.as_ref())
+    })
+}
+
 /// `read_args` name query parameters of the resource's list and get methods; `read_back` has a get
 /// method to read with, and a `created_id` the create answer documents.
 fn check_reads(
@@ -294,14 +301,7 @@ fn check_reads(
     map: &UnifiedMap,
     report: &mut impl FnMut(&'static Code, Span, String, Option<String>),
 ) {
-    let documented = |kind: MethodKind| {
-        def.resources.get(resource).and_then(|r| {
-            r.methods
-                .iter()
-                .find(|(k, m)| m.resolved_kind(k) == Some(kind))
-                .and_then(|(_, m)| m.documentation.as_ref())
-        })
-    };
+    let documented = |kind: MethodKind| documented_method(def, resource, kind);
     for (name, _) in map.read_args.iter() {
         for kind in [MethodKind::List, MethodKind::Get] {
             let Some(doc) = documented(kind) else {

@@ -115,18 +115,7 @@ fn maps(i: &IntegrationIr) -> (Vec<TokenStream>, Vec<TokenStream>) {
         });
         let from_doc = format!("Maps a `{resource}` record onto the unified `{model}`.");
         let to_doc = format!("Maps a unified `{model}` onto a `{resource}` request body.");
-        // Spreads first, so the explicit targets after them win.
-        let spreads = m.request.iter().filter(|(t, _)| t.spread);
-        let explicit = m.request.iter().filter(|(t, _)| !t.spread);
-        let sets = spreads.chain(explicit).map(|(target, e)| {
-            let e = crate::mapping::codegen::expr(e, None);
-            let path = &target.keys;
-            if target.spread {
-                quote!(rt::spread_at(&mut body, &[#(#path),*], #e);)
-            } else {
-                quote!(rt::set_path(&mut body, &[#(#path),*], #e);)
-            }
-        });
+        let sets = request_sets(&m.request);
         fns.push(quote! {
             #[doc = #from_doc]
             pub fn #from(record: &rt::Value) -> rt::Value {
@@ -141,17 +130,7 @@ fn maps(i: &IntegrationIr) -> (Vec<TokenStream>, Vec<TokenStream>) {
             let update_doc = format!(
                 "Maps the fields an update of a unified `{model}` gives, with `current` the record as stored now, onto a `{resource}` request body."
             );
-            let spreads = m.update_request.iter().filter(|(t, _)| t.spread);
-            let explicit = m.update_request.iter().filter(|(t, _)| !t.spread);
-            let sets = spreads.chain(explicit).map(|(target, e)| {
-                let e = crate::mapping::codegen::expr(e, None);
-                let path = &target.keys;
-                if target.spread {
-                    quote!(rt::spread_at(&mut body, &[#(#path),*], #e);)
-                } else {
-                    quote!(rt::set_path(&mut body, &[#(#path),*], #e);)
-                }
-            });
+            let sets = request_sets(&m.update_request);
             fns.push(quote! {
                 #[doc = #update_doc]
                 #[allow(unused_variables)]
@@ -363,6 +342,27 @@ fn pagination(p: &PaginationIr) -> TokenStream {
             max_limit: #max_limit,
         }
     }
+}
+
+/// The statements a request map compiles to, writing into `body`: spreads first, so the named
+/// targets after them win.
+fn request_sets(
+    request: &[(crate::mapping::target::Target, crate::mapping::ast::Expr)],
+) -> Vec<TokenStream> {
+    let spreads = request.iter().filter(|(t, _)| t.spread);
+    let named = request.iter().filter(|(t, _)| !t.spread);
+    spreads
+        .chain(named)
+        .map(|(target, e)| {
+            let e = crate::mapping::codegen::expr(e, None);
+            let path = &target.keys;
+            if target.spread {
+                quote!(rt::spread_at(&mut body, &[#(#path),*], #e);)
+            } else {
+                quote!(rt::set_path(&mut body, &[#(#path),*], #e);)
+            }
+        })
+        .collect()
 }
 
 /// The `ErrorRules` literal.
