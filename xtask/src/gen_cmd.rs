@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use switchboard_compiler::{compile_workspace, freshness};
+use switchboard_compiler::freshness;
 
-use crate::{print_diagnostics, workspace_root};
+use crate::{compile_clean, workspace_root};
 
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let mut check = false;
@@ -16,14 +16,11 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         }
     }
     let root = workspace_root();
-    let compiled = compile_workspace(&root)?;
-    let (errors, _) = print_diagnostics(&compiled);
-    let Some(files) = compiled.files.as_ref().filter(|_| errors == 0) else {
-        eprintln!("error: {errors} error(s) in integrations/; nothing generated");
+    let Some(files) = compile_clean(&root, "generated")? else {
         return Ok(ExitCode::FAILURE);
     };
     if check {
-        let problems = freshness::compare(&root, files).context("comparing generated/")?;
+        let problems = freshness::compare(&root, &files).context("comparing generated/")?;
         if problems.is_empty() {
             eprintln!("generated/ is up to date ({} files)", files.len());
             return Ok(ExitCode::SUCCESS);
@@ -38,7 +35,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         eprintln!("help: run `cargo xtask gen` and commit the result");
         return Ok(ExitCode::FAILURE);
     }
-    let report = freshness::write(&root, files).context("writing generated/")?;
+    let report = freshness::write(&root, &files).context("writing generated/")?;
     for p in &report.written {
         eprintln!("  wrote    {p}");
     }

@@ -3,9 +3,12 @@
 //! - `cargo xtask gen [--check]`: compile `integrations/` into `generated/` (or verify it is fresh).
 //! - `cargo xtask check [PATH...] [--deny-warnings] [--format human|json]`: diagnostics only.
 //! - `cargo xtask new <name>`: scaffold a documented integration definition.
+//! - `cargo xtask diff [BASE]`: what the change since BASE means for agents, consent and context cost.
 
 mod check;
+mod diff_cmd;
 mod gen_cmd;
+mod git;
 mod new;
 
 use std::path::PathBuf;
@@ -22,6 +25,7 @@ fn main() -> ExitCode {
         Some("gen") => gen_cmd::run(&args[1..]),
         Some("check") => check::run(&args[1..]),
         Some("new") => new::run(&args[1..]),
+        Some("diff") => diff_cmd::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -46,6 +50,11 @@ tasks:
   check [PATH...] [--deny-warnings] [--format human|json]
                                                   print diagnostics (default PATH: integrations/)
   new <name>                                      scaffold integrations/<name>.yaml
+  diff [BASE] [--format markdown|json] [--deny-breaking]
+                                                  report what the tools changed since BASE (default: the
+                                                  merge base with the default branch) mean: breaking for
+                                                  agents, needing new consent, safe, and the context cost
+                                                  of tools/list; --deny-breaking exits 1 on anything but safe
 ";
 
 /// The workspace root: the parent of this crate's folder in the checkout being worked on.
@@ -66,6 +75,23 @@ pub fn workspace_root() -> PathBuf {
         })
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// Compiles the workspace's definitions, printing their diagnostics; `None` when any is an error
+/// (after saying so: "N error(s) in integrations/; nothing {what}").
+pub fn compile_clean(
+    root: &std::path::Path,
+    what: &str,
+) -> anyhow::Result<Option<Vec<switchboard_compiler::emit::GeneratedFile>>> {
+    let compiled = switchboard_compiler::compile_workspace(root)?;
+    let (errors, _) = print_diagnostics(&compiled);
+    match compiled.files {
+        Some(files) if errors == 0 => Ok(Some(files)),
+        _ => {
+            eprintln!("error: {errors} error(s) in integrations/; nothing {what}");
+            Ok(None)
+        }
+    }
 }
 
 /// Prints rendered diagnostics to stderr and returns `(errors, warnings)`.
