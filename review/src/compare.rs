@@ -171,6 +171,17 @@ fn tools(before: &Tree, after: &Tree, out: &mut Vec<Change>) {
 fn catalog_entry(old: &Tool, new: &Tool, out: &mut Vec<Change>) {
     let scope = new.integration.as_str();
     let tool = Some(new.name.as_str());
+    if let (Some(was), Some(now)) = (&old.title, &new.title)
+        && was != now
+    {
+        out.push(change(
+            Class::Safe,
+            scope,
+            tool,
+            "title_changed",
+            format!("title `{was}` → `{now}`"),
+        ));
+    }
     let hint = |t: &Tool, name: &str| t.annotations.get(name).copied();
     if hint(old, "readOnlyHint") == Some(true) && hint(new, "readOnlyHint") != Some(true) {
         out.push(change(

@@ -37,20 +37,27 @@ fn tokens(bytes: usize) -> usize {
     bytes.div_ceil(4)
 }
 
-/// The tools of one integration and the bytes of their `tools/list` entries as compact JSON.
+/// The tools of one integration and the bytes of its `tools/list` result (`{"tools":[…]}`) as compact JSON.
 fn listing(tree: &Tree, integration: &str) -> (usize, usize) {
     let tools: Vec<&Tool> = tree.tools_of(integration).collect();
-    let bytes = tools
+    if tools.is_empty() {
+        return (0, 0);
+    }
+    let entries: usize = tools
         .iter()
         .map(|tool| entry(tree, tool).to_string().len())
         .sum();
-    (tools.len(), bytes)
+    let commas = tools.len() - 1;
+    (tools.len(), r#"{"tools":[]}"#.len() + entries + commas)
 }
 
-/// One tool as `tools/list` shows it: name, description, schemas and annotations.
+/// One tool as `tools/list` shows it: name, title, description, schemas and annotations.
 fn entry(tree: &Tree, tool: &Tool) -> Value {
     let mut entry = Map::new();
     entry.insert("name".to_owned(), Value::String(tool.name.clone()));
+    if let Some(title) = &tool.title {
+        entry.insert("title".to_owned(), Value::String(title.clone()));
+    }
     if let Some(schema) = tree.schema(tool) {
         for key in ["description", "inputSchema", "outputSchema"] {
             if let Some(value) = schema.get(key) {

@@ -192,8 +192,8 @@ fn cost_table(out: &mut String, costs: &[ContextCost]) {
         );
     }
     out.push_str(
-        "\nBytes of each tool's `tools/list` entry as compact JSON (name, description, input and output \
-         schemas, annotations); tokens estimated as bytes / 4.\n",
+        "\nBytes of an integration's whole `tools/list` result as compact JSON (each tool's name, title, \
+         description, input and output schemas and annotations); tokens estimated as bytes / 4.\n",
     );
 }
 

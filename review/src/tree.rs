@@ -31,6 +31,8 @@ pub struct Tool {
     pub integration: String,
     /// The name agents call.
     pub name: String,
+    /// The human-readable title clients show (absent from older catalogs).
+    pub title: Option<String>,
     /// `proxy` (vendor-shaped) or `unified` (a unified model's shape).
     pub kind: String,
     /// The unified model a unified tool serves (`crm.contact`).
@@ -130,6 +132,7 @@ impl Tree {
             let tool = Tool {
                 integration: integration.clone(),
                 name: name.clone(),
+                title: text(entry.get("title")),
                 kind: text(entry.get("tool_kind")).unwrap_or_else(|| "proxy".to_owned()),
                 model: text(entry.get("model")),
                 resource: text(entry.get("resource")),

@@ -51,6 +51,7 @@ pub fn catalog(catalog: &Catalog) -> GeneratedFile {
 fn tool_entry(t: &ToolIr) -> Value {
     let mut entry = json!({
         "name": t.name,
+        "title": t.title,
         "integration": t.integration,
         "resource": t.resource,
         "method": t.method,
