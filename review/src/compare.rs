@@ -328,6 +328,7 @@ fn document(was: &Value, now: &Value, scope: &str, tool: &str, out: &mut Vec<Cha
         "",
         &mut findings,
     );
+    pair_renamed_input(&mut findings);
     schema::compare(
         &part(was, "outputSchema"),
         &part(now, "outputSchema"),
@@ -340,6 +341,32 @@ fn document(was: &Value, now: &Value, scope: &str, tool: &str, out: &mut Vec<Cha
             .into_iter()
             .map(|f| from_finding(f, scope, Some(tool))),
     );
+}
+
+/// One input removed and one required input added beside it: most likely a rename, said so.
+fn pair_renamed_input(findings: &mut [Finding]) {
+    let parent = |at: &str| at.rsplit_once('/').map_or("", |(p, _)| p).to_owned();
+    let removed: Vec<usize> = (0..findings.len())
+        .filter(|&i| findings[i].code == "input_removed")
+        .collect();
+    let added: Vec<usize> = (0..findings.len())
+        .filter(|&i| findings[i].code == "input_added_required")
+        .collect();
+    if let ([old], [new]) = (removed.as_slice(), added.as_slice())
+        && parent(&findings[*old].at) == parent(&findings[*new].at)
+    {
+        let name = findings[*new]
+            .at
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        findings[*old].message = findings[*old].message.replacen(
+            " removed:",
+            &format!(" removed (renamed to `{name}`?):"),
+            1,
+        );
+    }
 }
 
 fn from_finding(finding: Finding, scope: &str, tool: Option<&str>) -> Change {
