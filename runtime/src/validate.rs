@@ -28,7 +28,8 @@ pub fn check(validator: &Validator, args: &Value) -> Result<(), ToolError> {
         return Ok(());
     };
     let pointer = pointer_of(&first);
-    let mut lines = vec![describe(&pointer, &first.to_string())];
+    // The first error's place travels as `pointer` (messages show it once, before this text).
+    let mut lines = vec![first.to_string()];
     let mut more = 0usize;
     for error in errors {
         // Past the reported few, only count: formatting them would be wasted work.
@@ -407,13 +408,22 @@ mod tests {
 
     #[test]
     fn message_lists_every_problem() {
-        let Err(ToolError::InvalidArguments { message, .. }) =
+        let Err(ToolError::InvalidArguments { pointer, message }) =
             check(&validator(), &json!({"limit": "x"}))
         else {
             panic!("invalid");
         };
-        assert!(message.contains("/limit"), "{message}");
-        assert!(message.contains("email"), "{message}");
+        // The first problem's place is the pointer, shown once; each further one names its own.
+        let (first, other) = if pointer == "/limit" {
+            ("\"x\"", "/email")
+        } else {
+            ("email", "/limit")
+        };
+        assert!(
+            message.contains(first) && message.contains(other),
+            "{pointer}: {message}"
+        );
+        assert!(!message.starts_with(&pointer), "{message}");
     }
 
     // --------------------------------------------------------------------------------------------
