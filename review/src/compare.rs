@@ -141,13 +141,36 @@ fn tools(before: &Tree, after: &Tree, out: &mut Vec<Change>) {
         } else {
             format!(", needs {}", quoted(&tool.scopes))
         };
+        // Scopes no tool of a known integration needed before: connected accounts lack them, and
+        // servers hide the tool from those accounts until someone authorizes again.
+        let unseen: BTreeSet<String> = if before.integrations.contains_key(&tool.integration) {
+            let known: BTreeSet<&String> = before
+                .tools_of(&tool.integration)
+                .flat_map(|t| &t.scopes)
+                .collect();
+            tool.scopes
+                .iter()
+                .filter(|s| !known.contains(s))
+                .cloned()
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        let hidden = if unseen.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} is new to the integration: accounts connected before do not see the tool until they authorize again",
+                quoted(&unseen)
+            )
+        };
         out.push(change(
             Class::Safe,
             &tool.integration,
             Some(&tool.name),
             "tool_added",
             format!(
-                "new {} tool ({}{scopes}{replaces})",
+                "new {} tool ({}{scopes}{replaces}){hidden}",
                 tool.kind,
                 tool.group.as_deref().unwrap_or("no method group")
             ),

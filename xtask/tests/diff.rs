@@ -273,3 +273,20 @@ fn one_build_serves_two_clones_each_on_its_own_tree() {
         Some(0)
     );
 }
+
+#[test]
+fn definitions_that_do_not_compile_are_reported_not_compared() {
+    let workspace = Workspace::new();
+    let mut files = support::fixture();
+    let acme = files
+        .iter_mut()
+        .find(|(n, _)| n == "integrations/acme.yaml")
+        .unwrap();
+    acme.1 = acme.1.replacen("http: GET", "http: GTE", 1);
+    workspace.write(&files);
+    let out = workspace.xtask(&["diff", "HEAD", "--deny-breaking"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("error[E0103]"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nothing to compare"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+}
