@@ -565,6 +565,31 @@ mod tests {
     }
 
     #[test]
+    fn outputs_may_narrow_but_not_widen() {
+        let tool = |output: serde_json::Value| {
+            let mut tree = tree(json!({}), json!({"type": "object"}));
+            let key = ("acme".to_owned(), "archive_acme_contact".to_owned());
+            let doc = tree.proxy_schemas.get_mut(&key).unwrap();
+            doc["outputSchema"] = output;
+            tree
+        };
+        let schema = |types: serde_json::Value| {
+            json!({"type": "object", "properties": {"result": {"type": "object",
+                   "properties": {"score": {"type": types}}}}})
+        };
+        let nullable = tool(schema(json!(["number", "null"])));
+        let integer = tool(schema(json!("integer")));
+        assert_eq!(
+            codes(&nullable, &integer),
+            [(Class::Safe, "output_type_narrowed")]
+        );
+        assert_eq!(
+            codes(&integer, &nullable),
+            [(Class::Breaking, "output_type_changed")]
+        );
+    }
+
+    #[test]
     fn a_tree_without_a_catalog_is_empty_and_everything_after_it_is_new() {
         let empty = Tree::from_files([]).unwrap();
         let after = tree(json!({}), json!({"type": "object"}));

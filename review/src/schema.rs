@@ -318,6 +318,13 @@ fn types(
             "input_type_narrowed",
             format!("{subject} type narrowed: {change}"),
         ),
+        // A reader that handled every old type handles a subset (`string | null` → `string`).
+        Side::Output if covers(&was, &now) => found(
+            Class::Safe,
+            "output_type_narrowed",
+            format!("{subject} takes fewer types: {change}"),
+        ),
+        // A unified field is also the input of create and update: any change can break one side.
         Side::Output | Side::Model => found(
             Class::Breaking,
             "output_type_changed",

@@ -287,6 +287,10 @@ fn definitions_that_do_not_compile_are_reported_not_compared() {
     let out = workspace.xtask(&["diff", "HEAD", "--deny-breaking"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("error[E0103]"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("nothing to compare"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing to compare"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stdout(&out).is_empty(), "{}", stdout(&out));
 }
