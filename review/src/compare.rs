@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::report::{Change, Class, Report};
-use crate::schema::{self, Finding, Side};
+use crate::schema::{self, Finding, Side, code};
 use crate::tree::{Tool, Tree};
 
 /// Compares the tree at the base (`before`) with the tree under review (`after`).
@@ -141,57 +141,98 @@ fn tools(before: &Tree, after: &Tree, out: &mut Vec<Change>) {
         } else {
             format!(", needs {}", quoted(&tool.scopes))
         };
-        // Scopes no tool of a known integration needed before: connected accounts lack them, and
-        // servers hide the tool from those accounts until someone authorizes again.
-        let unseen: BTreeSet<String> = if before.integrations.contains_key(&tool.integration) {
-            let known: BTreeSet<&String> = before
-                .tools_of(&tool.integration)
-                .flat_map(|t| &t.scopes)
-                .collect();
-            tool.scopes
-                .iter()
-                .filter(|s| !known.contains(s))
-                .cloned()
-                .collect()
-        } else {
-            BTreeSet::new()
-        };
-        let hidden = if unseen.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; {} is new to the integration: accounts connected before do not see the tool until they authorize again",
-                quoted(&unseen)
-            )
-        };
         out.push(change(
             Class::Safe,
             &tool.integration,
             Some(&tool.name),
             "tool_added",
             format!(
-                "new {} tool ({}{scopes}{replaces}){hidden}",
+                "new {} tool ({}{scopes}{replaces})",
                 tool.kind,
                 tool.group.as_deref().unwrap_or("no method group")
             ),
         ));
+        // A scope the integration never asked for widens its consent: accounts connected before
+        // lack it, and their servers hide the tool until someone authorizes again.
+        if before.integrations.contains_key(&tool.integration) {
+            let unseen = new_to_integration(before, tool, &tool.scopes);
+            if !unseen.is_empty() {
+                out.push(change(
+                    Class::Consent,
+                    &tool.integration,
+                    Some(&tool.name),
+                    "scopes_added",
+                    format!(
+                        "needs {}, new to the integration: accounts connected before must authorize again before their servers list it{}",
+                        quoted(&unseen),
+                        listed_by(tool)
+                    ),
+                ));
+            }
+        }
     }
     for (key, old) in &before.tools {
         let Some(new) = after.tools.get(key) else {
             continue;
         };
-        catalog_entry(old, new, out);
-        // A unified tool's schema is its model's, compared once per model in `models`.
-        if let (true, Some(was), Some(now)) =
-            (new.kind != "unified", before.schema(old), after.schema(new))
-        {
+        catalog_entry(old, new, before, out);
+        let (was, now) = (before.schema(old), after.schema(new));
+        if was.is_none() || now.is_none() {
+            // A tree that names a tool without its schema cannot be judged: fail closed.
+            let side = if was.is_none() {
+                "at the base"
+            } else {
+                "in this change"
+            };
+            out.push(change(
+                Class::Breaking,
+                &new.integration,
+                Some(&new.name),
+                "schema_missing",
+                format!("its schema file is missing {side}: the tool could not be compared"),
+            ));
+        } else if let (true, Some(was), Some(now)) = (new.kind != "unified", was, now) {
+            // A unified tool's schema is its model's, compared once per model in `models`.
             document(was, now, &new.integration, &new.name, out);
         }
     }
 }
 
+/// Which of `scopes` no tool of `tool`'s integration needed in `before`.
+fn new_to_integration(before: &Tree, tool: &Tool, scopes: &BTreeSet<String>) -> BTreeSet<String> {
+    let known: BTreeSet<&String> = before
+        .tools_of(&tool.integration)
+        .flat_map(|t| &t.scopes)
+        .collect();
+    scopes
+        .iter()
+        .filter(|s| !known.contains(s))
+        .cloned()
+        .collect()
+}
+
+/// The servers that list `tool`, for a consent message.
+fn listed_by(tool: &Tool) -> String {
+    let mut filters = Vec::new();
+    if let Some(group) = &tool.group {
+        filters.push(format!("`--methods {group}`"));
+    }
+    if let Some(kind) = &tool.method_kind {
+        filters.push(format!("`--methods {kind}`"));
+    }
+    filters.extend(tool.tags.iter().map(|tag| format!("`--tags {tag}`")));
+    if filters.is_empty() {
+        "; every server without a filter lists it".to_owned()
+    } else {
+        format!(
+            "; listed by servers without a filter or with {}",
+            filters.join(" or ")
+        )
+    }
+}
+
 /// What the catalog says of a tool kept under the same name: annotations, filters, scopes.
-fn catalog_entry(old: &Tool, new: &Tool, out: &mut Vec<Change>) {
+fn catalog_entry(old: &Tool, new: &Tool, before: &Tree, out: &mut Vec<Change>) {
     let scope = new.integration.as_str();
     let tool = Some(new.name.as_str());
     if let (Some(was), Some(now)) = (&old.title, &new.title)
@@ -202,7 +243,7 @@ fn catalog_entry(old: &Tool, new: &Tool, out: &mut Vec<Change>) {
             scope,
             tool,
             "title_changed",
-            format!("title `{was}` → `{now}`"),
+            format!("title {} → {}", code(was), code(now)),
         ));
     }
     let hint = |t: &Tool, name: &str| t.annotations.get(name).copied();
@@ -257,6 +298,34 @@ fn catalog_entry(old: &Tool, new: &Tool, out: &mut Vec<Change>) {
             ),
         ));
     }
+    if let (Some(was), Some(now)) = (&old.method_kind, &new.method_kind)
+        && was != now
+    {
+        out.push(change(
+            Class::Breaking,
+            scope,
+            tool,
+            "kind_changed",
+            format!("its method kind changes from `{was}` to `{now}`: servers created with `--methods {was}` no longer list it"),
+        ));
+    }
+    match (old.mostly_pii, new.mostly_pii) {
+        (Some(false) | None, Some(true)) => out.push(change(
+            Class::Breaking,
+            scope,
+            tool,
+            "became_mostly_pii",
+            "now returns mostly personal data: servers created with `--no-pii-tools` no longer list it".to_owned(),
+        )),
+        (Some(true), Some(false)) => out.push(change(
+            Class::Safe,
+            scope,
+            tool,
+            "no_longer_mostly_pii",
+            "no longer returns mostly personal data: servers created with `--no-pii-tools` list it".to_owned(),
+        )),
+        _ => {}
+    }
     for tag in old.tags.difference(&new.tags) {
         out.push(change(
             Class::Breaking,
@@ -284,26 +353,23 @@ fn catalog_entry(old: &Tool, new: &Tool, out: &mut Vec<Change>) {
         } else {
             format!("besides {}", quoted(&old.scopes))
         };
-        let mut filters = Vec::new();
-        if let Some(group) = &new.group {
-            filters.push(format!("`--methods {group}`"));
-        }
-        filters.extend(new.tags.iter().map(|tag| format!("`--tags {tag}`")));
-        let servers = if filters.is_empty() {
-            "; every server without a filter lists it".to_owned()
+        let unseen = new_to_integration(before, old, &grown);
+        let who = if unseen.is_empty() {
+            "accounts connected without it".to_owned()
         } else {
             format!(
-                "; listed by servers without a filter or with {}",
-                filters.join(" or ")
+                "{} is new to the integration: every account connected before",
+                quoted(&unseen)
             )
         };
+        let servers = listed_by(new);
         out.push(change(
             Class::Consent,
             scope,
             tool,
             "scopes_added",
             format!(
-                "needs {} ({besides}): accounts connected before must authorize again to call it{servers}",
+                "needs {} ({besides}); {who} must authorize again to call it{servers}",
                 quoted(&grown)
             ),
         ));
@@ -384,11 +450,21 @@ fn pair_renamed_input(findings: &mut [Finding]) {
             .next()
             .unwrap_or_default()
             .to_owned();
+        let was = findings[*old]
+            .at
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         findings[*old].message = findings[*old].message.replacen(
             " removed:",
             &format!(" removed (renamed to `{name}`?):"),
             1,
         );
+        findings[*new].message =
+            findings[*new]
+                .message
+                .replacen("):", &format!(", replaces `{was}`?):"), 1);
     }
 }
 
@@ -600,6 +676,60 @@ mod tests {
                 (Class::Safe, "tool_added")
             ]
         );
+    }
+
+    #[test]
+    fn losing_a_server_filter_is_breaking() {
+        let input = json!({"type": "object"});
+        let base = tree(json!({}), input.clone());
+        let mut changed = tree(json!({}), input);
+        let key = ("acme".to_owned(), "archive_acme_contact".to_owned());
+        let tool = changed.tools.get_mut(&key).unwrap();
+        tool.mostly_pii = Some(true);
+        tool.method_kind = Some("custom".into());
+        let mut before = base.clone();
+        let old = before.tools.get_mut(&key).unwrap();
+        old.mostly_pii = Some(false);
+        old.method_kind = Some("update".into());
+        assert_eq!(
+            codes(&before, &changed),
+            [
+                (Class::Breaking, "became_mostly_pii"),
+                (Class::Breaking, "kind_changed")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_tool_without_its_schema_fails_closed() {
+        let input = json!({"type": "object"});
+        let before = tree(json!({}), input.clone());
+        let mut after = tree(json!({}), input);
+        after.proxy_schemas.clear();
+        assert_eq!(
+            codes(&before, &after),
+            [(Class::Breaking, "schema_missing")]
+        );
+    }
+
+    #[test]
+    fn a_catalog_of_another_shape_is_refused_not_read_as_empty() {
+        for catalog in [
+            r#"[]"#,
+            r#"{"tools": {}}"#,
+            r#"{"integrations": 1}"#,
+            r#"{"tools": [1]}"#,
+        ] {
+            let files = [(
+                "generated/catalog.json".to_owned(),
+                catalog.as_bytes().to_vec(),
+            )];
+            let error = Tree::from_files(files).unwrap_err();
+            assert!(
+                error.to_string().starts_with("generated/catalog.json: "),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -17,8 +17,9 @@ pub(crate) fn context_cost(before: &Tree, after: &Tree) -> Vec<ContextCost> {
     names
         .into_iter()
         .map(|name| {
-            let (tools_before, bytes_before) = listing(before, name);
-            let (tools_after, bytes_after) = listing(after, name);
+            // Catalogs before titles were recorded: the server sent them all the same.
+            let (tools_before, bytes_before) = listing(before, name, Some(after));
+            let (tools_after, bytes_after) = listing(after, name, None);
             ContextCost {
                 integration: name.clone(),
                 tools_before,
@@ -38,25 +39,33 @@ fn tokens(bytes: usize) -> usize {
 }
 
 /// The tools of one integration and the bytes of its `tools/list` result (`{"tools":[…]}`) as compact JSON.
-fn listing(tree: &Tree, integration: &str) -> (usize, usize) {
+///
+/// A tool without a title takes the one `titles` gives the same tool.
+fn listing(tree: &Tree, integration: &str, titles: Option<&Tree>) -> (usize, usize) {
     let tools: Vec<&Tool> = tree.tools_of(integration).collect();
     if tools.is_empty() {
         return (0, 0);
     }
+    let title = |tool: &Tool| {
+        tool.title.clone().or_else(|| {
+            let key = (tool.integration.clone(), tool.name.clone());
+            titles?.tools.get(&key)?.title.clone()
+        })
+    };
     let entries: usize = tools
         .iter()
-        .map(|tool| entry(tree, tool).to_string().len())
+        .map(|tool| entry(tree, tool, title(tool)).to_string().len())
         .sum();
     let commas = tools.len() - 1;
     (tools.len(), r#"{"tools":[]}"#.len() + entries + commas)
 }
 
 /// One tool as `tools/list` shows it: name, title, description, schemas and annotations.
-fn entry(tree: &Tree, tool: &Tool) -> Value {
+fn entry(tree: &Tree, tool: &Tool, title: Option<String>) -> Value {
     let mut entry = Map::new();
     entry.insert("name".to_owned(), Value::String(tool.name.clone()));
-    if let Some(title) = &tool.title {
-        entry.insert("title".to_owned(), Value::String(title.clone()));
+    if let Some(title) = title {
+        entry.insert("title".to_owned(), Value::String(title));
     }
     if let Some(schema) = tree.schema(tool) {
         for key in ["description", "inputSchema", "outputSchema"] {

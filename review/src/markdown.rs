@@ -133,13 +133,16 @@ const LIST_AFTER: usize = 3;
 fn plural(code: &str) -> Option<&'static str> {
     Some(match code {
         "input_removed" => "inputs removed (agents that still send them get `invalid_arguments`)",
+        "input_undocumented" => "inputs no longer documented (the object still accepts them)",
         "input_added_required" => "new required inputs (calls without them are refused)",
         "input_added" => "new optional inputs",
         "output_removed" => "outputs removed",
         "output_added" => "new outputs",
         "unified_field_removed" => "unified fields removed",
         "unified_field_added" => "new unified fields",
-        "pii_marked" => "now marked personal data (servers with --redact strip, mask or hash them)",
+        "pii_marked" => {
+            "now marked personal data (servers with --redact strip, mask or hash them: their agents no longer read the values)"
+        }
         "pii_unmarked" => {
             "no longer marked personal data (servers with --redact now pass them through as they are)"
         }

@@ -117,8 +117,17 @@ pub(crate) fn compare(before: &Value, after: &Value, side: Side, at: &str, out: 
         });
     }
     properties(before, after, side, at, out);
-    if let (Some(b), Some(a)) = (before.get("items"), after.get("items")) {
-        compare(b, a, side, &join(at, "*"), out);
+    // An array without `items` holds anything: compare as `{}` when only one side says.
+    let any = Value::Object(serde_json::Map::new());
+    match (before.get("items"), after.get("items")) {
+        (None, None) => {}
+        (b, a) => compare(
+            b.unwrap_or(&any),
+            a.unwrap_or(&any),
+            side,
+            &join(at, "*"),
+            out,
+        ),
     }
     if let (Some(b), Some(a)) = (
         before.get("patternProperties").and_then(Value::as_object),
@@ -156,6 +165,14 @@ fn properties(before: &Value, after: &Value, side: Side, at: &str, out: &mut Vec
             continue;
         }
         match side {
+            Side::Input if accepts_other(after, schema) => found(
+                Class::Safe,
+                "input_undocumented",
+                name,
+                format!(
+                    "{subject} is no longer documented; the object still accepts it as another property"
+                ),
+            ),
             Side::Input => found(
                 Class::Breaking,
                 "input_removed",
@@ -240,55 +257,66 @@ fn properties(before: &Value, after: &Value, side: Side, at: &str, out: &mut Vec
         }
         nested.push((*old, *schema, join(at, name)));
     }
-    if side == Side::Input {
-        let closed = |v: &Value| v.get("additionalProperties") == Some(&Value::Bool(false));
-        if !closed(before) && closed(after) {
-            found(
-                Class::Breaking,
-                "input_closed",
-                "",
-                format!(
-                    "{} no longer accepts properties it does not name",
-                    side.subject(at)
-                ),
-            );
-        } else if closed(before) && !closed(after) {
-            found(
-                Class::Safe,
-                "input_opened",
-                "",
-                format!(
-                    "{} now accepts properties it does not name",
-                    side.subject(at)
-                ),
-            );
-        }
-        let (was, now) = (
-            keys(before.get("patternProperties")),
-            keys(after.get("patternProperties")),
+    // Properties the object does not name: closed, any value, or values of one schema.
+    let subject = side.subject(at);
+    match (side, others_allowed(before), others_allowed(after)) {
+        (_, Others::Schema(was), Others::Schema(now)) => nested.push((was, now, join(at, "*"))),
+        (Side::Input, Others::Closed, Others::Any | Others::Schema(_)) => found(
+            Class::Safe,
+            "input_opened",
+            "",
+            format!("{subject} now accepts properties it does not name"),
+        ),
+        (Side::Input, Others::Any | Others::Schema(_), Others::Closed) => found(
+            Class::Breaking,
+            "input_closed",
+            "",
+            format!("{subject} no longer accepts properties it does not name"),
+        ),
+        (Side::Input, Others::Any, Others::Schema(now)) => found(
+            Class::Breaking,
+            "input_type_narrowed",
+            "",
+            format!(
+                "{subject}: properties it does not name must now be {}",
+                type_text(now)
+            ),
+        ),
+        (Side::Output | Side::Model, Others::Closed | Others::Schema(_), Others::Any) => found(
+            Class::Breaking,
+            "output_type_changed",
+            "",
+            format!("{subject}: properties it does not name may now hold any value"),
+        ),
+        _ => {}
+    }
+    let (was_patterns, now_patterns) = (
+        keys(before.get("patternProperties")),
+        keys(after.get("patternProperties")),
+    );
+    for pattern in was_patterns.difference(&now_patterns) {
+        let (class, code, what) = match side {
+            Side::Input => (Class::Breaking, "input_removed", "no longer accepts"),
+            _ => (Class::Breaking, "output_removed", "no longer documents"),
+        };
+        found(
+            class,
+            code,
+            "",
+            format!("{subject} {what} properties matching `{pattern}`"),
         );
-        for pattern in was.difference(&now) {
-            found(
-                Class::Breaking,
-                "input_removed",
-                "",
-                format!(
-                    "{} no longer accepts properties matching `{pattern}`",
-                    side.subject(at)
-                ),
-            );
-        }
-        for pattern in now.difference(&was) {
-            found(
-                Class::Safe,
-                "input_added",
-                "",
-                format!(
-                    "{} now accepts properties matching `{pattern}`",
-                    side.subject(at)
-                ),
-            );
-        }
+    }
+    for pattern in now_patterns.difference(&was_patterns) {
+        let (code, what) = match side {
+            Side::Input => ("input_added", "now accepts"),
+            _ => ("output_added", "now documents"),
+        };
+        found(
+            Class::Safe,
+            code,
+            "",
+            format!("{subject} {what} properties matching `{pattern}`"),
+        );
     }
     for (was, now, at) in nested {
         compare(was, now, side, &at, out);
@@ -406,7 +434,7 @@ fn pii(
             Class::Safe,
             "pii_marked",
             format!(
-                "{subject} is now marked personal data: servers with --redact strip, mask or hash it"
+                "{subject} is now marked personal data: servers with --redact strip, mask or hash it, so their agents no longer read the value"
             ),
         );
     } else {
@@ -480,6 +508,36 @@ fn others(
                 format!("{subject}: `{keyword}` {} → {}", short(was), short(now)),
             );
         }
+    }
+}
+
+/// What an object says of the properties it does not name.
+enum Others<'a> {
+    /// `additionalProperties: false`.
+    Closed,
+    /// Absent or `true`: anything.
+    Any,
+    /// Values of this schema.
+    Schema(&'a Value),
+}
+
+fn others_allowed(schema: &Value) -> Others<'_> {
+    match schema.get("additionalProperties") {
+        Some(Value::Bool(false)) => Others::Closed,
+        None | Some(Value::Bool(true)) => Others::Any,
+        Some(other) => Others::Schema(other),
+    }
+}
+
+/// Whether `object` still takes a property of schema `removed` among those it does not name.
+///
+/// Pattern properties are not matched (no regular expressions here): a property they would take is
+/// still reported removed, which errs on the side of a reviewer's look.
+fn accepts_other(object: &Value, removed: &Value) -> bool {
+    match others_allowed(object) {
+        Others::Any => true,
+        Others::Closed => false,
+        Others::Schema(schema) => covers(&type_set(schema), &type_set(removed)),
     }
 }
 
@@ -593,7 +651,16 @@ fn short(value: Option<&Value>) -> String {
     let text = value.to_string();
     if text.chars().count() > 60 {
         let cut: String = text.chars().take(57).collect();
-        format!("`{cut}…`")
+        code(&format!("{cut}…"))
+    } else {
+        code(&text)
+    }
+}
+
+/// `text` as a Markdown code span, whatever backticks it holds.
+pub(crate) fn code(text: &str) -> String {
+    if text.contains('`') {
+        format!("`` {} ``", text.replace("``", "` `"))
     } else {
         format!("`{text}`")
     }
@@ -604,5 +671,134 @@ fn join(at: &str, name: &str) -> String {
         name.to_owned()
     } else {
         format!("{at}/{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::{Side, compare};
+    use crate::report::Class;
+
+    fn codes(before: Value, after: Value, side: Side) -> Vec<(Class, &'static str, String)> {
+        let mut out = Vec::new();
+        compare(&before, &after, side, "", &mut out);
+        out.into_iter().map(|f| (f.class, f.code, f.at)).collect()
+    }
+
+    fn found(class: Class, code: &'static str, at: &str) -> (Class, &'static str, String) {
+        (class, code, at.to_owned())
+    }
+
+    #[test]
+    fn values_of_open_objects_are_compared_like_properties() {
+        let map = |value: Value| json!({"type": "object", "properties": {"custom": {"type": "object", "additionalProperties": value}}});
+        let text = map(json!({"type": "string"}));
+        let number = map(json!({"type": "integer"}));
+        assert_eq!(
+            codes(text.clone(), number.clone(), Side::Model),
+            [found(Class::Breaking, "output_type_changed", "custom/*")]
+        );
+        assert_eq!(
+            codes(text.clone(), number, Side::Input),
+            [found(Class::Breaking, "input_type_narrowed", "custom/*")]
+        );
+        // Any value → values of one type: narrower input, a firmer promise on output.
+        let any = json!({"type": "object", "properties": {"custom": {"type": "object"}}});
+        assert_eq!(
+            codes(any.clone(), text.clone(), Side::Input),
+            [found(Class::Breaking, "input_type_narrowed", "custom")]
+        );
+        assert!(codes(any.clone(), text.clone(), Side::Output).is_empty());
+        assert_eq!(
+            codes(text, any, Side::Output),
+            [found(Class::Breaking, "output_type_changed", "custom")]
+        );
+    }
+
+    #[test]
+    fn a_property_still_accepted_by_an_open_object_is_undocumented_not_removed() {
+        let object = |extra: Value, open: Value| {
+            let mut properties = json!({"email": {"type": "string"}});
+            if let (Some(p), Some(e)) = (properties.as_object_mut(), extra.as_object()) {
+                p.extend(e.clone());
+            }
+            json!({"type": "object", "properties": properties, "additionalProperties": open})
+        };
+        let title = json!({"jobtitle": {"type": "string"}});
+        let strings = json!({"type": "string"});
+        assert_eq!(
+            codes(
+                object(title.clone(), strings.clone()),
+                object(json!({}), strings),
+                Side::Input
+            ),
+            [found(Class::Safe, "input_undocumented", "jobtitle")]
+        );
+        assert_eq!(
+            codes(
+                object(title.clone(), json!(false)),
+                object(json!({}), json!(false)),
+                Side::Input
+            ),
+            [found(Class::Breaking, "input_removed", "jobtitle")]
+        );
+        // Open to integers only: a string property is refused now.
+        assert_eq!(
+            codes(
+                object(title, json!({"type": "integer"})),
+                object(json!({}), json!({"type": "integer"})),
+                Side::Input
+            ),
+            [found(Class::Breaking, "input_removed", "jobtitle")]
+        );
+    }
+
+    #[test]
+    fn items_that_appear_or_vanish_are_compared_against_anything() {
+        let list = |items: Option<Value>| {
+            let mut list = json!({"type": "array"});
+            if let (Some(items), Some(l)) = (items, list.as_object_mut()) {
+                l.insert("items".into(), items);
+            }
+            json!({"type": "object", "properties": {"ids": list}})
+        };
+        assert_eq!(
+            codes(
+                list(None),
+                list(Some(json!({"type": "integer"}))),
+                Side::Input
+            ),
+            [found(Class::Breaking, "input_type_narrowed", "ids/*")]
+        );
+        assert_eq!(
+            codes(
+                list(Some(json!({"type": "integer"}))),
+                list(None),
+                Side::Output
+            ),
+            [found(Class::Breaking, "output_type_changed", "ids/*")]
+        );
+    }
+
+    #[test]
+    fn output_pattern_properties_removed_are_breaking() {
+        let with = json!({"type": "object", "patternProperties": {"^cf_": {"type": "string"}}});
+        let without = json!({"type": "object"});
+        assert_eq!(
+            codes(with.clone(), without.clone(), Side::Output),
+            [found(Class::Breaking, "output_removed", "")]
+        );
+        assert_eq!(
+            codes(without, with, Side::Output),
+            [found(Class::Safe, "output_added", "")]
+        );
+    }
+
+    #[test]
+    fn values_with_backticks_stay_code() {
+        assert_eq!(super::code("a`b"), "`` a`b ``");
+        assert_eq!(super::code("plain"), "`plain`");
     }
 }

@@ -43,6 +43,10 @@ pub struct Tool {
     pub method: Option<String>,
     /// `read` or `write`: what a server's `--methods` filter selects.
     pub group: Option<String>,
+    /// The method kind (`list`, `get`, `search`, `custom`, …), which `--methods` also selects.
+    pub method_kind: Option<String>,
+    /// Whether its results are mostly personal data (`--no-pii-tools` hides it).
+    pub mostly_pii: Option<bool>,
     /// What a server's `--tags` filter selects.
     pub tags: BTreeSet<String>,
     /// OAuth scopes an account must have granted to call it.
@@ -108,6 +112,14 @@ impl Tree {
             path: CATALOG.to_owned(),
             message: message.to_owned(),
         };
+        if !catalog.is_object() {
+            return Err(shape("not a JSON object"));
+        }
+        for key in ["integrations", "tools"] {
+            if catalog.get(key).is_some_and(|v| !v.is_array()) {
+                return Err(shape(&format!("`{key}` is not an array")));
+            }
+        }
         for entry in array(catalog.get("integrations")) {
             let name =
                 text(entry.get("name")).ok_or_else(|| shape("an integration has no name"))?;
@@ -115,6 +127,9 @@ impl Tree {
             self.integrations.insert(name, display);
         }
         for entry in array(catalog.get("tools")) {
+            if !entry.is_object() {
+                return Err(shape("a tool is not a JSON object"));
+            }
             let (Some(integration), Some(name)) =
                 (text(entry.get("integration")), text(entry.get("name")))
             else {
@@ -138,6 +153,8 @@ impl Tree {
                 resource: text(entry.get("resource")),
                 method: text(entry.get("method")),
                 group: text(entry.get("group")),
+                method_kind: text(entry.get("kind")),
+                mostly_pii: entry.get("mostly_pii").and_then(Value::as_bool),
                 tags: strings(entry.get("tags")),
                 scopes: strings(entry.get("scopes")),
                 annotations,

@@ -1,5 +1,6 @@
 //! `cargo xtask diff [BASE] [--format markdown|json] [--deny-breaking]`.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -15,10 +16,12 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let mut json = false;
     let mut deny = false;
     let mut args = args.iter();
+    let mut options = true;
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--deny-breaking" => deny = true,
-            "--format" => match args.next().map(String::as_str) {
+            "--" if options => options = false,
+            "--deny-breaking" if options => deny = true,
+            "--format" if options => match args.next().map(String::as_str) {
                 Some("markdown" | "md") => json = false,
                 Some("json") => json = true,
                 other => bail!(
@@ -26,7 +29,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
                     other.unwrap_or("")
                 ),
             },
-            flag if flag.starts_with('-') => bail!("unknown option `{flag}`\n{USAGE}"),
+            flag if options && flag.starts_with('-') => bail!("unknown option `{flag}`\n{USAGE}"),
             revision if base.is_none() => base = Some(revision.to_owned()),
             extra => bail!("unexpected argument `{extra}`: one BASE at most\n{USAGE}"),
         }
@@ -65,10 +68,20 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("reading the generated tree at {label}"))?;
 
     let report = compare(&before, &after);
-    if json {
-        println!("{:#}", report.to_json(&commit));
+    let text = if json {
+        format!("{:#}\n", report.to_json(&commit))
     } else {
-        print!("{}", markdown(&report, &label));
+        markdown(&report, &label)
+    };
+    // A reader that stops early (`| head`) is not an error; the verdict below still stands.
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e).context("writing the report");
     }
     let denials = report.denials();
     if deny && !denials.is_empty() {

@@ -34,8 +34,9 @@ pub fn resolve(root: &Path, revision: &str) -> anyhow::Result<String> {
     if revision.starts_with('-') || revision.is_empty() {
         bail!("`{revision}` is not a git revision");
     }
+    repository(root)?;
     let spec = format!("{revision}^{{commit}}");
-    git(
+    match git(
         root,
         &[
             "rev-parse",
@@ -44,20 +45,38 @@ pub fn resolve(root: &Path, revision: &str) -> anyhow::Result<String> {
             "--end-of-options",
             &spec,
         ],
-    )
-    .map(line)
-    .map_err(|_| {
-        anyhow::anyhow!(
-            "`{revision}` names no commit of the repository at {}",
-            root.display()
-        )
-    })
+    ) {
+        Ok(hash) => Ok(line(hash)),
+        Err(_) => {
+            let shallow = git(root, &["rev-parse", "--is-shallow-repository"])
+                .map(line)
+                .is_ok_and(|answer| answer == "true");
+            let hint = if shallow {
+                " (this clone is shallow: fetch the history, e.g. `git fetch --unshallow`, or \
+                 `fetch-depth: 0` with actions/checkout)"
+            } else {
+                ""
+            };
+            bail!(
+                "`{revision}` names no commit of the repository at {}{hint}",
+                root.display()
+            )
+        }
+    }
+}
+
+/// Fails, with git's own words, unless `root` is in a repository git will read.
+fn repository(root: &Path) -> anyhow::Result<()> {
+    git(root, &["rev-parse", "--git-dir"])
+        .map(drop)
+        .with_context(|| format!("{} is not in a git repository git can read", root.display()))
 }
 
 /// The default base: where `HEAD` left the default branch (`origin/HEAD`, else `main` or `master`).
 ///
 /// Returns the branch's name and the merge base's hash.
 pub fn default_base(root: &Path) -> anyhow::Result<(String, String)> {
+    repository(root)?;
     let mut candidates = Vec::new();
     if let Ok(head) = git(
         root,
@@ -90,18 +109,26 @@ pub fn files_at(
     commit: &str,
     paths: &[&str],
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let mut args = vec!["ls-tree", "-r", "-z", "--name-only", commit, "--"];
+    // `<mode> <type> <object>\t<path>\0` per entry; blobs are then read by object id, so no path
+    // (spaces, newlines, anything) ever goes back to git as text.
+    let mut args = vec!["ls-tree", "-r", "-z", commit, "--"];
     args.extend(paths);
     let listing = git(root, &args)?;
-    let names: Vec<String> = listing
-        .split(|b| *b == 0)
-        .filter(|n| !n.is_empty())
-        .map(|n| String::from_utf8_lossy(n).into_owned())
-        .collect();
-    if names.is_empty() {
+    let mut blobs = Vec::new();
+    for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+        let text = String::from_utf8_lossy(entry);
+        let Some((meta, path)) = text.split_once('\t') else {
+            bail!("git ls-tree answered `{text}`");
+        };
+        let mut fields = meta.split(' ');
+        let (_, kind, object) = (fields.next(), fields.next(), fields.next());
+        if let (Some("blob"), Some(object)) = (kind, object) {
+            blobs.push((path.to_owned(), object.to_owned()));
+        }
+    }
+    if blobs.is_empty() {
         return Ok(Vec::new());
     }
-    // One `cat-file --batch` for every file: `<commit>:./<path>` is relative to `root`, like the listing.
     let mut child = Command::new("git")
         .arg("-C")
         .arg(root)
@@ -111,10 +138,10 @@ pub fn files_at(
         .stderr(Stdio::piped())
         .spawn()
         .context("cannot run git cat-file")?;
-    let mut request = String::new();
-    for name in &names {
-        request.push_str(&format!("{commit}:./{name}\n"));
-    }
+    let request: String = blobs
+        .iter()
+        .map(|(_, object)| format!("{object}\n"))
+        .collect();
     let mut stdin = child.stdin.take().context("git cat-file has no input")?;
     let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
     let out = child.wait_with_output().context("git cat-file failed")?;
@@ -128,7 +155,10 @@ pub fn files_at(
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    parse_batch(&out.stdout, names)
+    parse_batch(
+        &out.stdout,
+        blobs.into_iter().map(|(path, _)| path).collect(),
+    )
 }
 
 /// Splits `git cat-file --batch` output (`<oid> <type> <size>\n<contents>\n` per object).
@@ -155,4 +185,31 @@ fn parse_batch(mut out: &[u8], names: Vec<String>) -> anyhow::Result<Vec<(String
         out = out.get(end + 2 + size..).unwrap_or_default();
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::parse_batch;
+
+    #[test]
+    fn batch_output_splits_on_sizes_not_on_newlines() {
+        let out = b"aaaa blob 5\na\nb\n\n\nbbbb blob 0\n\n";
+        let files = parse_batch(out, vec!["one".into(), "two".into()]).unwrap();
+        assert_eq!(
+            files,
+            [
+                ("one".into(), b"a\nb\n\n".to_vec()),
+                ("two".into(), Vec::new())
+            ]
+        );
+        let short = parse_batch(b"aaaa blob 50\nabc\n", vec!["x".into()]).unwrap_err();
+        assert!(short.to_string().contains("short object"), "{short}");
+        let missing = parse_batch(b"aaaa missing\n", vec!["x".into()]).unwrap_err();
+        assert!(
+            missing.to_string().contains("answered `aaaa missing`"),
+            "{missing}"
+        );
+    }
 }

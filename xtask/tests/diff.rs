@@ -198,6 +198,34 @@ fn bad_arguments_and_revisions_are_refused_clearly() {
 }
 
 #[test]
+fn outside_a_repository_git_says_why() {
+    let workspace = Workspace::new();
+    std::fs::remove_dir_all(workspace.root().join(".git")).unwrap();
+    for args in [vec!["diff"], vec!["diff", "HEAD~1"]] {
+        let out = workspace.xtask(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is not in a git repository git can read")
+                && stderr(&out).contains("not a git repository"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_double_dash_ends_the_options() {
+    let workspace = Workspace::new();
+    let out = workspace.xtask(&["diff", "--deny-breaking", "--", "HEAD"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("### Generated tools: `HEAD` ("),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
 fn a_base_from_before_anything_was_generated_makes_everything_new() {
     let workspace = Workspace::new();
     // A first commit with no generated tree, then the base commit on top of it.
