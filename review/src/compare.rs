@@ -310,7 +310,8 @@ fn catalog_entry(old: &Tool, new: &Tool, before: &Tree, out: &mut Vec<Change>) {
         ));
     }
     match (old.mostly_pii, new.mostly_pii) {
-        (Some(false) | None, Some(true)) => out.push(change(
+        // A base catalog without the mark predates `--no-pii-tools`: no server could filter on it.
+        (Some(false), Some(true)) => out.push(change(
             Class::Breaking,
             scope,
             tool,
