@@ -140,6 +140,8 @@ pub struct OAuth2Ir {
     pub pkce: bool,
     /// Refresh tokens rotate.
     pub refresh_token_rotates: bool,
+    /// The app's credentials go in HTTP Basic (else in the form body).
+    pub client_secret_basic: bool,
     /// Scopes always requested.
     pub default_scopes: Vec<String>,
     /// Extra authorization parameters, in source order.

@@ -18,6 +18,7 @@ pub static INTEGRATION: Integration = Integration {
             scope_separator: " ",
             pkce: false,
             refresh_token_rotates: false,
+            client_authentication: ClientAuthentication::Post,
             default_scopes: &["oauth"],
             authorize_params: &[],
             base_url_from_token: None,

@@ -18,6 +18,7 @@ pub static INTEGRATION: Integration = Integration {
             scope_separator: " ",
             pkce: false,
             refresh_token_rotates: false,
+            client_authentication: ClientAuthentication::Basic,
             default_scopes: &[],
             authorize_params: &[],
             base_url_from_token: Some("api_domain"),

@@ -24,6 +24,7 @@ pub static INTEGRATION: Integration = Integration {
             scope_separator: " ",
             pkce: true,
             refresh_token_rotates: true,
+            client_authentication: ClientAuthentication::Post,
             default_scopes: &[],
             authorize_params: &[],
             base_url_from_token: None,

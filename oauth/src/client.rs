@@ -20,7 +20,7 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use switchboard_runtime::table::{Integration, OAuth2};
+use switchboard_runtime::table::{ClientAuthentication, Integration, OAuth2};
 
 /// Largest token-endpoint answer read: token responses are a few hundred bytes.
 const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
@@ -181,8 +181,11 @@ impl<'a> Provider<'a> {
         Ok(
             oauth2::Client::new(ClientId::new(self.app.client_id.clone()))
                 .set_client_secret(ClientSecret::new(self.app.client_secret.clone()))
-                // Client credentials in the form body: what every provider we serve documents.
-                .set_auth_type(AuthType::RequestBody)
+                // Where the provider documents it: the form body, or HTTP Basic.
+                .set_auth_type(match self.oauth.client_authentication {
+                    ClientAuthentication::Post => AuthType::RequestBody,
+                    ClientAuthentication::Basic => AuthType::BasicAuth,
+                })
                 .set_token_uri(token_url),
         )
     }

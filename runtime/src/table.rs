@@ -88,6 +88,8 @@ pub struct OAuth2 {
     pub pkce: bool,
     /// Whether refresh tokens rotate.
     pub refresh_token_rotates: bool,
+    /// How the app authenticates at the token endpoint.
+    pub client_authentication: ClientAuthentication,
     /// Scopes always requested.
     pub default_scopes: &'static [&'static str],
     /// Extra authorization URL parameters.
@@ -116,6 +118,15 @@ impl OAuth2 {
                         .is_some_and(|v| rule.values.contains(&v))
             })
     }
+}
+
+/// How an app authenticates at a token endpoint (RFC 6749 §2.3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuthentication {
+    /// `client_id` and `client_secret` in the form body (`client_secret_post`).
+    Post,
+    /// HTTP Basic (`client_secret_basic`).
+    Basic,
 }
 
 /// A vendor-specific token-endpoint answer meaning the refresh token is dead.
@@ -466,6 +477,7 @@ mod tests {
             scope_separator: " ",
             pkce: false,
             refresh_token_rotates: false,
+            client_authentication: super::ClientAuthentication::Post,
             default_scopes: &[],
             authorize_params: &[],
             base_url_from_token: None,

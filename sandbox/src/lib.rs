@@ -33,7 +33,7 @@
 //! - Salesforce: `GET /services/oauth2/authorize?response_type=code&client_id&redirect_uri&scope
 //!   &state[&code_challenge]`, `POST /services/oauth2/token` (form; client in the body or Basic).
 //! - Pipedrive: `GET /pipedrive/oauth/authorize?client_id&redirect_uri&state`,
-//!   `POST /pipedrive/oauth/token` (form; client in Basic or the body; answers carry `api_domain`).
+//!   `POST /pipedrive/oauth/token` (form; client in HTTP Basic, as required; answers carry `api_domain`).
 //! - Zendesk: `GET /zendesk/oauth/authorizations/new?response_type=code&client_id&redirect_uri
 //!   &scope&state` and `POST /zendesk/oauth/tokens` (JSON or form), also at Zendesk's own
 //!   `/oauth/authorizations/new` and `/oauth/tokens`.
@@ -432,7 +432,7 @@ async fn index() -> axum::Json<serde_json::Value> {
             ],
             "pipedrive": [
                 "GET /pipedrive/oauth/authorize?client_id&redirect_uri&state[&scope][&code_challenge][&deny=1]",
-                "POST /pipedrive/oauth/token (form, client in Basic or body: grant_type=authorization_code|refresh_token)"
+                "POST /pipedrive/oauth/token (form, client in HTTP Basic: grant_type=authorization_code|refresh_token)"
             ],
             "zendesk": [
                 "GET /zendesk/oauth/authorizations/new?response_type=code&client_id&redirect_uri&scope&state[&code_challenge][&deny=1] (also /oauth/authorizations/new)",

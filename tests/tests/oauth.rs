@@ -30,9 +30,12 @@ use support::world::{HS_LIST, INTEGRATIONS, SF_LIST, Setup, World, browser, rest
 #[tokio::test]
 async fn connecting_in_a_browser_then_calling_tools() {
     let world = World::start(Setup::default()).await;
+    // Pipedrive's token endpoint reads the app's credentials only from HTTP Basic (its definition
+    // says `client_secret_basic`); the others from the form body.
     for (account, integration, tool) in [
         ("acme-hubspot", "hubspot", HS_LIST),
         ("acme-salesforce", "salesforce", SF_LIST),
+        ("acme-pipedrive", "pipedrive", "list_all_pipedrive_persons"),
     ] {
         let (status, page) = world.connect(account, integration).await;
         assert_eq!(status, 200, "{page}");

@@ -53,6 +53,7 @@ static CRM: Integration = Integration {
             scope_separator: " ",
             pkce: false,
             refresh_token_rotates: false,
+            client_authentication: switchboard_runtime::table::ClientAuthentication::Post,
             default_scopes: &[],
             authorize_params: &[],
             base_url_from_token: None,

@@ -168,6 +168,11 @@ fn auth(i: &IntegrationIr) -> TokenStream {
         Some(o) => {
             let (a, t, sep) = (&o.authorization_url, &o.token_url, &o.scope_separator);
             let (pkce, rotates) = (o.pkce, o.refresh_token_rotates);
+            let client_authentication = if o.client_secret_basic {
+                quote!(ClientAuthentication::Basic)
+            } else {
+                quote!(ClientAuthentication::Post)
+            };
             let scopes = &o.default_scopes;
             let params = o.authorize_params.iter().map(|(k, v)| quote!((#k, #v)));
             let from_token = opt_str(o.base_url_from_token.as_deref());
@@ -182,6 +187,7 @@ fn auth(i: &IntegrationIr) -> TokenStream {
                 scope_separator: #sep,
                 pkce: #pkce,
                 refresh_token_rotates: #rotates,
+                client_authentication: #client_authentication,
                 default_scopes: &[#(#scopes),*],
                 authorize_params: &[#(#params),*],
                 base_url_from_token: #from_token,

@@ -271,6 +271,8 @@ fn lower_auth(def: &Integration) -> AuthIr {
             scope_separator: o.scope_separator.clone(),
             pkce: o.pkce,
             refresh_token_rotates: o.refresh_token_rotates,
+            client_secret_basic: o.client_authentication
+                == crate::model::ClientAuthentication::ClientSecretBasic,
             default_scopes: o
                 .default_scopes
                 .iter()

@@ -40,6 +40,10 @@ pub struct OAuth2 {
     /// Whether each refresh returns a new refresh token that replaces the old one.
     #[serde(default)]
     pub refresh_token_rotates: bool,
+    /// How the app authenticates at the token endpoint (RFC 6749 §2.3.1): `client_secret_post` (the
+    /// client id and secret in the form body, the default) or `client_secret_basic` (HTTP Basic).
+    #[serde(default)]
+    pub client_authentication: ClientAuthentication,
     /// Scopes always requested, whatever tools a server exposes (e.g. Salesforce `refresh_token`).
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
@@ -60,6 +64,17 @@ pub struct OAuth2 {
     /// token means the account needs re-authorization.
     #[serde(default)]
     pub dead_refresh_token: Vec<DeadRefreshToken>,
+}
+
+/// How an app authenticates at the token endpoint, named as in RFC 7591 (`token_endpoint_auth_method`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthentication {
+    /// `client_id` and `client_secret` in the form body.
+    #[default]
+    ClientSecretPost,
+    /// `Authorization: Basic base64(client_id:client_secret)`, each part form-encoded first.
+    ClientSecretBasic,
 }
 
 /// One vendor-specific way a token endpoint answers a refresh with a dead refresh token.

@@ -10,7 +10,9 @@ mod rate_limit;
 mod resource;
 mod unified;
 
-pub use auth::{ApiKey, ApiKeyLocation, Auth, Basic, Bearer, DeadRefreshToken, OAuth2};
+pub use auth::{
+    ApiKey, ApiKeyLocation, Auth, Basic, Bearer, ClientAuthentication, DeadRefreshToken, OAuth2,
+};
 pub use field::{Field, FieldType, QueryStyle};
 pub use pagination::{LimitHeader, PaginationRule, PaginationStyle};
 pub use rate_limit::{

@@ -6,7 +6,8 @@
 //! sandbox has one origin and HubSpot's authorize endpoint is already `/oauth/authorize`, so
 //! Pipedrive's live under `/pipedrive`: `GET /pipedrive/oauth/authorize` and
 //! `POST /pipedrive/oauth/token`. The token endpoint takes a form body with the client in HTTP
-//! Basic (as documented) or in the body; its answers carry `api_domain`, the company's API base
+//! Basic, which the reference marks required (a client only in the body is not one it can
+//! retrieve); its answers carry `api_domain`, the company's API base
 //! URL, which here is the sandbox's own URL. Refresh tokens are kept across refreshes (handed back
 //! unchanged) unless strict rotation is on.
 
@@ -130,16 +131,18 @@ struct Sent {
 }
 
 /// `POST /pipedrive/oauth/token` (form): `authorization_code` or `refresh_token`, the client in
-/// `Authorization: Basic` or in the body.
+/// `Authorization: Basic` (required; client fields in the body are not read).
 async fn token(State(app): SharedState, headers: HeaderMap, form: FormArg) -> Response {
     app.oauth.token_delay().await;
     let sent_form = form.is_ok();
     let params = form_params(form);
     let mut request = token_request(&params);
+    request.client_id = None;
+    request.client_secret = None;
     let sent = Sent {
         form: sent_form,
         grant_type: request.grant_type.is_some(),
-        client: request.client_id.is_some() || headers.contains_key(AUTHORIZATION),
+        client: headers.contains_key(AUTHORIZATION),
     };
     client_from_basic(&mut request, &headers);
     match super::token(&app, Vendor::Pipedrive, &request) {

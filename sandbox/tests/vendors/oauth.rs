@@ -140,7 +140,31 @@ pub async fn code(sandbox: &Sandbox, vendor: Vendor, extra: &[(&str, &str)]) -> 
 
 pub async fn token(sandbox: &Sandbox, vendor: Vendor, form: &[(&str, &str)]) -> Reply {
     let url = format!("{}{}", sandbox.handle.base_url(), token_path(vendor));
-    read(sandbox.http.post(url).form(form).send().await).await
+    let request = sandbox.http.post(url);
+    let (request, form) = client_where_documented(request, vendor, form);
+    read(request.form(&form).send().await).await
+}
+
+/// Pipedrive takes the client only in HTTP Basic, as its reference requires; the others in the body.
+pub fn client_where_documented<'a>(
+    request: reqwest::RequestBuilder,
+    vendor: Vendor,
+    form: &[(&'a str, &'a str)],
+) -> (reqwest::RequestBuilder, Vec<(&'a str, &'a str)>) {
+    if vendor != Vendor::Pipedrive {
+        return (request, form.to_vec());
+    }
+    let field = |name: &str| form.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    let request = match field("client_id") {
+        Some(id) => request.basic_auth(id, field("client_secret")),
+        None => request,
+    };
+    let rest = form
+        .iter()
+        .filter(|(k, _)| !matches!(*k, "client_id" | "client_secret"))
+        .copied()
+        .collect();
+    (request, rest)
 }
 
 pub async fn exchange(sandbox: &Sandbox, vendor: Vendor, code: &str) -> Reply {
@@ -718,20 +742,21 @@ async fn a_delayed_refresh_whose_client_hangs_up_is_never_processed() {
             .timeout(Duration::from_millis(100))
             .build()
             .unwrap();
-        let abandoned = impatient
-            .post(format!(
+        let (request, form) = client_where_documented(
+            impatient.post(format!(
                 "{}{}",
                 sandbox.handle.base_url(),
                 token_path(vendor)
-            ))
-            .form(&[
+            )),
+            vendor,
+            &[
                 ("grant_type", "refresh_token"),
                 ("client_id", CLIENT_ID),
                 ("client_secret", CLIENT_SECRET),
                 ("refresh_token", rt1.as_str()),
-            ])
-            .send()
-            .await;
+            ],
+        );
+        let abandoned = request.form(&form).send().await;
         assert!(abandoned.is_err(), "the delay held the answer back");
         // Past the delay: had the abandoned request been processed, rt1 would be rotated out now.
         tokio::time::sleep(Duration::from_millis(1200)).await;

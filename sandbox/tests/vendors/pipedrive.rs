@@ -907,7 +907,7 @@ async fn oauth_code_and_refresh_flow_names_the_api_domain() {
         call_api(&sandbox, Vendor::Pipedrive, &access).await.status,
         StatusCode::OK
     );
-    // Client credentials in the body work too.
+    // Client credentials only in the body are not read: the reference requires the header.
     let in_body = read(
         sandbox
             .http
@@ -922,7 +922,11 @@ async fn oauth_code_and_refresh_flow_names_the_api_domain() {
             .await,
     )
     .await;
-    assert_eq!(in_body.status, StatusCode::OK, "{}", in_body.body);
+    assert_eq!(in_body.status, StatusCode::BAD_REQUEST, "{}", in_body.body);
+    assert_eq!(
+        in_body.body["error_description"],
+        "Invalid client: cannot retrieve client credentials"
+    );
 
     // The documented error messages.
     let bare = read(
@@ -1036,8 +1040,8 @@ async fn oauth_code_and_refresh_flow_names_the_api_domain() {
 
     let stats = sandbox.handle.oauth_stats();
     assert_eq!(stats.pipedrive.authorizations, 2);
-    assert_eq!(stats.pipedrive.refreshes, 3);
-    assert_eq!(stats.pipedrive.failed_token_requests, 8);
+    assert_eq!(stats.pipedrive.refreshes, 2);
+    assert_eq!(stats.pipedrive.failed_token_requests, 9);
     assert_eq!(stats.hubspot.token_requests.authorization_code, 0);
 
     // The index tells clients where the endpoints are.

@@ -70,10 +70,22 @@ pub fn browser() -> reqwest::Client {
 }
 
 /// Adds each OAuth integration's default app: the sandbox's client, at the sandbox's endpoints.
-pub fn add_sandbox_apps(store: &Store, sandbox: &SandboxHandle) {
+pub async fn add_sandbox_apps(store: &Store, sandbox: &SandboxHandle) {
+    // Where the sandbox serves each vendor's endpoints (Pipedrive's differ from the real paths).
+    let index: serde_json::Value = reqwest::get(sandbox.base_url())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     for integration in INTEGRATIONS {
-        let Some(oauth) = &integration.auth.oauth2 else {
+        if integration.auth.oauth2.is_none() {
             continue;
+        }
+        let endpoints = &index["oauth_endpoints"][integration.name];
+        let path = |key: &str| {
+            let path = endpoints[key].as_str().unwrap();
+            format!("{}{path}", sandbox.base_url().trim_end_matches('/'))
         };
         let config = sandbox.oauth_config();
         store
@@ -83,11 +95,8 @@ pub fn add_sandbox_apps(store: &Store, sandbox: &SandboxHandle) {
                     integration: integration.name.to_owned(),
                     client_id: config.client_id.clone(),
                     client_secret: config.client_secret.clone(),
-                    authorization_url: Some(on_origin(
-                        oauth.authorization_url,
-                        &sandbox.base_url(),
-                    )),
-                    token_url: Some(on_origin(oauth.token_url, &sandbox.base_url())),
+                    authorization_url: Some(path("authorization_path")),
+                    token_url: Some(path("token_path")),
                     base_url: Some(sandbox.base_url()),
                     is_default: true,
                 },
@@ -111,7 +120,7 @@ impl World {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path().join("switchboard.db")).unwrap());
-        add_sandbox_apps(&store, &sandbox);
+        add_sandbox_apps(&store, &sandbox).await;
 
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
         let addr = listener.local_addr().unwrap();
