@@ -62,15 +62,15 @@ pub fn run(args: &ScopesArgs, ctx: &Context) -> Outcome {
         out!("{scope}")?;
     }
     if let Some(granted) = granted {
-        let missing: Vec<&str> = scopes
+        // What the account lacks for these tools, counting broader scopes that grant narrow ones.
+        let missing: BTreeSet<&str> = matching_tools(&filter, Some(integration.name))
             .iter()
-            .copied()
-            .filter(|s| !granted.iter().any(|g| g == s))
+            .flat_map(|tool| tool.missing_scopes(&granted))
             .collect();
         if !missing.is_empty() {
             eprintln!(
                 "note: the account was not granted {}; tools needing them are hidden from its servers",
-                missing.join(", ")
+                missing.into_iter().collect::<Vec<_>>().join(", ")
             );
         }
     }

@@ -89,6 +89,25 @@ pub struct IntegrationIr {
     pub maps: Vec<UnifiedMapIr>,
 }
 
+impl IntegrationIr {
+    /// For each scope `tool` needs, the broad scopes that grant it too (`broader_scopes`); scopes no
+    /// broad scope covers are left out.
+    pub fn broader_scopes_of<'a>(&'a self, tool: &'a ToolIr) -> Vec<(&'a str, Vec<&'a str>)> {
+        let declared = self.auth.oauth2.iter().flat_map(|o| &o.broader_scopes);
+        tool.scopes
+            .iter()
+            .filter_map(|scope| {
+                let broad: Vec<&str> = declared
+                    .clone()
+                    .filter(|(_, covered)| covered.contains(scope))
+                    .map(|(broad, _)| broad.as_str())
+                    .collect();
+                (!broad.is_empty()).then_some((scope.as_str(), broad))
+            })
+            .collect()
+    }
+}
+
 /// One resource's maps onto one unified model.
 #[derive(Debug)]
 pub struct UnifiedMapIr {
@@ -146,6 +165,8 @@ pub struct OAuth2Ir {
     pub default_scopes: Vec<String>,
     /// Extra authorization parameters, in source order.
     pub authorize_params: Vec<(String, String)>,
+    /// Broad scopes and the method scopes each covers, in source order.
+    pub broader_scopes: Vec<(String, Vec<String>)>,
     /// Token-response field with the base URL.
     pub base_url_from_token: Option<String>,
     /// The pattern a base URL from the token answer must match.

@@ -90,6 +90,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.companies.write"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -142,6 +143,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.contacts.write"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -207,6 +209,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.deals.write"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,
@@ -257,6 +260,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.companies.write"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -297,6 +301,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.contacts.write"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -351,6 +356,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.deals.write"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,
@@ -385,6 +391,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.companies.write"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -431,6 +438,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.contacts.write"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -477,6 +485,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.deals.write"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,
@@ -523,6 +532,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.companies.write"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -559,6 +569,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.contacts.write"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -595,6 +606,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.deals.write"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,
@@ -659,6 +671,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.companies.read"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -735,6 +748,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.contacts.read"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -824,6 +838,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.deals.read"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: true,
@@ -882,6 +897,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.owners.read"],
+            broader_scopes: &[],
             tags: &["crm", "owners"],
             annotations: Annotations {
                 read_only: true,
@@ -958,6 +974,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.companies.read"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1024,6 +1041,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.contacts.read"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1104,6 +1122,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.deals.read"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: true,
@@ -1152,6 +1171,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.owners.read"],
+            broader_scopes: &[],
             tags: &["crm", "owners"],
             annotations: Annotations {
                 read_only: true,
@@ -1215,6 +1235,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(100u32),
             }),
             scopes: &["crm.objects.companies.read"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1288,6 +1309,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(100u32),
             }),
             scopes: &["crm.objects.contacts.read"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1374,6 +1396,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(100u32),
             }),
             scopes: &["crm.objects.deals.read"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: true,
@@ -1433,6 +1456,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(100u32),
             }),
             scopes: &["crm.objects.owners.read"],
+            broader_scopes: &[],
             tags: &["crm", "owners"],
             annotations: Annotations {
                 read_only: true,
@@ -1506,6 +1530,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(100u32),
             }),
             scopes: &["crm.objects.companies.read"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1567,6 +1592,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(100u32),
             }),
             scopes: &["crm.objects.contacts.read"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1642,6 +1668,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(100u32),
             }),
             scopes: &["crm.objects.deals.read"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: true,
@@ -1691,6 +1718,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(100u32),
             }),
             scopes: &["crm.objects.owners.read"],
+            broader_scopes: &[],
             tags: &["crm", "owners"],
             annotations: Annotations {
                 read_only: true,
@@ -1755,6 +1783,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.companies.read"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1819,6 +1848,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.contacts.read"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1897,6 +1927,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.deals.read"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: true,
@@ -1943,6 +1974,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.companies.read", "crm.objects.companies.write"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -2004,6 +2036,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.contacts.read", "crm.objects.contacts.write"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -2078,6 +2111,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.deals.read", "crm.objects.deals.write"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,
@@ -2139,6 +2173,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.companies.write"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -2187,6 +2222,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.contacts.write"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -2249,6 +2285,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["crm.objects.deals.write"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,

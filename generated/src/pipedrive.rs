@@ -118,6 +118,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:full"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -230,6 +231,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:full"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -409,6 +411,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["deals:full"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,
@@ -573,6 +576,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: Some("^[0-9a-f]{40}(_[a-z0-9_]+)?$"),
             pagination: None,
             scopes: &["deals:full"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,
@@ -655,6 +659,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: Some("^[0-9a-f]{40}(_[a-z0-9_]+)?$"),
             pagination: None,
             scopes: &["contacts:full"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -757,6 +762,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: Some("^[0-9a-f]{40}(_[a-z0-9_]+)?$"),
             pagination: None,
             scopes: &["contacts:full"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -802,6 +808,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:full"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -848,6 +855,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:full"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -894,6 +902,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["deals:full"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,
@@ -940,6 +949,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["deals:full"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,
@@ -976,6 +986,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:full"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -1012,6 +1023,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:full"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -1048,6 +1060,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:read"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1094,6 +1107,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:read"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1153,6 +1167,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["deals:read"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: true,
@@ -1199,6 +1214,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["users:read"],
+            broader_scopes: &[],
             tags: &["crm", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -1245,6 +1261,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["deals:read"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: true,
@@ -1293,6 +1310,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:read"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1329,6 +1347,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:read"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1376,6 +1395,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["users:read"],
+            broader_scopes: &[],
             tags: &["crm", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -1439,6 +1459,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(500u32),
             }),
             scopes: &["contacts:read"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1512,6 +1533,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(500u32),
             }),
             scopes: &["contacts:read"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1610,6 +1632,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(500u32),
             }),
             scopes: &["deals:read"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: true,
@@ -1656,6 +1679,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: None,
             }),
             scopes: &["users:read"],
+            broader_scopes: &[],
             tags: &["crm", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -1741,6 +1765,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(500u32),
             }),
             scopes: &["deals:read"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: true,
@@ -1814,6 +1839,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(500u32),
             }),
             scopes: &["contacts:read"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1877,6 +1903,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(500u32),
             }),
             scopes: &["contacts:read"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1924,6 +1951,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: None,
             }),
             scopes: &["users:read"],
+            broader_scopes: &[],
             tags: &["crm", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -1994,6 +2022,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:full"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -2106,6 +2135,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["contacts:full", "contacts:read"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -2279,6 +2309,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["deals:full"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,
@@ -2439,6 +2470,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: Some("^[0-9a-f]{40}(_[a-z0-9_]+)?$"),
             pagination: None,
             scopes: &["deals:full"],
+            broader_scopes: &[],
             tags: &["crm", "deals"],
             annotations: Annotations {
                 read_only: false,
@@ -2523,6 +2555,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: Some("^[0-9a-f]{40}(_[a-z0-9_]+)?$"),
             pagination: None,
             scopes: &["contacts:full"],
+            broader_scopes: &[],
             tags: &["companies", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -2625,6 +2658,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: Some("^[0-9a-f]{40}(_[a-z0-9_]+)?$"),
             pagination: None,
             scopes: &["contacts:full"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,

@@ -196,6 +196,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["accounts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -383,6 +384,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -505,6 +507,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "deals", "opportunities"],
             annotations: Annotations {
                 read_only: false,
@@ -678,6 +681,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["accounts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -852,6 +856,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -948,6 +953,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "deals", "opportunities"],
             annotations: Annotations {
                 read_only: false,
@@ -984,6 +990,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["accounts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -1030,6 +1037,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -1076,6 +1084,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "deals", "opportunities"],
             annotations: Annotations {
                 read_only: false,
@@ -1122,6 +1131,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["accounts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -1158,6 +1168,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -1194,6 +1205,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "deals", "opportunities"],
             annotations: Annotations {
                 read_only: false,
@@ -1236,6 +1248,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["accounts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1288,6 +1301,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1353,6 +1367,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "deals", "opportunities"],
             annotations: Annotations {
                 read_only: true,
@@ -1405,6 +1420,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -1457,6 +1473,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["accounts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1499,6 +1516,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1558,6 +1576,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "deals", "opportunities"],
             annotations: Annotations {
                 read_only: true,
@@ -1600,6 +1619,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -1655,6 +1675,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["accounts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1712,6 +1733,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1782,6 +1804,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "deals", "opportunities"],
             annotations: Annotations {
                 read_only: true,
@@ -1837,6 +1860,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -1894,6 +1918,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["accounts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -1941,6 +1966,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: true,
@@ -2005,6 +2031,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "deals", "opportunities"],
             annotations: Annotations {
                 read_only: true,
@@ -2052,6 +2079,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: Some(2000u32),
             }),
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -2226,6 +2254,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["accounts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -2419,6 +2448,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -2547,6 +2577,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "deals", "opportunities"],
             annotations: Annotations {
                 read_only: false,
@@ -2728,6 +2759,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["accounts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -2908,6 +2940,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["contacts", "crm"],
             annotations: Annotations {
                 read_only: false,
@@ -3010,6 +3043,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["api"],
+            broader_scopes: &[],
             tags: &["crm", "deals", "opportunities"],
             annotations: Annotations {
                 read_only: false,

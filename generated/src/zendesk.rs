@@ -98,6 +98,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["tickets:write"],
+            broader_scopes: &[("tickets:write", &["write"])],
             tags: &["ticketing", "tickets"],
             annotations: Annotations {
                 read_only: false,
@@ -144,6 +145,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["users:write"],
+            broader_scopes: &[("users:write", &["write"])],
             tags: &["ticketing", "users"],
             annotations: Annotations {
                 read_only: false,
@@ -190,6 +192,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["organizations:write"],
+            broader_scopes: &[("organizations:write", &["write"])],
             tags: &["organizations", "ticketing"],
             annotations: Annotations {
                 read_only: false,
@@ -226,6 +229,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["tickets:write"],
+            broader_scopes: &[("tickets:write", &["write"])],
             tags: &["ticketing", "tickets"],
             annotations: Annotations {
                 read_only: false,
@@ -260,6 +264,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["users:write"],
+            broader_scopes: &[("users:write", &["write"])],
             tags: &["ticketing", "users"],
             annotations: Annotations {
                 read_only: false,
@@ -303,6 +308,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["tickets:write"],
+            broader_scopes: &[("tickets:write", &["write"])],
             tags: &["ticketing", "tickets"],
             annotations: Annotations {
                 read_only: false,
@@ -349,6 +355,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["users:write"],
+            broader_scopes: &[("users:write", &["write"])],
             tags: &["ticketing", "users"],
             annotations: Annotations {
                 read_only: false,
@@ -395,6 +402,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["organizations:write"],
+            broader_scopes: &[("organizations:write", &["write"])],
             tags: &["organizations", "ticketing"],
             annotations: Annotations {
                 read_only: false,
@@ -431,6 +439,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["tickets:write"],
+            broader_scopes: &[("tickets:write", &["write"])],
             tags: &["ticketing", "tickets"],
             annotations: Annotations {
                 read_only: false,
@@ -467,6 +476,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["users:write"],
+            broader_scopes: &[("users:write", &["write"])],
             tags: &["ticketing", "users"],
             annotations: Annotations {
                 read_only: false,
@@ -510,6 +520,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["tickets:read"],
+            broader_scopes: &[("tickets:read", &["read"])],
             tags: &["ticketing", "tickets"],
             annotations: Annotations {
                 read_only: true,
@@ -556,6 +567,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["users:read"],
+            broader_scopes: &[("users:read", &["read"])],
             tags: &["ticketing", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -602,6 +614,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["organizations:read"],
+            broader_scopes: &[("organizations:read", &["read"])],
             tags: &["organizations", "ticketing"],
             annotations: Annotations {
                 read_only: true,
@@ -638,6 +651,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["tickets:read"],
+            broader_scopes: &[("tickets:read", &["read"])],
             tags: &["ticketing", "tickets"],
             annotations: Annotations {
                 read_only: true,
@@ -674,6 +688,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["users:read"],
+            broader_scopes: &[("users:read", &["read"])],
             tags: &["ticketing", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -728,6 +743,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: None,
             }),
             scopes: &["tickets:read"],
+            broader_scopes: &[("tickets:read", &["read"])],
             tags: &["ticketing", "tickets"],
             annotations: Annotations {
                 read_only: true,
@@ -789,6 +805,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: None,
             }),
             scopes: &["users:read"],
+            broader_scopes: &[("users:read", &["read"])],
             tags: &["ticketing", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -837,6 +854,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: None,
             }),
             scopes: &["organizations:read"],
+            broader_scopes: &[("organizations:read", &["read"])],
             tags: &["organizations", "ticketing"],
             annotations: Annotations {
                 read_only: true,
@@ -888,6 +906,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: None,
             }),
             scopes: &["tickets:read"],
+            broader_scopes: &[("tickets:read", &["read"])],
             tags: &["comments", "ticketing", "tickets"],
             annotations: Annotations {
                 read_only: true,
@@ -926,6 +945,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: None,
             }),
             scopes: &["tickets:read"],
+            broader_scopes: &[("tickets:read", &["read"])],
             tags: &["fields", "ticketing", "tickets"],
             annotations: Annotations {
                 read_only: true,
@@ -971,6 +991,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: None,
             }),
             scopes: &["tickets:read"],
+            broader_scopes: &[("tickets:read", &["read"])],
             tags: &["ticketing", "tickets"],
             annotations: Annotations {
                 read_only: true,
@@ -1020,6 +1041,7 @@ pub static INTEGRATION: Integration = Integration {
                 max_limit: None,
             }),
             scopes: &["users:read"],
+            broader_scopes: &[("users:read", &["read"])],
             tags: &["ticketing", "users"],
             annotations: Annotations {
                 read_only: true,
@@ -1069,6 +1091,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["tickets:write"],
+            broader_scopes: &[("tickets:write", &["write"])],
             tags: &["ticketing", "tickets"],
             annotations: Annotations {
                 read_only: false,
@@ -1121,6 +1144,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["users:write"],
+            broader_scopes: &[("users:write", &["write"])],
             tags: &["ticketing", "users"],
             annotations: Annotations {
                 read_only: false,
@@ -1173,6 +1197,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["organizations:write"],
+            broader_scopes: &[("organizations:write", &["write"])],
             tags: &["organizations", "ticketing"],
             annotations: Annotations {
                 read_only: false,
@@ -1215,6 +1240,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["tickets:write"],
+            broader_scopes: &[("tickets:write", &["write"])],
             tags: &["ticketing", "tickets"],
             annotations: Annotations {
                 read_only: false,
@@ -1257,6 +1283,7 @@ pub static INTEGRATION: Integration = Integration {
             extra_body: None,
             pagination: None,
             scopes: &["users:write"],
+            broader_scopes: &[("users:write", &["write"])],
             tags: &["ticketing", "users"],
             annotations: Annotations {
                 read_only: false,

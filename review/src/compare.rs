@@ -375,6 +375,35 @@ fn catalog_entry(old: &Tool, new: &Tool, before: &Tree, out: &mut Vec<Change>) {
             ),
         ));
     }
+    // A broad scope that stops granting a needed one takes the tool from accounts granted only it.
+    let none = BTreeSet::new();
+    for needed in old.scopes.intersection(&new.scopes) {
+        let was = old.broader_scopes.get(needed).unwrap_or(&none);
+        let now = new.broader_scopes.get(needed).unwrap_or(&none);
+        for broad in was.difference(now) {
+            out.push(change(
+                Class::Consent,
+                scope,
+                tool,
+                "broader_scope_removed",
+                format!(
+                    "`{broad}` no longer grants `{needed}`: accounts granted `{broad}` without `{needed}` must authorize again to call it{}",
+                    listed_by(new)
+                ),
+            ));
+        }
+        for broad in now.difference(was) {
+            out.push(change(
+                Class::Safe,
+                scope,
+                tool,
+                "broader_scope_added",
+                format!(
+                    "`{broad}` now grants `{needed}` too: accounts granted `{broad}` can call it"
+                ),
+            ));
+        }
+    }
     let dropped: BTreeSet<String> = old.scopes.difference(&new.scopes).cloned().collect();
     if !dropped.is_empty() {
         out.push(change(
@@ -699,6 +728,25 @@ mod tests {
                 (Class::Breaking, "kind_changed")
             ]
         );
+    }
+
+    #[test]
+    fn a_broad_scope_that_stops_granting_a_needed_one_needs_consent() {
+        let input = json!({"type": "object"});
+        let key = ("acme".to_owned(), "archive_acme_contact".to_owned());
+        let granted_by = |broad: &[&str]| {
+            let mut tree = tree(json!({}), input.clone());
+            let tool = tree.tools.get_mut(&key).unwrap();
+            let set = broad.iter().map(|b| (*b).to_owned()).collect();
+            tool.broader_scopes = [("contacts.write".to_owned(), set)].into();
+            tree
+        };
+        let (both, one) = (granted_by(&["write", "admin"]), granted_by(&["write"]));
+        assert_eq!(
+            codes(&both, &one),
+            [(Class::Consent, "broader_scope_removed")]
+        );
+        assert_eq!(codes(&one, &both), [(Class::Safe, "broader_scope_added")]);
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct Tool {
     pub tags: BTreeSet<String>,
     /// OAuth scopes an account must have granted to call it.
     pub scopes: BTreeSet<String>,
+    /// For a needed scope, the broad scopes that grant it as well (Zendesk's `read` for `tickets:read`).
+    pub broader_scopes: BTreeMap<String, BTreeSet<String>>,
     /// MCP annotations (`readOnlyHint`, `destructiveHint`, …).
     pub annotations: BTreeMap<String, bool>,
 }
@@ -157,6 +159,15 @@ impl Tree {
                 mostly_pii: entry.get("mostly_pii").and_then(Value::as_bool),
                 tags: strings(entry.get("tags")),
                 scopes: strings(entry.get("scopes")),
+                broader_scopes: entry
+                    .get("broader_scopes")
+                    .and_then(Value::as_object)
+                    .map(|o| {
+                        o.iter()
+                            .map(|(scope, broad)| (scope.clone(), strings(Some(broad))))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 annotations,
             };
             self.integrations

@@ -358,6 +358,7 @@ mod tests {
             extra_body: None,
             pagination: None,
             scopes: &[],
+            broader_scopes: &[],
             tags,
             annotations: Annotations {
                 read_only,
@@ -376,6 +377,25 @@ mod tests {
         ToolFilter::default()
             .with_methods(methods)
             .unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn a_broader_scope_grants_the_narrow_ones_it_covers() {
+        let tool = Tool {
+            scopes: &["tickets:read", "users:read"],
+            broader_scopes: &[("tickets:read", &["read"])],
+            ..tool(MethodKind::List, true, &[])
+        };
+        let granted = |scopes: &[&str]| scopes.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(tool.missing_scopes(&granted(&["read"])), ["users:read"]);
+        assert!(
+            tool.missing_scopes(&granted(&["read", "users:read"]))
+                .is_empty()
+        );
+        assert_eq!(
+            tool.missing_scopes(&granted(&["write"])),
+            ["tickets:read", "users:read"]
+        );
     }
 
     #[test]

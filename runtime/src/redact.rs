@@ -690,6 +690,7 @@ mod tests {
                 max_limit: None,
             }),
             scopes: &[],
+            broader_scopes: &[],
             tags: &[],
             annotations: Annotations {
                 read_only: true,

@@ -418,6 +418,7 @@ mod tests {
             extra_body: None,
             pagination: None,
             scopes: &[],
+            broader_scopes: &[],
             tags: &[],
             annotations: Annotations {
                 read_only: true,

@@ -283,6 +283,9 @@ pub struct Tool {
     pub pagination: Option<Pagination>,
     /// OAuth scopes needed.
     pub scopes: &'static [&'static str],
+    /// For a needed scope, the broader scopes that grant it as well (Zendesk's `read` for
+    /// `tickets:read`); scopes without any are not listed.
+    pub broader_scopes: &'static [(&'static str, &'static [&'static str])],
     /// Tags servers filter by.
     pub tags: &'static [&'static str],
     /// MCP annotations.
@@ -303,6 +306,23 @@ pub struct Tool {
 }
 
 impl Tool {
+    /// The scopes this tool needs that `granted` covers neither directly nor through a broader scope.
+    pub fn missing_scopes(&self, granted: &[String]) -> Vec<&'static str> {
+        let has = |scope: &str| granted.iter().any(|g| g == scope);
+        self.scopes
+            .iter()
+            .copied()
+            .filter(|&scope| {
+                let broader = self
+                    .broader_scopes
+                    .iter()
+                    .find(|(narrow, _)| *narrow == scope)
+                    .map_or(&[][..], |(_, broad)| *broad);
+                !has(scope) && !broader.iter().any(|b| has(b))
+            })
+            .collect()
+    }
+
     /// Whether this is a unified (canonical-shape) tool rather than a vendor-shaped proxy tool.
     pub fn is_unified(&self) -> bool {
         self.unified.is_some()

@@ -16,8 +16,16 @@ use switchboard_server::http::{Directory, HttpApp, HttpConfig};
 use switchboard_vault::{NewAccount, NewServer, Store};
 use tokio::net::TcpListener;
 
-#[tokio::test]
-async fn a_read_only_grant_hides_write_tools_and_refuses_them_before_the_vendor() {
+/// A server over one account of the sandbox, with what it runs on.
+struct Served {
+    /// The server's REST base URL.
+    base: String,
+    sandbox: switchboard_sandbox::SandboxHandle,
+    _store_dir: tempfile::TempDir,
+}
+
+/// A server over one account of the sandbox with the given credential and granted scopes.
+async fn serve(integration: &str, credential: Credential, granted: &[&str]) -> Served {
     let sandbox = switchboard_sandbox::spawn(SandboxConfig::default())
         .await
         .unwrap();
@@ -27,12 +35,8 @@ async fn a_read_only_grant_hides_write_tools_and_refuses_them_before_the_vendor(
         .add_account(
             NewAccount {
                 base_url: Some(sandbox.base_url()),
-                granted_scopes: Some(vec!["crm.objects.contacts.read".into(), "oauth".into()]),
-                ..NewAccount::new(
-                    "analytics",
-                    "hubspot",
-                    Credential::Bearer(sandbox.api_token().into()),
-                )
+                granted_scopes: Some(granted.iter().map(|s| (*s).to_owned()).collect()),
+                ..NewAccount::new("analytics", integration, credential)
             },
             switchboard_generated::INTEGRATIONS,
         )
@@ -41,7 +45,7 @@ async fn a_read_only_grant_hides_write_tools_and_refuses_them_before_the_vendor(
         .create_server(NewServer {
             name: "analyst".into(),
             bindings: vec![switchboard_vault::ServerBinding::shared(
-                "hubspot",
+                integration,
                 "analytics",
             )],
             filter: ToolFilter::default(),
@@ -59,9 +63,15 @@ async fn a_read_only_grant_hides_write_tools_and_refuses_them_before_the_vendor(
     let directory: Arc<dyn Directory> = store.clone();
     let app = HttpApp::new(executor, directory, &HttpConfig::new(addr)).unwrap();
     tokio::spawn(app.serve(listener, std::future::pending()));
-    let base = format!("http://{addr}/mcp/{token}");
-    let http = reqwest::Client::new();
+    Served {
+        base: format!("http://{addr}/mcp/{token}"),
+        sandbox,
+        _store_dir: dir,
+    }
+}
 
+/// The names of the tools a server lists.
+async fn listed(http: &reqwest::Client, base: &str) -> Vec<String> {
     let listed: Value = http
         .get(format!("{base}/tools"))
         .send()
@@ -70,13 +80,33 @@ async fn a_read_only_grant_hides_write_tools_and_refuses_them_before_the_vendor(
         .json()
         .await
         .unwrap();
-    let names: Vec<&str> = listed["tools"]
+    listed["tools"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert!(names.contains(&"list_all_hub_spot_contacts"), "{names:?}");
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_read_only_grant_hides_write_tools_and_refuses_them_before_the_vendor() {
+    let Served {
+        base,
+        sandbox,
+        _store_dir,
+    } = serve(
+        "hubspot",
+        Credential::Bearer(switchboard_sandbox::DEFAULT_API_TOKEN.into()),
+        &["crm.objects.contacts.read", "oauth"],
+    )
+    .await;
+    let http = reqwest::Client::new();
+
+    let names = listed(&http, &base).await;
+    assert!(
+        names.iter().any(|n| n == "list_all_hub_spot_contacts"),
+        "{names:?}"
+    );
     assert!(
         !names.iter().any(|n| n.starts_with("create_")
             || n.starts_with("update_")
@@ -84,7 +114,7 @@ async fn a_read_only_grant_hides_write_tools_and_refuses_them_before_the_vendor(
         "{names:?}"
     );
     assert!(
-        !names.contains(&"list_all_hub_spot_deals"),
+        !names.iter().any(|n| n == "list_all_hub_spot_deals"),
         "deals were not granted: {names:?}"
     );
 
@@ -117,4 +147,59 @@ async fn a_read_only_grant_hides_write_tools_and_refuses_them_before_the_vendor(
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
+}
+
+/// Zendesk's `read` grants every resource's `…:read` scope (its definition's `broader_scopes`): an
+/// account whose app was granted `read` is served the read tools, and still not the write ones.
+#[tokio::test]
+async fn a_broad_scope_grants_the_narrow_ones_it_covers() {
+    let Served {
+        base,
+        sandbox: _sandbox,
+        _store_dir,
+    } = serve(
+        "zendesk",
+        Credential::Basic {
+            username: "agent@example.com/token".into(),
+            password: switchboard_sandbox::DEFAULT_API_TOKEN.into(),
+        },
+        &["read"],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let names = listed(&http, &base).await;
+    for read in [
+        "list_all_zendesk_tickets",
+        "get_single_zendesk_user_by_id",
+        "list_all_zendesk_organizations",
+        "list_all_ticketing_tickets",
+    ] {
+        assert!(names.iter().any(|n| n == read), "{read} not in {names:?}");
+    }
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("create_") || n.starts_with("update_")),
+        "`read` grants no write: {names:?}"
+    );
+    let ok = http
+        .post(format!("{base}/tools/list_all_zendesk_tickets"))
+        .json(&json!({"limit": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200, "{}", ok.text().await.unwrap());
+    let refused = http
+        .post(format!("{base}/tools/create_a_zendesk_ticket"))
+        .json(&json!({"ticket": {"comment": {"body": "Hello"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(
+        body["error"]["missing_scopes"],
+        json!(["tickets:write"]),
+        "{body}"
+    );
 }

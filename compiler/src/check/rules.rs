@@ -1,12 +1,14 @@
 //! Integration-wide rules: authentication, error extraction and rate-limit figures.
 
+use std::collections::BTreeSet;
+
 use super::{Cx, Decorate, is_json_pointer};
 use crate::codes;
 use crate::diagnostic::{did_you_mean, list_names};
 use crate::model::{
     DeadRefreshToken, ErrorRules, FieldErrors, Integration, Pointers, RateLimitFigure,
 };
-use crate::span::Sp;
+use crate::span::{Sp, SpMap};
 
 pub(super) fn check(cx: &mut Cx, def: &Integration) {
     let auth = &def.auth.value;
@@ -27,6 +29,7 @@ pub(super) fn check(cx: &mut Cx, def: &Integration) {
         for rule in &oauth.dead_refresh_token {
             dead_refresh_token(cx, rule);
         }
+        broader_scopes(cx, def, &oauth.broader_scopes);
     }
     error_rules(cx, &def.errors);
     let Some(rate_limit) = &def.rate_limit else {
@@ -119,6 +122,51 @@ pub(super) fn check(cx: &mut Cx, def: &Integration) {
 
 /// Checks that a `dead_refresh_token` rule can match: an error status, a pointer to a field, and at least
 /// one non-empty value.
+/// Each scope a broader one covers must be one a method needs: a typo would grant nothing, silently.
+fn broader_scopes(cx: &mut Cx, def: &Integration, broader: &SpMap<Vec<Sp<String>>>) {
+    let used: BTreeSet<&str> = def
+        .resources
+        .0
+        .iter()
+        .flat_map(|(_, resource)| resource.methods.0.iter())
+        .flat_map(|(_, method)| method.scopes.iter())
+        .filter_map(|scope| scope.value.as_str())
+        .collect();
+    for (broad, covered) in &broader.0 {
+        if covered.is_empty() {
+            cx.error(
+                codes::BAD_BROADER_SCOPE,
+                broad.span,
+                format!("`{}` covers no scope", broad.value),
+            )
+            .help("list the method scopes it grants, e.g. `read: [tickets:read, users:read]`");
+        }
+        for scope in covered {
+            if scope.value == broad.value {
+                cx.error(
+                    codes::BAD_BROADER_SCOPE,
+                    scope.span,
+                    format!("`{}` covers itself", scope.value),
+                )
+                .help("a scope always grants itself: list only the narrower scopes it grants");
+            } else if !used.contains(scope.value.as_str()) {
+                let err = cx.error(
+                    codes::BAD_BROADER_SCOPE,
+                    scope.span,
+                    format!("no method needs `{}`", scope.value),
+                );
+                match did_you_mean(&scope.value, used.iter().copied()) {
+                    Some(near) => err.help(format!("did you mean `{near}`?")),
+                    None => err.help(format!(
+                        "list scopes that methods name under `scopes:` ({})",
+                        list_names(used.iter().copied())
+                    )),
+                };
+            }
+        }
+    }
+}
+
 fn dead_refresh_token(cx: &mut Cx, rule: &DeadRefreshToken) {
     let status = &rule.status;
     if !(400..=599).contains(&status.value) {

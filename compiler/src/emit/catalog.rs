@@ -4,15 +4,14 @@ use serde_json::{Value, json};
 
 use super::GeneratedFile;
 use super::json::document;
-use crate::ir::{Catalog, ToolIr};
+use crate::ir::{Catalog, IntegrationIr, ToolIr};
 
 /// The catalog of every tool, sorted by integration then tool name.
 pub fn catalog(catalog: &Catalog) -> GeneratedFile {
     let tools: Vec<Value> = catalog
         .integrations
         .iter()
-        .flat_map(|i| i.tools.iter())
-        .map(tool_entry)
+        .flat_map(|i| i.tools.iter().map(move |t| tool_entry(i, t)))
         .collect();
     let integrations: Vec<Value> = catalog
         .integrations
@@ -48,7 +47,7 @@ pub fn catalog(catalog: &Catalog) -> GeneratedFile {
     }
 }
 
-fn tool_entry(t: &ToolIr) -> Value {
+fn tool_entry(i: &IntegrationIr, t: &ToolIr) -> Value {
     let mut entry = json!({
         "name": t.name,
         "title": t.title,
@@ -69,6 +68,15 @@ fn tool_entry(t: &ToolIr) -> Value {
             "openWorldHint": t.annotations.open_world,
         },
     });
+    let broader = i.broader_scopes_of(t);
+    if let (false, Some(obj)) = (broader.is_empty(), entry.as_object_mut()) {
+        // Which broad scopes grant each needed one: losing one takes tools from accounts.
+        let broader: serde_json::Map<String, Value> = broader
+            .into_iter()
+            .map(|(scope, broad)| (scope.to_owned(), json!(broad)))
+            .collect();
+        obj.insert("broader_scopes".into(), Value::Object(broader));
+    }
     if let (Some(route), Some(obj)) = (&t.unified, entry.as_object_mut()) {
         obj.insert("model".into(), json!(route.model));
         obj.insert("via".into(), json!(route.proxy));

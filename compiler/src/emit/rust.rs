@@ -234,6 +234,10 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
         None => quote!(None),
     };
     let scopes = &t.scopes;
+    let broader = i
+        .broader_scopes_of(t)
+        .into_iter()
+        .map(|(scope, broad)| quote!((#scope, &[#(#broad),*])));
     let tags = &t.tags;
     let a = t.annotations;
     let (ro, de, id, ow) = (a.read_only, a.destructive, a.idempotent, a.open_world);
@@ -306,6 +310,7 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
             extra_body: #extra_body,
             pagination: #pagination,
             scopes: &[#(#scopes),*],
+            broader_scopes: &[#(#broader),*],
             tags: &[#(#tags),*],
             annotations: Annotations { read_only: #ro, destructive: #de, idempotent: #id, open_world: #ow },
             schema: include_str!(#schema_path),

@@ -283,6 +283,14 @@ fn lower_auth(def: &Integration) -> AuthIr {
                 .iter()
                 .map(|(k, v)| (k.value.clone(), v.clone()))
                 .collect(),
+            broader_scopes: o
+                .broader_scopes
+                .iter()
+                .map(|(broad, covered)| {
+                    let covered = covered.iter().map(|s| s.value.clone()).collect();
+                    (broad.value.clone(), covered)
+                })
+                .collect(),
             base_url_from_token: o.base_url_from_token.as_ref().map(|b| b.value.clone()),
             base_url_pattern: o.base_url_pattern.as_ref().map(|b| b.value.clone()),
             dead_refresh_token: o

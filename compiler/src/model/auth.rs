@@ -51,6 +51,11 @@ pub struct OAuth2 {
     /// Extra query parameters for the authorization URL.
     #[serde(default)]
     pub authorize_params: SpMap<String>,
+    /// Broad scopes that grant narrower ones, each with the method scopes it covers (Zendesk's `read`
+    /// covers `tickets:read`, `users:read`, …). An account granted the broad scope may call the tools
+    /// needing any scope it covers; connecting still asks for the narrow scopes (least privilege).
+    #[serde(default)]
+    pub broader_scopes: SpMap<Vec<Sp<String>>>,
     /// Field of the token response that holds the account's base URL (Salesforce `instance_url`).
     #[serde(default)]
     pub base_url_from_token: Option<Sp<String>>,

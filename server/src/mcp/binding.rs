@@ -262,13 +262,7 @@ impl Binding {
 /// The scopes `tool` needs that `account` was not granted; `None` when none is missing (or the grant
 /// is unknown, which grants all).
 fn missing_scopes(tool: &Tool, account: &Account) -> Option<Vec<&'static str>> {
-    let granted = account.granted_scopes.as_ref()?;
-    let missing: Vec<&'static str> = tool
-        .scopes
-        .iter()
-        .copied()
-        .filter(|scope| !granted.iter().any(|g| g == scope))
-        .collect();
+    let missing = tool.missing_scopes(account.granted_scopes.as_ref()?);
     (!missing.is_empty()).then_some(missing)
 }
 

@@ -1072,6 +1072,7 @@ mod tests {
             extra_body: None,
             pagination: None,
             scopes: &[],
+            broader_scopes: &[],
             tags: &[],
             annotations,
             schema,
