@@ -86,12 +86,17 @@ fn explain(
 ) -> Outcome {
     let mut unlocks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut read: BTreeSet<&str> = BTreeSet::new();
+    // Broad scopes the vendor documents as granting a needed one too (Zendesk's `read`).
+    let mut granted_by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for tool in tools {
         for scope in tool.scopes {
             unlocks.entry(scope).or_default().push(tool.name);
             if tool.annotations.read_only {
                 read.insert(scope);
             }
+        }
+        for (scope, broad) in tool.broader_scopes {
+            granted_by.entry(scope).or_default().extend(broad.iter());
         }
     }
     let always: Vec<&str> = integration
@@ -117,6 +122,7 @@ fn explain(
             "optional": optional,
             "always_requested": always,
             "unlocks": unlocks,
+            "also_granted_by": granted_by,
         });
         out!("{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(ExitCode::SUCCESS);
@@ -131,7 +137,13 @@ fn explain(
         }
         for scope in scopes.iter() {
             let tools = unlocks.get(scope).map(Vec::as_slice).unwrap_or_default();
-            out!("  {scope}")?;
+            match granted_by.get(scope) {
+                Some(broad) => out!(
+                    "  {scope} (also granted by {})",
+                    broad.iter().copied().collect::<Vec<_>>().join(", ")
+                )?,
+                None => out!("  {scope}")?,
+            }
             for tool in tools {
                 out!("      {tool}")?;
             }

@@ -858,6 +858,17 @@ fn scopes_explain_splits_required_from_optional() {
         text.starts_with("required (read tools need them):\n"),
         "{text}"
     );
+    assert!(!text.contains("also granted by"), "{text}");
+    // Zendesk's broad `read` and `write` grant its resource scopes too.
+    let zendesk = s.ok(&["scopes", "--integration", "zendesk", "--explain"]);
+    assert!(
+        zendesk.contains("  tickets:read (also granted by read)\n"),
+        "{zendesk}"
+    );
+    assert!(
+        zendesk.contains("  tickets:write (also granted by write)\n"),
+        "{zendesk}"
+    );
 }
 
 #[test]
