@@ -73,6 +73,20 @@ pub fn run(args: &ScopesArgs, ctx: &Context) -> Outcome {
                 missing.into_iter().collect::<Vec<_>>().join(", ")
             );
         }
+        let always: Vec<&str> = integration
+            .auth
+            .oauth2
+            .iter()
+            .flat_map(|o| o.default_scopes.iter().copied())
+            .filter(|s| !granted.iter().any(|g| g == s))
+            .collect();
+        if !always.is_empty() {
+            eprintln!(
+                "note: the account was not granted {}, which {} always asks for",
+                always.join(", "),
+                integration.display_name
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -58,7 +58,7 @@ codes! {
     RATE_LIMIT_CODE_UNREADABLE = "E0405", "a rate-limit rule matches an error code that is never read";
     BAD_DEAD_REFRESH_TOKEN = "E0406", "a dead-refresh-token rule that can never match";
     BAD_BASE_URL_VARIABLE = "E0408", "a base URL placeholder that is not declared or not in the host, a variable never used, or a pattern that does not compile";
-    BAD_BROADER_SCOPE = "E0409", "a broader scope that covers no method's scope, or covers itself";
+    BAD_BROADER_SCOPE = "E0409", "a broader scope that covers no method's scope, itself, or another broad scope";
     BAD_ERROR_STATUS = "E0407", "an error rule for a status that is not an error status, or for one status twice";
     UNKNOWN_UNIFIED_MODEL = "E0501", "a unified map names a model that does not exist";
     UNKNOWN_MAP_RESOURCE = "E0502", "a unified map names a resource the integration does not have";

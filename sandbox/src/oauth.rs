@@ -395,7 +395,8 @@ fn form_encode(text: &str) -> String {
     out
 }
 
-/// Client credentials from `Authorization: Basic base64(id:secret)` (RFC 6749 §2.3.1).
+/// Client credentials from `Authorization: Basic base64(id:secret)`, each part form-encoded before
+/// it was joined (RFC 6749 §2.3.1), so a `:` or `+` in a secret survives.
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, encoded) = value.split_once(' ')?;
@@ -405,7 +406,12 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let decoded = STANDARD.decode(encoded.trim()).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
-    Some((id.to_owned(), secret.to_owned()))
+    let form_decoded = |part: &str| {
+        form_urlencoded::parse(part.as_bytes())
+            .next()
+            .map_or_else(String::new, |(decoded, _)| decoded.into_owned())
+    };
+    Some((form_decoded(id), form_decoded(secret)))
 }
 
 /// Fills a token request's client from HTTP Basic when the body carried none.

@@ -120,9 +120,9 @@ pub(super) fn check(cx: &mut Cx, def: &Integration) {
     }
 }
 
-/// Checks that a `dead_refresh_token` rule can match: an error status, a pointer to a field, and at least
-/// one non-empty value.
 /// Each scope a broader one covers must be one a method needs: a typo would grant nothing, silently.
+/// Broad scopes are scope names like any other, and grants do not chain (a broad scope listed under
+/// another would grant nothing through it).
 fn broader_scopes(cx: &mut Cx, def: &Integration, broader: &SpMap<Vec<Sp<String>>>) {
     let used: BTreeSet<&str> = def
         .resources
@@ -132,6 +132,17 @@ fn broader_scopes(cx: &mut Cx, def: &Integration, broader: &SpMap<Vec<Sp<String>
         .flat_map(|(_, method)| method.scopes.iter())
         .filter_map(|scope| scope.value.as_str())
         .collect();
+    // The broad scopes' names follow the rules of every scope (non-empty, no whitespace).
+    let names: Vec<Sp<serde_json::Value>> = broader
+        .0
+        .iter()
+        .map(|(broad, _)| Sp {
+            value: serde_json::Value::String(broad.value.clone()),
+            span: broad.span,
+        })
+        .collect();
+    super::methods::check_scopes(cx, &names);
+    let broad_names: BTreeSet<&str> = broader.0.iter().map(|(b, _)| b.value.as_str()).collect();
     for (broad, covered) in &broader.0 {
         if covered.is_empty() {
             cx.error(
@@ -142,7 +153,20 @@ fn broader_scopes(cx: &mut Cx, def: &Integration, broader: &SpMap<Vec<Sp<String>
             .help("list the method scopes it grants, e.g. `read: [tickets:read, users:read]`");
         }
         for scope in covered {
-            if scope.value == broad.value {
+            if scope.value != broad.value && broad_names.contains(scope.value.as_str()) {
+                cx.error(
+                    codes::BAD_BROADER_SCOPE,
+                    scope.span,
+                    format!(
+                        "`{}` is itself a broad scope: grants do not chain",
+                        scope.value
+                    ),
+                )
+                .help(format!(
+                    "list under `{}` the method scopes it grants directly",
+                    broad.value
+                ));
+            } else if scope.value == broad.value {
                 cx.error(
                     codes::BAD_BROADER_SCOPE,
                     scope.span,
@@ -167,6 +191,8 @@ fn broader_scopes(cx: &mut Cx, def: &Integration, broader: &SpMap<Vec<Sp<String>
     }
 }
 
+/// Checks that a `dead_refresh_token` rule can match: an error status, a pointer to a field, and at least
+/// one non-empty value.
 fn dead_refresh_token(cx: &mut Cx, rule: &DeadRefreshToken) {
     let status = &rule.status;
     if !(400..=599).contains(&status.value) {

@@ -155,8 +155,10 @@ pub fn client_where_documented<'a>(
         return (request, form.to_vec());
     }
     let field = |name: &str| form.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    // Each part form-encoded before joining (RFC 6749 §2.3.1), as OAuth clients send it.
+    let encode = |part: &str| form_urlencoded::byte_serialize(part.as_bytes()).collect::<String>();
     let request = match field("client_id") {
-        Some(id) => request.basic_auth(id, field("client_secret")),
+        Some(id) => request.basic_auth(encode(id), field("client_secret").map(encode)),
         None => request,
     };
     let rest = form
@@ -1115,4 +1117,54 @@ async fn hostile_oauth_input_is_a_client_error_never_a_crash() {
         sandbox.handle.oauth_stats().salesforce.token_requests.other,
         7
     );
+}
+
+/// RFC 6749 §2.3.1: a client's id and secret are form-encoded before Basic joins them, so a secret
+/// holding `:`, `+`, `%` or a space survives; sent unencoded, such a secret is a different one.
+#[tokio::test]
+async fn basic_client_credentials_are_form_decoded() {
+    let secret = "a+b:c% d";
+    let mut config = SandboxConfig::default();
+    config.oauth.client_secret = secret.to_owned();
+    let sandbox = start(config).await;
+    let form = |code: &str| {
+        vec![
+            ("grant_type", "authorization_code"),
+            ("redirect_uri", REDIRECT),
+            ("code", code),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect::<Vec<_>>()
+    };
+    let url = format!(
+        "{}{}",
+        sandbox.handle.base_url(),
+        token_path(Vendor::Pipedrive)
+    );
+    let encode = |part: &str| form_urlencoded::byte_serialize(part.as_bytes()).collect::<String>();
+    let first = code(&sandbox, Vendor::Pipedrive, &[]).await;
+    let encoded = read(
+        sandbox
+            .http
+            .post(&url)
+            .basic_auth(encode(CLIENT_ID), Some(encode(secret)))
+            .form(&form(&first))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(encoded.status, StatusCode::OK, "{}", encoded.body);
+    let second = code(&sandbox, Vendor::Pipedrive, &[]).await;
+    let raw = read(
+        sandbox
+            .http
+            .post(&url)
+            .basic_auth(CLIENT_ID, Some(secret))
+            .form(&form(&second))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(raw.status, StatusCode::BAD_REQUEST, "{}", raw.body);
 }
