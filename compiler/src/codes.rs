@@ -70,6 +70,7 @@ codes! {
     REQUIRED_FIELD_UNMAPPED = "E0508", "a required unified field that the response map leaves unset";
     UNKNOWN_READ_ARG = "E0509", "a unified map's read argument that the resource's list or get method does not take";
     UNDOCUMENTED_TARGET = "E0511", "a request-map target the resource's create or update method does not document in its body";
+    BAD_PARENT = "E0512", "a model's parent that is not an object field with an id, or a unified map's parent argument missing or not taken by the list method";
     READ_BACK_UNSERVED = "E0510", "a unified map reads records back, but the resource cannot serve it";
     UNDOCUMENTED_METHOD = "W0001", "a method without documentation: no tool is generated for it";
     NO_RESPONSE_SCHEMA = "W0002", "a documented method without a response schema";

@@ -35,6 +35,8 @@ pub struct ModelIr {
     /// JSON Schema (2020-12) of one record.
     pub schema: Value,
     /// The unified tools over this model (list, get, create, update, delete), sorted by name.
+    /// The object field naming the record these live inside (`ticket`), for child records.
+    pub parent: Option<String>,
     pub tools: Vec<ModelToolIr>,
 }
 
@@ -131,6 +133,8 @@ pub struct UnifiedMapIr {
     pub created_id: Option<String>,
     /// Whether updates read the record back.
     pub read_after_update: bool,
+    /// The list method's parameter taking the parent record's id, for a model with a parent.
+    pub parent_arg: Option<String>,
 }
 
 /// Authentication.
@@ -271,6 +275,9 @@ pub struct UnifiedRouteIr {
     pub read_back: Option<(String, Option<String>)>,
     /// For updates whose map reads the stored record: the get tool that reads it.
     pub current_get: Option<String>,
+    /// For a list of child records: (the unified argument, the proxy argument it fills, the model field
+    /// naming the parent).
+    pub parent: Option<(String, String, String)>,
 }
 
 /// One argument.

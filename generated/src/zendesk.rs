@@ -78,8 +78,8 @@ pub static INTEGRATION: Integration = Integration {
     tools: &[
         Tool {
             name: "create_a_ticketing_ticket",
-            title: "Create a ticketing ticket",
-            description: "Creates a ticket from canonical fields and returns it in the canonical `ticketing.ticket` shape, the same fields whichever ticketing the account uses. Fields the connected ticketing has no place for are not sent; the ticketing may refuse values it does not accept (its error comes back as is).",
+            title: "Create a help desk ticket",
+            description: "Creates a ticket from canonical fields and returns it in the canonical `ticketing.ticket` shape, the same fields whichever help desk the account uses. Fields the connected help desk has no place for are not sent; the help desk may refuse values it does not accept (its error comes back as is).",
             integration: "zendesk",
             resource: "tickets",
             method: "create",
@@ -119,14 +119,15 @@ pub static INTEGRATION: Integration = Integration {
                 to_vendor: ticketing_ticket_to_vendor,
                 to_vendor_update: None,
                 current_get: None,
+                parent: None,
             }),
             pii: &[],
             mostly_pii: false,
         },
         Tool {
             name: "create_a_ticketing_user",
-            title: "Create a ticketing user",
-            description: "Creates a user from canonical fields and returns it in the canonical `ticketing.user` shape, the same fields whichever ticketing the account uses. Fields the connected ticketing has no place for are not sent; the ticketing may refuse values it does not accept (its error comes back as is).",
+            title: "Create a help desk user",
+            description: "Creates a user from canonical fields and returns it in the canonical `ticketing.user` shape, the same fields whichever help desk the account uses. Fields the connected help desk has no place for are not sent; the help desk may refuse values it does not accept (its error comes back as is).",
             integration: "zendesk",
             resource: "users",
             method: "create",
@@ -166,6 +167,7 @@ pub static INTEGRATION: Integration = Integration {
                 to_vendor: ticketing_user_to_vendor,
                 to_vendor_update: None,
                 current_get: None,
+                parent: None,
             }),
             pii: &["/email", "/name", "/phone"],
             mostly_pii: true,
@@ -288,8 +290,8 @@ pub static INTEGRATION: Integration = Integration {
         },
         Tool {
             name: "delete_a_ticketing_ticket_by_id",
-            title: "Delete a ticketing ticket",
-            description: "Deletes one ticket by its id in the connected ticketing (where the ticketing keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
+            title: "Delete a help desk ticket",
+            description: "Deletes one ticket by its id in the connected help desk (where the help desk keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
             integration: "zendesk",
             resource: "tickets",
             method: "delete",
@@ -329,14 +331,15 @@ pub static INTEGRATION: Integration = Integration {
                 to_vendor: ticketing_ticket_to_vendor,
                 to_vendor_update: None,
                 current_get: None,
+                parent: None,
             }),
             pii: &[],
             mostly_pii: false,
         },
         Tool {
             name: "delete_a_ticketing_user_by_id",
-            title: "Delete a ticketing user",
-            description: "Deletes one user by its id in the connected ticketing (where the ticketing keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
+            title: "Delete a help desk user",
+            description: "Deletes one user by its id in the connected help desk (where the help desk keeps a recycle bin, it goes there). Returns the id and `deleted: true`.",
             integration: "zendesk",
             resource: "users",
             method: "delete",
@@ -376,6 +379,7 @@ pub static INTEGRATION: Integration = Integration {
                 to_vendor: ticketing_user_to_vendor,
                 to_vendor_update: None,
                 current_get: None,
+                parent: None,
             }),
             pii: &[],
             mostly_pii: false,
@@ -500,8 +504,8 @@ pub static INTEGRATION: Integration = Integration {
         },
         Tool {
             name: "get_single_ticketing_ticket_by_id",
-            title: "Get a ticketing ticket",
-            description: "Reads one ticket by its id, in the canonical `ticketing.ticket` shape, the same fields whichever ticketing the account uses. Fails with not_found (status 404) when the ticketing has no ticket with this id.",
+            title: "Get a help desk ticket",
+            description: "Reads one ticket by its id, in the canonical `ticketing.ticket` shape, the same fields whichever help desk the account uses. Fails with not_found (status 404) when the help desk has no ticket with this id.",
             integration: "zendesk",
             resource: "tickets",
             method: "get",
@@ -541,14 +545,15 @@ pub static INTEGRATION: Integration = Integration {
                 to_vendor: ticketing_ticket_to_vendor,
                 to_vendor_update: None,
                 current_get: None,
+                parent: None,
             }),
             pii: &[],
             mostly_pii: false,
         },
         Tool {
             name: "get_single_ticketing_user_by_id",
-            title: "Get a ticketing user",
-            description: "Reads one user by its id, in the canonical `ticketing.user` shape, the same fields whichever ticketing the account uses. Fails with not_found (status 404) when the ticketing has no user with this id.",
+            title: "Get a help desk user",
+            description: "Reads one user by its id, in the canonical `ticketing.user` shape, the same fields whichever help desk the account uses. Fails with not_found (status 404) when the help desk has no user with this id.",
             integration: "zendesk",
             resource: "users",
             method: "get",
@@ -588,6 +593,7 @@ pub static INTEGRATION: Integration = Integration {
                 to_vendor: ticketing_user_to_vendor,
                 to_vendor_update: None,
                 current_get: None,
+                parent: None,
             }),
             pii: &["/email", "/name", "/phone"],
             mostly_pii: true,
@@ -713,9 +719,76 @@ pub static INTEGRATION: Integration = Integration {
             mostly_pii: true,
         },
         Tool {
+            name: "list_all_ticketing_comments",
+            title: "List help desk comments",
+            description: "Lists the comments of one ticket in the connected help desk, in the canonical `ticketing.comment` shape, the same fields whichever help desk the account uses. One page at a time: to get the next page, call again with the same `ticket_id` and `next_cursor` exactly as received.",
+            integration: "zendesk",
+            resource: "ticket_comments",
+            method: "list",
+            kind: MethodKind::List,
+            http: HttpVerb::Get,
+            path: "/api/v2/tickets/{ticket_id}/comments.json",
+            params: &[
+                Param {
+                    name: "ticket_id",
+                    wire: "ticket_id",
+                    location: ParamLocation::Path,
+                    comma_joined: true,
+                },
+                Param {
+                    name: "include_inline_images",
+                    wire: "include_inline_images",
+                    location: ParamLocation::Query,
+                    comma_joined: true,
+                },
+            ],
+            fixed_query: &[("page[size]", "100")],
+            extra_body: None,
+            pagination: Some(Pagination {
+                style: PaginationStyle::Cursor,
+                results: "/comments",
+                param: Some("page[after]"),
+                next: Some("/meta/after_cursor"),
+                has_more: Some("/meta/has_more"),
+                limit_param: None,
+                limit_header: None,
+                max_limit: None,
+            }),
+            scopes: &["tickets:read"],
+            broader_scopes: &[("tickets:read", &["read"])],
+            tags: &["comments", "ticketing", "tickets"],
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            schema: include_str!(
+                "../schemas/unified/ticketing/comment/list_all_ticketing_comments.json"
+            ),
+            unified: Some(UnifiedRoute {
+                model: "ticketing.comment",
+                proxy: "list_all_zendesk_ticket_comments",
+                read_args: "{}",
+                read_back: None,
+                required: &["id"],
+                from_vendor: ticketing_comment_from_vendor,
+                to_vendor: ticketing_comment_to_vendor,
+                to_vendor_update: None,
+                current_get: None,
+                parent: Some(ParentArg {
+                    arg: "ticket_id",
+                    proxy_arg: "ticket_id",
+                    field: "ticket",
+                }),
+            }),
+            pii: &[],
+            mostly_pii: false,
+        },
+        Tool {
             name: "list_all_ticketing_tickets",
-            title: "List ticketing tickets",
-            description: "Lists the tickets in the connected ticketing, in the canonical `ticketing.ticket` shape, the same fields whichever ticketing the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one ticket whose id you know with get_single_ticketing_ticket_by_id.",
+            title: "List help desk tickets",
+            description: "Lists the tickets in the connected help desk, in the canonical `ticketing.ticket` shape, the same fields whichever help desk the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one ticket whose id you know with get_single_ticketing_ticket_by_id.",
             integration: "zendesk",
             resource: "tickets",
             method: "list",
@@ -764,14 +837,15 @@ pub static INTEGRATION: Integration = Integration {
                 to_vendor: ticketing_ticket_to_vendor,
                 to_vendor_update: None,
                 current_get: None,
+                parent: None,
             }),
             pii: &[],
             mostly_pii: false,
         },
         Tool {
             name: "list_all_ticketing_users",
-            title: "List ticketing users",
-            description: "Lists the users in the connected ticketing, in the canonical `ticketing.user` shape, the same fields whichever ticketing the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one user whose id you know with get_single_ticketing_user_by_id.",
+            title: "List help desk users",
+            description: "Lists the users in the connected help desk, in the canonical `ticketing.user` shape, the same fields whichever help desk the account uses. One page at a time: to get the next page, call again with `next_cursor` exactly as received. Read one user whose id you know with get_single_ticketing_user_by_id.",
             integration: "zendesk",
             resource: "users",
             method: "list",
@@ -826,6 +900,7 @@ pub static INTEGRATION: Integration = Integration {
                 to_vendor: ticketing_user_to_vendor,
                 to_vendor_update: None,
                 current_get: None,
+                parent: None,
             }),
             pii: &["/email", "/name", "/phone"],
             mostly_pii: true,
@@ -1065,8 +1140,8 @@ pub static INTEGRATION: Integration = Integration {
         },
         Tool {
             name: "update_a_ticketing_ticket_by_id",
-            title: "Update a ticketing ticket",
-            description: "Changes the given canonical fields of one ticket; fields not given keep their values. Returns the updated ticket in the canonical `ticketing.ticket` shape, the same fields whichever ticketing the account uses.",
+            title: "Update a help desk ticket",
+            description: "Changes the given canonical fields of one ticket; fields not given keep their values. Returns the updated ticket in the canonical `ticketing.ticket` shape, the same fields whichever help desk the account uses.",
             integration: "zendesk",
             resource: "tickets",
             method: "update",
@@ -1112,14 +1187,15 @@ pub static INTEGRATION: Integration = Integration {
                 to_vendor: ticketing_ticket_to_vendor,
                 to_vendor_update: Some(ticketing_ticket_to_vendor_update),
                 current_get: None,
+                parent: None,
             }),
             pii: &[],
             mostly_pii: false,
         },
         Tool {
             name: "update_a_ticketing_user_by_id",
-            title: "Update a ticketing user",
-            description: "Changes the given canonical fields of one user; fields not given keep their values. Returns the updated user in the canonical `ticketing.user` shape, the same fields whichever ticketing the account uses.",
+            title: "Update a help desk user",
+            description: "Changes the given canonical fields of one user; fields not given keep their values. Returns the updated user in the canonical `ticketing.user` shape, the same fields whichever help desk the account uses.",
             integration: "zendesk",
             resource: "users",
             method: "update",
@@ -1165,6 +1241,7 @@ pub static INTEGRATION: Integration = Integration {
                 to_vendor: ticketing_user_to_vendor,
                 to_vendor_update: None,
                 current_get: None,
+                parent: None,
             }),
             pii: &["/email", "/name", "/phone"],
             mostly_pii: true,
@@ -1308,6 +1385,12 @@ pub static INTEGRATION: Integration = Integration {
     ],
     maps: &[
         UnifiedMap {
+            model: "ticketing.comment",
+            resource: "ticket_comments",
+            from_vendor: ticketing_comment_from_vendor,
+            to_vendor: ticketing_comment_to_vendor,
+        },
+        UnifiedMap {
             model: "ticketing.ticket",
             resource: "tickets",
             from_vendor: ticketing_ticket_from_vendor,
@@ -1321,6 +1404,55 @@ pub static INTEGRATION: Integration = Integration {
         },
     ],
 };
+///Maps a `ticket_comments` record onto the unified `ticketing.comment`.
+pub fn ticketing_comment_from_vendor(record: &rt::Value) -> rt::Value {
+    let mut out = rt::Map::new();
+    out.insert(
+        "id".to_owned(),
+        rt::to_string(rt::only_number(rt::at(record, &[rt::Step::Key("id")]))),
+    );
+    out.insert(
+        "author".to_owned(),
+        {
+            let v_a: rt::Value = rt::to_string(
+                rt::only_number(rt::at(record, &[rt::Step::Key("author_id")])),
+            );
+            rt::if_(
+                &rt::exists(rt::at(&v_a, &[])),
+                || {
+                    let mut m = rt::Map::new();
+                    m.insert("id".to_owned(), rt::Value::clone(rt::at(&v_a, &[])));
+                    rt::Value::Object(m)
+                },
+                || rt::Value::Null,
+            )
+        },
+    );
+    out.insert(
+        "body".to_owned(),
+        rt::coalesce(
+            rt::Value::clone(
+                rt::only_string(rt::at(record, &[rt::Step::Key("plain_body")])),
+            ),
+            || rt::Value::clone(
+                rt::only_string(rt::at(record, &[rt::Step::Key("body")])),
+            ),
+        ),
+    );
+    out.insert(
+        "public".to_owned(),
+        rt::Value::clone(rt::only_bool(rt::at(record, &[rt::Step::Key("public")]))),
+    );
+    out.insert(
+        "created_at".to_owned(),
+        rt::datetime(rt::only_string(rt::at(record, &[rt::Step::Key("created_at")]))),
+    );
+    rt::compact(rt::Value::Object(out))
+}
+///Maps a unified `ticketing.comment` onto a `ticket_comments` request body.
+pub fn ticketing_comment_to_vendor(_record: &rt::Value) -> rt::Value {
+    rt::Value::Object(rt::Map::new())
+}
 ///Maps a `tickets` record onto the unified `ticketing.ticket`.
 pub fn ticketing_ticket_from_vendor(record: &rt::Value) -> rt::Value {
     let mut out = rt::Map::new();

@@ -543,8 +543,16 @@ fn models(before: &Tree, after: &Tree, out: &mut Vec<Change>) {
             ));
         }
     }
+    // A model's tool no integration served could not be called: its schema's changes break no one.
     for ((model, tool), was) in &before.unified_schemas {
-        if let Some(now) = after.unified_schemas.get(&(model.clone(), tool.clone())) {
+        let served = before
+            .tools
+            .values()
+            .any(|t| t.kind == "unified" && t.model.as_ref() == Some(model) && &t.name == tool);
+        if let (true, Some(now)) = (
+            served,
+            after.unified_schemas.get(&(model.clone(), tool.clone())),
+        ) {
             document(was, now, model, tool, out);
         }
     }

@@ -363,6 +363,19 @@ pub struct UnifiedRoute {
     /// When the update map reads the stored record: the get tool to read it with first (it takes
     /// the record's id as [`RECORD_ID_ARG`]).
     pub current_get: Option<&'static str>,
+    /// For a list of child records (a ticket's comments): where the parent's id goes.
+    pub parent: Option<ParentArg>,
+}
+
+/// How a list of child records names its parent.
+#[derive(Debug)]
+pub struct ParentArg {
+    /// The unified tool's argument (`ticket_id`).
+    pub arg: &'static str,
+    /// The proxy tool's argument it fills (the list method's parameter).
+    pub proxy_arg: &'static str,
+    /// The unified field set to `{"id": …}` on each record that does not name its parent itself.
+    pub field: &'static str,
 }
 
 /// Reading a record back after a write whose answer is not the whole record.

@@ -31,6 +31,24 @@ pub(crate) async fn run(
                     proxy_args.insert(name.to_owned(), value);
                 }
             }
+            // Children of one parent: its id fills the proxy's argument, and names it on each record.
+            let parent = match &route.parent {
+                Some(parent) => {
+                    let value = args.remove(parent.arg).ok_or_else(|| table_defect(tool))?;
+                    let id = id_text(Some(&value)).ok_or_else(|| table_defect(tool))?;
+                    proxy_args.insert(parent.proxy_arg.to_owned(), value);
+                    Some((parent.field, id))
+                }
+                None => None,
+            };
+            let with_parent = |mut record: Value| {
+                if let (Some((field, id)), Value::Object(fields)) = (&parent, &mut record) {
+                    fields
+                        .entry((*field).to_owned())
+                        .or_insert_with(|| serde_json::json!({ "id": id }));
+                }
+                record
+            };
             let success = proxy
                 .execute_named(
                     account,
@@ -43,11 +61,11 @@ pub(crate) async fn run(
                 Value::Array(records) => records
                     .iter()
                     .enumerate()
-                    .map(|(i, record)| to_unified(tool, route, record, Some(i)))
+                    .map(|(i, record)| to_unified(tool, route, record, Some(i)).map(with_parent))
                     .collect::<Result<Vec<_>, _>>()
                     .map(Value::Array),
                 // The pager always yields an array; anything else is mapped as one record.
-                other => to_unified(tool, route, &other, None),
+                other => to_unified(tool, route, &other, None).map(with_parent),
             })
         }
         MethodKind::Get => {

@@ -89,14 +89,22 @@ fn errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The vendor's documented record for a map's resource: the `result` of its get tool's output schema.
+/// The vendor's documented record for a map's resource: the `result` of its get tool's output schema,
+/// or, for a resource read only by listing (a ticket's comments), one item of its list tool's.
 fn vendor_record_schema(integration: &Integration, map: &UnifiedMap) -> Option<Value> {
-    let tool = integration
-        .tools
-        .iter()
-        .find(|t| t.resource == map.resource && t.kind == MethodKind::Get && !t.is_unified())?;
-    let schema: Value = serde_json::from_str(tool.schema).ok()?;
-    schema.pointer("/outputSchema/properties/result").cloned()
+    let proxy = |kind: MethodKind| {
+        integration
+            .tools
+            .iter()
+            .find(|t| t.resource == map.resource && t.kind == kind && !t.is_unified())
+            .and_then(|t| serde_json::from_str::<Value>(t.schema).ok())
+    };
+    match proxy(MethodKind::Get) {
+        Some(get) => get.pointer("/outputSchema/properties/result").cloned(),
+        None => proxy(MethodKind::List)?
+            .pointer("/outputSchema/properties/result/items")
+            .cloned(),
+    }
 }
 
 /// Field names the compiled maps read (`Step::Key("…")` in the generated source), and those plus
@@ -630,7 +638,7 @@ fn documented_vendor_records_map_onto_valid_unified_records() {
         let name = format!("{} [documented record]", label(integration, map));
         let Some(record) = vendor_record_schema(integration, map) else {
             failures.push(format!(
-                "{name}: no documented record (get tool output) for resource `{}`",
+                "{name}: no documented record (get or list tool output) for resource `{}`",
                 map.resource
             ));
             continue;

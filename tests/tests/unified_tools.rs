@@ -950,8 +950,8 @@ async fn zendesk_serves_the_unified_ticketing_tools() {
     let http = Client::new();
     let mut names: Vec<&str> = unified_tools("zendesk").iter().map(|t| t.name).collect();
     names.sort_unstable();
-    // Comments are listed per ticket only (the proxy tool list_all_zendesk_ticket_comments): no unified
-    // comment tool could say which ticket.
+    // Comments are listed per ticket only: a list tool taking `ticket_id`, and nothing else (Zendesk
+    // adds comments through the ticket, and reads none alone).
     assert_eq!(
         names,
         [
@@ -961,6 +961,7 @@ async fn zendesk_serves_the_unified_ticketing_tools() {
             "delete_a_ticketing_user_by_id",
             "get_single_ticketing_ticket_by_id",
             "get_single_ticketing_user_by_id",
+            "list_all_ticketing_comments",
             "list_all_ticketing_tickets",
             "list_all_ticketing_users",
             "update_a_ticketing_ticket_by_id",
@@ -1277,4 +1278,86 @@ async fn zendesk_custom_fields_go_through_the_proxy_and_unified_tools() {
     .await;
     assert_eq!(field(&read["result"]["ticket"], 360100000001), "SO-8888");
     assert_eq!(field(&read["result"]["ticket"], 360100000004), true);
+}
+
+/// A ticket's comments through the unified list: its `ticket_id` fills Zendesk's path, each comment names
+/// the ticket, pages follow with the same `ticket_id`, and the comments are the proxy tool's, mapped.
+#[tokio::test]
+async fn zendesk_lists_a_tickets_comments_in_the_unified_shape() {
+    let harness = Harness::start(Options::default()).await;
+    let token = zendesk_token(&harness);
+    let http = Client::new();
+    let c = "ticketing.comment";
+    let tool = "list_all_ticketing_comments";
+    let (status, proxy) = rest(
+        &http,
+        &harness,
+        &token,
+        "list_all_zendesk_ticket_comments",
+        json!({"ticket_id": 4}),
+    )
+    .await;
+    assert_eq!(status, 200, "{proxy}");
+    let vendor = proxy["result"].as_array().unwrap().clone();
+    // Ticket 4 holds three comments, the last an internal note: paging one at a time takes three pages.
+    assert_eq!(vendor.len(), 3, "{proxy}");
+    assert_eq!(vendor[2]["public"], false, "{proxy}");
+
+    // Page through one comment at a time: every comment, in order, each naming ticket 4.
+    let mut comments = Vec::new();
+    let mut cursor = Value::Null;
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        let (status, page) = ticketing(
+            &http,
+            &harness,
+            &token,
+            c,
+            tool,
+            json!({"ticket_id": "4", "limit": 1, "next_cursor": cursor}),
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        comments.extend(page["result"].as_array().unwrap().iter().cloned());
+        cursor = page["next_cursor"].clone();
+        if cursor.is_null() || comments.len() > vendor.len() {
+            break;
+        }
+    }
+    assert_eq!(comments.len(), vendor.len());
+    assert_eq!(pages, 3);
+    for (comment, raw) in comments.iter().zip(&vendor) {
+        assert_eq!(comment["id"], raw["id"].to_string(), "{comment}");
+        assert_eq!(comment["ticket"], json!({"id": "4"}), "{comment}");
+        assert_eq!(
+            comment["author"]["id"],
+            raw["author_id"].to_string(),
+            "{comment}"
+        );
+        assert_eq!(comment["public"], raw["public"], "{comment}");
+        assert_eq!(comment["body"], raw["plain_body"], "{comment}");
+        assert!(comment["created_at"].as_str().unwrap().ends_with('Z'));
+    }
+
+    // Without the ticket: refused before any request, naming the argument.
+    let (status, refused) = rest(&http, &harness, &token, tool, json!({"limit": 2})).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ticket_id"),
+        "{refused}"
+    );
+    // A ticket Zendesk does not have: its 404, as for the proxy tool.
+    let (status, missing) = rest(
+        &http,
+        &harness,
+        &token,
+        tool,
+        json!({"ticket_id": "999999"}),
+    )
+    .await;
+    assert_eq!(status, 404, "{missing}");
 }

@@ -73,4 +73,39 @@ pub(super) fn check(cx: &mut Cx, unit: &ModelUnit) {
         }
         fields::check_input(cx, name, field, true);
     }
+    if let Some(parent) = &m.parent {
+        check_parent(cx, m, parent);
+    }
+}
+
+/// A parent is an object field of the model with an `id`: what each listed record names it by.
+fn check_parent(cx: &mut Cx, m: &UnifiedModel, parent: &crate::span::Sp<String>) {
+    let Some((_, field)) = m.fields.iter().find(|(k, _)| k.value == parent.value) else {
+        let names: Vec<&str> = m.fields.iter().map(|(k, _)| k.value.as_str()).collect();
+        let err = cx.error(
+            codes::BAD_PARENT,
+            parent.span,
+            format!("the model has no field `{}`", parent.value),
+        );
+        match crate::diagnostic::did_you_mean(&parent.value, names.iter().copied()) {
+            Some(near) => err.help(format!("did you mean `{near}`?")),
+            None => err.help("name the object field that holds the parent record's `id`"),
+        };
+        return;
+    };
+    let has_id = field
+        .properties
+        .as_ref()
+        .is_some_and(|p| p.iter().any(|(k, _)| k.value == "id"));
+    if field.ty.value != crate::model::FieldType::Object || !has_id {
+        cx.error(
+            codes::BAD_PARENT,
+            parent.span,
+            format!("`{}` is not an object field with an `id`", parent.value),
+        )
+        .help(format!(
+            "declare `{}` as `type: object` with `properties: {{id: {{type: string, required: true, description: …}}}}`",
+            parent.value
+        ));
+    }
 }

@@ -64,6 +64,7 @@ pub fn check(units: &[Unit], models: &[ModelUnit]) -> Vec<Diagnostic> {
                 continue;
             }
             check_reads(&unit.def, &map.resource.value, map, &mut report);
+            check_parent_arg(&unit.def, key, model, map, &mut report);
             check_targets(&unit.def, &map.resource.value, map, &mut report);
             let vendor = record_type(&unit.def, &map.resource.value);
             let model_fields: BTreeMap<&str, &Field> = model
@@ -291,6 +292,71 @@ fn documented_method<'a>(
             .find(|(k, m)| m.resolved_kind(k) == Some(kind))
             .and_then(|(_, m)| m.documentation.as_ref())
     })
+}
+
+/// A model with a parent is listed through it: the map names the list method's parameter that takes
+/// the parent's id. A model without one takes no `parent_arg`.
+fn check_parent_arg(
+    def: &Integration,
+    key: &Sp<String>,
+    model: &UnifiedModel,
+    map: &UnifiedMap,
+    report: &mut impl FnMut(&'static Code, Span, String, Option<String>),
+) {
+    let resource = map.resource.value.as_str();
+    let list = documented_method(def, resource, MethodKind::List);
+    match (&model.parent, &map.parent_arg) {
+        (None, Some(arg)) => report(
+            codes::BAD_PARENT,
+            arg.span,
+            format!("`{}` has no parent: `parent_arg` is not used", key.value),
+            Some("remove `parent_arg`".to_owned()),
+        ),
+        (Some(parent), None) if list.is_some() => report(
+            codes::BAD_PARENT,
+            key.span,
+            format!(
+                "`{}` records are listed per {}: name the `{resource}` list parameter that takes its id",
+                key.value, parent.value
+            ),
+            Some(format!(
+                "add `parent_arg: <parameter>`, e.g. `parent_arg: {}_id`",
+                parent.value
+            )),
+        ),
+        (Some(_), Some(arg)) => {
+            let Some(doc) = list else {
+                report(
+                    codes::BAD_PARENT,
+                    arg.span,
+                    format!("`{resource}` has no documented list method for `parent_arg` to fill"),
+                    None,
+                );
+                return;
+            };
+            let params: Vec<&str> = doc.path.keys().chain(doc.query.keys()).collect();
+            if !params.contains(&arg.value.as_str()) {
+                let help = did_you_mean(&arg.value, params.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| {
+                        Some(format!(
+                            "its parameters: {}",
+                            list_names(params.iter().copied())
+                        ))
+                    });
+                report(
+                    codes::BAD_PARENT,
+                    arg.span,
+                    format!(
+                        "`{}` is not a parameter of the `{resource}` list method",
+                        arg.value
+                    ),
+                    help,
+                );
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `read_args` name query parameters of the resource's list and get methods; `read_back` has a get

@@ -278,6 +278,12 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
                 _ => quote!(None),
             };
             let current_get = opt_str(route.current_get.as_deref());
+            let parent = match &route.parent {
+                Some((arg, proxy_arg, field)) => {
+                    quote!(Some(ParentArg { arg: #arg, proxy_arg: #proxy_arg, field: #field }))
+                }
+                None => quote!(None),
+            };
             quote!(Some(UnifiedRoute {
                 model: #model,
                 proxy: #proxy,
@@ -288,6 +294,7 @@ fn tool(i: &IntegrationIr, t: &ToolIr) -> TokenStream {
                 to_vendor: #to,
                 to_vendor_update: #to_update,
                 current_get: #current_get,
+                parent: #parent,
             }))
         }
         None => quote!(None),

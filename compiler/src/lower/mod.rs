@@ -53,6 +53,7 @@ pub fn lower_models(units: &[crate::check::ModelUnit]) -> Vec<ModelIr> {
                 pii_paths: pii::fields_paths(&m.fields),
                 mostly_pii: pii::mostly_personal(&m.fields),
                 tools: unified_tools::model_tools(m),
+                parent: m.parent.as_ref().map(|p| p.value.clone()),
                 schema: json!({
                     "$schema": "https://json-schema.org/draft/2020-12/schema",
                     "title": m.name.value,
@@ -247,6 +248,7 @@ fn lower_maps(def: &Integration) -> Vec<UnifiedMapIr> {
                 .and_then(|r| r.value.created_id.as_ref())
                 .map(|p| p.value.clone()),
             read_after_update: map.read_back.as_ref().is_some_and(|r| r.value.after_update),
+            parent_arg: map.parent_arg.as_ref().map(|a| a.value.clone()),
         })
         .collect();
     maps.sort_by(|a, b| a.model.cmp(&b.model));

@@ -56,18 +56,44 @@ pub fn model_tools(model: &UnifiedModel) -> Vec<ModelToolIr> {
     let same_shape = format!(
         "in the canonical `{key}` shape, the same fields whichever {shown} the account uses"
     );
+    // Records that live inside another are listed one parent at a time.
+    let parent = model.parent.as_ref().map(|p| p.value.as_str());
+    let parent_arg = parent.map(|p| format!("{p}_id"));
     let mut tools: Vec<ModelToolIr> = KINDS
         .iter()
         .map(|&kind| {
             let (title, description, input, output) = match kind {
                 MethodKind::List => (
                     format!("List {shown} {}", plural.replace('_', " ")),
-                    format!(
-                        "Lists the {plural} in the connected {shown}, {same_shape}. One page at a time: \
-                         to get the next page, call again with `next_cursor` exactly as received. Read \
-                         one {name} whose id you know with get_single_{category}_{name}_by_id."
-                    ),
+                    match parent {
+                        Some(parent) => format!(
+                            "Lists the {plural} of one {parent} in the connected {shown}, {same_shape}. \
+                             One page at a time: to get the next page, call again with the same \
+                             `{parent}_id` and `next_cursor` exactly as received."
+                        ),
+                        None => format!(
+                            "Lists the {plural} in the connected {shown}, {same_shape}. One page at a \
+                             time: to get the next page, call again with `next_cursor` exactly as \
+                             received. Read one {name} whose id you know with \
+                             get_single_{category}_{name}_by_id."
+                        ),
+                    },
                     object(
+                        parent_arg
+                            .iter()
+                            .map(|arg| {
+                                let parent = parent.unwrap_or_default();
+                                (
+                                    arg.clone(),
+                                    json!({
+                                        "type": "string",
+                                        "description": format!(
+                                            "The id of the {parent} whose {plural} to list: the `id` of a {category} {parent}."
+                                        ),
+                                    }),
+                                )
+                            })
+                            .chain(
                         [
                             (
                                 "limit",
@@ -82,9 +108,9 @@ pub fn model_tools(model: &UnifiedModel) -> Vec<ModelToolIr> {
                             ("next_cursor", schema::next_cursor_schema()),
                         ]
                         .into_iter()
-                        .map(|(k, v)| (k.to_owned(), v))
+                        .map(|(k, v)| (k.to_owned(), v)))
                         .collect(),
-                        &[],
+                        &parent_arg.iter().map(String::as_str).collect::<Vec<_>>(),
                     ),
                     schema::list_output(record.clone()),
                 ),
@@ -215,6 +241,15 @@ fn route(
         // No request map: nothing to write with.
         return None;
     }
+    // A child record is listed through its parent: the unified `<parent>_id` fills the list method's
+    // parameter the map names (checked, E0512). Creating one would need the parent too: not routed.
+    let parent = match (&model.parent, &map.parent_arg, tool.kind) {
+        (Some(_), _, MethodKind::Create) | (Some(_), None, MethodKind::List) => return None,
+        (Some(field), Some(arg), MethodKind::List) => {
+            Some((format!("{field}_id"), arg.clone(), field.clone()))
+        }
+        _ => None,
+    };
     let proxy = proxy_of(tool.kind)?;
     if matches!(
         tool.kind,
@@ -296,6 +331,7 @@ fn route(
                 .unwrap_or_default(),
             read_back,
             current_get,
+            parent,
         }),
         // Every unified tool but delete (`{id, deleted}`) answers with the model's records.
         pii: if tool.kind == MethodKind::Delete {
@@ -350,6 +386,8 @@ fn object(properties: Map<String, Value>, required: &[&str]) -> Value {
 fn category_display(category: &str) -> String {
     match category {
         "crm" | "hris" | "ats" => category.to_ascii_uppercase(),
+        // "the connected help desk" reads as English; "the connected ticketing" does not.
+        "ticketing" => "help desk".to_owned(),
         other => other.replace('_', " "),
     }
 }

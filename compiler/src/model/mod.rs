@@ -109,6 +109,10 @@ pub struct UnifiedMap {
     /// the get method, one more request.
     #[serde(default)]
     pub read_back: Option<Sp<ReadBack>>,
+    /// For a model with a `parent`: the parameter of the resource's list method that takes the parent
+    /// record's id (`ticket_id` in `/tickets/{ticket_id}/comments.json`).
+    #[serde(default)]
+    pub parent_arg: Option<Sp<String>>,
 }
 
 /// When to read a record back with the get method because the write's answer is not the whole record.

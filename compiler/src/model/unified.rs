@@ -24,4 +24,9 @@ pub struct UnifiedModel {
     pub description: Sp<String>,
     /// The canonical fields. Mark personal data `pii: true`.
     pub fields: SpMap<Field>,
+    /// For records that live inside another record (a ticket's comments): the object field, with an
+    /// `id`, that names the record they belong to (`ticket`). The list tool then takes `<parent>_id`
+    /// and lists the records of that one parent, filling the field on each.
+    #[serde(default)]
+    pub parent: Option<Sp<String>>,
 }
