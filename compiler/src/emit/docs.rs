@@ -82,6 +82,7 @@ pub fn integration_doc(
                 base_url => i.base_url.as_str(),
                 auth => minijinja::value::Serde(&auth),
                 oauth2_scopes_note => minijinja::value::Serde(i.auth.oauth2.as_ref().map(|o| &o.default_scopes)),
+                broader_scopes => minijinja::value::Serde(i.auth.oauth2.as_ref().map(|o| &o.broader_scopes)),
                 skipped => minijinja::value::Serde(&i.skipped),
                 tools => minijinja::value::Serde(&tools),
             })
