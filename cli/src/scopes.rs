@@ -47,23 +47,20 @@ pub fn run(args: &ScopesArgs, ctx: &Context) -> Outcome {
     };
     let integration = find_integration(&integration_name, INTEGRATIONS)?;
     let filter = args.filter.to_filter(Some(integration.name));
-    if matching_tools(&filter, Some(integration.name)).is_empty() {
+    let tools = matching_tools(&filter, Some(integration.name));
+    if tools.is_empty() {
         bail!("no `{}` tool matches {filter}", integration.name);
     }
     let scopes = filter.needed_scopes(integration);
     if args.explain {
-        return explain(
-            integration,
-            &matching_tools(&filter, Some(integration.name)),
-            &args.format,
-        );
+        return explain(integration, &tools, &args.format);
     }
     for scope in &scopes {
         out!("{scope}")?;
     }
     if let Some(granted) = granted {
         // What the account lacks for these tools, counting broader scopes that grant narrow ones.
-        let missing: BTreeSet<&str> = matching_tools(&filter, Some(integration.name))
+        let missing: BTreeSet<&str> = tools
             .iter()
             .flat_map(|tool| tool.missing_scopes(&granted))
             .collect();

@@ -283,7 +283,7 @@ pub struct Tool {
     pub pagination: Option<Pagination>,
     /// OAuth scopes needed.
     pub scopes: &'static [&'static str],
-    /// For a needed scope, the broader scopes that grant it as well (Zendesk's `read` for
+    /// For a needed scope, the broader scopes that grant it as well (a vendor's `read` for
     /// `tickets:read`); scopes without any are not listed.
     pub broader_scopes: &'static [(&'static str, &'static [&'static str])],
     /// Tags servers filter by.

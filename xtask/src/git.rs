@@ -35,8 +35,28 @@ pub fn resolve(root: &Path, revision: &str) -> anyhow::Result<String> {
         bail!("`{revision}` is not a git revision");
     }
     repository(root)?;
+    if let Some(hash) = commit_of(root, revision) {
+        return Ok(hash);
+    }
+    let shallow = git(root, &["rev-parse", "--is-shallow-repository"])
+        .map(line)
+        .is_ok_and(|answer| answer == "true");
+    let hint = if shallow {
+        " (this clone is shallow: fetch the history, e.g. `git fetch --unshallow`, or \
+         `fetch-depth: 0` with actions/checkout)"
+    } else {
+        ""
+    };
+    bail!(
+        "`{revision}` names no commit of the repository at {}{hint}",
+        root.display()
+    )
+}
+
+/// The commit `revision` names, if any (one `git rev-parse`, nothing more).
+fn commit_of(root: &Path, revision: &str) -> Option<String> {
     let spec = format!("{revision}^{{commit}}");
-    match git(
+    git(
         root,
         &[
             "rev-parse",
@@ -45,24 +65,9 @@ pub fn resolve(root: &Path, revision: &str) -> anyhow::Result<String> {
             "--end-of-options",
             &spec,
         ],
-    ) {
-        Ok(hash) => Ok(line(hash)),
-        Err(_) => {
-            let shallow = git(root, &["rev-parse", "--is-shallow-repository"])
-                .map(line)
-                .is_ok_and(|answer| answer == "true");
-            let hint = if shallow {
-                " (this clone is shallow: fetch the history, e.g. `git fetch --unshallow`, or \
-                 `fetch-depth: 0` with actions/checkout)"
-            } else {
-                ""
-            };
-            bail!(
-                "`{revision}` names no commit of the repository at {}{hint}",
-                root.display()
-            )
-        }
-    }
+    )
+    .ok()
+    .map(line)
 }
 
 /// Fails, with git's own words, unless `root` is in a repository git will read.
@@ -91,7 +96,7 @@ pub fn default_base(root: &Path) -> anyhow::Result<(String, String)> {
     }
     candidates.extend(["main", "master", "origin/main", "origin/master"].map(str::to_owned));
     for branch in candidates {
-        if resolve(root, &branch).is_err() {
+        if commit_of(root, &branch).is_none() {
             continue;
         }
         let base = git(root, &["merge-base", "--end-of-options", &branch, "HEAD"])

@@ -110,15 +110,15 @@ fn deny_breaking_exits_1_on_every_breaking_or_consent_case_and_0_on_safe_ones() 
             text.starts_with("### Generated tools: `HEAD` ("),
             "{name}: {text}"
         );
+        let json = workspace.xtask(&["diff", "HEAD", "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let codes: Vec<&str> = json["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["code"].as_str())
+            .collect();
         for code in &case.expect {
-            let json = workspace.xtask(&["diff", "HEAD", "--format", "json"]);
-            let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-            let codes: Vec<&str> = json["changes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(|c| c["code"].as_str())
-                .collect();
             assert!(
                 codes.contains(&code.as_str()),
                 "{name}: no {code} in {codes:?}"

@@ -145,6 +145,12 @@ pub async fn token(sandbox: &Sandbox, vendor: Vendor, form: &[(&str, &str)]) -> 
     read(request.form(&form).send().await).await
 }
 
+/// One part of HTTP Basic client credentials, form-encoded before joining (RFC 6749 §2.3.1), as OAuth
+/// clients send it.
+fn form_encoded(part: &str) -> String {
+    form_urlencoded::byte_serialize(part.as_bytes()).collect()
+}
+
 /// Pipedrive takes the client only in HTTP Basic, as its reference requires; the others in the body.
 pub fn client_where_documented<'a>(
     request: reqwest::RequestBuilder,
@@ -155,10 +161,8 @@ pub fn client_where_documented<'a>(
         return (request, form.to_vec());
     }
     let field = |name: &str| form.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
-    // Each part form-encoded before joining (RFC 6749 §2.3.1), as OAuth clients send it.
-    let encode = |part: &str| form_urlencoded::byte_serialize(part.as_bytes()).collect::<String>();
     let request = match field("client_id") {
-        Some(id) => request.basic_auth(encode(id), field("client_secret").map(encode)),
+        Some(id) => request.basic_auth(form_encoded(id), field("client_secret").map(form_encoded)),
         None => request,
     };
     let rest = form
@@ -1142,13 +1146,12 @@ async fn basic_client_credentials_are_form_decoded() {
         sandbox.handle.base_url(),
         token_path(Vendor::Pipedrive)
     );
-    let encode = |part: &str| form_urlencoded::byte_serialize(part.as_bytes()).collect::<String>();
     let first = code(&sandbox, Vendor::Pipedrive, &[]).await;
     let encoded = read(
         sandbox
             .http
             .post(&url)
-            .basic_auth(encode(CLIENT_ID), Some(encode(secret)))
+            .basic_auth(form_encoded(CLIENT_ID), Some(form_encoded(secret)))
             .form(&form(&first))
             .send()
             .await,
